@@ -1,0 +1,46 @@
+/** Machine-readable reasons, stable across versions: match on `error.code`, not on messages. */
+export type SessionKitErrorCode =
+  | 'ERR_CONFIG'
+  | 'ERR_INVALID_ID'
+  | 'ERR_INVALID_USER_ID'
+  | 'ERR_INVALID_OPTION'
+  | 'ERR_PAYLOAD_TOO_LARGE'
+  | 'ERR_SERIALIZE'
+  | 'ERR_CORRUPT'
+  | 'ERR_SESSION_LIMIT'
+  | 'ERR_REDIS';
+
+export class SessionKitError extends Error {
+  readonly code: SessionKitErrorCode;
+
+  constructor(code: SessionKitErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SessionKitError';
+    this.code = code;
+  }
+}
+
+/** A stored value that is not a session we can read (bad JSON, wrong shape, wrong Redis type). */
+export class CorruptSessionError extends SessionKitError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_CORRUPT', message, options);
+    this.name = 'CorruptSessionError';
+  }
+}
+
+/** `maxSessionsPerUser` with policy 'reject': the user already has the maximum. */
+export class SessionLimitError extends SessionKitError {
+  constructor(readonly limit: number) {
+    super('ERR_SESSION_LIMIT', `the user already has ${limit} active sessions (maxSessionsPerUser, policy 'reject')`);
+    this.name = 'SessionLimitError';
+  }
+}
+
+/** Redis rejected or failed a command; `cause` is the client's error. */
+export class RedisOperationError extends SessionKitError {
+  constructor(readonly operation: string, cause: unknown) {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    super('ERR_REDIS', `SessionKit ${operation} failed: ${detail}`, { cause });
+    this.name = 'RedisOperationError';
+  }
+}

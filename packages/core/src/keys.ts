@@ -1,0 +1,99 @@
+import { createHash } from 'node:crypto';
+import { SessionKitError } from './errors.js';
+
+/**
+ * User ids are percent-encoded byte-wise, keeping only [A-Za-z0-9._~-], so that braces (hash
+ * tags), colons (key separators), glob characters (SCAN patterns) and non-ASCII can never change
+ * the key layout. The encoded form is what Redis stores in the session's `u` field.
+ */
+const SAFE_BYTE = /^[A-Za-z0-9._~-]$/;
+
+export function encodeUserId(userId: string): string {
+  let out = '';
+  for (const byte of Buffer.from(userId, 'utf8')) {
+    const ch = String.fromCharCode(byte);
+    out += byte < 0x80 && SAFE_BYTE.test(ch) ? ch : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+export function decodeUserId(encoded: string): string {
+  const bytes: number[] = [];
+  for (let i = 0; i < encoded.length; i++) {
+    if (encoded[i] === '%') {
+      bytes.push(parseInt(encoded.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else {
+      bytes.push(encoded.charCodeAt(i));
+    }
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+/** Escapes a literal for use in a SCAN MATCH pattern. */
+export function escapeGlob(literal: string): string {
+  return literal.replace(/[*?[\]\\]/g, '\\$&');
+}
+
+/** A short, stable, non-reversible tag for a session id, for logs and events. */
+export function hashId(id: string): string {
+  return createHash('sha256').update(id).digest('hex').slice(0, 16);
+}
+
+export const MAX_ID_LENGTH = 1024;
+
+export function checkSessionId(id: unknown): asserts id is string {
+  if (typeof id !== 'string' || id.length === 0) {
+    throw new SessionKitError('ERR_INVALID_ID', `session id must be a non-empty string, got ${describe(id)}`);
+  }
+  if (id.length > MAX_ID_LENGTH) {
+    throw new SessionKitError('ERR_INVALID_ID', `session id is ${id.length} characters, over the limit of ${MAX_ID_LENGTH}`);
+  }
+}
+
+export function normalizeUserId(userId: unknown): string {
+  if (typeof userId === 'number' && Number.isFinite(userId)) return String(userId);
+  if (typeof userId !== 'string' || userId.length === 0) {
+    throw new SessionKitError('ERR_INVALID_USER_ID', `user id must be a non-empty string or a finite number, got ${describe(userId)}`);
+  }
+  if (userId.length > MAX_ID_LENGTH) {
+    throw new SessionKitError('ERR_INVALID_USER_ID', `user id is ${userId.length} characters, over the limit of ${MAX_ID_LENGTH}`);
+  }
+  return userId;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return value.length === 0 ? 'an empty string' : 'a string';
+  return typeof value;
+}
+
+/** Where each key lives. */
+export class KeyLayout {
+  constructor(
+    readonly prefix: string,
+    readonly indexPrefix: string,
+  ) {}
+
+  session(id: string): string {
+    return this.prefix + id;
+  }
+
+  /** The user's index; the braces make the index and its draining copy share one cluster slot. */
+  index(encodedUserId: string): string {
+    return `${this.indexPrefix}{${encodedUserId}}`;
+  }
+
+  /** Holds the index's members while logout-everywhere works through them in chunks. */
+  draining(encodedUserId: string): string {
+    return `${this.index(encodedUserId)}:revoking`;
+  }
+
+  sessionPattern(): string {
+    return `${escapeGlob(this.prefix)}*`;
+  }
+
+  indexPattern(): string {
+    return `${escapeGlob(this.indexPrefix)}*`;
+  }
+}

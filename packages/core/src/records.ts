@@ -1,0 +1,92 @@
+import { CorruptSessionError } from './errors.js';
+import { decodeUserId } from './keys.js';
+import type { Serializer } from './serializer.js';
+
+/** A session as `get` returns it. Times are epoch milliseconds, from Redis's clock. */
+export interface SessionRecord<T = unknown> {
+  id: string;
+  data: T;
+  /** Owner, when the session was written with one. */
+  userId?: string;
+  createdAt: number;
+  expiresAt: number;
+  lastSeenAt: number;
+  /** Set when an absolute timeout applies: no extension goes past it. */
+  absoluteExpiresAt?: number;
+  meta?: Record<string, unknown>;
+}
+
+/** A session as `listUserSessions` returns it: everything but the data. */
+export type SessionInfo = Omit<SessionRecord, 'data' | 'userId'>;
+
+type Bulk = string | null;
+
+function int(value: Bulk | number | undefined, field: string): number {
+  const n = typeof value === 'number' ? value : Number(value);
+  if (value === null || value === undefined || !Number.isFinite(n)) {
+    throw new CorruptSessionError(`stored session has no valid ${field}`);
+  }
+  return n;
+}
+
+export function parseMeta(text: Bulk): Record<string, unknown> | undefined {
+  if (text === null) return undefined;
+  let meta: unknown;
+  try {
+    meta = JSON.parse(text);
+  } catch (cause) {
+    throw new CorruptSessionError('stored session meta is not JSON', { cause });
+  }
+  if (!meta || typeof meta !== 'object' || Array.isArray(meta)) throw new CorruptSessionError('stored session meta is not an object');
+  delete (meta as Record<string, unknown>)['__proto__'];
+  return meta as Record<string, unknown>;
+}
+
+function parseData(serializer: Serializer, text: Bulk): unknown {
+  if (text === null) throw new CorruptSessionError('stored session has no data');
+  try {
+    return serializer.parse(text);
+  } catch (cause) {
+    throw new CorruptSessionError(`stored session data cannot be parsed: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/**
+ * Turns the GET script's reply into a record. Returns null for a session past its expiry
+ * (Redis may not have removed it yet); throws CorruptSessionError for anything unreadable.
+ */
+export function recordFromReply(id: string, reply: unknown[] | null, serializer: Serializer): SessionRecord | null {
+  if (!reply) return null;
+  const [tag, nowRaw] = reply as [string, number];
+  const now = int(nowRaw, 'clock');
+  if (tag === 'h') {
+    const [, , d, u, c, e, l, m, a] = reply as Bulk[];
+    const expiresAt = int(e ?? null, 'expiry');
+    if (expiresAt <= now) return null;
+    const record: SessionRecord = {
+      id,
+      data: parseData(serializer, d ?? null),
+      createdAt: int(c ?? null, 'creation time'),
+      expiresAt,
+      lastSeenAt: int(l ?? null, 'last-seen time'),
+    };
+    if (u) record.userId = decodeUserId(u);
+    if (a) record.absoluteExpiresAt = int(a, 'absolute expiry');
+    const meta = parseMeta(m ?? null);
+    if (meta) record.meta = meta;
+    return record;
+  }
+  if (tag === 's') {
+    // A plain JSON string, as connect-redis writes it: readable, with no owner or meta yet.
+    const [, , value, pttl] = reply as [string, number, Bulk, number];
+    if (value === null || pttl === -2) return null;
+    return {
+      id,
+      data: parseData(serializer, value),
+      createdAt: now,
+      lastSeenAt: now,
+      expiresAt: pttl >= 0 ? now + pttl : Number.MAX_SAFE_INTEGER,
+    };
+  }
+  throw new CorruptSessionError(`session key holds a Redis ${String(reply[2])}, not a session`);
+}
