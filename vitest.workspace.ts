@@ -2,11 +2,14 @@ import { fileURLToPath } from 'node:url';
 import type { TestProjectConfiguration } from 'vitest/config';
 
 const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+const exampleFiles = fileURLToPath(new URL('./examples', import.meta.url));
 
 /** Tests import the packages' sources; the exports check imports the built dist. */
 export const alias = {
   '@sessionkit/core': src('core'),
   '@sessionkit/testing': src('testing'),
+  '@sessionkit/express': src('express'),
+  '@sessionkit/fastify': src('fastify'),
 };
 
 const project = (name: string, root: string, extra: Record<string, unknown> = {}): TestProjectConfiguration => ({
@@ -19,4 +22,10 @@ const project = (name: string, root: string, extra: Record<string, unknown> = {}
 export default [
   project('core', './packages/core'),
   project('testing', './packages/testing'),
+  project('express', './packages/express'),
+  project('fastify', './packages/fastify'),
+  // Example apps: real HTTP servers, two instances on one Redis, and a real headless Chromium.
+  project('examples', exampleFiles, { include: ['*/test/**/*.test.ts'], testTimeout: 60_000 }),
+  // Builds are checked from dist: `import` and `require` of every package, and their types.
+  project('exports', './scripts', { include: ['exports.test.ts'] }),
 ] satisfies TestProjectConfiguration[];

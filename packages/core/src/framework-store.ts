@@ -1,0 +1,262 @@
+import type { Cluster, Redis } from 'ioredis';
+import { CorruptSessionError, SessionKitError } from './errors.js';
+import { hashId } from './keys.js';
+import type { SessionLimitPolicy } from './options.js';
+import type { SessionInfo } from './records.js';
+import type { Serializer } from './serializer.js';
+import { SessionStore, type InvalidateOptions } from './store.js';
+
+/** The part of a framework session this layer reads: both express-session and @fastify/session have it. */
+export interface CookieSession {
+  cookie?: { expires?: string | Date | null; originalMaxAge?: number | null } | null;
+  [key: string]: unknown;
+}
+
+export interface FrameworkStoreOptions<S extends CookieSession = CookieSession> {
+  /** ioredis `Redis` or `Cluster`. Required unless `store` is given. */
+  client?: Redis | Cluster;
+  /** Use an existing core store (its client, prefixes and limits) instead of building one. */
+  store?: SessionStore;
+  /** Key prefix. Default `'sess:'`, as connect-redis. */
+  prefix?: string;
+  /** Index key prefix. Default `'idx:' + prefix`. */
+  indexPrefix?: string;
+  /**
+   * As in connect-redis: SECONDS, or a function of the session returning seconds. Used when the
+   * cookie has no `expires`; with a cookie expiry, the TTL follows the cookie. Default 86 400.
+   */
+  ttl?: number | ((session: S) => number);
+  /** As in connect-redis: never extend expiry on touch. Default false. */
+  disableTouch?: boolean;
+  /** As in connect-redis: keys never expire in Redis (and the cookie governs). Default false. */
+  disableTTL?: boolean;
+  /** As in connect-redis: SCAN COUNT hint for all/ids/length/clear. Default 100. */
+  scanCount?: number;
+  /** Default: JSON that drops `__proto__`/`constructor`/`prototype` keys. */
+  serializer?: Serializer;
+  /** Finds the owner in a session. Default: `session.userId`, then `session.user.id`. */
+  userId?: (session: S) => string | number | null | undefined;
+  /** Device details to keep beside the session for listings. Default: none (stored meta is kept). */
+  meta?: (session: S) => Record<string, unknown> | null | undefined;
+  /** Absolute timeout in ms from creation. Default 0 (off). */
+  absoluteTimeout?: number;
+  /** Cap on live sessions per user. Default 0 (no cap). */
+  maxSessionsPerUser?: number;
+  /** Default 'evict-oldest'. */
+  sessionLimitPolicy?: SessionLimitPolicy;
+  /** Largest serialized session in bytes. Default 1 MiB. */
+  maxPayloadBytes?: number;
+  /** How long a destroyed id refuses writes, in ms. Default 60 000. */
+  revokedTtl?: number;
+  /**
+   * Skip a touch (and a data-unchanged save) when the stored expiry would move by less than this
+   * many ms. This is what keeps an unchanged session at one Redis round trip per request. Default
+   * 60 000, or a tenth of the TTL when that is smaller; 0 refreshes on every request.
+   */
+  touchAfter?: number;
+}
+
+/** A loaded session's stored expiry and owner, held from `get` until the same request's touch/set. */
+interface Loaded {
+  at: number;
+  expiresAt: number;
+  userId?: string;
+}
+
+const LOADED_LIMIT = 10_000;
+const LOADED_MAX_AGE_MS = 30_000;
+const HUNDRED_YEARS_MS = 100 * 365 * 86_400_000;
+
+function defaultUserId(session: CookieSession): string | number | undefined {
+  const direct = session.userId;
+  if (typeof direct === 'string' || typeof direct === 'number') return direct;
+  const user = session.user as { id?: unknown } | undefined;
+  if (user && (typeof user.id === 'string' || typeof user.id === 'number')) return user.id;
+  return undefined;
+}
+
+/**
+ * Everything the express and fastify adapters share: connect-redis option semantics, TTL from
+ * the cookie, touch throttling, cheap unchanged saves and the user-facing session APIs. The
+ * adapters only add their framework's callback shape and events.
+ */
+export class FrameworkStore<S extends CookieSession = CookieSession> {
+  readonly core: SessionStore<S>;
+  private readonly ttl: number | ((session: S) => number);
+  private readonly disableTouch: boolean;
+  private readonly disableTTL: boolean;
+  private readonly touchAfter: number | undefined;
+  private readonly findUserId: (session: S) => string | number | null | undefined;
+  private readonly findMeta: ((session: S) => Record<string, unknown> | null | undefined) | undefined;
+  /** Per process, keyed by session id; bounded, and entries go stale after 30 s. */
+  private readonly loaded = new Map<string, Loaded>();
+
+  constructor(options: FrameworkStoreOptions<S>) {
+    if (!options || typeof options !== 'object') throw new SessionKitError('ERR_CONFIG', 'store options are required: { client }');
+    const ttl = options.ttl ?? 86_400;
+    if (typeof ttl !== 'function' && (typeof ttl !== 'number' || !(ttl > 0))) {
+      throw new SessionKitError('ERR_CONFIG', `option ttl must be a positive number of seconds or a function, got ${String(ttl)}`);
+    }
+    if (options.touchAfter !== undefined && !(options.touchAfter >= 0)) {
+      throw new SessionKitError('ERR_CONFIG', `option touchAfter must be a non-negative number of ms, got ${String(options.touchAfter)}`);
+    }
+    this.ttl = ttl;
+    this.disableTouch = options.disableTouch ?? false;
+    this.disableTTL = options.disableTTL ?? false;
+    this.touchAfter = options.touchAfter;
+    this.findUserId = options.userId ?? (defaultUserId as (session: S) => string | number | undefined);
+    this.findMeta = options.meta;
+    this.core = (options.store as SessionStore<S> | undefined) ??
+      new SessionStore<S>({
+        client: options.client as Redis | Cluster,
+        prefix: options.prefix,
+        indexPrefix: options.indexPrefix,
+        ttl: typeof ttl === 'number' ? ttl * 1000 : undefined,
+        absoluteTimeout: options.absoluteTimeout,
+        maxSessionsPerUser: options.maxSessionsPerUser,
+        sessionLimitPolicy: options.sessionLimitPolicy,
+        serializer: options.serializer,
+        maxPayloadBytes: options.maxPayloadBytes,
+        revokedTtl: options.revokedTtl,
+        scanCount: options.scanCount,
+      });
+  }
+
+  get client(): Redis | Cluster {
+    return this.core.client;
+  }
+
+  /**
+   * The session data, with `cookie.expires` set to the stored expiry when the TTL follows the
+   * cookie (so a touch shows in a later get). A fresh object every call. Null when absent.
+   */
+  async get(sid: string): Promise<S | null> {
+    const record = await this.core.get(sid);
+    if (!record) {
+      this.loaded.delete(sid);
+      return null;
+    }
+    const session = record.data;
+    if (!session || typeof session !== 'object' || Array.isArray(session)) {
+      this.core.emit('corrupt', new CorruptSessionError('stored session is not an object'), { idHash: hashId(sid) });
+      return null;
+    }
+    const cookie = session.cookie;
+    if (cookie && cookie.expires) {
+      // Our touch moves only the record's expiry; the cookie in the data follows it here.
+      if (this.cookieFollowsTtl && record.expiresAt < Number.MAX_SAFE_INTEGER) cookie.expires = new Date(record.expiresAt).toISOString();
+      // Sessions written by connect-redis (or with a custom ttl) carry only the cookie's idea of expiry.
+      if (Date.parse(String(cookie.expires)) <= Date.now()) return null;
+    }
+    this.remember(sid, { at: Date.now(), expiresAt: record.expiresAt, userId: record.userId });
+    return session;
+  }
+
+  /**
+   * Saves the session. When the caller knows the data is unchanged since `get` (@fastify/session's
+   * `isModified()`), the save costs what a touch costs: usually nothing, see `touchAfter`.
+   */
+  async set(sid: string, session: S, hint: { unchanged?: boolean } = {}): Promise<void> {
+    const loaded = this.take(sid);
+    const ttl = this.ttlOf(session);
+    const userId = this.userIdOf(session);
+    if (hint.unchanged && loaded && ttl > 0 && loaded.userId === userId && !this.disableTouch) {
+      await this.slide(sid, loaded, ttl);
+      return;
+    }
+    const meta = this.findMeta?.(session);
+    await this.core.set(sid, session, { ttl, userId: userId ?? null, ...(meta === undefined ? {} : { meta }) });
+  }
+
+  /** Slides the expiry, unless it was refreshed less than `touchAfter` ago. */
+  async touch(sid: string, session: S): Promise<void> {
+    const loaded = this.take(sid);
+    if (this.disableTouch || this.disableTTL) return;
+    // With a custom ttl the cookie expiry lives only in the data, so a touch must rewrite it.
+    if (!this.cookieFollowsTtl) return this.set(sid, session);
+    await this.slide(sid, loaded, this.ttlOf(session));
+  }
+
+  /** True when the record's expiry is the cookie's expiry (connect-redis's default TTL rule). */
+  private get cookieFollowsTtl(): boolean {
+    return typeof this.ttl !== 'function' && !this.disableTTL;
+  }
+
+  private async slide(sid: string, loaded: Loaded | undefined, ttl: number): Promise<void> {
+    if (loaded && Date.now() + ttl - loaded.expiresAt < this.touchAfterFor(ttl)) return;
+    await this.core.touch(sid, { ttl });
+  }
+
+  async destroy(sid: string): Promise<void> {
+    this.loaded.delete(sid);
+    await this.core.destroy(sid);
+  }
+
+  /** As connect-redis: an array of sessions, each with its `id`. */
+  async all(): Promise<(S & { id: string })[]> {
+    const records = await this.core.all();
+    return records
+      .filter((r) => r.data && typeof r.data === 'object')
+      .map((r) => Object.assign(r.data as S, { id: r.id }));
+  }
+
+  ids(): Promise<string[]> {
+    return this.core.ids();
+  }
+
+  length(): Promise<number> {
+    return this.core.length();
+  }
+
+  async clear(): Promise<void> {
+    this.loaded.clear();
+    await this.core.clear();
+  }
+
+  invalidateAllUserSessions(userId: string | number, options?: InvalidateOptions): Promise<number> {
+    return this.core.invalidateAllUserSessions(userId, options);
+  }
+
+  listUserSessions(userId: string | number): Promise<SessionInfo[]> {
+    return this.core.listUserSessions(userId);
+  }
+
+  countUserSessions(userId: string | number): Promise<number> {
+    return this.core.countUserSessions(userId);
+  }
+
+  /** Revokes `sid` only if it belongs to `userId`. */
+  revokeUserSession(userId: string | number, sid: string): Promise<boolean> {
+    return this.core.revokeUserSession(userId, sid);
+  }
+
+  /** TTL in ms: from the cookie when it has an expiry, else the `ttl` option; as connect-redis. */
+  ttlOf(session: S): number {
+    if (this.disableTTL) return HUNDRED_YEARS_MS;
+    if (typeof this.ttl === 'function') return this.ttl(session) * 1000;
+    const expires = session?.cookie?.expires;
+    if (expires) return new Date(expires).getTime() - Date.now();
+    return this.ttl * 1000;
+  }
+
+  private touchAfterFor(ttl: number): number {
+    return this.touchAfter ?? Math.min(60_000, ttl / 10);
+  }
+
+  private userIdOf(session: S): string | undefined {
+    const id = this.findUserId(session);
+    return id === undefined || id === null || id === '' ? undefined : String(id);
+  }
+
+  private remember(sid: string, loaded: Loaded): void {
+    this.loaded.delete(sid);
+    if (this.loaded.size >= LOADED_LIMIT) this.loaded.delete(this.loaded.keys().next().value as string);
+    this.loaded.set(sid, loaded);
+  }
+
+  private take(sid: string): Loaded | undefined {
+    const loaded = this.loaded.get(sid);
+    this.loaded.delete(sid);
+    return loaded && Date.now() - loaded.at < LOADED_MAX_AGE_MS ? loaded : undefined;
+  }
+}
