@@ -60,7 +60,11 @@ export interface FrameworkStoreOptions<S extends CookieSession = CookieSession> 
 interface Loaded {
   at: number;
   expiresAt: number;
+  /** No extension goes past it (absoluteTimeout). */
+  absoluteExpiresAt?: number;
   userId?: string;
+  /** The cookie's settings other than its expiry, as loaded (see `cookieSettings`). */
+  cookie: string;
 }
 
 const LOADED_LIMIT = 10_000;
@@ -73,6 +77,24 @@ function defaultUserId(session: CookieSession): string | number | undefined {
   const user = session.user as { id?: unknown } | undefined;
   if (user && (typeof user.id === 'string' || typeof user.id === 'number')) return user.id;
   return undefined;
+}
+
+/**
+ * The cookie's settings without its expiry (maxAge, path, domain, secure, ...), as a string.
+ * A save whose data is unchanged but whose cookie settings changed (a "remember me" maxAge,
+ * @fastify/session's `session.options()`) must still be written, or the change would be lost.
+ */
+function cookieSettings(session: CookieSession): string {
+  const raw = session?.cookie as (Record<string, unknown> & { toJSON?: () => unknown }) | null | undefined;
+  if (!raw || typeof raw !== 'object') return '';
+  const cookie = (typeof raw.toJSON === 'function' ? raw.toJSON() : raw) as Record<string, unknown>;
+  if (!cookie || typeof cookie !== 'object') return '';
+  let out = '';
+  for (const key of Object.keys(cookie).sort()) {
+    if (key === 'expires' || key === 'originalExpires' || key === '_expires' || cookie[key] === undefined) continue;
+    out += `${key}=${JSON.stringify(cookie[key])};`;
+  }
+  return out;
 }
 
 /**
@@ -148,7 +170,13 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
       // Sessions written by connect-redis (or with a custom ttl) carry only the cookie's idea of expiry.
       if (Date.parse(String(cookie.expires)) <= Date.now()) return null;
     }
-    this.remember(sid, { at: Date.now(), expiresAt: record.expiresAt, userId: record.userId });
+    this.remember(sid, {
+      at: Date.now(),
+      expiresAt: record.expiresAt,
+      absoluteExpiresAt: record.absoluteExpiresAt,
+      userId: record.userId,
+      cookie: cookieSettings(session),
+    });
     return session;
   }
 
@@ -160,12 +188,23 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
     const loaded = this.take(sid);
     const ttl = this.ttlOf(session);
     const userId = this.userIdOf(session);
-    if (hint.unchanged && loaded && ttl > 0 && loaded.userId === userId && !this.disableTouch) {
+    if (hint.unchanged && loaded && this.canSlide(session, loaded, ttl, userId)) {
       await this.slide(sid, loaded, ttl);
       return;
     }
     const meta = this.findMeta?.(session);
     await this.core.set(sid, session, { ttl, userId: userId ?? null, ...(meta === undefined ? {} : { meta }) });
+  }
+
+  /**
+   * An unchanged save may only move the record's expiry when nothing else would change: same
+   * owner, same cookie settings, and a stored cookie expiry that `get` rewrites from the record
+   * (with a custom `ttl` function or `disableTTL` the data's own cookie expiry must be rewritten).
+   */
+  private canSlide(session: S, loaded: Loaded, ttl: number, userId: string | undefined): boolean {
+    if (ttl <= 0 || this.disableTouch || loaded.userId !== userId) return false;
+    if (!this.cookieFollowsTtl && session?.cookie?.expires) return false;
+    return loaded.cookie === cookieSettings(session);
   }
 
   /** Slides the expiry, unless it was refreshed less than `touchAfter` ago. */
@@ -183,7 +222,9 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
   }
 
   private async slide(sid: string, loaded: Loaded | undefined, ttl: number): Promise<void> {
-    if (loaded && Date.now() + ttl - loaded.expiresAt < this.touchAfterFor(ttl)) return;
+    // Capped by the absolute timeout, the expiry cannot move: no need to ask Redis every time.
+    const target = Math.min(Date.now() + ttl, loaded?.absoluteExpiresAt ?? Infinity);
+    if (loaded && target - loaded.expiresAt < this.touchAfterFor(ttl)) return;
     await this.core.touch(sid, { ttl });
   }
 
@@ -243,7 +284,8 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
     return this.touchAfter ?? Math.min(60_000, ttl / 10);
   }
 
-  private userIdOf(session: S): string | undefined {
+  /** The session's owner as the `userId` option finds it, as a string; undefined when anonymous. */
+  userIdOf(session: S): string | undefined {
     const id = this.findUserId(session);
     return id === undefined || id === null || id === '' ? undefined : String(id);
   }

@@ -55,7 +55,12 @@ function parseData(serializer: Serializer, text: Bulk): unknown {
  * Turns the GET script's reply into a record. Returns null for a session past its expiry
  * (Redis may not have removed it yet); throws CorruptSessionError for anything unreadable.
  */
-export function recordFromReply(id: string, reply: unknown[] | null, serializer: Serializer): SessionRecord | null {
+export function recordFromReply(
+  id: string,
+  reply: unknown[] | null,
+  serializer: Serializer,
+  onBadMeta: (error: CorruptSessionError) => void,
+): SessionRecord | null {
   if (!reply) return null;
   const [tag, nowRaw] = reply as [string, number];
   const now = int(nowRaw, 'clock');
@@ -72,8 +77,13 @@ export function recordFromReply(id: string, reply: unknown[] | null, serializer:
     };
     if (u) record.userId = decodeUserId(u);
     if (a) record.absoluteExpiresAt = int(a, 'absolute expiry');
-    const meta = parseMeta(m ?? null);
-    if (meta) record.meta = meta;
+    // Meta only decorates listings: a bad one is reported and dropped, the session stays usable.
+    try {
+      const meta = parseMeta(m ?? null);
+      if (meta) record.meta = meta;
+    } catch (error) {
+      onBadMeta(error as CorruptSessionError);
+    }
     return record;
   }
   if (tag === 's') {

@@ -83,7 +83,8 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
         if (reply[0] === 'limit') throw new SessionLimitError(maxSessionsPerUser);
         evicted = reply.slice(1);
       }
-      const keys = index ? [key, index] : [key];
+      // Cluster: only the session key (the index lives in another slot; naming it too is a CROSSSLOT error).
+      const keys = index && this.single ? [key, index] : [key];
       const reply = (await this.redis.sessionkitSet(
         keys.length, ...keys,
         text, ttl, absoluteTimeout, uid, metaMode, metaText, prefix, indexPrefix,
@@ -116,11 +117,12 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
   async get(id: string): Promise<SessionRecord<T> | null> {
     checkSessionId(id);
     const reply = await this.attempt('get', () => this.redis.sessionkitGet(1, this.keys.session(id)) as Promise<unknown[] | null>);
+    const report = (error: CorruptSessionError) => this.emit('corrupt', error, { idHash: hashId(id) });
     try {
-      return recordFromReply(id, reply, this.options.serializer) as SessionRecord<T> | null;
+      return recordFromReply(id, reply, this.options.serializer, report) as SessionRecord<T> | null;
     } catch (error) {
       if (!(error instanceof CorruptSessionError)) throw error;
-      this.emit('corrupt', error, { idHash: hashId(id) });
+      report(error);
       return null;
     }
   }

@@ -24,3 +24,33 @@ export function useRedis(args: string[] = []) {
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Calls per command since the last reset, from INFO commandstats (what Redis itself executed). */
+export async function commandCalls(client: Redis): Promise<Record<string, number>> {
+  const info = await client.info('commandstats');
+  const calls: Record<string, number> = {};
+  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls[match[1]!] = Number(match[2]);
+  return calls;
+}
+
+/**
+ * Counts socket writes a client makes while `work` runs: each write is one batch of commands
+ * sent before waiting, so the count is an upper bound on round trips. Instruments the real
+ * socket; nothing is stubbed.
+ */
+export async function countWrites<R>(client: Redis, work: () => Promise<R>): Promise<{ writes: number; result: R }> {
+  await client.ping();
+  const stream = (client as unknown as { stream: { write: (...args: unknown[]) => boolean } }).stream;
+  const original = stream.write;
+  let writes = 0;
+  stream.write = function (this: unknown, ...args: unknown[]) {
+    writes++;
+    return original.apply(this, args);
+  };
+  try {
+    const result = await work();
+    return { writes, result };
+  } finally {
+    stream.write = original;
+  }
+}

@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { CorruptSessionError, SessionStore } from '@sessionkit/core';
+import { countWrites, sleep, useRedis } from './helpers.js';
+
+const redis = useRedis();
+let n = 0;
+const fresh = (options: Partial<ConstructorParameters<typeof SessionStore>[0]> = {}) =>
+  new SessionStore({ client: redis.client(), prefix: `get${++n}:`, ...options });
+
+describe('get', () => {
+  it('returns null for an unknown id, in one round trip', async () => {
+    const store = fresh();
+    await store.get('warm-up');
+    const { writes, result } = await countWrites(store.client as never, () => store.get('nobody'));
+    expect(result).toBeNull();
+    expect(writes).toBe(1);
+  });
+
+  it('returns a fresh object on every call', async () => {
+    const store = fresh();
+    await store.set('s', { list: [1] });
+    const a = await store.get('s');
+    (a!.data as { list: number[] }).list.push(2);
+    expect((await store.get('s'))!.data).toEqual({ list: [1] });
+  });
+
+  it('treats a session past its stored expiry as absent even before Redis expires the key', async () => {
+    const store = fresh();
+    await store.set('late', { a: 1 }, { ttl: 60_000 });
+    // Simulate a key whose Redis TTL outlives its recorded expiry (e.g. restored from an old snapshot).
+    await store.client.hset(store.keys.session('late'), 'e', Date.now() - 1);
+    expect(await store.get('late')).toBeNull();
+  });
+
+  it('reads a plain JSON string as connect-redis writes it', async () => {
+    const store = fresh();
+    const key = store.keys.session('legacy');
+    await store.client.set(key, JSON.stringify({ cookie: { originalMaxAge: 1000 }, userId: 7 }), 'PX', 5000);
+    const record = await store.get('legacy');
+    expect(record!.data).toEqual({ cookie: { originalMaxAge: 1000 }, userId: 7 });
+    expect(record!.expiresAt - Date.now()).toBeGreaterThan(4000);
+    await store.client.set(store.keys.session('forever'), '{"a":1}');
+    expect((await store.get('forever'))!.expiresAt).toBe(Number.MAX_SAFE_INTEGER);
+    // The next write replaces the string with a record.
+    await store.set('legacy', { upgraded: true }, { userId: 'u' });
+    expect(await store.client.type(key)).toBe('hash');
+    expect((await store.get('legacy'))!.userId).toBe('u');
+  });
+
+  describe('corrupt or foreign values: reported, treated as absent, never thrown', () => {
+    const corruptions: [string, (store: SessionStore, key: string) => Promise<unknown>][] = [
+      ['a string that is not JSON', (s, k) => s.client.set(k, '{"truncated": ')],
+      ['a hash whose data is not JSON', (s, k) => s.client.hset(k, 'd', 'nope', 'c', 1, 'e', Date.now() + 10_000, 'l', 1)],
+      ['a hash with no data', (s, k) => s.client.hset(k, 'c', 1, 'e', Date.now() + 10_000, 'l', 1)],
+      ['a hash with no expiry', (s, k) => s.client.hset(k, 'd', '{}', 'c', 1, 'l', 1)],
+      ['a list', (s, k) => s.client.rpush(k, 'x')],
+      ['a set', (s, k) => s.client.sadd(k, 'x')],
+      ['a sorted set', (s, k) => s.client.zadd(k, 1, 'x')],
+    ];
+    for (const [what, corrupt] of corruptions) {
+      it(what, async () => {
+        const store = fresh();
+        const events: [CorruptSessionError, { idHash: string }][] = [];
+        store.on('corrupt', (error, info) => events.push([error, info]));
+        await corrupt(store, store.keys.session('bad'));
+        expect(await store.get('bad')).toBeNull();
+        expect(events).toHaveLength(1);
+        expect(events[0]![0]).toBeInstanceOf(CorruptSessionError);
+        expect(events[0]![0].code).toBe('ERR_CORRUPT');
+        expect(events[0]![1].idHash).toMatch(/^[0-9a-f]{16}$/);
+        // A new write replaces the bad value.
+        expect((await store.set('bad', { fixed: true })).stored).toBe(true);
+        expect((await store.get('bad'))!.data).toEqual({ fixed: true });
+      });
+    }
+  });
+
+  it('drops bad meta (reported) but keeps the session usable', async () => {
+    const store = fresh();
+    const events: unknown[] = [];
+    store.on('corrupt', (error) => events.push(error));
+    await store.client.hset(store.keys.session('m'), 'd', '{"a":1}', 'c', 1, 'e', Date.now() + 10_000, 'l', 1, 'm', '[1]');
+    const record = await store.get('m');
+    expect(record!.data).toEqual({ a: 1 });
+    expect(record!.meta).toBeUndefined();
+    expect(events).toHaveLength(1);
+    await store.client.hset(store.keys.session('m'), 'm', 'not json');
+    expect((await store.get('m'))!.data).toEqual({ a: 1 });
+    expect(events).toHaveLength(2);
+  });
+
+  it('never lets __proto__ or constructor keys pollute prototypes', async () => {
+    const store = fresh();
+    await store.client.set(store.keys.session('evil'), '{"__proto__":{"polluted":true},"constructor":{"prototype":{"bad":1}},"ok":1}');
+    const record = await store.get('evil');
+    const data = record!.data as Record<string, unknown>;
+    expect(data.ok).toBe(1);
+    expect(Object.prototype.hasOwnProperty.call(data, '__proto__')).toBe(false);
+    expect(Object.getPrototypeOf(data)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.assign({}, data).polluted).toBeUndefined();
+  });
+
+  it('does not return a session once its TTL runs out', async () => {
+    const store = fresh();
+    await store.set('short', { a: 1 }, { ttl: 150 });
+    expect(await store.get('short')).not.toBeNull();
+    await sleep(200);
+    expect(await store.get('short')).toBeNull();
+  });
+});

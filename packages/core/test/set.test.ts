@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { SessionKitError, SessionStore } from '@sessionkit/core';
+import { countWrites, sleep, useRedis } from './helpers.js';
+
+const redis = useRedis();
+let n = 0;
+const fresh = (options: Partial<ConstructorParameters<typeof SessionStore>[0]> = {}) =>
+  new SessionStore({ client: redis.client(), prefix: `set${++n}:`, ...options });
+
+describe('set', () => {
+  it('stores data, owner, meta and times, in one round trip', async () => {
+    const store = fresh();
+    await store.set('warm-up', {}, { userId: 'ann' }); // loads the script (EVALSHA, NOSCRIPT, EVAL) once
+    const { writes, result } = await countWrites(store.client as never, () =>
+      store.set('s1', { cart: [1, 2] }, { userId: 'ann', meta: { ua: 'Firefox' }, ttl: 60_000 }),
+    );
+    expect(writes).toBe(1);
+    expect(result.stored).toBe(true);
+    const record = await store.get('s1');
+    expect(record).toMatchObject({ id: 's1', data: { cart: [1, 2] }, userId: 'ann', meta: { ua: 'Firefox' } });
+    expect(record!.expiresAt - record!.createdAt).toBe(60_000);
+    expect(record!.lastSeenAt).toBe(record!.createdAt);
+  });
+
+  it('sets the Redis expiry with millisecond precision', async () => {
+    const store = fresh();
+    await store.set('ms', { a: 1 }, { ttl: 1234 });
+    const pttl = await store.client.pttl(store.keys.session('ms'));
+    expect(pttl).toBeGreaterThan(1100);
+    expect(pttl).toBeLessThanOrEqual(1234);
+    // Not rounded to a whole second in either direction.
+    expect(pttl % 1000).not.toBe(0);
+  });
+
+  it('deletes the session when the ttl is zero or negative', async () => {
+    const store = fresh();
+    await store.set('z', { a: 1 }, { userId: 'u' });
+    expect(await store.set('z', { a: 2 }, { ttl: 0, userId: 'u' })).toEqual({ stored: false, reason: 'expired' });
+    expect(await store.get('z')).toBeNull();
+    expect(await store.countUserSessions('u')).toBe(0);
+    expect(await store.set('neg', { a: 1 }, { ttl: -5 })).toEqual({ stored: false, reason: 'expired' });
+    expect(await store.client.exists(store.keys.session('neg'))).toBe(0);
+  });
+
+  it('keeps createdAt across writes and refuses to extend past the absolute timeout', async () => {
+    const store = fresh({ absoluteTimeout: 400 });
+    const first = await store.set('abs', { v: 1 }, { ttl: 60_000 });
+    await sleep(50);
+    const second = await store.set('abs', { v: 2 }, { ttl: 60_000 });
+    expect(second.createdAt).toBe(first.createdAt);
+    expect(second.expiresAt).toBe(first.createdAt! + 400);
+    expect((await store.get('abs'))!.absoluteExpiresAt).toBe(first.createdAt! + 400);
+    await sleep(450);
+    expect(await store.get('abs')).toBeNull();
+    expect(await store.set('abs', { v: 3 }, { ttl: 60_000 })).toMatchObject({ stored: true });
+  });
+
+  it('keeps meta when omitted, replaces it when given, clears it with null', async () => {
+    const store = fresh();
+    await store.set('m', {}, { meta: { ip: '10.0.0.1' } });
+    await store.set('m', { x: 1 });
+    expect((await store.get('m'))!.meta).toEqual({ ip: '10.0.0.1' });
+    await store.set('m', { x: 2 }, { meta: { ip: '10.0.0.2' } });
+    expect((await store.get('m'))!.meta).toEqual({ ip: '10.0.0.2' });
+    await store.set('m', { x: 3 }, { meta: null });
+    expect((await store.get('m'))!.meta).toBeUndefined();
+  });
+
+  it('accepts ids and user ids with glob, hash-tag, separator, space and non-ASCII characters', async () => {
+    const store = fresh();
+    const odd = ['*', '?', '[a]', '{x}', 'a:b', 'with space', 'ünï©ødé 🙂', 'user:{1}'];
+    for (const id of odd) await store.set(id, { id }, { userId: id });
+    for (const id of odd) {
+      expect((await store.get(id))).toMatchObject({ data: { id }, userId: id });
+      expect((await store.listUserSessions(id)).map((s) => s.id)).toEqual([id]);
+    }
+    expect((await store.ids()).sort()).toEqual([...odd].sort());
+  });
+
+  it('rejects bad input with a clear error and writes nothing', async () => {
+    const store = fresh({ maxPayloadBytes: 100 });
+    const cases: [() => Promise<unknown>, string][] = [
+      [() => store.set('', {}), 'ERR_INVALID_ID'],
+      [() => store.set(42 as unknown as string, {}), 'ERR_INVALID_ID'],
+      [() => store.set('x'.repeat(2000), {}), 'ERR_INVALID_ID'],
+      [() => store.set('ok', {}, { userId: '' }), 'ERR_INVALID_USER_ID'],
+      [() => store.set('ok', {}, { userId: {} as unknown as string }), 'ERR_INVALID_USER_ID'],
+      [() => store.set('ok', {}, { userId: NaN }), 'ERR_INVALID_USER_ID'],
+      [() => store.set('ok', { blob: 'x'.repeat(200) }), 'ERR_PAYLOAD_TOO_LARGE'],
+      [() => store.set('ok', { n: 10n }), 'ERR_SERIALIZE'],
+      [() => store.set('ok', (() => { const o: Record<string, unknown> = {}; o.self = o; return o; })()), 'ERR_SERIALIZE'],
+      [() => store.set('ok', undefined), 'ERR_SERIALIZE'],
+      [() => store.set('ok', {}, { ttl: NaN }), 'ERR_INVALID_OPTION'],
+      [() => store.set('ok', {}, { meta: [] as unknown as Record<string, unknown> }), 'ERR_INVALID_OPTION'],
+    ];
+    for (const [call, code] of cases) {
+      const error = await call().then(() => null, (e: unknown) => e);
+      expect(error, code).toBeInstanceOf(SessionKitError);
+      expect((error as SessionKitError).code).toBe(code);
+      expect((error as Error).message.length).toBeGreaterThan(10);
+    }
+    expect(await store.client.keys(`${store.options.prefix}*`)).toEqual([]);
+  });
+
+  it('accepts numeric user ids as their decimal string', async () => {
+    const store = fresh();
+    await store.set('num', {}, { userId: 42 });
+    expect((await store.get('num'))!.userId).toBe('42');
+    expect(await store.countUserSessions('42')).toBe(1);
+  });
+
+  it('refuses to write an id that was destroyed, until revokedTtl passes', async () => {
+    const store = fresh({ revokedTtl: 200 });
+    const events: unknown[] = [];
+    store.on('revoked-write', (info) => events.push(info));
+    await store.set('gone', { a: 1 });
+    expect(await store.destroy('gone')).toBe(true);
+    expect(await store.set('gone', { a: 2 })).toEqual({ stored: false, reason: 'revoked' });
+    expect(events).toHaveLength(1);
+    expect(JSON.stringify(events)).not.toContain('gone');
+    await sleep(250);
+    expect(await store.set('gone', { a: 3 })).toMatchObject({ stored: true });
+  });
+
+  it('with revokedTtl 0, destroy deletes outright and the id can be written again', async () => {
+    const store = fresh({ revokedTtl: 0 });
+    await store.set('plain', { a: 1 });
+    await store.destroy('plain');
+    expect(await store.client.exists(store.keys.session('plain'))).toBe(0);
+    expect(await store.set('plain', { a: 2 })).toMatchObject({ stored: true });
+  });
+});
