@@ -1,0 +1,50 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** Every publishable package, read from packages/*: the check grows with the repo. */
+const packages = readdirSync(join(root, 'packages'))
+  .map((dir) => ({ dir, manifest: JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8')) }))
+  .filter(({ manifest }) => !manifest.private)
+  .map(({ manifest }) => manifest.name as string);
+
+const run = (args: string[], cwd = root) => execFileSync(process.execPath, args, { cwd, encoding: 'utf8' });
+
+describe('published entry points (built dist, through each package.json exports map)', () => {
+  it('finds the packages', () => {
+    expect(packages).toContain('@sessionkit/core');
+  });
+
+  for (const name of packages) {
+    it(`${name}: import and require load the same API`, () => {
+      const esm = run(['--input-type=module', '-e', `const m = await import(${JSON.stringify(name)}); console.log(JSON.stringify(Object.keys(m).filter(k => k !== 'default').sort()))`]);
+      const cjs = run(['-e', `const m = require(${JSON.stringify(name)}); console.log(JSON.stringify(Object.keys(m).sort()))`]);
+      expect(JSON.parse(esm).length).toBeGreaterThan(0);
+      expect(JSON.parse(cjs)).toEqual(JSON.parse(esm));
+    });
+  }
+
+  it('types resolve for ESM (.mts) and CommonJS (.cts) consumers under node16 resolution', () => {
+    // Inside the repo (a git-ignored folder), so that resolution finds the workspace's node_modules.
+    mkdirSync(join(root, '.tmp'), { recursive: true });
+    const dir = mkdtempSync(join(root, '.tmp', 'types-'));
+    try {
+      const lines = packages.map((name, i) => `import * as p${i} from ${JSON.stringify(name)};\nexport const k${i}: string[] = Object.keys(p${i});`).join('\n');
+      writeFileSync(join(dir, 'esm.mts'), `${lines}\nimport { SessionStore } from '@sessionkit/core';\nexport type S = SessionStore;\n`);
+      writeFileSync(join(dir, 'cjs.cts'), `${lines}\nimport { SessionStore } from '@sessionkit/core';\nexport type S = SessionStore;\n`);
+      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
+        compilerOptions: { module: 'node16', moduleResolution: 'node16', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] },
+        files: ['esm.mts', 'cjs.cts'],
+      }));
+      execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', dir], { cwd: dir, encoding: 'utf8' });
+    } catch (error) {
+      throw new Error(`tsc failed:\n${(error as { stdout?: string }).stdout ?? error}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
