@@ -49,6 +49,8 @@ export function checkSessionId(id: unknown): asserts id is string {
   if (id.length > MAX_ID_LENGTH) {
     throw new SessionKitError('ERR_INVALID_ID', `session id is ${id.length} characters, over the limit of ${MAX_ID_LENGTH}`);
   }
+  // A lone surrogate becomes U+FFFD in UTF-8, so two different ids would share one key.
+  if (!id.isWellFormed()) throw new SessionKitError('ERR_INVALID_ID', 'session id is not well-formed Unicode (lone surrogate)');
 }
 
 export function normalizeUserId(userId: unknown): string {
@@ -59,6 +61,7 @@ export function normalizeUserId(userId: unknown): string {
   if (userId.length > MAX_ID_LENGTH) {
     throw new SessionKitError('ERR_INVALID_USER_ID', `user id is ${userId.length} characters, over the limit of ${MAX_ID_LENGTH}`);
   }
+  if (!userId.isWellFormed()) throw new SessionKitError('ERR_INVALID_USER_ID', 'user id is not well-formed Unicode (lone surrogate)');
   return userId;
 }
 

@@ -86,6 +86,9 @@ describe('set', () => {
       [() => store.set('ok', {}, { userId: '' }), 'ERR_INVALID_USER_ID'],
       [() => store.set('ok', {}, { userId: {} as unknown as string }), 'ERR_INVALID_USER_ID'],
       [() => store.set('ok', {}, { userId: NaN }), 'ERR_INVALID_USER_ID'],
+      // '\uD800' and '\uDC00' both encode to U+FFFD in UTF-8: accepting them would merge two ids.
+      [() => store.set('\uD800', {}), 'ERR_INVALID_ID'],
+      [() => store.set('ok', {}, { userId: 'a\uDC00' }), 'ERR_INVALID_USER_ID'],
       [() => store.set('ok', { blob: 'x'.repeat(200) }), 'ERR_PAYLOAD_TOO_LARGE'],
       [() => store.set('ok', { n: 10n }), 'ERR_SERIALIZE'],
       [() => store.set('ok', (() => { const o: Record<string, unknown> = {}; o.self = o; return o; })()), 'ERR_SERIALIZE'],
