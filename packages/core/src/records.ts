@@ -14,10 +14,12 @@ export interface SessionRecord<T = unknown> {
   /** Set when an absolute timeout applies: no extension goes past it. */
   absoluteExpiresAt?: number;
   meta?: Record<string, unknown>;
+  /** Read from a plain string another store wrote (connect-redis); the next `set` upgrades it. */
+  legacy?: true;
 }
 
 /** A session as `listUserSessions` returns it: everything but the data. */
-export type SessionInfo = Omit<SessionRecord, 'data' | 'userId'>;
+export type SessionInfo = Omit<SessionRecord, 'data' | 'userId' | 'legacy'>;
 
 type Bulk = string | null;
 
@@ -96,6 +98,7 @@ export function recordFromReply(
       createdAt: now,
       lastSeenAt: now,
       expiresAt: pttl >= 0 ? now + pttl : Number.MAX_SAFE_INTEGER,
+      legacy: true,
     };
   }
   throw new CorruptSessionError(`session key holds a Redis ${String(reply[2])}, not a session`);

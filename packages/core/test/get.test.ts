@@ -38,12 +38,14 @@ describe('get', () => {
     await store.client.set(key, JSON.stringify({ cookie: { originalMaxAge: 1000 }, userId: 7 }), 'PX', 5000);
     const record = await store.get('legacy');
     expect(record!.data).toEqual({ cookie: { originalMaxAge: 1000 }, userId: 7 });
+    expect(record!.legacy).toBe(true);
     expect(record!.expiresAt - Date.now()).toBeGreaterThan(4000);
     await store.client.set(store.keys.session('forever'), '{"a":1}');
     expect((await store.get('forever'))!.expiresAt).toBe(Number.MAX_SAFE_INTEGER);
     // The next write replaces the string with a record.
     await store.set('legacy', { upgraded: true }, { userId: 'u' });
     expect(await store.client.type(key)).toBe('hash');
+    expect((await store.get('legacy'))!.legacy).toBeUndefined();
     expect((await store.get('legacy'))!.userId).toBe('u');
   });
 

@@ -1,0 +1,164 @@
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import { FrameworkStore, SessionStore, type CookieSession } from '@sessionkit/core';
+import { sessionExpiringIn } from '@sessionkit/testing';
+import { countWrites, useRedis } from './helpers.js';
+
+const redis = useRedis();
+let n = 0;
+const fresh = (options: Partial<ConstructorParameters<typeof FrameworkStore>[0]> = {}) =>
+  new FrameworkStore<CookieSession>({ client: redis.client(), prefix: `fw${++n}:`, ...options });
+const clientOf = (store: FrameworkStore) => store.client as Redis;
+
+describe('FrameworkStore (the layer both adapters share)', () => {
+  it('skips a touch within touchAfter of the last refresh: an unchanged request costs only the get', async () => {
+    const store = fresh({ touchAfter: 60_000 });
+    await store.set('s', sessionExpiringIn(3_600_000, { userId: 'u' }));
+    const loaded = (await store.get('s'))!;
+    const { writes } = await countWrites(clientOf(store), () => store.touch('s', sessionExpiringIn(3_600_000, { userId: 'u' })));
+    expect(writes).toBe(0);
+    expect(loaded.cookie!.expires).toBeTruthy();
+  });
+
+  it('touches when the expiry would move by touchAfter or more, or when nothing was loaded', async () => {
+    const store = fresh({ touchAfter: 1000 });
+    await store.set('s', sessionExpiringIn(10_000));
+    await store.get('s');
+    const { writes } = await countWrites(clientOf(store), () => store.touch('s', sessionExpiringIn(20_000)));
+    expect(writes).toBe(1);
+    const loaded = await store.get('s');
+    expect(Date.parse(String(loaded!.cookie!.expires)) - Date.now()).toBeGreaterThan(15_000);
+    // A touch with no get before it in this process: nothing to compare with, so it writes.
+    const other = new FrameworkStore<CookieSession>({ client: clientOf(store), prefix: store.core.options.prefix, touchAfter: 1000 });
+    const { writes: cold } = await countWrites(clientOf(store), () => other.touch('s', sessionExpiringIn(20_000)));
+    expect(cold).toBe(1);
+  });
+
+  it('defaults touchAfter to a tenth of the TTL, at most a minute', async () => {
+    const store = fresh();
+    await store.set('short', sessionExpiringIn(5_000));
+    await store.get('short');
+    // 5 s TTL -> 500 ms threshold; moving the expiry by ~1 s writes.
+    const { writes } = await countWrites(clientOf(store), () => store.touch('short', sessionExpiringIn(6_000)));
+    expect(writes).toBe(1);
+  });
+
+  it('an unchanged save (hint from the framework) costs what a throttled touch costs', async () => {
+    const store = fresh({ touchAfter: 60_000 });
+    await store.set('s', sessionExpiringIn(3_600_000, { userId: 'u', n: 1 }));
+    const loaded = (await store.get('s'))!;
+    const { writes } = await countWrites(clientOf(store), () => store.set('s', loaded, { unchanged: true }));
+    expect(writes).toBe(0);
+    // A changed owner is never "unchanged": the index must follow.
+    await store.get('s');
+    const { writes: moved } = await countWrites(clientOf(store), () => store.set('s', { ...loaded, userId: 'v' }, { unchanged: true }));
+    expect(moved).toBe(1);
+    expect(await store.countUserSessions('v')).toBe(1);
+  });
+
+  it('a touch is visible to a later get as the refreshed cookie expiry', async () => {
+    const store = fresh({ touchAfter: 0 });
+    await store.set('s', sessionExpiringIn(1_000));
+    const later = sessionExpiringIn(50_000);
+    await store.touch('s', later);
+    const loaded = await store.get('s');
+    expect(Math.abs(Date.parse(String(loaded!.cookie!.expires)) - Date.parse(String(later.cookie.expires)))).toBeLessThan(50);
+  });
+
+  it('ttl as a function (seconds, as connect-redis): the cookie keeps its own expiry and a touch rewrites it', async () => {
+    const store = fresh({ ttl: () => 30, touchAfter: 0 });
+    const session = sessionExpiringIn(5_000);
+    await store.set('f', session);
+    expect(await clientOf(store).pttl(store.core.keys.session('f'))).toBeGreaterThan(25_000);
+    const loaded = (await store.get('f'))!;
+    expect(loaded.cookie!.expires).toBe(session.cookie.expires);
+    const later = sessionExpiringIn(9_000);
+    await store.touch('f', later);
+    expect((await store.get('f'))!.cookie!.expires).toBe(later.cookie.expires);
+  });
+
+  it('ttl as a number applies to cookies without an expiry', async () => {
+    const store = fresh({ ttl: 2 });
+    await store.set('browser-session', { cookie: { expires: null, originalMaxAge: null } });
+    const pttl = await clientOf(store).pttl(store.core.keys.session('browser-session'));
+    expect(pttl).toBeGreaterThan(1500);
+    expect(pttl).toBeLessThanOrEqual(2000);
+  });
+
+  it('disableTouch and disableTTL behave as in connect-redis', async () => {
+    const noTouch = fresh({ disableTouch: true });
+    await noTouch.set('a', sessionExpiringIn(10_000));
+    const { writes } = await countWrites(clientOf(noTouch), () => noTouch.touch('a', sessionExpiringIn(90_000)));
+    expect(writes).toBe(0);
+    const noTtl = fresh({ disableTTL: true });
+    await noTtl.set('b', sessionExpiringIn(10_000));
+    expect(await clientOf(noTtl).pttl(noTtl.core.keys.session('b'))).toBeGreaterThan(365 * 86_400_000);
+    const { writes: touchWrites } = await countWrites(clientOf(noTtl), () => noTtl.touch('b', sessionExpiringIn(90_000)));
+    expect(touchWrites).toBe(0);
+  });
+
+  it('finds the owner in session.userId, then session.user.id, or with a custom lookup; meta likewise', async () => {
+    const store = fresh();
+    await store.set('a', sessionExpiringIn(10_000, { userId: 7 }));
+    await store.set('b', sessionExpiringIn(10_000, { user: { id: 'bee' } }));
+    await store.set('c', sessionExpiringIn(10_000, { user: { name: 'no id' } }));
+    expect(await store.countUserSessions(7)).toBe(1);
+    expect(await store.countUserSessions('bee')).toBe(1);
+    expect((await store.core.get('c'))!.userId).toBeUndefined();
+    const custom = fresh({ userId: (s) => s.account as string, meta: (s) => s.device as Record<string, unknown> });
+    await custom.set('d', sessionExpiringIn(10_000, { account: 'acc', device: { ua: 'curl' } }));
+    expect(await custom.listUserSessions('acc')).toMatchObject([{ id: 'd', meta: { ua: 'curl' } }]);
+  });
+
+  it('treats stored data that is not an object as absent and reports it', async () => {
+    const store = fresh();
+    const reports: unknown[] = [];
+    store.core.on('corrupt', (e) => reports.push(e));
+    await clientOf(store).set(store.core.keys.session('arr'), '[1,2]');
+    await clientOf(store).set(store.core.keys.session('num'), '42');
+    expect(await store.get('arr')).toBeNull();
+    expect(await store.get('num')).toBeNull();
+    expect(reports).toHaveLength(2);
+  });
+
+  it('treats a connect-redis session whose cookie expired as absent', async () => {
+    const store = fresh();
+    const key = store.core.keys.session('old');
+    await clientOf(store).set(key, JSON.stringify({ cookie: { expires: new Date(Date.now() - 1000).toISOString() } }), 'PX', 60_000);
+    expect(await store.get('old')).toBeNull();
+  });
+
+  it('all() returns sessions with their id (connect-redis shape); user APIs pass through', async () => {
+    const store = fresh();
+    await store.set('x', sessionExpiringIn(10_000, { userId: 'u', n: 1 }));
+    await store.set('y', sessionExpiringIn(10_000, { userId: 'u', n: 2 }));
+    await store.set('z', sessionExpiringIn(10_000, { userId: 'w', n: 3 }));
+    expect((await store.all()).map((s) => [s.id, s.n]).sort()).toEqual([['x', 1], ['y', 2], ['z', 3]]);
+    expect(await store.revokeUserSession('w', 'x')).toBe(false);
+    expect(await store.revokeUserSession('u', 'x')).toBe(true);
+    expect(await store.invalidateAllUserSessions('u')).toBe(1);
+    expect(await store.length()).toBe(1);
+    await store.destroy('z');
+    expect(await store.ids()).toEqual([]);
+    await store.set('q', sessionExpiringIn(10_000));
+    await store.clear();
+    expect(await store.length()).toBe(0);
+  });
+
+  it('can wrap an existing core store', async () => {
+    const core = new SessionStore<CookieSession>({ client: redis.client(), prefix: 'shared-core:' });
+    const store = new FrameworkStore({ store: core });
+    expect(store.core).toBe(core);
+    await store.set('s', sessionExpiringIn(10_000));
+    expect(await core.get('s')).not.toBeNull();
+  });
+
+  it('refuses bad options clearly', () => {
+    const client = redis.client();
+    expect(() => new FrameworkStore(undefined as never)).toThrow(/client/);
+    expect(() => new FrameworkStore({ client, ttl: 0 })).toThrow(/ttl/);
+    expect(() => new FrameworkStore({ client, ttl: 'day' as never })).toThrow(/ttl/);
+    expect(() => new FrameworkStore({ client, touchAfter: -1 })).toThrow(/touchAfter/);
+    expect(() => new FrameworkStore({})).toThrow(/client/);
+  });
+});
