@@ -165,8 +165,9 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
     }
     const cookie = session.cookie;
     if (cookie && cookie.expires) {
-      // Our touch moves only the record's expiry; the cookie in the data follows it here.
-      if (this.cookieFollowsTtl && record.expiresAt < Number.MAX_SAFE_INTEGER) cookie.expires = new Date(record.expiresAt).toISOString();
+      // Our touch moves only the record's expiry; the cookie in the data follows it here. A
+      // session another store wrote has only its cookie's idea of expiry.
+      if (this.cookieFollowsTtl && !record.legacy) cookie.expires = new Date(record.expiresAt).toISOString();
       // Sessions written by connect-redis (or with a custom ttl) carry only the cookie's idea of expiry.
       if (Date.parse(String(cookie.expires)) <= Date.now()) return null;
     }
@@ -213,6 +214,10 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
     if (this.disableTouch || this.disableTTL) return;
     // With a custom ttl the cookie expiry lives only in the data, so a touch must rewrite it.
     if (!this.cookieFollowsTtl) return this.set(sid, session);
+    // The data names an owner the record does not have: a session written by connect-redis (or
+    // before `userId` was configured). Rewrite it once, so that it joins the owner's index and
+    // logout-everywhere can reach it.
+    if (loaded && loaded.userId !== this.userIdOf(session)) return this.set(sid, session);
     await this.slide(sid, loaded, this.ttlOf(session));
   }
 

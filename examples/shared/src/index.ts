@@ -1,0 +1,16 @@
+export { connectRedis, type RedisConnection, type ConnectRedisOptions } from './redis.js';
+export { describeDevice } from './device.js';
+export { users, authenticate, findUser, type DemoUser } from './users.js';
+export {
+  routes,
+  escapeHtml,
+  sessionHandle,
+  findSessionByHandle,
+  deviceMeta,
+  signInPage,
+  homePage,
+  sessionsPage,
+  messagePage,
+  type DeviceMeta,
+  type PageOptions,
+} from './views.js';

@@ -1,0 +1,208 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import session, { type Store } from 'express-session';
+import { Redis, type RedisOptions } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
+import { RedisServer } from '@sessionkit/testing';
+import type { RedisStore } from '@sessionkit/express';
+
+declare module 'express-session' {
+  interface SessionData {
+    userId?: string;
+    n?: number;
+  }
+}
+
+export const SECRET = 'test secret: keyboard cat';
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** One real redis-server per test file, and a client factory whose clients are all closed at the end. */
+export function useRedis(args: string[] = []) {
+  const server = new RedisServer({ args });
+  const clients: Redis[] = [];
+  beforeAll(async () => {
+    await server.start();
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
+    await server.dispose();
+  });
+  return {
+    server,
+    client(options: RedisOptions = {}): Redis {
+      const client = new Redis({ port: server.port, host: server.host, ...options });
+      clients.push(client);
+      return client;
+    },
+  };
+}
+
+/** Just enough of Express 4 and 5 for these tests; both `express` and `express4` fit. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type ExpressFactory = () => any;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Req = any;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Res = any;
+type Next = (err?: unknown) => void;
+
+/**
+ * A small app exercising the express-session contract. `store` is any express-session store;
+ * the user-level routes need a SessionKit RedisStore.
+ */
+export function sessionApp(express: ExpressFactory, store: Store, cookie: session.CookieOptions = { maxAge: 3_600_000 }) {
+  const app = express();
+  app.use(session({ store, secret: SECRET, resave: false, saveUninitialized: false, cookie }));
+  const kit = store as RedisStore;
+  const wrap = (fn: (req: Req, res: Res) => Promise<void>) => (req: Req, res: Res, next: Next) => {
+    fn(req, res).catch(next);
+  };
+
+  app.post('/login/:user', (req: Req, res: Res, next: Next) => {
+    req.session.regenerate((err: unknown) => {
+      if (err) return next(err);
+      req.session.userId = req.params.user;
+      req.session.save((err2: unknown) => (err2 ? next(err2) : res.json({ sid: req.sessionID })));
+    });
+  });
+  app.get('/me', (req: Req, res: Res) => {
+    res.json({
+      session: Boolean(req.session),
+      sid: req.session ? req.sessionID : null,
+      userId: req.session?.userId ?? null,
+      n: req.session?.n ?? 0,
+      expires: req.session?.cookie.expires ?? null,
+    });
+  });
+  app.post('/count', (req: Req, res: Res) => {
+    req.session.n = (req.session.n ?? 0) + 1;
+    res.json({ n: req.session.n, sid: req.sessionID });
+  });
+  app.post('/logout', (req: Req, res: Res) => {
+    // No callback: express-session calls store.destroy(id) without one.
+    req.session.destroy();
+    res.json({ ok: true });
+  });
+  app.post('/logout-others', wrap(async (req, res) => {
+    const revoked = await kit.invalidateAllUserSessions(req.session.userId, { except: req.sessionID });
+    res.json({ revoked });
+  }));
+  app.post('/logout-everywhere', wrap(async (req, res) => {
+    const revoked = await kit.invalidateAllUserSessions(req.session.userId);
+    res.json({ revoked });
+  }));
+  app.get('/sessions', wrap(async (req, res) => {
+    res.json(await kit.listUserSessions(req.session.userId));
+  }));
+  app.post('/revoke/:sid', wrap(async (req, res) => {
+    res.json({ revoked: await kit.revokeUserSession(req.session.userId, req.params.sid) });
+  }));
+  app.use((err: Error & { code?: string }, _req: Req, res: Res, _next: Next) => {
+    res.status(500).json({ error: err.message, code: err.code ?? null });
+  });
+  return app;
+}
+
+export interface Running {
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+export async function listen(app: (req: never, res: never) => void): Promise<Running> {
+  const server = createServer(app as never);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A cookie jar over fetch: one "browser". Cookies are per host, not per port, as in browsers. */
+export class Agent {
+  readonly cookies = new Map<string, string>();
+
+  constructor(public base: string) {}
+
+  async request(method: string, path: string, init: { body?: string; headers?: Record<string, string> } = {}): Promise<Response> {
+    const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    const res = await fetch(path.startsWith('http') ? path : this.base + path, {
+      method,
+      body: init.body,
+      redirect: 'manual',
+      headers: { ...(cookie ? { cookie } : {}), ...init.headers },
+      signal: AbortSignal.timeout(10_000),
+    });
+    for (const line of res.headers.getSetCookie()) {
+      const [pair, ...attrs] = line.split(';');
+      const eq = pair!.indexOf('=');
+      const name = pair!.slice(0, eq).trim();
+      const value = pair!.slice(eq + 1).trim();
+      const expired = attrs.some((a) => /^\s*max-age=0\s*$/i.test(a) || (/^\s*expires=/i.test(a) && Date.parse(a.split('=')[1]!) < Date.now()));
+      if (expired) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+    return res;
+  }
+
+  async json<T = Record<string, any>>(method: string, path: string): Promise<{ status: number; body: T }> {
+    const res = await this.request(method, path);
+    return { status: res.status, body: (await res.json()) as T };
+  }
+
+  /** The session id in the signed `connect.sid` cookie ("s:<id>.<signature>"). */
+  get sid(): string | undefined {
+    const raw = this.cookies.get('connect.sid');
+    if (!raw) return undefined;
+    const value = decodeURIComponent(raw);
+    return value.slice(2, value.lastIndexOf('.'));
+  }
+
+  clone(): Agent {
+    const copy = new Agent(this.base);
+    for (const [k, v] of this.cookies) copy.cookies.set(k, v);
+    return copy;
+  }
+}
+
+/**
+ * Counts the commands a client sends (round trips, not the commands its Lua scripts run inside
+ * Redis), by watching MONITOR and keeping only lines from that client's connection.
+ */
+export async function countCommands(monitorFrom: Redis, client: Redis, work: () => Promise<void>): Promise<Map<string, number>> {
+  await client.ping();
+  const stream = (client as unknown as { stream: { localPort: number } }).stream;
+  const source = `127.0.0.1:${stream.localPort}`;
+  const counts = new Map<string, number>();
+  const monitor = await monitorFrom.monitor();
+  monitor.on('monitor', (_time: string, args: string[], from: string) => {
+    if (from !== source) return;
+    const name = String(args[0]).toLowerCase();
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  });
+  try {
+    await work();
+    // A marker through the watched client: once MONITOR shows it, every earlier command has been seen.
+    const marker = `marker-${Math.random()}`;
+    const seen = new Promise<void>((resolve) =>
+      monitor.on('monitor', (_t: string, args: string[]) => {
+        if (args[1] === marker) resolve();
+      }),
+    );
+    await client.echo(marker);
+    await seen;
+    counts.set('echo', (counts.get('echo') ?? 1) - 1);
+    if (counts.get('echo') === 0) counts.delete('echo');
+  } finally {
+    monitor.disconnect();
+  }
+  return counts;
+}
+
+export const total = (counts: Map<string, number>) => [...counts.values()].reduce((a, b) => a + b, 0);
