@@ -26,6 +26,7 @@ export default [
   project('fastify', './packages/fastify'),
   // Example apps: real HTTP servers, two instances on one Redis, and a real headless Chromium.
   project('examples', exampleFiles, { include: ['*/test/**/*.test.ts'], testTimeout: 60_000 }),
-  // Builds are checked from dist: `import` and `require` of every package, and their types.
-  project('exports', './scripts', { include: ['exports.test.ts'] }),
+  // Checks on the built dist: `import` and `require` of every package, their types, and the
+  // README's quick start run as printed.
+  project('repo', './scripts', { include: ['*.test.ts'] }),
 ] satisfies TestProjectConfiguration[];
