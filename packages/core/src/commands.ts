@@ -14,6 +14,7 @@ const SCRIPTS = {
   sessionkitRevokeChunk: lua.REVOKE_CHUNK,
   sessionkitRevokeOne: lua.REVOKE_ONE,
   sessionkitIndexAdd: lua.INDEX_ADD,
+  sessionkitIndexReserve: lua.INDEX_RESERVE,
   sessionkitIndexRemove: lua.INDEX_REMOVE,
   sessionkitIndexList: lua.INDEX_LIST,
   sessionkitIndexCount: lua.INDEX_COUNT,

@@ -42,5 +42,12 @@ export class RedisOperationError extends SessionKitError {
     const detail = cause instanceof Error ? cause.message : String(cause);
     super('ERR_REDIS', `SessionKit ${operation} failed: ${detail}`, { cause });
     this.name = 'RedisOperationError';
+    // ioredis hangs the failed command on its errors (`error.command.args`): key names that hold
+    // session ids, and for a write the whole session data. Keep the command's name only, so that
+    // logging this error (console.error prints the cause) cannot leak either.
+    const command = (cause as { command?: { name?: unknown } } | null | undefined)?.command;
+    if (command && typeof command === 'object' && 'args' in command) {
+      (cause as { command: unknown }).command = { name: command.name };
+    }
   }
 }

@@ -65,6 +65,8 @@ interface Loaded {
   userId?: string;
   /** The cookie's settings other than its expiry, as loaded (see `cookieSettings`). */
   cookie: string;
+  /** Written by another store (connect-redis): its data's cookie expiry is the one that counts. */
+  legacy?: true;
 }
 
 const LOADED_LIMIT = 10_000;
@@ -177,6 +179,7 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
       absoluteExpiresAt: record.absoluteExpiresAt,
       userId: record.userId,
       cookie: cookieSettings(session),
+      ...(record.legacy ? { legacy: true as const } : {}),
     });
     return session;
   }
@@ -203,7 +206,8 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
    * (with a custom `ttl` function or `disableTTL` the data's own cookie expiry must be rewritten).
    */
   private canSlide(session: S, loaded: Loaded, ttl: number, userId: string | undefined): boolean {
-    if (ttl <= 0 || this.disableTouch || loaded.userId !== userId) return false;
+    // A legacy record is rewritten once; from then on `get` takes the expiry from the record.
+    if (ttl <= 0 || this.disableTouch || loaded.legacy || loaded.userId !== userId) return false;
     if (!this.cookieFollowsTtl && session?.cookie?.expires) return false;
     return loaded.cookie === cookieSettings(session);
   }
@@ -217,7 +221,8 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
     // The data names an owner the record does not have: a session written by connect-redis (or
     // before `userId` was configured). Rewrite it once, so that it joins the owner's index and
     // logout-everywhere can reach it.
-    if (loaded && loaded.userId !== this.userIdOf(session)) return this.set(sid, session);
+    // Its stored cookie expiry would not move either (see `get`).
+    if (loaded && (loaded.legacy || loaded.userId !== this.userIdOf(session))) return this.set(sid, session);
     await this.slide(sid, loaded, this.ttlOf(session));
   }
 

@@ -92,6 +92,14 @@ export class KeyLayout {
     return `${this.index(encodedUserId)}:revoking`;
   }
 
+  /**
+   * Cluster with policy 'reject': places reserved by writes still in flight. The cap counts them;
+   * listings and logout-everywhere do not see them until the session exists and joins the index.
+   */
+  pending(encodedUserId: string): string {
+    return `${this.index(encodedUserId)}:pending`;
+  }
+
   sessionPattern(): string {
     return `${escapeGlob(this.prefix)}*`;
   }

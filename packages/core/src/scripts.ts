@@ -244,16 +244,42 @@ return revoke_one(KEYS[1], ARGV[1], now_ms(), tonumber(ARGV[2]))
 `;
 
 /**
- * Cluster: the index half of a write. KEYS[1] index. ARGV: sid, ttl, maxPerUser, policy.
- * Returns {'ok', evicted...} or {'limit'}.
+ * Cluster: the index half of a write, run once the session exists. KEYS[1] index, optional
+ * KEYS[2] pending (the place reserved by INDEX_RESERVE, released here). ARGV: sid, ttl,
+ * maxPerUser, policy, and optionally the session's expiresAt (an absolute timeout can end it
+ * before now + ttl). Returns {'ok', evicted...} or {'limit'}.
  */
 export const INDEX_ADD = `${COMMON}
 local now = now_ms()
-local evicted = index_add(KEYS[1], ARGV[1], now + tonumber(ARGV[2]), now, tonumber(ARGV[3]), ARGV[4])
+local score = now + tonumber(ARGV[2])
+if ARGV[5] and tonumber(ARGV[5]) and tonumber(ARGV[5]) < score then score = tonumber(ARGV[5]) end
+local evicted = index_add(KEYS[1], ARGV[1], score, now, tonumber(ARGV[3]), ARGV[4])
+if KEYS[2] then index_remove(KEYS[2], ARGV[1]) end
 if not evicted then return {'limit'} end
 local reply = {'ok'}
 for _, victim in ipairs(evicted) do reply[#reply + 1] = victim end
 return reply
+`;
+
+/**
+ * Cluster, policy 'reject': reserves a place before the session is written, so that the cap
+ * refuses before anything is stored. The place goes in a pending set beside the index (same
+ * slot), not in the index itself: an index entry whose session does not exist yet would be
+ * pruned as stale by a concurrent listUserSessions, and the session would then live on outside
+ * its index. KEYS[1] index, KEYS[2] pending. ARGV: sid, ttl, maxPerUser. Returns 1, or 0 at the cap.
+ */
+export const INDEX_RESERVE = `${COMMON}
+local idx, pending, sid = KEYS[1], KEYS[2], ARGV[1]
+local now = now_ms()
+redis.call('ZREMRANGEBYSCORE', idx, '-inf', now)
+redis.call('ZREMRANGEBYSCORE', pending, '-inf', now)
+if redis.call('ZSCORE', idx, sid) then return 1 end
+if not redis.call('ZSCORE', pending, sid) and redis.call('ZCARD', idx) + redis.call('ZCARD', pending) >= tonumber(ARGV[3]) then
+  return 0
+end
+redis.call('ZADD', pending, now + tonumber(ARGV[2]), sid)
+index_expire(pending)
+return 1
 `;
 
 /** KEYS[1] index. ARGV: sid... Removes members and re-derives the key's expiry. */

@@ -77,22 +77,27 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
 
     return this.attempt('set', async () => {
       let evicted: string[] = [];
-      if (!this.single && index && ttl > 0) {
-        // Cluster: the index half first, so the cap can refuse before anything is written.
-        const reply = (await this.redis.sessionkitIndexAdd(1, index, id, ttl, maxSessionsPerUser, policy)) as string[];
-        if (reply[0] === 'limit') throw new SessionLimitError(maxSessionsPerUser);
-        evicted = reply.slice(1);
+      // Cluster, policy 'reject': reserve a place first, so the cap refuses before anything is written.
+      const pending = !this.single && index && ttl > 0 && maxSessionsPerUser > 0 && policy === 'reject' ? this.keys.pending(uid) : undefined;
+      if (pending && !(await this.redis.sessionkitIndexReserve(2, index!, pending, id, ttl, maxSessionsPerUser))) {
+        throw new SessionLimitError(maxSessionsPerUser);
       }
       // Cluster: only the session key (the index lives in another slot; naming it too is a CROSSSLOT error).
       const keys = index && this.single ? [key, index] : [key];
-      const reply = (await this.redis.sessionkitSet(
-        keys.length, ...keys,
-        text, ttl, absoluteTimeout, uid, metaMode, metaText, prefix, indexPrefix,
-        maxSessionsPerUser, policy, revokedTtl, this.single ? '1' : '0', id,
-      )) as Reply;
+      let reply: Reply;
+      try {
+        reply = (await this.redis.sessionkitSet(
+          keys.length, ...keys,
+          text, ttl, absoluteTimeout, uid, metaMode, metaText, prefix, indexPrefix,
+          maxSessionsPerUser, policy, revokedTtl, this.single ? '1' : '0', id,
+        )) as Reply;
+      } catch (error) {
+        if (pending) await this.redis.sessionkitIndexRemove(1, pending, id).catch(() => undefined);
+        throw error;
+      }
       const [status, createdAt, expiresAt, previousUid] = reply as [string, number, number, string];
       if (this.single) evicted = reply.slice(4) as string[];
-      else await this.settleClusterWrite(id, status, uid, previousUid, index, evicted);
+      else evicted = await this.settleClusterWrite(id, status, uid, previousUid, index, pending, ttl, expiresAt);
       if (status === 'limit') throw new SessionLimitError(maxSessionsPerUser);
       if (evicted.length && userId !== undefined) this.emit('evict', { userId, idHashes: evicted.map(hashId) });
       if (status === 'revoked') {
@@ -104,13 +109,36 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
     });
   }
 
-  /** The index side effects that a single-node script does inline. */
-  private async settleClusterWrite(id: string, status: string, uid: string, previousUid: string, index: string | undefined, evicted: string[]): Promise<void> {
+  /**
+   * The index side effects that a single-node script does inline. The index entry is added only
+   * once the session exists: an entry whose session is not written yet would be dropped as stale
+   * by a concurrent listUserSessions, or skipped by a concurrent logout-everywhere, and the
+   * session would then live on outside its index. Returns the ids the cap evicted (now revoked).
+   */
+  private async settleClusterWrite(
+    id: string, status: string, uid: string, previousUid: string | undefined,
+    index: string | undefined, pending: string | undefined, ttl: number, expiresAt: number,
+  ): Promise<string[]> {
+    const { maxSessionsPerUser, sessionLimitPolicy } = this.options;
     const work: Promise<unknown>[] = [];
+    let evicted: string[] = [];
     if (previousUid && previousUid !== uid) work.push(this.redis.sessionkitIndexRemove(1, this.keys.index(previousUid), id));
-    if (index && status !== 'ok') work.push(this.redis.sessionkitIndexRemove(1, index, id));
-    if (evicted.length && uid) work.push(this.revokeKeys(uid, evicted));
+    if (index && status === 'ok') {
+      // 'reject' already counted this id when it reserved its place; 'evict-oldest' applies the cap now.
+      const max = sessionLimitPolicy === 'reject' ? 0 : maxSessionsPerUser;
+      const keys = pending ? [index, pending] : [index];
+      work.push(
+        this.redis.sessionkitIndexAdd(keys.length, ...keys, id, ttl, max, 'evict', expiresAt).then((reply) => {
+          evicted = (reply as string[]).slice(1);
+        }),
+      );
+    } else if (index) {
+      work.push(this.redis.sessionkitIndexRemove(1, index, id));
+      if (pending) work.push(this.redis.sessionkitIndexRemove(1, pending, id));
+    }
     await Promise.all(work);
+    if (evicted.length && uid) await this.revokeKeys(uid, evicted);
+    return evicted;
   }
 
   /** The session, or null when absent, expired, revoked or unreadable (which also emits 'corrupt'). */
@@ -137,7 +165,7 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
       )) as [string, number, string];
       if (!this.single && uid) {
         const index = this.keys.index(uid);
-        if (status === 'ok') await this.redis.sessionkitIndexAdd(1, index, id, ttl, 0, '');
+        if (status === 'ok') await this.redis.sessionkitIndexAdd(1, index, id, ttl, 0, '', expiresAt);
         else if (status === 'expired') await this.redis.sessionkitIndexRemove(1, index, id);
       }
       return status === 'ok' ? expiresAt : null;

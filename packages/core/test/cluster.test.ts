@@ -1,0 +1,481 @@
+import { Cluster } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeUserId, FrameworkStore, keySlot, SessionLimitError, SessionStore, type SessionStoreOptions } from '@sessionkit/core';
+import {
+  adminCommand,
+  runStoreCompliance,
+  startRedisCluster,
+  type ClusterAddress,
+  type ClusterNodeInfo,
+  type RedisCluster,
+  type TestSession,
+} from '@sessionkit/testing';
+
+/**
+ * The store on a real Redis Cluster: 3 masters, 3 replicas, node timeout 1000 ms. One cluster
+ * for the whole file; each test uses its own key prefix. The failover test runs last (it leaves
+ * one shard without a replica).
+ */
+
+let cluster: RedisCluster;
+let client: Cluster;
+let masters: ClusterNodeInfo[];
+let prefixCount = 0;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function newClient(): Cluster {
+  return new Cluster(cluster.startupNodes, {
+    // A dead master's commands are retried every 250 ms (up to maxRedirections times) while a replica takes over.
+    retryDelayOnFailover: 250,
+    retryDelayOnClusterDown: 250,
+    maxRedirections: 24,
+    slotsRefreshTimeout: 2000,
+    redisOptions: { connectTimeout: 2000 },
+  });
+}
+
+function makeStore<T = unknown>(options: Partial<SessionStoreOptions> = {}): SessionStore<T> {
+  return new SessionStore<T>({ client, prefix: `c${++prefixCount}:`, revokedTtl: 60_000, ...options });
+}
+
+/** Port of the master serving a key, from the slot map read at the start (before any failover). */
+function masterOf(key: string): number {
+  const slot = keySlot(key);
+  const owner = masters.find((m) => m.slots.some(([from, to]) => slot >= from && slot <= to));
+  if (!owner) throw new Error(`no master for slot ${slot}`);
+  return owner.port;
+}
+
+function countBy<T>(items: T[], key: (item: T) => number): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
+  return counts;
+}
+
+async function keysOnNode(node: ClusterAddress, pattern: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await adminCommand<[string, string[]]>(node, 'SCAN', cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    keys.push(...batch);
+  } while (cursor !== '0');
+  return keys;
+}
+
+function parseInfo(text: string): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const line of text.split('\r\n')) {
+    const colon = line.indexOf(':');
+    if (colon > 0 && !line.startsWith('#')) fields[line.slice(0, colon)] = line.slice(colon + 1);
+  }
+  return fields;
+}
+
+/** `calls=12,usec=...,rejected_calls=0,failed_calls=0` -> { calls: 12, ... } */
+function parseStat(value: string | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const part of (value ?? '').split(',')) {
+    const [k, v] = part.split('=');
+    if (k && v !== undefined) out[k] = Number(v);
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  cluster = await startRedisCluster({ masters: 3, replicasPerMaster: 1, nodeTimeout: 1000 });
+  client = newClient();
+  await new Promise<void>((resolve, reject) => {
+    client.once('ready', resolve);
+    client.once('error', reject);
+  });
+  masters = await cluster.masters();
+  expect(masters).toHaveLength(3);
+});
+
+afterAll(async () => {
+  await client?.quit().catch(() => client.disconnect());
+  await cluster?.dispose();
+});
+
+describe('SessionStore on a real Redis Cluster (3 masters, 3 replicas)', () => {
+  it('sets, gets, touches and destroys, with the session and its index on different masters', async () => {
+    const store = makeStore<{ n: number }>();
+    // Pick an id whose key lives on another master than alice's index, so every write spans two nodes.
+    const index = store.keys.index(encodeUserId('alice'));
+    let sid = 'sid-0';
+    for (let i = 0; masterOf(store.keys.session(sid)) === masterOf(index); i++) sid = `sid-${i}`;
+
+    const written = await store.set(sid, { n: 1 }, { userId: 'alice', meta: { ua: 'test' }, ttl: 60_000 });
+    expect(written.stored).toBe(true);
+    const record = await store.get(sid);
+    expect(record).toMatchObject({ id: sid, data: { n: 1 }, userId: 'alice', meta: { ua: 'test' } });
+    expect(await store.countUserSessions('alice')).toBe(1);
+    expect((await store.listUserSessions('alice')).map((s) => s.id)).toEqual([sid]);
+
+    await sleep(5);
+    const expiresAt = await store.touch(sid, { ttl: 120_000 });
+    expect(expiresAt).toBeGreaterThan(record!.expiresAt);
+    expect((await store.get(sid))!.expiresAt).toBe(expiresAt);
+    const [listed] = await store.listUserSessions('alice');
+    expect(listed!.expiresAt).toBe(expiresAt);
+
+    // A rewrite keeps createdAt and the meta.
+    await store.set(sid, { n: 2 }, { userId: 'alice' });
+    expect(await store.get(sid)).toMatchObject({ data: { n: 2 }, createdAt: record!.createdAt, meta: { ua: 'test' } });
+
+    expect(await store.destroy(sid)).toBe(true);
+    expect(await store.get(sid)).toBeNull();
+    expect(await store.countUserSessions('alice')).toBe(0);
+    expect(await store.destroy(sid)).toBe(false);
+    // The tombstone refuses a late write-back of the destroyed id, and the index stays clean.
+    expect(await store.set(sid, { n: 3 }, { userId: 'alice' })).toEqual({ stored: false, reason: 'revoked' });
+    expect(await store.countUserSessions('alice')).toBe(0);
+    expect(await store.touch(sid)).toBeNull();
+
+    // Anonymous sessions and a ttl <= 0.
+    expect((await store.set('anon', { n: 4 })).stored).toBe(true);
+    expect((await store.get('anon'))!.userId).toBeUndefined();
+    expect(await store.set('anon', { n: 5 }, { ttl: 0 })).toEqual({ stored: false, reason: 'expired' });
+    expect(await store.get('anon')).toBeNull();
+  });
+
+  it('revokeUserSession revokes only a session the named user owns', async () => {
+    const store = makeStore();
+    await store.set('mine', { a: 1 }, { userId: 'u1' });
+    await store.set('theirs', { a: 2 }, { userId: 'u2' });
+    expect(await store.revokeUserSession('u1', 'theirs')).toBe(false);
+    expect(await store.get('theirs')).not.toBeNull();
+    expect(await store.countUserSessions('u2')).toBe(1);
+    expect(await store.revokeUserSession('u1', 'mine')).toBe(true);
+    expect(await store.get('mine')).toBeNull();
+    expect(await store.listUserSessions('u1')).toEqual([]);
+    expect(await store.set('mine', { a: 3 }, { userId: 'u1' })).toMatchObject({ stored: false, reason: 'revoked' });
+    expect(await store.revokeUserSession('u1', 'never-existed')).toBe(false);
+  });
+
+  it('moves a session between indexes when its owner changes, and out of them when it becomes anonymous', async () => {
+    const store = makeStore();
+    await store.set('s', { v: 1 }, { userId: 'before' });
+    await store.set('s', { v: 2 }, { userId: 'after' });
+    expect(await store.countUserSessions('before')).toBe(0);
+    expect((await store.listUserSessions('after')).map((s) => s.id)).toEqual(['s']);
+    expect((await store.get('s'))!.userId).toBe('after');
+    // The old owner's logout-everywhere can no longer reach it.
+    expect(await store.invalidateAllUserSessions('before')).toBe(0);
+    expect(await store.get('s')).not.toBeNull();
+    await store.set('s', { v: 3 }, { userId: null });
+    expect(await store.countUserSessions('after')).toBe(0);
+    expect((await store.get('s'))!.userId).toBeUndefined();
+    expect(await store.invalidateAllUserSessions('after')).toBe(0);
+    expect((await store.get('s'))!.data).toEqual({ v: 3 });
+  });
+
+  it('handles user ids with braces, colons, glob characters and non-ASCII', async () => {
+    const store = makeStore();
+    const weird = ['a{b}:c*?[x] é', '{}', '}{', '*', 'idx:sess:{x}', '用户', 42];
+    for (const [i, user] of weird.entries()) {
+      await store.set(`w${i}-a`, { i }, { userId: user });
+      await store.set(`w${i}-b`, { i }, { userId: user });
+    }
+    for (const [i, user] of weird.entries()) {
+      expect((await store.get(`w${i}-a`))!.userId).toBe(String(user));
+      expect(await store.countUserSessions(user)).toBe(2);
+      expect((await store.listUserSessions(user)).map((s) => s.id).sort()).toEqual([`w${i}-a`, `w${i}-b`]);
+    }
+    // The braces of the encoded id never reach the key: the index key's hash tag is the whole encoded id.
+    const encoded = encodeUserId('a{b}:c*?[x] é');
+    expect(encoded).not.toMatch(/[{}:*?[\]\s]/);
+    expect(await client.exists(store.keys.index(encoded))).toBe(1);
+    expect(keySlot(store.keys.index(encoded))).toBe(keySlot(store.keys.draining(encoded)));
+
+    expect(await store.invalidateAllUserSessions('a{b}:c*?[x] é', { except: 'w0-b' })).toBe(1);
+    expect(await store.get('w0-a')).toBeNull();
+    expect(await store.get('w0-b')).not.toBeNull();
+    for (let i = 1; i < weird.length; i++) expect(await store.countUserSessions(weird[i]!)).toBe(2);
+    expect(await store.revokeUserSession('a{b}:c*?[x] é', 'w0-b')).toBe(true);
+    expect(await store.countUserSessions('a{b}:c*?[x] é')).toBe(0);
+  });
+
+  it('invalidateAllUserSessions revokes every session but the excepted ones, across masters', async () => {
+    const store = makeStore();
+    const ids = Array.from({ length: 60 }, (_, i) => `all-${i}`);
+    await Promise.all(ids.map((id) => store.set(id, { id }, { userId: 'carol' })));
+    await store.set('other-user', { x: 1 }, { userId: 'dave' });
+    expect(countBy(ids, (id) => masterOf(store.keys.session(id))).size).toBe(3);
+
+    const events: unknown[] = [];
+    store.on('invalidate', (e) => events.push(e));
+    expect(await store.invalidateAllUserSessions('carol', { except: ['all-0', 'all-1'] })).toBe(58);
+    expect(events).toEqual([{ userId: 'carol', count: 58 }]);
+    expect((await store.listUserSessions('carol')).map((s) => s.id).sort()).toEqual(['all-0', 'all-1']);
+    const left = await Promise.all(ids.map((id) => store.get(id)));
+    expect(left.filter(Boolean).map((r) => r!.id).sort()).toEqual(['all-0', 'all-1']);
+    expect(await store.get('other-user')).not.toBeNull();
+    // No draining key is left behind, and revoked ids refuse writes.
+    expect(await client.exists(store.keys.draining(encodeUserId('carol')))).toBe(0);
+    expect((await store.set('all-5', {}, { userId: 'carol' })).reason).toBe('revoked');
+    expect(await store.invalidateAllUserSessions('carol')).toBe(2);
+    expect(await store.invalidateAllUserSessions('nobody')).toBe(0);
+  });
+
+  it('maxSessionsPerUser evict-oldest revokes the oldest sessions on whichever master they live', async () => {
+    const store = makeStore({ maxSessionsPerUser: 3 });
+    const evicted: string[][] = [];
+    store.on('evict', (e) => evicted.push(e.idHashes));
+    for (let i = 0; i < 6; i++) {
+      await store.set(`e${i}`, { i }, { userId: 'erin' });
+      await sleep(2);
+    }
+    expect(await store.countUserSessions('erin')).toBe(3);
+    expect((await store.listUserSessions('erin')).map((s) => s.id).sort()).toEqual(['e3', 'e4', 'e5']);
+    for (let i = 0; i < 3; i++) expect(await store.get(`e${i}`)).toBeNull();
+    for (let i = 3; i < 6; i++) expect(await store.get(`e${i}`)).not.toBeNull();
+    expect(evicted.flat()).toHaveLength(3);
+    // An evicted id cannot be written back by a request that still holds it.
+    expect((await store.set('e0', { i: 0 }, { userId: 'erin' })).reason).toBe('revoked');
+    expect(await store.countUserSessions('erin')).toBe(3);
+  });
+
+  it('maxSessionsPerUser reject refuses a new session and writes nothing', async () => {
+    const store = makeStore({ maxSessionsPerUser: 2, sessionLimitPolicy: 'reject' });
+    await store.set('r1', {}, { userId: 'rita' });
+    await store.set('r2', {}, { userId: 'rita' });
+    await expect(store.set('r3', {}, { userId: 'rita' })).rejects.toBeInstanceOf(SessionLimitError);
+    expect(await store.get('r3')).toBeNull();
+    expect(await store.countUserSessions('rita')).toBe(2);
+    // Rewriting an existing session is not a new session.
+    expect((await store.set('r1', { again: true }, { userId: 'rita' })).stored).toBe(true);
+    await store.destroy('r2');
+    expect((await store.set('r3', {}, { userId: 'rita' })).stored).toBe(true);
+  });
+
+  it('ids, all, length and clear cover every master', async () => {
+    const store = makeStore<{ i: number }>();
+    const ids = Array.from({ length: 90 }, (_, i) => `scan-${i}`);
+    await Promise.all(ids.map((id, i) => store.set(id, { i }, i % 3 === 0 ? { userId: `scan-user-${i % 4}` } : {})));
+    const perMaster = countBy(ids, (id) => masterOf(store.keys.session(id)));
+    expect([...perMaster.keys()].sort()).toEqual(masters.map((m) => m.port).sort());
+    for (const m of masters) {
+      expect((await keysOnNode(m, `${store.keys.prefix}*`)).length).toBe(perMaster.get(m.port));
+    }
+    // A tombstone is not a session.
+    await store.destroy('scan-0');
+    const live = ids.slice(1);
+    expect((await store.ids()).sort()).toEqual([...live].sort());
+    expect(await store.length()).toBe(89);
+    const all = await store.all();
+    expect(all.map((r) => r.data.i).sort((a, b) => a - b)).toEqual(live.map((id) => Number(id.slice(5))).sort((a, b) => a - b));
+
+    const removed = await store.clear();
+    expect(removed).toBeGreaterThanOrEqual(90); // 89 sessions, 1 tombstone, the user indexes
+    expect(await store.length()).toBe(0);
+    for (const m of masters) {
+      expect(await keysOnNode(m, `${store.keys.prefix}*`)).toEqual([]);
+      expect(await keysOnNode(m, `${store.keys.indexPrefix}*`)).toEqual([]);
+    }
+  });
+
+  it('logs out a 5,000-session user with revocations grouped by master: no CROSSSLOT, no redirection', async () => {
+    const store = makeStore({ revokeChunkSize: 1000 });
+    const user = 'heavy-user';
+    const ids = Array.from({ length: 5000 }, (_, i) => `h-${i}`);
+    for (let i = 0; i < ids.length; i += 500) {
+      await Promise.all(ids.slice(i, i + 500).map((id) => store.set(id, { i }, { userId: user })));
+    }
+    expect(await store.countUserSessions(user)).toBe(5000);
+    const perMaster = countBy(ids.slice(1), (id) => masterOf(store.keys.session(id)));
+    expect(perMaster.size).toBe(3);
+
+    await Promise.all(masters.map((m) => adminCommand(m, 'CONFIG', 'RESETSTAT')));
+    const started = performance.now();
+    const revoked = await store.invalidateAllUserSessions(user, { except: 'h-0' });
+    const ms = performance.now() - started;
+    expect(revoked).toBe(4999);
+
+    for (const m of masters) {
+      const stats = parseInfo(await adminCommand<string>(m, 'INFO', 'commandstats'));
+      const errors = parseInfo(await adminCommand<string>(m, 'INFO', 'errorstats'));
+      const evalsha = parseStat(stats.cmdstat_evalsha);
+      const evalStat = parseStat(stats.cmdstat_eval);
+      const scripts = (evalsha.calls ?? 0) + (evalStat.calls ?? 0);
+      // One revocation script per session this master serves (plus, on the index's master, the index scripts).
+      expect(scripts).toBeGreaterThanOrEqual(perMaster.get(m.port)!);
+      expect((evalsha.failed_calls ?? 0) + (evalStat.failed_calls ?? 0) + (evalsha.rejected_calls ?? 0) + (evalStat.rejected_calls ?? 0)).toBe(0);
+      expect(Object.keys(errors).filter((k) => k.startsWith('errorstat_'))).toEqual([]);
+    }
+    console.log(`[cluster] logout-everywhere of 5000 sessions over 3 masters (${[...perMaster.values()].join('/')}): ${ms.toFixed(0)} ms`);
+    expect(await store.countUserSessions(user)).toBe(1);
+    const sample = await Promise.all(ids.slice(0, 200).map((id) => store.get(id)));
+    expect(sample.filter(Boolean).map((r) => r!.id)).toEqual(['h-0']);
+    expect(await store.length()).toBe(1);
+    await store.clear();
+  });
+
+  /**
+   * Two app processes (two cluster clients): one streams logins of a user, the other runs
+   * logout-everywhere in the middle of the stream. Repeated, for both cap policies.
+   */
+  for (const policy of ['evict-oldest', 'reject'] as const) {
+    it(`race (${policy}): logins during logout-everywhere leave no session written before it began, and no unindexed survivor (x10)`, async () => {
+      const prefix = `c${++prefixCount}:`;
+      const options = { prefix, maxSessionsPerUser: policy === 'reject' ? 100_000 : 0, sessionLimitPolicy: policy };
+      const loginClient = newClient();
+      try {
+        const admin = new SessionStore({ client, ...options });
+        const app = new SessionStore({ client: loginClient, ...options });
+        let survivorsTotal = 0;
+        let revokedTotal = 0;
+        for (let round = 0; round < 10; round++) {
+          const user = `racer-${policy}-${round}`;
+          const before = Array.from({ length: 20 }, (_, i) => `pre-${round}-${i}`);
+          await Promise.all(before.map((id) => app.set(id, { pre: true }, { userId: user })));
+
+          const acked = new Map<string, { at: number; stored: boolean }>();
+          const written = new Set(before);
+          let stop = false;
+          let n = 0;
+          const worker = async () => {
+            while (!stop) {
+              const id = `race-${round}-${n++}`;
+              written.add(id);
+              const r = await app.set(id, { round }, { userId: user });
+              acked.set(id, { at: performance.now(), stored: r.stored });
+            }
+          };
+          const listedDuringRace: string[][] = [];
+          const lister = async () => {
+            while (!stop) listedDuringRace.push((await admin.listUserSessions(user)).map((s) => s.id));
+          };
+          const workers = [...Array.from({ length: 16 }, worker), lister()];
+          await sleep(15 + round * 3);
+          const began = performance.now();
+          revokedTotal += await admin.invalidateAllUserSessions(user);
+          await sleep(5);
+          stop = true;
+          await Promise.all(workers);
+
+          const everyId = [...written];
+          const got = await Promise.all(everyId.map((id) => admin.get(id)));
+          const alive = new Set(everyId.filter((_, i) => got[i] !== null));
+          // 1. Nothing whose write completed before the invalidation began survives.
+          const completedBefore = [...before, ...[...acked].filter(([, a]) => a.stored && a.at < began).map(([id]) => id)];
+          expect(completedBefore.filter((id) => alive.has(id))).toEqual([]);
+          // 2. listUserSessions returns only sessions that exist and belong to the user...
+          const listed = (await admin.listUserSessions(user)).map((s) => s.id);
+          expect(listed.filter((id) => !alive.has(id))).toEqual([]);
+          for (const l of listedDuringRace) expect(l.filter((id) => !written.has(id))).toEqual([]);
+          // 3. ...and every survivor is in the index, so the next logout-everywhere reaches it.
+          expect([...alive].filter((id) => !listed.includes(id))).toEqual([]);
+          expect(await admin.invalidateAllUserSessions(user)).toBe(alive.size);
+          const after = await Promise.all([...alive].map((id) => admin.get(id)));
+          expect(after.filter(Boolean)).toEqual([]);
+          survivorsTotal += alive.size;
+        }
+        console.log(
+          `[cluster race ${policy}] x10: ${revokedTotal} sessions revoked by logout-everywhere; ${survivorsTotal} logins that completed after it began survived (all indexed)`,
+        );
+      } finally {
+        await loginClient.quit().catch(() => loginClient.disconnect());
+      }
+    });
+  }
+});
+
+runStoreCompliance('core FrameworkStore on a Redis Cluster (3 masters, 3 replicas)', async () => {
+  const store = new FrameworkStore<TestSession>({ client, prefix: 'compliance:', touchAfter: 0 });
+  return {
+    store: {
+      get: (id) => store.get(id),
+      set: (id, s) => store.set(id, s),
+      destroy: (id) => store.destroy(id),
+      touch: (id, s) => store.touch(id, s),
+      ids: () => store.ids(),
+      all: () => store.all(),
+      length: () => store.length(),
+      clear: () => store.clear(),
+    },
+    teardown: async () => {},
+  };
+});
+
+describe('failover (runs last: it kills a master)', () => {
+  it('keeps serving through a master crash with the same client, and reports acknowledged writes lost', async () => {
+    const store = makeStore<{ n: number }>({ ttl: 600_000 });
+    const victim = masters[0]!;
+    const onVictim = (id: string) => masterOf(store.keys.session(id)) === victim.port;
+
+    const acked: string[] = [];
+    let attempted = 0;
+    let failed = 0;
+    let reads = 0;
+    let readFailures = 0;
+    let n = 0;
+    const errors = new Map<string, number>();
+    const start = Date.now();
+    let killedAt = 0;
+    let firstVictimWriteAfterKill = 0;
+    let stop = false;
+    let slowest = 0;
+    const maxRunMs = 20_000;
+
+    const worker = async (w: number) => {
+      while (!stop && Date.now() - start < maxRunMs) {
+        const id = `fo-${w}-${n++}`;
+        attempted++;
+        const startedAt = Date.now();
+        try {
+          const result = await store.set(id, { n }, { userId: `fo-user-${n % 16}` });
+          const took = Date.now() - startedAt;
+          if (took > slowest) slowest = took;
+          if (result.stored) {
+            acked.push(id);
+            if (killedAt && startedAt > killedAt && onVictim(id) && !firstVictimWriteAfterKill) firstVictimWriteAfterKill = Date.now();
+          }
+        } catch (error) {
+          failed++;
+          const message = String((error as Error).message).replace(/\d+/g, 'N').slice(0, 120);
+          errors.set(message, (errors.get(message) ?? 0) + 1);
+        }
+        const previous = acked[acked.length - 1 - (n % 8)];
+        if (previous) {
+          reads++;
+          await store.get(previous).catch(() => readFailures++);
+        }
+      }
+    };
+    const workers = Array.from({ length: 6 }, (_, w) => worker(w));
+
+    await sleep(700);
+    const ackedBeforeKill = acked.length;
+    await cluster.killMaster(victim.port);
+    killedAt = Date.now();
+    const failover = await cluster.waitForFailover(victim.port, killedAt);
+    // Keep the stream going until writes to the promoted replica's slots have resumed, plus one second.
+    while (!firstVictimWriteAfterKill && Date.now() - start < maxRunMs) await sleep(50);
+    await sleep(1000);
+    stop = true;
+    await Promise.all(workers);
+
+    expect(ackedBeforeKill).toBeGreaterThan(0);
+    expect(firstVictimWriteAfterKill).toBeGreaterThan(0);
+    // The same client serves every slot again, the promoted replica's included.
+    const probe = Array.from({ length: 64 }, (_, i) => `probe-${i}`).filter(onVictim).slice(0, 5);
+    for (const id of probe) expect((await store.set(id, { n: -1 }, { userId: 'probe' })).stored).toBe(true);
+    expect(await store.countUserSessions('probe')).toBe(probe.length);
+
+    const got = await Promise.all(acked.map((id) => store.get(id)));
+    const lost = acked.filter((_, i) => got[i] === null);
+    // Only the crashed master's shard can lose anything.
+    expect(lost.filter((id) => !onVictim(id))).toEqual([]);
+    const ackedOnVictim = acked.filter(onVictim).length;
+    console.log(
+      `[cluster failover] attempted ${attempted} writes, acknowledged ${acked.length} (${ackedOnVictim} on the killed master's slots), ` +
+        `failed ${failed}, lost after acknowledgement ${lost.length}; reads ${reads} (${readFailures} failed); ` +
+        `replica promoted and cluster_state:ok ${failover.ms} ms after the kill; first write to the killed shard acknowledged ` +
+        `${firstVictimWriteAfterKill - killedAt} ms after the kill; slowest write ${slowest} ms; run ${Date.now() - start} ms` +
+        (errors.size ? `; errors: ${JSON.stringify(Object.fromEntries(errors))}` : ''),
+    );
+  }, 60_000);
+});
