@@ -1,0 +1,196 @@
+// fastify's `Session` interface (and `request.session`) come from @fastify/session's declarations.
+/// <reference types="@fastify/session" />
+import type { Session as FastifySession } from 'fastify';
+import type { Cluster, Redis } from 'ioredis';
+import {
+  FrameworkStore,
+  RedisOperationError,
+  type CookieSession,
+  type FrameworkStoreOptions,
+  type InvalidateOptions,
+  type SessionInfo,
+  type SessionStore,
+} from '@sessionkit/core';
+
+/**
+ * A session as @fastify/session hands it to the store: fastify's `Session` interface (extend it
+ * with your fields by declaration merging) with its `cookie`. What reaches Redis is its JSON:
+ * your fields plus the cookie's `toJSON()` (`expires`, `originalMaxAge`, `originalExpires`,
+ * `path`, `secure`, `sameSite`, `httpOnly`, `domain`).
+ */
+export type SessionData = FastifySession;
+
+/**
+ * Options, as connect-redis and @sessionkit/express name them. `ttl` is in SECONDS (as in
+ * connect-redis) and only used when the cookie has no expiry; SessionKit's own durations are ms.
+ * See FrameworkStoreOptions in @sessionkit/core for every option and its default.
+ */
+export type RedisStoreOptions<S = SessionData> = Omit<FrameworkStoreOptions, 'ttl' | 'userId' | 'meta'> & {
+  /** SECONDS, or a function of the session returning seconds; used when the cookie has no expiry. Default 86 400. */
+  ttl?: number | ((session: S) => number);
+  /** Finds the owner in a session. Default: `session.userId`, then `session.user.id`. */
+  userId?: (session: S) => string | number | null | undefined;
+  /** Device details kept beside the session for `listUserSessions`. Default: none (stored meta is kept). */
+  meta?: (session: S) => Record<string, unknown> | null | undefined;
+};
+
+type Callback = (error?: Error | null) => void;
+type GetCallback<S> = (error: Error | null, session?: S | null) => void;
+type ValueCallback<T> = (error: Error | null, value?: T) => void;
+
+/** What @fastify/session's `Session` adds to the data: used to spot saves that change nothing. */
+interface LiveSession {
+  isModified?: () => boolean;
+}
+
+/**
+ * Marks Redis failures (down, slow, refusing) with HTTP status 503: Fastify's error handler
+ * answers with an error's `statusCode`, and 503 says "try again", not "we have a bug".
+ */
+function withStatus(error: unknown): never {
+  const redisFailure = error instanceof RedisOperationError || (error as { code?: unknown } | null)?.code === 'ERR_REDIS';
+  if (redisFailure && (error as { statusCode?: number }).statusCode === undefined) {
+    Object.defineProperty(error, 'statusCode', { value: 503, enumerable: false, writable: true, configurable: true });
+  }
+  throw error;
+}
+
+/**
+ * Calls back on a later tick, outside the promise chain: an exception thrown by the callback
+ * surfaces as what it is instead of turning into an unhandled rejection.
+ */
+function settle<T>(work: Promise<T>, callback: ValueCallback<T>): void {
+  work.then(
+    (value) => process.nextTick(callback, null, value),
+    (error: unknown) => process.nextTick(callback, error as Error),
+  );
+}
+
+/**
+ * Redis session store for @fastify/session (Fastify 5), a thin layer over SessionKit's
+ * `FrameworkStore`:
+ *
+ * - callback-style `get` / `set` / `destroy`, as @fastify/session calls them (each also returns
+ *   a promise when called without a callback);
+ * - `set` applies the sliding TTL, and a save that changes nothing but the expiry
+ *   (`session.isModified() === false`, same cookie settings) only moves the expiry, and only
+ *   once `touchAfter` has passed: an unchanged session usually costs one Redis round trip per
+ *   request (the read) even with @fastify/session's default `rolling: true`;
+ * - a per-user index: `listUserSessions`, `revokeUserSession`, `invalidateAllUserSessions`.
+ */
+export class RedisStore<S = SessionData> {
+  /** The shared framework layer (connect-redis option semantics, TTL from the cookie, throttling). */
+  readonly sessions: FrameworkStore<CookieSession>;
+
+  constructor(options: RedisStoreOptions<S>) {
+    this.sessions = new FrameworkStore<CookieSession>(options as FrameworkStoreOptions);
+  }
+
+  /** The ioredis client. */
+  get client(): Redis | Cluster {
+    return this.sessions.client;
+  }
+
+  /** The session key prefix. */
+  get prefix(): string {
+    return this.sessions.core.options.prefix;
+  }
+
+  /** The core store: its client, its options, and its events (`corrupt`, `invalidate`, `evict`, `revoked-write`). */
+  get core(): SessionStore<S> {
+    return this.sessions.core as unknown as SessionStore<S>;
+  }
+
+  /** The session data (a fresh object), or null when absent, expired, revoked or unreadable. */
+  get(sid: string, callback: GetCallback<S>): void;
+  get(sid: string): Promise<S | null>;
+  get(sid: string, callback?: GetCallback<S>): Promise<S | null> | void {
+    const work = (this.sessions.get(sid) as Promise<S | null>).catch(withStatus);
+    if (!callback) return work;
+    settle(work, callback);
+  }
+
+  /** Saves the session with the sliding TTL; an unchanged session only has its expiry moved (throttled). */
+  set(sid: string, session: S, callback: Callback): void;
+  set(sid: string, session: S): Promise<void>;
+  set(sid: string, session: S, callback?: Callback): Promise<void> | void {
+    const live = session as (CookieSession & LiveSession) | null | undefined;
+    const unchanged = typeof live?.isModified === 'function' && live.isModified() === false;
+    const work = this.sessions.set(sid, session as CookieSession, { unchanged }).catch(withStatus);
+    if (!callback) return work;
+    settle(work, callback);
+  }
+
+  /** Deletes the session; its id then refuses writes for `revokedTtl` ms. Unknown ids are not an error. */
+  destroy(sid: string, callback: Callback): void;
+  destroy(sid: string): Promise<void>;
+  destroy(sid: string, callback?: Callback): Promise<void> | void {
+    const work = this.sessions.destroy(sid).catch(withStatus);
+    if (!callback) return work;
+    settle(work, callback);
+  }
+
+  /**
+   * Slides the expiry (throttled by `touchAfter`). @fastify/session never calls it; it is here
+   * for code that wants to keep a session alive without saving it (e.g. with `rolling: false`).
+   */
+  touch(sid: string, session: S, callback: Callback): void;
+  touch(sid: string, session: S): Promise<void>;
+  touch(sid: string, session: S, callback?: Callback): Promise<void> | void {
+    const work = this.sessions.touch(sid, session as CookieSession).catch(withStatus);
+    if (!callback) return work;
+    settle(work, callback);
+  }
+
+  /** Every live session with its `id` (SCAN: for admin tools, not for request paths). */
+  all(callback?: ValueCallback<(S & { id: string })[]>): Promise<(S & { id: string })[]> {
+    return this.optional(this.sessions.all() as Promise<(S & { id: string })[]>, callback);
+  }
+
+  ids(callback?: ValueCallback<string[]>): Promise<string[]> {
+    return this.optional(this.sessions.ids(), callback);
+  }
+
+  length(callback?: ValueCallback<number>): Promise<number> {
+    return this.optional(this.sessions.length(), callback);
+  }
+
+  clear(callback?: ValueCallback<void>): Promise<void> {
+    return this.optional(this.sessions.clear(), callback);
+  }
+
+  /**
+   * Logout-everywhere: revokes every session of the user (one Redis round trip on a single
+   * node), except `options.except` (typically `request.session.sessionId`). Returns how many.
+   */
+  invalidateAllUserSessions(userId: string | number, options?: InvalidateOptions): Promise<number> {
+    return this.sessions.invalidateAllUserSessions(userId, options).catch(withStatus);
+  }
+
+  /** The user's live sessions (no data: id, createdAt, expiresAt, lastSeenAt, meta), most recent first. */
+  listUserSessions(userId: string | number): Promise<SessionInfo[]> {
+    return this.sessions.listUserSessions(userId).catch(withStatus);
+  }
+
+  countUserSessions(userId: string | number): Promise<number> {
+    return this.sessions.countUserSessions(userId).catch(withStatus);
+  }
+
+  /** Revokes `sid` only if it belongs to `userId`: safe to expose as "sign out that device". */
+  revokeUserSession(userId: string | number, sid: string): Promise<boolean> {
+    return this.sessions.revokeUserSession(userId, sid).catch(withStatus);
+  }
+
+  /** The owner of a session, as the `userId` option finds it; undefined when anonymous. */
+  userIdOf(session: S): string | undefined {
+    return this.sessions.userIdOf(session as CookieSession);
+  }
+
+  /** With a callback: calls it and never rejects. Without: the promise. */
+  private optional<T>(work: Promise<T>, callback: ValueCallback<T> | undefined): Promise<T> {
+    const mapped = work.catch(withStatus);
+    if (!callback) return mapped;
+    settle(mapped, callback);
+    return mapped.catch(() => undefined as T);
+  }
+}

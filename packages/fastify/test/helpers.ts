@@ -1,0 +1,194 @@
+import { Writable } from 'node:stream';
+import fastifyCookie from '@fastify/cookie';
+import fastifySession, { type FastifySessionOptions } from '@fastify/session';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { Redis, type RedisOptions } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
+import { RedisServer } from '@sessionkit/testing';
+import { sessionKitPlugin, type RedisStore } from '@sessionkit/fastify';
+
+declare module 'fastify' {
+  interface Session {
+    userId?: string;
+    views?: number;
+    note?: string;
+  }
+}
+
+export const SECRET = 'a-test-secret-that-is-at-least-32-characters-long';
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** One real redis-server per test file, and a client factory whose clients are all closed at the end. */
+export function useRedis(args: string[] = []) {
+  const server = new RedisServer({ args });
+  const clients: Redis[] = [];
+  beforeAll(async () => {
+    await server.start();
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
+    await server.dispose();
+  });
+  return {
+    server,
+    client(options: RedisOptions = {}): Redis {
+      const client = new Redis({ port: server.port, host: server.host, ...options });
+      clients.push(client);
+      return client;
+    },
+  };
+}
+
+export interface AppOptions {
+  session?: Partial<FastifySessionOptions>;
+  /** Lines the Fastify logger wrote, parsed. */
+  logs?: Record<string, unknown>[];
+  plugin?: boolean;
+  /** Awaited by POST /slow-view after the session was loaded and before it is changed. */
+  pause?: () => Promise<void>;
+}
+
+/**
+ * A real Fastify 5 server on a loopback port with @fastify/cookie + @fastify/session and the
+ * given store, and a few routes that read, change, regenerate and destroy the session.
+ */
+export async function startApp(store: RedisStore | FastifySessionOptions['store'], options: AppOptions = {}) {
+  const logs = options.logs;
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n')) if (line.trim()) logs?.push(JSON.parse(line));
+      done();
+    },
+  });
+  const app: FastifyInstance = Fastify({ logger: logs ? { level: 'info', stream } : false });
+  await app.register(fastifyCookie);
+  await app.register(fastifySession, {
+    secret: SECRET,
+    store: store as FastifySessionOptions['store'],
+    ...options.session,
+    cookie: { secure: false, ...options.session?.cookie },
+  });
+  if (options.plugin !== false && store && typeof (store as RedisStore).listUserSessions === 'function') {
+    await app.register(sessionKitPlugin, { store: store as RedisStore });
+  }
+
+  app.post<{ Body: { user: string } }>('/login', async (request) => {
+    await request.session.regenerate();
+    request.session.userId = request.body.user;
+    request.session.views = 0;
+    return { sid: request.session.sessionId };
+  });
+  app.get('/me', async (request) => ({
+    userId: request.session.userId ?? null,
+    views: request.session.views ?? null,
+    sid: request.session.sessionId,
+  }));
+  app.post('/view', async (request) => {
+    request.session.views = (request.session.views ?? 0) + 1;
+    return { views: request.session.views };
+  });
+  app.post('/slow-view', async (request) => {
+    await options.pause?.();
+    request.session.views = (request.session.views ?? 0) + 1;
+    return { views: request.session.views };
+  });
+  // With rolling: false, what keeps an active session sliding: touch the cookie, save explicitly.
+  app.get('/keepalive', async (request) => {
+    request.session.touch();
+    await request.session.save();
+    return { userId: request.session.userId ?? null };
+  });
+  app.get('/cookie', async (request) => request.session.cookie);
+  app.post<{ Body: { maxAge: number } }>('/remember', async (request) => {
+    request.session.cookie.maxAge = request.body.maxAge;
+    return { ok: true };
+  });
+  app.post('/logout', async (request) => {
+    await request.session.destroy();
+    return { ok: true };
+  });
+  app.get('/sessions', async (request) => request.listSessions());
+  app.post<{ Body: { keepCurrent?: boolean } }>('/logout-everywhere', async (request) => ({
+    count: await request.logoutEverywhere({ keepCurrent: request.body?.keepCurrent }),
+  }));
+  app.post<{ Body: { sid: string } }>('/revoke', async (request) => ({ revoked: await request.revokeSession(request.body.sid) }));
+
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  return { app, url, close: () => app.close() };
+}
+
+/** A fetch with one cookie jar: what a browser does with the session cookie, over real HTTP. */
+export class Client {
+  cookies = new Map<string, string>();
+  lastSetCookie: string[] = [];
+
+  constructor(readonly base: string) {}
+
+  async request(method: string, path: string, body?: unknown, base = this.base): Promise<{ status: number; json: any; headers: Headers }> {
+    const headers: Record<string, string> = {};
+    if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const response = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), redirect: 'manual' });
+    this.lastSetCookie = response.headers.getSetCookie();
+    for (const line of this.lastSetCookie) {
+      const [pair] = line.split(';');
+      const eq = pair!.indexOf('=');
+      const name = pair!.slice(0, eq).trim();
+      const value = pair!.slice(eq + 1).trim();
+      if (!value || /expires=Thu, 01 Jan 1970/i.test(line)) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+    const text = await response.text();
+    let json: unknown = text;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      // not JSON
+    }
+    return { status: response.status, json, headers: response.headers };
+  }
+
+  get(path: string) {
+    return this.request('GET', path);
+  }
+
+  post(path: string, body: unknown = {}) {
+    return this.request('POST', path, body);
+  }
+
+  /** The signed session cookie value, to hand to another client ("the same browser"). */
+  get sessionCookie(): string | undefined {
+    return this.cookies.get('sessionId');
+  }
+}
+
+/**
+ * Counts the commands clients send to Redis while `work` runs, with MONITOR (commands that
+ * Lua scripts run inside Redis are not round trips and are left out).
+ */
+export async function countCommands(redis: { client(o?: RedisOptions): Redis }, work: () => Promise<void>): Promise<{ total: number; byName: Record<string, number> }> {
+  const side = redis.client();
+  await side.ping();
+  const monitor = await redis.client().monitor();
+  const marker = `sessionkit-marker-${Math.random().toString(36).slice(2)}`;
+  const byName: Record<string, number> = {};
+  let total = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    const name = String(args[0]).toLowerCase();
+    if (name === 'echo' && args[1] === marker) return done();
+    if (source === 'lua' || name === 'monitor') return;
+    byName[name] = (byName[name] ?? 0) + 1;
+    total++;
+  });
+  await work();
+  await side.echo(marker);
+  await finished;
+  monitor.disconnect();
+  side.disconnect();
+  return { total, byName };
+}
