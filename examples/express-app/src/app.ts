@@ -79,6 +79,13 @@ export function createApp(options: AppOptions): express.Express {
   app.set('trust proxy', options.trustProxy ?? false);
   app.locals.sessionStore = store;
 
+  // Liveness for load balancers, mounted before the session middleware: it never reads a cookie
+  // or waits on Redis, so it answers while Redis is down or slow. `redis` is the client's state
+  // as last seen (no round trip).
+  app.get('/health', (_req, res) => {
+    res.set('Cache-Control', 'no-store').json({ status: 'ok', redis: options.client.status });
+  });
+
   app.use(
     session({
       name: 'sid',
@@ -182,7 +189,18 @@ export function createApp(options: AppOptions): express.Express {
   app.use((req, res) => {
     res.status(404).send(messagePage('Not found', `Nothing lives at ${req.path}.`, { framework: FRAMEWORK }));
   });
-  app.use((err: Error, _req: Request, res: Response, _next: NextFunction) => {
+  app.use((err: Error & { code?: string }, req: Request, res: Response, _next: NextFunction) => {
+    if (err.code === 'ERR_REDIS') {
+      // Redis down, paused or timing out (see the client's commandTimeout): "try again", not a bug.
+      console.error(err.message);
+      if (res.headersSent) return;
+      // Do not touch/save the session on the way out: that would fail too, and express-session
+      // hands the second failure to next() after this response has begun, past this handler, so
+      // Express's final handler would drop the connection (the client sees a reset, not the 503).
+      (req as { session?: unknown }).session = undefined;
+      unavailable(res);
+      return;
+    }
     console.error(err);
     if (res.headersSent) return;
     res.status(500).send(messagePage('Something went wrong', 'The server could not complete that request. Please try again.', { framework: FRAMEWORK }));

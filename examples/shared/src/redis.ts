@@ -1,4 +1,26 @@
-import { Cluster, Redis } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+
+/**
+ * The ioredis settings the examples use, and that docs/reliability.md recommends for a session
+ * store: every command settles within `commandTimeout` whatever Redis does (down, paused,
+ * overloaded), so a request that needs its session fails fast (503) instead of hanging.
+ * - commandTimeout 2000: a Redis that accepts connections but does not answer (SIGSTOP, a long
+ *   blocking script, swap) fails the command after 2 s. The timer starts when the command is
+ *   issued, so it also bounds time spent in the offline queue.
+ * - maxRetriesPerRequest 1: while the connection is down, queued commands fail after the first
+ *   failed reconnect attempt (ioredis's default, 20, holds them for ~10 s).
+ * - enableOfflineQueue true (ioredis's default): commands issued during a reconnect wait for it
+ *   (bounded by the two settings above) instead of failing at once.
+ * - connectTimeout 5000: a host that drops packets is reported in 5 s, not 10.
+ * Reconnects use ioredis's default back-off (50 ms more per attempt, at most 2 s), so the app
+ * serves again within ~2 s of Redis coming back, by itself.
+ */
+export const redisClientOptions = Object.freeze({
+  commandTimeout: 2000,
+  maxRetriesPerRequest: 1,
+  enableOfflineQueue: true,
+  connectTimeout: 5000,
+} satisfies RedisOptions);
 
 export interface RedisConnection {
   /** ioredis `Redis` (single node or Sentinel) or `Cluster`, ready for commands. */
@@ -85,16 +107,16 @@ export async function connectRedis(options: ConnectRedisOptions = {}): Promise<R
   let stopEmbedded: (() => Promise<void>) | undefined;
 
   if (env.REDIS_URL) {
-    client = new Redis(env.REDIS_URL);
+    client = new Redis(env.REDIS_URL, { ...redisClientOptions });
     description = `${env.REDIS_URL.replace(/\/\/([^@/]*)@/, '//***@')} (REDIS_URL)`;
   } else if (env.REDIS_CLUSTER_NODES) {
     const nodes = parseHostPorts('REDIS_CLUSTER_NODES', env.REDIS_CLUSTER_NODES);
-    client = new Cluster(nodes, password ? { redisOptions: { password } } : {});
+    client = new Cluster(nodes, { redisOptions: { ...redisClientOptions, ...(password ? { password } : {}) } });
     description = `cluster ${nodes.map((n) => `${n.host}:${n.port}`).join(',')} (REDIS_CLUSTER_NODES)`;
   } else if (env.REDIS_SENTINELS) {
     const sentinels = parseHostPorts('REDIS_SENTINELS', env.REDIS_SENTINELS);
     const name = env.REDIS_SENTINEL_NAME || 'mymaster';
-    client = new Redis({ sentinels, name, password, sentinelPassword: env.REDIS_SENTINEL_PASSWORD || undefined });
+    client = new Redis({ ...redisClientOptions, sentinels, name, password, sentinelPassword: env.REDIS_SENTINEL_PASSWORD || undefined });
     description = `sentinel master "${name}" via ${sentinels.map((n) => `${n.host}:${n.port}`).join(',')} (REDIS_SENTINELS)`;
   } else {
     // Loaded only here: production deployments set REDIS_* and never need the test launcher.
@@ -110,7 +132,7 @@ export async function connectRedis(options: ConnectRedisOptions = {}): Promise<R
         { cause: error },
       );
     }
-    client = new Redis({ host: server.host, port: server.port });
+    client = new Redis({ ...redisClientOptions, host: server.host, port: server.port });
     description = `${server.url} (embedded redis-server, pid ${server.pid}, data in ${server.dir}; set REDIS_URL to use your own)`;
     stopEmbedded = () => server.dispose();
   }
