@@ -1,0 +1,349 @@
+import { createHmac } from 'node:crypto';
+import express from 'express';
+import session from 'express-session';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashId } from '@sessionkit/core';
+import { RedisStore, type RedisStoreOptions } from '@sessionkit/express';
+import { Agent, listen, SECRET, sleep, useRedis, type Running } from './helpers.js';
+
+/**
+ * Security behaviour of @sessionkit/express over real HTTP (Express 5 + express-session) and a
+ * real redis-server: hostile cookies (property-based), tampered stored values, idle and absolute
+ * timeouts, the logout-everywhere recipe and the per-user cap. docs/security.md maps these tests
+ * to OWASP ASVS 5.0 V7. "Sign out other devices" is in contract.test.ts ("logout everywhere else
+ * keeps the current session"); the store-level properties are in core's property.test.ts.
+ */
+const redis = useRedis();
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Req = any;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Res = any;
+
+/** A small app: sign-in with regenerate, a JSON "who am I", the password-change recipe, and a cap-aware error handler. */
+function secureApp(store: RedisStore, cookie: session.CookieOptions = { maxAge: 60_000 }) {
+  const app = express();
+  app.use(session({ store, secret: SECRET, resave: false, saveUninitialized: false, cookie }));
+  const signIn = (req: Req, res: Res, next: (err?: unknown) => void, userId: string) => {
+    req.session.regenerate((err: unknown) => {
+      if (err) return next(err);
+      req.session.userId = userId;
+      req.session.save((err2: { code?: string } | null) => {
+        if (err2?.code === 'ERR_SESSION_LIMIT') {
+          // Refused by maxSessionsPerUser 'reject': drop the unsaved session, or express-session
+          // would try to save it again when the response ends (and fail again).
+          req.session = null;
+          return res.status(409).json({ code: err2.code });
+        }
+        if (err2) return next(err2);
+        res.json({ sid: req.sessionID });
+      });
+    });
+  };
+  app.post('/login/:user', (req: Req, res: Res, next: (err?: unknown) => void) => signIn(req, res, next, req.params.user));
+  app.get('/me', (req: Req, res: Res) => {
+    res.json({
+      sid: req.sessionID ?? null,
+      userId: req.session?.userId ?? null,
+      keys: Object.keys(req.session ?? {}).sort(),
+      polluted: (({}) as Record<string, unknown>).polluted ?? null,
+    });
+  });
+  // Saved explicitly: express-session's implicit save runs once the response has begun (status
+  // 200 already written), so only an explicit save(cb) can turn a failed write into this request's error.
+  app.post('/note', (req: Req, res: Res, next: (err?: unknown) => void) => {
+    req.session.note = 'changed';
+    req.session.save((err: unknown) => (err ? next(err) : res.json({ ok: true })));
+  });
+  app.post('/logout', (req: Req, res: Res, next: (err?: unknown) => void) => req.session.destroy((err: unknown) => (err ? next(err) : res.json({ ok: true }))));
+  // README / docs/express.md recipe: after a password change, sign out every other device and
+  // give this one a fresh id.
+  app.post('/password', (req: Req, res: Res, next: (err?: unknown) => void) => {
+    const userId = req.session.userId;
+    if (!userId) return res.status(401).json({ code: 'SIGNED_OUT' });
+    store.invalidateAllUserSessions(userId, { except: req.sessionID }).then((revoked) => {
+      req.session.regenerate((err: unknown) => {
+        if (err) return next(err);
+        req.session.userId = userId;
+        req.session.save((err2: unknown) => (err2 ? next(err2) : res.json({ revoked, sid: req.sessionID })));
+      });
+    }, next);
+  });
+  app.use((err: Error & { code?: string }, req: Req, res: Res, _next: unknown) => {
+    // The save failed: do not let express-session try it again as the error response ends.
+    req.session = null;
+    res.status(err.code === 'ERR_REDIS' ? 503 : 500).json({ code: err.code ?? null, error: err.message });
+  });
+  return app;
+}
+
+const stores: RedisStore[] = [];
+const apps: Running[] = [];
+async function start(options: Partial<RedisStoreOptions> = {}, cookie?: session.CookieOptions) {
+  const store = new RedisStore({ client: redis.client(), ...options });
+  stores.push(store);
+  const app = await listen(secureApp(store, cookie));
+  apps.push(app);
+  return { store, app, url: app.url };
+}
+afterAll(async () => {
+  await Promise.all(apps.map((a) => a.close()));
+  stores.forEach((s) => s.close());
+});
+
+/** Wraps the real store's `get` to record the ids it is asked for. */
+function recordGets(store: RedisStore): string[] {
+  const ids: string[] = [];
+  const original = store.get.bind(store);
+  store.get = ((sid: string, callback?: never) => {
+    ids.push(sid);
+    return original(sid, callback);
+  }) as RedisStore['get'];
+  return ids;
+}
+
+const sign = (id: string, secret = SECRET) => `s:${id}.${createHmac('sha256', secret).update(id).digest('base64').replace(/=+$/, '')}`;
+/** What a browser could put in a Cookie header: printable ASCII as is, anything else percent-encoded. */
+const cookieValue = (value: string) => (/^[\x21-\x7e]*$/.test(value) && !/[;,]/.test(value) ? value : encodeURIComponent(value));
+
+describe('hostile cookies, property-based, over HTTP', () => {
+  let target: Awaited<ReturnType<typeof start>>;
+  let victim: Agent;
+  let victimId: string;
+  let gets: string[];
+  beforeAll(async () => {
+    target = await start();
+    victim = new Agent(target.url);
+    await victim.json('POST', '/login/alice');
+    victimId = victim.sid!;
+    gets = recordGets(target.store);
+  });
+
+  it('random cookie values (glob characters, hash tags, long strings, unicode, near-misses of a real cookie) never crash the server, never reach the store, never load a session', async () => {
+    const before = await redis.client().hgetall(`sess:${victimId}`);
+    const nearMiss = fc.oneof(
+      fc.constant(victimId),
+      fc.constant(`s:${victimId}`),
+      fc.string({ maxLength: 44 }).map((sig) => `s:${victimId}.${sig}`),
+      fc.string({ minLength: 1, maxLength: 8 }).map((extra) => sign(victimId).slice(0, -1) + extra),
+      fc.constant(sign(victimId, 'another secret')),
+      fc.constant(sign(`{user-alice}*`, 'another secret')),
+    );
+    const value = fc.oneof(
+      fc.string({ unit: fc.constantFrom('*', '?', '[', ']', '{', '}', ':', '\\', ' ', '%', '^', '-', 'a', 's', '.', '=', '"', '/'), maxLength: 40 }),
+      fc.string({ unit: 'grapheme', maxLength: 40 }),
+      fc.string({ minLength: 1000, maxLength: 4000 }),
+      nearMiss,
+    );
+    await fc.assert(
+      fc.asyncProperty(value, fc.boolean(), async (raw, twice) => {
+        // Sometimes the forged cookie comes twice, or before a second name=value pair.
+        const cookie = `connect.sid=${cookieValue(raw)}${twice ? `; connect.sid=${cookieValue(raw)}x; other=1` : ''}`;
+        const res = await fetch(`${target.url}/me`, { headers: { cookie }, signal: AbortSignal.timeout(5000) });
+        expect(res.status).toBe(200);
+        const body = (await res.json()) as { userId: string | null; sid: string };
+        expect(body.userId).toBeNull();
+        expect(body.sid).not.toBe(victimId);
+      }),
+      { numRuns: 200 },
+    );
+    // None was validly signed, so express-session never asked the store for any of them.
+    expect(gets).toEqual([]);
+    expect(await redis.client().hgetall(`sess:${victimId}`)).toEqual(before);
+    expect((await victim.json('GET', '/me')).body.userId).toBe('alice');
+  });
+
+  it('validly signed but hostile ids (as a custom genid might make) reach the store as exact keys: no session, no error, never the victim', async () => {
+    const hostileId = fc
+      .oneof(
+        fc.string({ unit: fc.constantFrom('*', '?', '[', ']', '{', '}', ':', '\\', ' ', 'a'), minLength: 1, maxLength: 24 }),
+        fc.string({ unit: 'grapheme', minLength: 1, maxLength: 24 }),
+        fc.constantFrom('*', `${victimId.slice(0, 8)}*`, `${victimId.slice(0, -1)}?`, '[a-zA-Z0-9_-]*', `{alice}`, `../${victimId}`),
+      )
+      .filter((s) => s.isWellFormed() && s !== victimId);
+    gets.length = 0;
+    await fc.assert(
+      fc.asyncProperty(hostileId, async (id) => {
+        const res = await fetch(`${target.url}/me`, { headers: { cookie: `connect.sid=${encodeURIComponent(sign(id))}` }, signal: AbortSignal.timeout(5000) });
+        expect(res.status).toBe(200);
+        expect(((await res.json()) as { userId: string | null }).userId).toBeNull();
+      }),
+      { numRuns: 100 },
+    );
+    expect(gets.length).toBeGreaterThan(0);
+    expect(gets).not.toContain(victimId);
+    expect((await victim.json('GET', '/me')).body.userId).toBe('alice');
+  });
+});
+
+describe('tampered stored values, over HTTP', () => {
+  let target: Awaited<ReturnType<typeof start>>;
+  let bob: Agent;
+  const corruptEvents: string[] = [];
+  const prototypeBefore = Object.getOwnPropertyNames(Object.prototype).sort();
+  beforeAll(async () => {
+    target = await start({ maxPayloadBytes: 64 * 1024 });
+    target.store.core.on('corrupt', (_error, { idHash }) => void corruptEvents.push(idHash));
+    bob = new Agent(target.url);
+    await bob.json('POST', '/login/bob');
+  });
+
+  const cases: [string, (key: string) => Promise<unknown>, 'absent' | 'alice'][] = [
+    ['truncated JSON (string value)', (key) => redis.client().set(key, '{"cookie":{"originalMaxAge":60000,"userId":"ali'), 'absent'],
+    ['truncated JSON in the record', (key) => redis.client().hset(key, 'd', '{"cookie":{"originalMaxAge":6'), 'absent'],
+    ['JSON that is not an object', (key) => redis.client().hset(key, 'd', '"just a string"'), 'absent'],
+    ['JSON null', (key) => redis.client().hset(key, 'd', 'null'), 'absent'],
+    ['a record with no expiry', (key) => redis.client().hdel(key, 'e'), 'absent'],
+    ['a list under the key', async (key) => (await redis.client().del(key), redis.client().rpush(key, 'x')), 'absent'],
+    ['a set under the key', async (key) => (await redis.client().del(key), redis.client().sadd(key, 'x')), 'absent'],
+    ['a sorted set under the key', async (key) => (await redis.client().del(key), redis.client().zadd(key, 1, 'x')), 'absent'],
+    ['a stream under the key', async (key) => (await redis.client().del(key), redis.client().xadd(key, '*', 'f', 'v')), 'absent'],
+    [
+      '__proto__ and constructor.prototype keys',
+      async (key) => {
+        const data = JSON.parse((await redis.client().hget(key, 'd'))!);
+        const text = JSON.stringify(data).slice(0, -1) + ',"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},"prototype":{"polluted":"yes"}}';
+        return redis.client().hset(key, 'd', text);
+      },
+      'alice',
+    ],
+  ];
+
+  for (const [what, tamper, expected] of cases) {
+    it(`${what}: no crash, no prototype pollution, no other session; ${expected === 'absent' ? 'treated as no session (reported), and signing in again works' : "still the same user's session, minus the dangerous keys"}`, async () => {
+      const alice = new Agent(target.url);
+      await alice.json('POST', '/login/alice');
+      const sid = alice.sid!;
+      const reported = corruptEvents.length;
+      await tamper(`sess:${sid}`);
+      const me = await alice.json('GET', '/me');
+      expect(me.status).toBe(200);
+      expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(prototypeBefore);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      expect(me.body.polluted).toBeNull();
+      if (expected === 'absent') {
+        expect(me.body.userId).toBeNull();
+        expect(me.body.sid).not.toBe(sid);
+        expect(corruptEvents.slice(reported)).toEqual([hashId(sid)]);
+        const again = await alice.json('POST', '/login/alice');
+        expect(again.status).toBe(200);
+        expect((await alice.json('GET', '/me')).body.userId).toBe('alice');
+      } else {
+        expect(me.body).toMatchObject({ userId: 'alice', sid });
+        expect(me.body.keys).not.toContain('polluted');
+      }
+      expect((await bob.json('GET', '/me')).body.userId).toBe('bob');
+    });
+  }
+  it('a 4 MiB stored value (beyond maxPayloadBytes, which bounds writes): it loads; saving it fails that request with a 500 (ERR_PAYLOAD_TOO_LARGE), no crash; signing in again replaces it', async () => {
+    const alice = new Agent(target.url);
+    await alice.json('POST', '/login/alice');
+    const key = `sess:${alice.sid}`;
+    const data = JSON.parse((await redis.client().hget(key, 'd'))!);
+    await redis.client().hset(key, 'd', JSON.stringify({ ...data, pad: 'x'.repeat(4 * 1024 * 1024) }));
+    expect((await alice.json('GET', '/me')).body).toMatchObject({ userId: 'alice', sid: alice.sid });
+    const save = await alice.json('POST', '/note');
+    expect(save.status).toBe(500);
+    expect(save.body.code).toBe('ERR_PAYLOAD_TOO_LARGE');
+    expect((await alice.json('GET', '/me')).body.userId).toBe('alice'); // still readable, unchanged
+    expect((await alice.json('POST', '/login/alice')).status).toBe(200);
+    expect((await alice.json('POST', '/note')).status).toBe(200);
+    expect((await bob.json('GET', '/me')).body.userId).toBe('bob');
+  });
+});
+
+describe('timeouts, end to end', () => {
+  it('idle timeout: activity keeps the session past its maxAge; after maxAge of inactivity it is gone (and its index entry with it)', async () => {
+    const { url, store } = await start({}, { maxAge: 2000 });
+    const agent = new Agent(url);
+    await agent.json('POST', '/login/idle-user');
+    // 8 requests 300 ms apart: 2.4 s of activity, longer than maxAge.
+    for (let i = 0; i < 8; i++) {
+      await sleep(300);
+      expect((await agent.json('GET', '/me')).body.userId).toBe('idle-user');
+    }
+    await sleep(3000);
+    expect((await agent.json('GET', '/me')).body.userId).toBeNull();
+    expect(await store.countUserSessions('idle-user')).toBe(0);
+  });
+
+  it('absolute timeout: the session ends absoluteTimeout after sign-in, however active it is', async () => {
+    const { url } = await start({ absoluteTimeout: 2500 }, { maxAge: 60_000 });
+    const agent = new Agent(url);
+    const loginStarted = Date.now();
+    await agent.json('POST', '/login/abs-user');
+    let signedOutAt = 0;
+    let activeRequests = 0;
+    while (!signedOutAt && Date.now() - loginStarted < 8000) {
+      await sleep(250);
+      const me = await agent.json('GET', '/me');
+      if (me.body.userId === 'abs-user') activeRequests++;
+      else signedOutAt = Date.now();
+    }
+    expect(signedOutAt).toBeGreaterThan(0);
+    expect(signedOutAt - loginStarted).toBeGreaterThanOrEqual(2500);
+    expect(activeRequests).toBeGreaterThanOrEqual(3);
+    // Signing in again starts a new lifetime.
+    await agent.json('POST', '/login/abs-user');
+    expect((await agent.json('GET', '/me')).body.userId).toBe('abs-user');
+  });
+});
+
+describe('logout-everywhere after a password change (the documented recipe)', () => {
+  it("signs out every other device, keeps this one with a fresh id, and leaves other users alone", async () => {
+    const { url, store } = await start();
+    const devices = [new Agent(url), new Agent(url), new Agent(url)];
+    for (const d of devices) await d.json('POST', '/login/pw-user');
+    const bob = new Agent(url);
+    await bob.json('POST', '/login/pw-bob');
+    const oldCookie = devices[0]!.clone();
+    const oldSid = devices[0]!.sid;
+
+    const res = await devices[0]!.json('POST', '/password');
+    expect(res.status).toBe(200);
+    expect(res.body.revoked).toBe(2);
+    expect(devices[0]!.sid).not.toBe(oldSid);
+    expect((await devices[0]!.json('GET', '/me')).body.userId).toBe('pw-user');
+    expect((await devices[1]!.json('GET', '/me')).body.userId).toBeNull();
+    expect((await devices[2]!.json('GET', '/me')).body.userId).toBeNull();
+    expect((await oldCookie.json('GET', '/me')).body.userId).toBeNull(); // the pre-change id is dead too
+    expect((await bob.json('GET', '/me')).body.userId).toBe('pw-bob');
+    expect((await store.listUserSessions('pw-user')).map((s) => s.id)).toEqual([devices[0]!.sid]);
+  });
+});
+
+describe('cap on concurrent sessions per user', () => {
+  it("'evict-oldest': a third sign-in signs out the least recently active device; the evict event names it by hash", async () => {
+    const { url, store } = await start({ maxSessionsPerUser: 2 });
+    const evicted: string[][] = [];
+    store.core.on('evict', ({ idHashes }) => void evicted.push(idHashes));
+    const devices = [new Agent(url), new Agent(url), new Agent(url)];
+    for (const d of devices) {
+      await d.json('POST', '/login/capped');
+      await sleep(20); // distinct expiries: the first device is the oldest
+    }
+    expect((await devices[0]!.json('GET', '/me')).body.userId).toBeNull();
+    expect((await devices[1]!.json('GET', '/me')).body.userId).toBe('capped');
+    expect((await devices[2]!.json('GET', '/me')).body.userId).toBe('capped');
+    expect(evicted).toEqual([[hashId(devices[0]!.sid!)]]);
+    expect(await store.countUserSessions('capped')).toBe(2);
+  });
+
+  it("'reject': a third sign-in is refused (409, nothing stored, no cookie) until a device signs out", async () => {
+    const { url, store } = await start({ maxSessionsPerUser: 2, sessionLimitPolicy: 'reject' });
+    const devices = [new Agent(url), new Agent(url), new Agent(url)];
+    await devices[0]!.json('POST', '/login/strict');
+    await devices[1]!.json('POST', '/login/strict');
+    const refused = await devices[2]!.json('POST', '/login/strict');
+    expect(refused).toEqual({ status: 409, body: { code: 'ERR_SESSION_LIMIT' } });
+    expect(devices[2]!.sid).toBeUndefined();
+    expect((await devices[0]!.json('GET', '/me')).body.userId).toBe('strict');
+    expect((await devices[1]!.json('GET', '/me')).body.userId).toBe('strict');
+    expect(await store.countUserSessions('strict')).toBe(2);
+
+    await devices[0]!.json('POST', '/logout');
+    expect((await devices[2]!.json('POST', '/login/strict')).status).toBe(200);
+    expect((await devices[2]!.json('GET', '/me')).body.userId).toBe('strict');
+  });
+});
