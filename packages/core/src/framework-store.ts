@@ -59,6 +59,7 @@ export interface FrameworkStoreOptions<S extends CookieSession = CookieSession> 
 /** A loaded session's stored expiry and owner, held from `get` until the same request's touch/set. */
 interface Loaded {
   at: number;
+  createdAt: number;
   expiresAt: number;
   /** No extension goes past it (absoluteTimeout). */
   absoluteExpiresAt?: number;
@@ -175,6 +176,7 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
     }
     this.remember(sid, {
       at: Date.now(),
+      createdAt: record.createdAt,
       expiresAt: record.expiresAt,
       absoluteExpiresAt: record.absoluteExpiresAt,
       userId: record.userId,
@@ -197,7 +199,13 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
       return;
     }
     const meta = this.findMeta?.(session);
-    await this.core.set(sid, session, { ttl, userId: userId ?? null, ...(meta === undefined ? {} : { meta }) });
+    await this.core.set(sid, session, {
+      ttl,
+      userId: userId ?? null,
+      ...(meta === undefined ? {} : { meta }),
+      // If the record expires before this write lands, the absolute timeout still holds.
+      ...(loaded ? { createdAt: loaded.createdAt } : {}),
+    });
   }
 
   /**

@@ -71,7 +71,8 @@ end
 /**
  * KEYS[1] session, KEYS[2] the new owner's index (absent for an anonymous session).
  * ARGV: data, ttl, absoluteTimeout, encoded uid or '', metaMode ('keep'|'set'|'clear'), meta,
- *       sessionPrefix, indexPrefix, maxPerUser, policy, revokedTtl, manageIndex ('1'|'0'), sid
+ *       sessionPrefix, indexPrefix, maxPerUser, policy, revokedTtl, manageIndex ('1'|'0'), sid,
+ *       createdAt of the record as last read, or '' (used only when the key is gone)
  * Returns {status, createdAt, expiresAt, previousUid, evicted...}; status is
  * 'ok' | 'expired' (ttl <= 0 or past the absolute timeout: deleted) | 'revoked' | 'limit'.
  */
@@ -85,6 +86,9 @@ local manage, sid = ARGV[12] == '1', ARGV[13]
 local now = now_ms()
 local created, prev_uid, prev_meta = now, false, false
 local kind = redis.call('TYPE', key).ok
+-- A record that expired while its request was in flight: the caller's createdAt keeps the
+-- absolute timeout counting from the first write, so a late save cannot start a new lifetime.
+if kind == 'none' and ARGV[14] ~= '' then created = math.min(tonumber(ARGV[14]), now) end
 if kind == 'hash' then
   local f = redis.call('HMGET', key, 'r', 'c', 'u', 'm')
   if f[1] then return {'revoked'} end

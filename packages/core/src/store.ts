@@ -15,6 +15,13 @@ export interface SetOptions {
   userId?: string | number | null;
   /** Device details for listings (user agent, IP, ...). Omitted: keep what is stored; null: clear. */
   meta?: Record<string, unknown> | null;
+  /**
+   * The session's `createdAt` as last read. Used only when the record is gone by the time this
+   * write lands (it expired while the request ran): the absolute timeout then still counts from
+   * it, so a late write past the absolute expiry is refused ('expired') instead of starting a new
+   * lifetime. Omitted: a missing record is a new session.
+   */
+  createdAt?: number;
 }
 
 export interface SetResult {
@@ -70,6 +77,10 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
     const uid = userId === undefined ? '' : encodeUserId(userId);
     const text = serialize(this.options.serializer, data, this.options.maxPayloadBytes);
     const [metaMode, metaText] = this.metaArgs(options.meta);
+    if (options.createdAt !== undefined && !Number.isFinite(options.createdAt)) {
+      throw new SessionKitError('ERR_INVALID_OPTION', `createdAt must be a time in ms, got ${String(options.createdAt)}`);
+    }
+    const createdArg = options.createdAt === undefined ? '' : String(Math.floor(options.createdAt));
     const key = this.keys.session(id);
     const index = uid ? this.keys.index(uid) : undefined;
     const { prefix, indexPrefix, absoluteTimeout, maxSessionsPerUser, sessionLimitPolicy, revokedTtl } = this.options;
@@ -89,7 +100,7 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
         reply = (await this.redis.sessionkitSet(
           keys.length, ...keys,
           text, ttl, absoluteTimeout, uid, metaMode, metaText, prefix, indexPrefix,
-          maxSessionsPerUser, policy, revokedTtl, this.single ? '1' : '0', id,
+          maxSessionsPerUser, policy, revokedTtl, this.single ? '1' : '0', id, createdArg,
         )) as Reply;
       } catch (error) {
         if (pending) await this.redis.sessionkitIndexRemove(1, pending, id).catch(() => undefined);

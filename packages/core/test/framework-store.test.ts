@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { FrameworkStore, SessionStore, type CookieSession } from '@sessionkit/core';
 import { sessionExpiringIn } from '@sessionkit/testing';
-import { countWrites, useRedis } from './helpers.js';
+import { countWrites, sleep, useRedis } from './helpers.js';
 
 const redis = useRedis();
 let n = 0;
@@ -160,5 +160,16 @@ describe('FrameworkStore (the layer both adapters share)', () => {
     expect(() => new FrameworkStore({ client, ttl: 'day' as never })).toThrow(/ttl/);
     expect(() => new FrameworkStore({ client, touchAfter: -1 })).toThrow(/touchAfter/);
     expect(() => new FrameworkStore({})).toThrow(/client/);
+  });
+
+  it('a save that lands after the absolute expiry of the session it loaded is refused, not a new lifetime', async () => {
+    const store = fresh({ absoluteTimeout: 300, touchAfter: 0 });
+    await store.set('abs', sessionExpiringIn(60_000, { userId: 'u', v: 1 }));
+    expect(await store.get('abs')).not.toBeNull();
+    await sleep(350); // the request runs past the absolute expiry; Redis drops the key
+    // The framework renews the cookie's expiry on every request, so its ttl alone would let the write in.
+    await store.set('abs', sessionExpiringIn(60_000, { userId: 'u', v: 2 }));
+    expect(await store.get('abs')).toBeNull();
+    expect(await store.countUserSessions('u')).toBe(0);
   });
 });

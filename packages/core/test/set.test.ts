@@ -55,6 +55,22 @@ describe('set', () => {
     expect(await store.set('abs', { v: 3 }, { ttl: 60_000 })).toMatchObject({ stored: true });
   });
 
+  it('a late write to a record that expired in flight keeps the absolute timeout of its createdAt', async () => {
+    const store = fresh({ absoluteTimeout: 300 });
+    const first = await store.set('late', { v: 1 }, { ttl: 60_000, userId: 'ann' });
+    await sleep(350); // past the absolute expiry: Redis has dropped the key
+    // The request that loaded it passes the createdAt it read: refused, not a new lifetime.
+    expect(await store.set('late', { v: 2 }, { ttl: 60_000, userId: 'ann', createdAt: first.createdAt })).toEqual({ stored: false, reason: 'expired' });
+    expect(await store.get('late')).toBeNull();
+    expect(await store.countUserSessions('ann')).toBe(0);
+    // Idle expiry within the absolute lifetime: the write lands, still capped by the first createdAt.
+    const again = await store.set('idle', { v: 1 }, { ttl: 50 });
+    await sleep(100);
+    const late = await store.set('idle', { v: 2 }, { ttl: 60_000, createdAt: again.createdAt });
+    expect(late).toMatchObject({ stored: true, createdAt: again.createdAt, expiresAt: again.createdAt! + 300 });
+    await expect(store.set('x', {}, { createdAt: Number.NaN })).rejects.toThrow(/createdAt must be a time in ms/);
+  });
+
   it('keeps meta when omitted, replaces it when given, clears it with null', async () => {
     const store = fresh();
     await store.set('m', {}, { meta: { ip: '10.0.0.1' } });
