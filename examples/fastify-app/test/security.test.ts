@@ -80,9 +80,10 @@ async function monitored(work: () => Promise<void>): Promise<string[]> {
 function countGets(target: RedisStore): { ids: string[]; restore(): void } {
   const ids: string[] = [];
   const original = target.get;
-  target.get = function (this: RedisStore, sid: string, callback?: Parameters<RedisStore['get']>[1]) {
+  const call = original as (this: RedisStore, ...args: unknown[]) => unknown;
+  target.get = function (this: RedisStore, sid: string, callback?: unknown) {
     ids.push(sid);
-    return original.call(this, sid, callback);
+    return call.call(this, sid, callback);
   } as RedisStore['get'];
   return { ids, restore: () => void (target.get = original) };
 }
