@@ -29,4 +29,7 @@ export default [
   // Checks on the built dist: `import` and `require` of every package, their types, and the
   // README's quick start run as printed.
   project('repo', './scripts', { include: ['*.test.ts'] }),
+  // `npm run bench` end to end in quick mode (tiny durations, into a temp dir): counts and shape
+  // only, never timings. The full run is `npm run bench`, outside the test command.
+  project('bench', './bench', { testTimeout: 180_000 }),
 ] satisfies TestProjectConfiguration[];

@@ -1,0 +1,118 @@
+/**
+ * Benchmark settings. Defaults give the full run (about 10 minutes on 2 cores); `BENCH_QUICK=1`
+ * (or `--quick`) shrinks everything for the smoke test. Every value can be overridden by an env
+ * variable, listed next to it.
+ */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { rootDir } from './util.js';
+
+export type Section = 'express' | 'fastify' | 'memory' | 'logout' | 'store-ops' | 'latency';
+export const ALL_SECTIONS: Section[] = ['express', 'fastify', 'memory', 'logout', 'store-ops', 'latency'];
+
+export interface BenchConfig {
+  quick: boolean;
+  /** Markdown report path (BENCH_OUT). */
+  out: string;
+  /** Chart path (BENCH_CHART); written next to the report by default. */
+  chart: string;
+  /** Raw results as JSON (BENCH_JSON), '' for none. */
+  json: string;
+  sections: Section[];
+  /** Repeated rounds per HTTP comparison; each round visits every store (BENCH_ROUNDS). */
+  rounds: number;
+  /** Measured seconds per HTTP run (BENCH_DURATION). */
+  duration: number;
+  /** Unmeasured warm-up seconds before each HTTP run (BENCH_WARMUP). */
+  warmup: number;
+  /** autocannon connections for throughput runs (BENCH_CONNECTIONS). */
+  connections: number;
+  /** Sessions created before the HTTP runs; each request picks the next one (BENCH_SESSIONS). */
+  sessions: number;
+  /** Sessions per store for bytes per session (BENCH_MEMORY_SESSIONS). */
+  memorySessions: number;
+  /** Sessions of one user for logout-everywhere (BENCH_LOGOUT_SIZES, comma separated). */
+  logoutSizes: number[];
+  /** Repetitions per logout size (BENCH_LOGOUT_REPS). */
+  logoutReps: number;
+  /** Naive logout is skipped above this many sessions... never by default (BENCH_NAIVE_MAX). */
+  naiveMax: number;
+  /** revokeChunkSize values tried at the largest logout size (BENCH_CHUNK_SIZES). */
+  chunkSizes: number[];
+  /** Seconds per store-operation run (BENCH_OPS_DURATION). */
+  opsDuration: number;
+  /** Requests per redis-benchmark run at concurrency 1 and 64 (BENCH_RB_REQUESTS, two numbers). */
+  redisBenchmarkRequests: [number, number];
+  /** Fixed request rate for the latency runs (BENCH_RATE). */
+  rate: number;
+  /** Delay per direction of the proxy in ms (BENCH_DELAY_MS). */
+  delayMs: number;
+  /** Measured seconds per latency run (BENCH_LATENCY_DURATION). */
+  latencyDuration: number;
+}
+
+function num(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number, got ${raw}`);
+  return value;
+}
+
+function list(name: string, fallback: number[]): number[] {
+  const raw = process.env[name];
+  if (!raw) return fallback;
+  return raw.split(',').map((s) => {
+    const value = Number(s.trim());
+    if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a comma-separated list of positive numbers, got ${raw}`);
+    return value;
+  });
+}
+
+export function loadConfig(argv: string[] = process.argv.slice(2), overrides: Partial<BenchConfig> = {}): BenchConfig {
+  const quick = overrides.quick ?? (argv.includes('--quick') || ['1', 'true', 'yes'].includes(String(process.env.BENCH_QUICK ?? '').toLowerCase()));
+  const outArg = argv.find((a) => a.startsWith('--out='))?.slice('--out='.length);
+  // Quick mode never overwrites docs/benchmarks.md unless told to.
+  const out = overrides.out ?? outArg ?? process.env.BENCH_OUT ?? (quick ? join(tmpdir(), 'sessionkit-bench-quick', 'benchmarks.md') : join(rootDir, 'docs', 'benchmarks.md'));
+  const chart = overrides.chart ?? process.env.BENCH_CHART ?? join(out, '..', quick ? 'benchmarks-quick.svg' : 'img/benchmarks.svg');
+  const onlyArg = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? process.env.BENCH_ONLY;
+  const sections = onlyArg ? (onlyArg.split(',').map((s) => s.trim()) as Section[]) : ALL_SECTIONS;
+  for (const s of sections) if (!ALL_SECTIONS.includes(s)) throw new Error(`unknown section ${s}; known: ${ALL_SECTIONS.join(', ')}`);
+
+  const base: BenchConfig = quick
+    ? {
+        quick, out, chart, json: '', sections,
+        rounds: 1, duration: 0.3, warmup: 0.1, connections: 8, sessions: 20,
+        memorySessions: 200, logoutSizes: [10, 100], logoutReps: 1, naiveMax: Infinity, chunkSizes: [10, 50],
+        opsDuration: 0.1, redisBenchmarkRequests: [2000, 5000],
+        rate: 100, delayMs: 1, latencyDuration: 0.4,
+      }
+    : {
+        quick, out, chart, json: '', sections,
+        rounds: 3, duration: 5, warmup: 1, connections: 32, sessions: 1000,
+        memorySessions: 10_000, logoutSizes: [10, 1000, 10_000, 100_000], logoutReps: 3, naiveMax: Infinity, chunkSizes: [250, 500, 1000, 4000],
+        opsDuration: 2, redisBenchmarkRequests: [30_000, 100_000],
+        rate: 300, delayMs: 1, latencyDuration: 6,
+      };
+  const rb = list('BENCH_RB_REQUESTS', base.redisBenchmarkRequests);
+  return {
+    ...base,
+    json: process.env.BENCH_JSON ?? base.json,
+    rounds: Math.max(1, Math.round(num('BENCH_ROUNDS', base.rounds))),
+    duration: num('BENCH_DURATION', base.duration),
+    warmup: num('BENCH_WARMUP', base.warmup),
+    connections: Math.max(1, Math.round(num('BENCH_CONNECTIONS', base.connections))),
+    sessions: Math.max(1, Math.round(num('BENCH_SESSIONS', base.sessions))),
+    memorySessions: Math.max(1, Math.round(num('BENCH_MEMORY_SESSIONS', base.memorySessions))),
+    logoutSizes: list('BENCH_LOGOUT_SIZES', base.logoutSizes),
+    logoutReps: Math.max(1, Math.round(num('BENCH_LOGOUT_REPS', base.logoutReps))),
+    naiveMax: num('BENCH_NAIVE_MAX', base.naiveMax),
+    chunkSizes: list('BENCH_CHUNK_SIZES', base.chunkSizes),
+    opsDuration: num('BENCH_OPS_DURATION', base.opsDuration),
+    redisBenchmarkRequests: [rb[0] ?? base.redisBenchmarkRequests[0], rb[1] ?? base.redisBenchmarkRequests[1]],
+    rate: num('BENCH_RATE', base.rate),
+    delayMs: num('BENCH_DELAY_MS', base.delayMs),
+    latencyDuration: num('BENCH_LATENCY_DURATION', base.latencyDuration),
+    ...overrides,
+  };
+}

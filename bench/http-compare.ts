@@ -1,0 +1,134 @@
+/**
+ * Runs one HTTP comparison: several stores behind the same app, read and/or write path,
+ * repeated rounds (each round visits every store, in a rotated order so no store always runs
+ * first or last), medians over rounds.
+ */
+import type { Redis } from 'ioredis';
+import type { BenchConfig } from './config.js';
+import { createSessions, runLoad, startApp, type App, type LoadResult } from './http-load.js';
+import { median } from './util.js';
+
+export interface StoreSpec {
+  id: string;
+  label: string;
+  /** Paths this store runs; default both. */
+  paths?: ('/read' | '/write')[];
+}
+
+export interface HttpRow {
+  store: string;
+  label: string;
+  path: '/read' | '/write';
+  runs: LoadResult[];
+  /** Medians over the rounds. */
+  rps: number;
+  commandsPerRequest: number;
+  executedPerRequest: number;
+  redisUsPerRequest: number;
+  redisCpuUsPerRequest: number;
+  p50: number;
+  p99: number;
+  failures: number;
+}
+
+export interface HttpComparison {
+  framework: 'express' | 'fastify';
+  connections: number;
+  duration: number;
+  rounds: number;
+  sessions: number;
+  rate?: number;
+  rows: HttpRow[];
+}
+
+export interface CompareOptions {
+  framework: 'express' | 'fastify';
+  stores: StoreSpec[];
+  paths: ('/read' | '/write')[];
+  /** Where the app servers reach Redis (the delay proxy for the latency section). */
+  redisUrl: string;
+  monitor: Redis;
+  config: BenchConfig;
+  duration: number;
+  rate?: number;
+  keepLatencies?: boolean;
+  log: (line: string) => void;
+}
+
+export async function compareHttp(options: CompareOptions): Promise<HttpComparison> {
+  const { framework, stores, config, log } = options;
+  const apps = new Map<string, App>();
+  try {
+    // Start every app up front (in parallel: startup is not measured), then log the users in.
+    const settled = await Promise.allSettled(stores.map((s) => startApp(framework, s.id, options.redisUrl)));
+    settled.forEach((r, i) => {
+      if (r.status === 'fulfilled') apps.set(stores[i]!.id, r.value);
+    });
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const started = [...apps.values()];
+    for (const app of started) await createSessions(app, config.sessions);
+
+    const runs = new Map<string, LoadResult[]>();
+    for (let round = 0; round < config.rounds; round++) {
+      const order = stores.map((_, i) => stores[(i + round) % stores.length]!);
+      for (const spec of order) {
+        for (const path of options.paths) {
+          if (spec.paths && !spec.paths.includes(path)) continue;
+          const result = await runLoad(apps.get(spec.id)!, options.monitor, {
+            path,
+            duration: options.duration,
+            warmup: config.warmup,
+            connections: options.rate ? Math.min(config.connections, 8) : config.connections,
+            rate: options.rate,
+            keepLatencies: options.keepLatencies,
+          });
+          const key = `${spec.id} ${path}`;
+          runs.set(key, [...(runs.get(key) ?? []), result]);
+          log(
+            `  round ${round + 1}/${config.rounds} ${framework} ${spec.label.padEnd(38)} ${path.padEnd(6)} ` +
+              `${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.latency.p50.toFixed(2)} ms  p99 ${result.latency.p99.toFixed(2)} ms  ` +
+              `${result.commandsPerRequest.toFixed(3)} cmd/req  Redis CPU ${result.redisCpuUsPerRequest.toFixed(1)} µs/req${result.failures ? `  FAILURES ${result.failures}` : ''}`,
+          );
+        }
+      }
+    }
+
+    const rows: HttpRow[] = [];
+    for (const path of options.paths) {
+      for (const spec of stores) {
+        const r = runs.get(`${spec.id} ${path}`);
+        if (!r) continue;
+        rows.push({
+          store: spec.id,
+          label: spec.label,
+          path,
+          runs: r,
+          rps: median(r.map((x) => x.rps)),
+          commandsPerRequest: median(r.map((x) => x.commandsPerRequest)),
+          executedPerRequest: median(r.map((x) => x.executedPerRequest)),
+          redisUsPerRequest: median(r.map((x) => x.redisUsPerRequest)),
+          redisCpuUsPerRequest: median(r.map((x) => x.redisCpuUsPerRequest)),
+          p50: median(r.map((x) => x.latency.p50)),
+          p99: median(r.map((x) => x.latency.p99)),
+          failures: r.reduce((sum, x) => sum + x.failures, 0),
+        });
+      }
+    }
+    return {
+      framework,
+      connections: options.rate ? Math.min(config.connections, 8) : config.connections,
+      duration: options.duration,
+      rounds: config.rounds,
+      sessions: config.sessions,
+      rate: options.rate,
+      rows,
+    };
+  } finally {
+    await Promise.all([...apps.values()].map((app) => app.stop()));
+  }
+}
+
+export function row(c: HttpComparison, store: string, path: '/read' | '/write'): HttpRow | undefined {
+  return c.rows.find((r) => r.store === store && r.path === path);
+}

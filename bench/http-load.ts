@@ -1,0 +1,133 @@
+/**
+ * HTTP load machinery shared by the Express, Fastify and latency sections: start an app in a
+ * child process, log in N users to get N distinct session cookies, then drive autocannon with
+ * every request carrying the next cookie in turn (one counter shared by all connections, so
+ * concurrent requests use different sessions), and count the Redis commands of the window.
+ */
+import autocannon from 'autocannon';
+import type { Redis } from 'ioredis';
+import { commandStats, countCommands, forkTs, percentile, redisMainThreadCpu, type CommandCount } from './util.js';
+
+export interface App {
+  framework: string;
+  store: string;
+  port: number;
+  cookies: string[];
+  stop(): Promise<void>;
+}
+
+export async function startApp(framework: 'express' | 'fastify', store: string, redisUrl: string): Promise<App> {
+  const child = forkTs<{ port: number }>('app-server.ts', [framework, store, redisUrl]);
+  const { port } = await child.ready;
+  return { framework, store, port, cookies: [], stop: child.stop };
+}
+
+/** Logs in `count` users (16 at a time) and keeps each session cookie. */
+export async function createSessions(app: App, count: number): Promise<void> {
+  const cookies: string[] = new Array(count);
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      const res = await fetch(`http://127.0.0.1:${app.port}/login?u=${i}`);
+      await res.arrayBuffer();
+      const setCookie = res.headers.getSetCookie()[0];
+      if (res.status !== 200 || !setCookie) throw new Error(`${app.framework}/${app.store}: login ${i} gave ${res.status} without a cookie`);
+      cookies[i] = setCookie.split(';', 1)[0]!;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(16, count) }, worker));
+  app.cookies = cookies;
+  // Every cookie must open a session before we measure anything.
+  const probe = await fetch(`http://127.0.0.1:${app.port}/read`, { headers: { cookie: cookies[count - 1]! } });
+  if (probe.status !== 200) throw new Error(`${app.framework}/${app.store}: a fresh session cookie was refused (${probe.status})`);
+  await probe.arrayBuffer();
+}
+
+export interface LoadOptions {
+  path: '/read' | '/write';
+  /** Measured seconds. */
+  duration: number;
+  warmup: number;
+  connections: number;
+  /** Fixed overall request rate (req/s); omitted: as fast as possible. */
+  rate?: number;
+  /** Keep every response time (ms) for exact percentiles. */
+  keepLatencies?: boolean;
+}
+
+export interface LoadResult {
+  requests: number;
+  seconds: number;
+  rps: number;
+  /** Non-2xx responses, errors and timeouts: must be 0 for a valid run. */
+  failures: number;
+  commands: CommandCount;
+  commandsPerRequest: number;
+  executedPerRequest: number;
+  /** µs Redis spent per request (top-level commands' INFO commandstats usec: wall time inside commands). */
+  redisUsPerRequest: number;
+  /** CPU µs of Redis's main thread per request (INFO cpu): commands plus reading and writing the sockets. */
+  redisCpuUsPerRequest: number;
+  latency: { p50: number; p99: number; mean: number };
+}
+
+async function cannon(app: App, options: LoadOptions, seconds: number, onLatency?: (ms: number) => void) {
+  const cookies = app.cookies;
+  let next = Math.floor(Math.random() * cookies.length);
+  const instance = autocannon({
+    url: `http://127.0.0.1:${app.port}`,
+    connections: options.connections,
+    duration: seconds,
+    // autocannon only stops on a sampling tick (default every 1,000 ms), so a 0.3 s run would
+    // last 1 s; a 100 ms tick keeps the runs as long as asked.
+    sampleInt: 100,
+    ...(options.rate ? { overallRate: options.rate } : {}),
+    requests: [
+      {
+        method: 'GET',
+        path: options.path,
+        setupRequest: (request: autocannon.Request) => {
+          request.headers = { ...request.headers, cookie: cookies[next++ % cookies.length]! };
+          return request;
+        },
+      },
+    ],
+  });
+  if (onLatency) {
+    // Without a callback autocannon returns its instance, which is both an EventEmitter and a promise.
+    (instance as unknown as NodeJS.EventEmitter).on('response', (_client: unknown, statusCode: number, _bytes: number, ms: number) => {
+      if (statusCode >= 200 && statusCode < 300) onLatency(ms);
+    });
+  }
+  return (await instance) as autocannon.Result;
+}
+
+/** One warm-up (not measured) and one measured autocannon run, with the Redis commands of the measured window. */
+export async function runLoad(app: App, monitor: Redis | undefined, options: LoadOptions): Promise<LoadResult> {
+  if (options.warmup > 0) await cannon(app, options, options.warmup);
+  const latencies: number[] = [];
+  const before = monitor ? await commandStats(monitor) : {};
+  const cpu0 = monitor ? await redisMainThreadCpu(monitor) : NaN;
+  const result = await cannon(app, options, options.duration, options.keepLatencies ? (ms) => latencies.push(ms) : undefined);
+  const cpu1 = monitor ? await redisMainThreadCpu(monitor) : NaN;
+  const after = monitor ? await commandStats(monitor) : {};
+  const ok = result['2xx'];
+  const seconds = result.duration;
+  const commands = countCommands(before, after);
+  const failures = result.non2xx + result.errors + result.timeouts;
+  return {
+    requests: ok,
+    seconds,
+    rps: ok / seconds,
+    failures,
+    commands,
+    commandsPerRequest: ok ? commands.topLevel / ok : NaN,
+    executedPerRequest: ok ? commands.executed / ok : NaN,
+    redisUsPerRequest: ok ? commands.usec / ok : NaN,
+    redisCpuUsPerRequest: ok ? ((cpu1 - cpu0) * 1e6) / ok : NaN,
+    latency: latencies.length
+      ? { p50: percentile(latencies, 50), p99: percentile(latencies, 99), mean: latencies.reduce((a, b) => a + b, 0) / latencies.length }
+      : { p50: result.latency.p50, p99: result.latency.p99, mean: result.latency.average },
+  };
+}

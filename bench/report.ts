@@ -1,0 +1,511 @@
+/**
+ * Turns the results into docs/benchmarks.md: tables, targets met or missed, findings, method,
+ * machine and how to reproduce. The targets are in targets.ts, the chart in chart.ts.
+ */
+import { relative, dirname } from 'node:path';
+import { dec, int, mark, ms, table, times } from './format.js';
+import { row as httpRow, type HttpComparison } from './http-compare.js';
+import type { LogoutRun } from './logout.js';
+import type { BenchResults, Target } from './results.js';
+import { fasterPeer, logoutRow } from './targets.js';
+
+// ---------------------------------------------------------------------------------------------
+// Sections
+
+function httpSection(c: HttpComparison, title: string, intro: string): string {
+  const out: string[] = [`## ${title}`, '', intro, ''];
+  for (const path of ['/read', '/write'] as const) {
+    const rows = c.rows.filter((r) => r.path === path);
+    if (!rows.length) continue;
+    const mem = httpRow(c, 'memory', path);
+    const cr9 = httpRow(c, 'connect-redis9', path);
+    const cr8 = httpRow(c, 'connect-redis8', path);
+    const head = ['store', 'req/s (median)', 'each round'];
+    if (cr9) head.push('vs connect-redis 9');
+    if (cr8) head.push('vs connect-redis 8');
+    head.push('vs MemoryStore', 'Redis round trips/req', 'Redis CPU µs/req');
+    out.push(`### ${path === '/read' ? 'Read path (session unchanged)' : 'Write path (session modified every request)'}`, '');
+    out.push(
+      table(
+        head,
+        rows.map((r) => {
+          const cells: (string | number)[] = [r.store === 'sessionkit' ? `**${r.label}**` : r.label, int(r.rps), r.runs.map((x) => int(x.rps)).join(' / ')];
+          if (cr9) cells.push(times(r.rps / cr9.rps));
+          if (cr8) cells.push(times(r.rps / cr8.rps));
+          cells.push(mem ? times(r.rps / mem.rps) : 'n/a', r.store === 'memory' ? '0' : dec(r.commandsPerRequest, 3), r.store === 'memory' ? '0' : dec(r.redisCpuUsPerRequest, 1));
+          return cells;
+        }),
+      ),
+      '',
+    );
+    const failures = rows.reduce((sum, r) => sum + r.failures, 0);
+    if (failures) out.push(`**Warning:** ${failures} non-2xx responses, errors or timeouts in these runs.`, '');
+  }
+  return out.join('\n');
+}
+
+function costSection(r: BenchResults): string {
+  const out: string[] = ['## 3. Redis cost per request and memory per session', ''];
+  const rows: (string | number)[][] = [];
+  for (const c of [r.express, r.fastify]) {
+    if (!c) continue;
+    for (const x of c.rows) {
+      if (x.store === 'memory') continue;
+      const byCommand = Object.entries(x.runs[0]?.commands.byCommand ?? {})
+        .sort((a, b) => b[1] - a[1])
+        .map(([name, calls]) => `${name} ${dec(calls / (x.runs[0]!.requests || 1), 2)}`)
+        .join(', ');
+      rows.push([`${c.framework}: ${x.label}`, x.path, dec(x.commandsPerRequest, 3), byCommand, dec(x.executedPerRequest, 2), dec(x.redisUsPerRequest, 1), dec(x.redisCpuUsPerRequest, 1)]);
+    }
+  }
+  if (rows.length) {
+    out.push(
+      'Counted from `INFO commandstats` deltas over each measured window (one store per window), divided by the 2xx responses of that window; medians over the rounds. ' +
+        '**Top-level commands** are the ones a client sent: EVALSHA/EVAL plus every plain command. Redis 7 also counts the commands a Lua script runs (TYPE, HMGET, TIME, ...) in commandstats, ' +
+        'so in a window that contains EVALSHA those script-internal command names are attributed to the scripts and not counted as top-level; connect-redis windows contain no scripts and every command counts. ' +
+        'None of these stores pipelines or batches the commands of one request (each waits for the previous reply), so **top-level commands per request = round trips per request**. ' +
+        '"Executed" counts everything Redis ran, script-internal commands included. "In commands" is the commandstats time of the top-level commands (a script\'s time includes its inner commands; wall time, so it also counts moments the OS paused Redis). ' +
+          '"Redis CPU" is the CPU time of Redis\'s main thread per request (`INFO cpu` used_cpu_*_main_thread): executing the commands plus reading and writing the sockets, the whole cost one request puts on Redis.',
+      '',
+      table(['store', 'path', 'round trips = top-level commands/req', 'by command (per request, first round)', 'executed/req (incl. inside scripts)', 'µs in commands/req', 'Redis CPU µs/req'], rows, ['l', 'l', 'r', 'l', 'r', 'r', 'r']),
+      '',
+    );
+  }
+  if (r.memory) {
+    out.push(
+      '### Memory per session',
+      '',
+      `\`INFO used_memory\` after writing ${int(r.memory[0]?.sessions ?? 0)} sessions shaped like the HTTP apps' (a 1-day cookie, user id, small profile, CSRF token; ` +
+        `about ${int(r.storeOps?.valueBytes ?? 250)} bytes of JSON) minus before, on an empty database, divided by the number of sessions: keys, values, expiry entries and, for SessionKit, the per-user index. ` +
+        '`MEMORY USAGE` (SAMPLES 0) of one session key and one index key for the breakdown.',
+      '',
+      table(
+        ['store', 'users', 'bytes per session', 'vs connect-redis', 'session key (MEMORY USAGE)', 'encoding', 'index key', 'note'],
+        r.memory.map((m) => [
+          m.label,
+          int(m.users),
+          int(m.bytesPerSession),
+          times(m.bytesPerSession / (r.memory!.find((x) => x.label.startsWith('connect-redis 8'))?.bytesPerSession ?? NaN)),
+          `${int(m.sessionKeyBytes)} B`,
+          m.encoding,
+          m.indexKeyBytes ? `${int(m.indexKeyBytes)} B` : '-',
+          m.note ?? '',
+        ]),
+        ['l', 'r', 'r', 'r', 'r', 'l', 'r', 'l'],
+      ),
+      '',
+    );
+  }
+  return out.join('\n');
+}
+
+function logoutSection(r: BenchResults): string {
+  const l = r.logout!;
+  const out: string[] = ['## 4. Logout-everywhere for one user', ''];
+  out.push(
+    '- **@sessionkit**: `invalidateAllUserSessions(userId)` with the default `revokeChunkSize` (' + l.defaultChunkSize + '): one script moves the index aside and revokes the first chunk, ' +
+      'then one pipeline of chunk scripts; every session becomes a short-lived tombstone.',
+    '- **naive**: what a hand-rolled version does (connect-redis-style string sessions plus a SET of ids per user): SMEMBERS, then for each id a GET (check the owner) and a DEL, awaited one by one; then DEL the set. 2N + 2 round trips.',
+    '- **naive, pipelined**: the same commands, 1,000 GETs per pipeline, then the DELs for those ids.',
+    '',
+    'Time is wall-clock around the call (median of repetitions). Round trips are counted on the ioredis client: a round trip starts when a command is sent with none outstanding. ' +
+      '"Redis CPU" is the CPU time of Redis\'s main thread during the call (`INFO cpu`, used_cpu_*_main_thread). ' +
+      `"Longest command" comes from SLOWLOG (reset before each call, \`slowlog-log-slower-than\` 20 µs since Redis 7 also logs the commands a script runs; those entries, client \`?:0\`, are left out because the script's own entry includes them). ` +
+      'SLOWLOG times are wall-clock: when the OS deschedules Redis in the middle of a command (this machine is shared), the entry includes the pause; the Redis CPU per script column is immune to that.',
+    '',
+  );
+  const rows = l.rows.map((x) => {
+    const naive = logoutRow(l, 'naive', x.sessions);
+    return [
+      int(x.sessions),
+      x.method === 'sessionkit' ? '**@sessionkit**' : x.method === 'naive' ? 'naive (one by one)' : 'naive, pipelined',
+      ms(x.ms),
+      naive && x.method !== 'naive' ? times(naive.ms / x.ms, 1) : '',
+      int(x.roundTrips),
+      int(x.commands),
+      ms(x.redisCpuMs),
+      x.longestCommandMs > 0 ? `${ms(x.longestCommandMs)} (${x.longestCommand})` : '< 0.02 ms',
+      x.reps,
+    ];
+  });
+  out.push(table(['sessions', 'method', 'time', 'faster than naive', 'round trips', 'top-level commands', 'Redis CPU', 'longest single command', 'reps'], rows, ['r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r']), '');
+  if (l.chunks.length) {
+    const largest = Math.max(...r.config.logoutSizes);
+    out.push(
+      `### revokeChunkSize at ${int(largest)} sessions`,
+      '',
+      table(
+        ['revokeChunkSize', 'time', 'scripts', 'Redis CPU per script (avg)', 'median script (SLOWLOG)', 'longest command', '<= 10 ms'],
+        l.chunks.map((c) => [
+          c.chunkSize === l.defaultChunkSize ? `${int(c.chunkSize!)} (default)` : int(c.chunkSize!),
+          ms(c.ms),
+          int(c.commands),
+          ms(c.redisCpuMs / c.commands),
+          ms(c.medianCommandMs),
+          ms(c.longestCommandMs),
+          c.longestCommandMs <= 10 ? 'yes' : 'no',
+        ]),
+      ),
+      '',
+    );
+  }
+  if (l.unlinkFloorMs !== undefined) {
+    out.push(
+      `For scale: deleting ${int(l.unlinkFloorSessions ?? 0)} plain keys with \`UNLINK\` (1,000 keys per command, all in one pipeline) took ${ms(l.unlinkFloorMs)} on this machine: ` +
+        'the floor for any logout that touches every session key.',
+      '',
+    );
+  }
+  return out.join('\n');
+}
+
+function storeOpsSection(r: BenchResults): string {
+  const s = r.storeOps!;
+  const out: string[] = ['## 5. Store operations without HTTP', ''];
+  out.push(
+    `One client per store, shared by 1 or 64 concurrent callers that each await one call at a time, ${r.config.opsDuration} s per run, ${r.config.rounds} rounds (medians), 1,000 sessions of ${int(s.valueBytes)} bytes of JSON. ` +
+      '`get`/`set`/`touch` are the stores\' own methods: connect-redis GET / SET EX / EXPIRE; @sessionkit/core one script each (set with the user id, so the index is maintained; ' +
+      'touch unthrottled: the adapters skip most touches, see `touchAfter`). ' +
+      `\`${s.redisBenchmarkCommand}\` on the same server is the reference; \`-c 64\` is 64 connections with one request in flight each, as asked; ` +
+      '`-c 1 -P 64` is one connection with 64 requests in flight, the shape of one Node client shared by 64 callers (both ioredis and node-redis pipeline concurrent commands on their connection).',
+    '',
+  );
+  const rb = (test: 'GET' | 'SET', connections: number, pipeline: number) => s.redisBenchmark.find((x) => x.test === test && x.connections === connections && x.pipeline === pipeline)?.rps ?? NaN;
+  const stores = [...new Set(s.rows.map((x) => x.store))];
+  const labels = stores.map((id) => s.rows.find((x) => x.store === id)!.label);
+  const rows: (string | number)[][] = [];
+  for (const op of ['get', 'set', 'touch'] as const) {
+    for (const c of [1, 64]) {
+      const test = op === 'get' ? 'GET' : 'SET';
+      const ref = rb(test, c === 1 ? 1 : 64, 1);
+      const ours = s.rows.find((x) => x.store === 'sessionkit' && x.op === op && x.concurrency === c)?.opsPerSec ?? NaN;
+      rows.push([
+        `${op}, c=${c}`,
+        ...stores.map((id) => int(s.rows.find((x) => x.store === id && x.op === op && x.concurrency === c)?.opsPerSec ?? NaN)),
+        `${test} ${int(ref)}`,
+        c === 64 ? `${test} ${int(rb(test, 1, 64))}` : '',
+        times(ours / ref),
+      ]);
+    }
+  }
+  out.push(table(['operation', ...labels, 'redis-benchmark -c 1 / -c 64', 'redis-benchmark -c 1 -P 64', '@sessionkit / redis-benchmark'], rows), '');
+  out.push(
+    'Where the time goes, per operation (medians): Redis CPU = CPU time of Redis\'s main thread (commands and socket I/O); in commands = commandstats time of the top-level commands; Node CPU = CPU time of the benchmark process (user + system).',
+    '',
+    table(
+      ['operation', ...labels.map((l) => `${l}: Redis CPU / in commands / Node CPU (µs), commands`)],
+      (['get', 'set', 'touch'] as const).flatMap((op) =>
+        [1, 64].map((c) => [
+          `${op}, c=${c}`,
+          ...stores.map((id) => {
+            const x = s.rows.find((y) => y.store === id && y.op === op && y.concurrency === c);
+            return x ? `${dec(x.redisCpuUsPerOp, 1)} / ${dec(x.redisUsPerOp, 1)} / ${dec(x.nodeUsPerOp, 1)}, ${dec(x.commandsPerOp, 2)}` : '';
+          }),
+        ]),
+      ),
+    ),
+    '',
+  );
+  return out.join('\n');
+}
+
+function latencySection(r: BenchResults): string {
+  const lat = r.latency!;
+  const c = lat.http;
+  const mem = httpRow(c, 'memory', '/read');
+  const cr9 = httpRow(c, 'connect-redis9', '/read');
+  const out: string[] = ['## 6. Latency with a real network in between', ''];
+  out.push(
+    `The Express read path again, but the app servers reach Redis through \`bench/delay-proxy.ts\`, which holds every chunk ${lat.delayMs} ms in each direction (order preserved; PING through it: ${dec(lat.pingMs)} ms). ` +
+      `autocannon sends a fixed ${int(c.rate ?? 0)} req/s over ${c.connections} connections for ${c.duration} s per run (${c.rounds} rounds, medians), far below saturation, so the numbers are network plus work, not queueing. ` +
+      'Percentiles are exact, over every response time of the run.',
+    '',
+    table(
+      ['store', 'p50', 'p99', 'added over MemoryStore (p50)', 'added (p99)', 'added vs connect-redis 9 (p50)', 'Redis round trips/req'],
+      c.rows.map((x) => [
+        x.store === 'sessionkit' ? `**${x.label}**` : x.label,
+        ms(x.p50),
+        ms(x.p99),
+        mem && x.store !== 'memory' ? `+${ms(x.p50 - mem.p50)}` : '-',
+        mem && x.store !== 'memory' ? `+${ms(x.p99 - mem.p99)}` : '-',
+        mem && cr9 && x.store !== 'memory' ? times((x.p50 - mem.p50) / (cr9.p50 - mem.p50)) : '-',
+        x.store === 'memory' ? '0' : dec(x.commandsPerRequest, 3),
+      ]),
+    ),
+    '',
+  );
+  if (lat.logout.length) {
+    out.push(
+      'Logout-everywhere through the same proxy:',
+      '',
+      table(
+        ['sessions', 'method', 'time', 'round trips', 'faster than naive'],
+        lat.logout.map((x: LogoutRun) => {
+          const naive = lat.logout.find((y) => y.method === 'naive' && y.sessions === x.sessions);
+          return [
+            int(x.sessions),
+            x.method === 'sessionkit' ? '**@sessionkit**' : x.method === 'naive' ? 'naive (one by one)' : 'naive, pipelined',
+            ms(x.ms),
+            int(x.roundTrips),
+            naive && x.method !== 'naive' ? times(naive.ms / x.ms, 1) : '',
+          ];
+        }),
+        ['r', 'l', 'r', 'r', 'r'],
+      ),
+      '',
+    );
+  }
+  return out.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Markdown
+
+export function renderMarkdown(r: BenchResults, targets: Target[], chartPath: string): string {
+  const m = r.meta;
+  const c = r.config;
+  const rel = relative(dirname(c.out), chartPath).split('\\').join('/');
+  const out: string[] = [];
+  out.push(
+    '# Benchmarks',
+    '',
+    `Generated by \`${m.command}\` on ${m.date} in ${dec(m.seconds / 60, 1)} minutes. ` +
+      'Every comparison runs side by side, on one redis-server started for the run, in one run; numbers are medians over repeated rounds and are meant to be read as ratios: ' +
+      'absolute figures depend on the machine (see [Notes on this machine](#notes-on-this-machine)).',
+    '',
+  );
+  if (c.quick) out.push('> **Quick mode**: tiny durations and sizes, for the smoke test only. These numbers are not representative.', '');
+  out.push(`![SessionKit benchmarks](${rel})`, '');
+  out.push(
+    '## Targets',
+    '',
+    table(['area', 'target', 'measured', 'result', 'note'], targets.map((t) => [t.area, t.target, t.measured, mark(t.met), t.note]), ['l', 'l', 'l', 'l', 'l']),
+    '',
+    'What the missed targets would need is under [Findings](#findings).',
+    '',
+  );
+  out.push(
+    '## Machine',
+    '',
+    table(
+      ['', ''],
+      [
+        ['CPU', `${m.cpu}, ${m.cores} cores (shared by redis-server, the app server and the load generator)`],
+        ['Memory', `${dec(m.memoryGb, 1)} GB`],
+        ['OS', m.os],
+        ['Node.js', m.node],
+        ['Redis', `${m.redis} (redis-server started by the bench: no persistence, default settings)`],
+        ['Load average (1 min) at start / end', `${dec(m.loadStart[0] ?? NaN)} / ${dec(m.loadEnd[0] ?? NaN)}`],
+        ['Packages', Object.entries(m.packages).map(([k, v]) => `${k} ${v}`).join(', ')],
+        ['Date', m.date],
+      ],
+      ['l', 'l'],
+    ),
+    '',
+  );
+  if (r.express) {
+    out.push(
+      httpSection(
+        r.express,
+        '1. Express 5 + express-session',
+        `\`resave: false\`, \`saveUninitialized: false\`, cookie \`maxAge\` 1 day. The app runs in a child process; autocannon (in the parent) uses ${r.express.connections} connections for ${r.express.duration} s per run ` +
+          `after ${c.warmup} s of warm-up, ${r.express.rounds} rounds, each round visiting every store in a rotated order. ${int(r.express.sessions)} users log in first; every request carries the next of their ` +
+          `${int(r.express.sessions)} session cookies, so concurrent requests use different sessions. **Read path**: \`GET /read\` reads the session (express-session then calls \`get\` and \`touch\`). ` +
+          '**Write path**: `GET /write` increments a counter (`get` and `set`). connect-redis 9 runs on node-redis 5 (it supports nothing else), connect-redis 8 and SessionKit on ioredis 5. ' +
+          '`@sessionkit/express, touchAfter: 0` is SessionKit with touch throttling off: the cost of a request whose touch is due.',
+      ),
+    );
+  }
+  if (r.fastify) {
+    out.push(
+      httpSection(
+        r.fastify,
+        '2. Fastify 5 + @fastify/session',
+        '@fastify/session defaults (`rolling: true`, `saveUninitialized: true`, no `maxAge`), so every request with a session calls `get` and then `set`; only `cookie.secure` is off because the bench speaks plain HTTP. ' +
+          `Same method as above (${r.fastify.connections} connections, ${r.fastify.duration} s, ${r.fastify.rounds} rounds). On the read path the session is loaded and saved unchanged: ` +
+          'connect-redis writes it back with SET EX; SessionKit sees `isModified() === false` and only slides the expiry, at most once per `touchAfter`.',
+      ),
+    );
+  }
+  if (r.express || r.fastify || r.memory) out.push(costSection(r));
+  if (r.logout) out.push(logoutSection(r));
+  if (r.storeOps) out.push(storeOpsSection(r));
+  if (r.latency) out.push(latencySection(r));
+  out.push(findings(r, targets));
+  out.push(
+    '## How to reproduce',
+    '',
+    '```sh',
+    'npm run bench                  # builds the packages, then runs every section (about 10-13 minutes)',
+    'BENCH_QUICK=1 npm run bench    # seconds-long smoke run; writes to a temp directory unless BENCH_OUT is set',
+    'BENCH_ONLY=express,logout npm run bench   # some sections: express, fastify, memory, logout, store-ops, latency',
+    '```',
+    '',
+    'Every setting has an environment variable: `BENCH_OUT` (this file), `BENCH_CHART`, `BENCH_JSON` (raw results), `BENCH_ROUNDS`, `BENCH_DURATION`, `BENCH_WARMUP`, ' +
+      '`BENCH_CONNECTIONS`, `BENCH_SESSIONS`, `BENCH_MEMORY_SESSIONS`, `BENCH_LOGOUT_SIZES` (comma separated), `BENCH_LOGOUT_REPS`, `BENCH_CHUNK_SIZES`, `BENCH_OPS_DURATION`, ' +
+      '`BENCH_RB_REQUESTS`, `BENCH_RATE`, `BENCH_DELAY_MS`, `BENCH_LATENCY_DURATION`. Needs `redis-server` and `redis-benchmark` (found like the tests find them: `SESSIONKIT_REDIS_SERVER`, then `PATH`).',
+    '',
+    `This run: ${c.rounds} rounds, ${c.duration} s per HTTP run after ${c.warmup} s of warm-up, ${c.connections} connections, ${int(c.sessions)} sessions, ` +
+      `${int(c.memorySessions)} sessions for memory, logout sizes ${c.logoutSizes.map(int).join(' / ')} (${c.logoutReps} repetitions), chunk sizes ${c.chunkSizes.join(' / ')}, ` +
+      `${c.opsDuration} s per store-operation run, ${int(c.rate)} req/s and ${c.delayMs} ms each way for latency.`,
+    '',
+    'Files: `bench/run.ts` (entry), `bench/config.ts`, `bench/app-server.ts` (the apps, one child process per store), `bench/http-load.ts` and `bench/http-compare.ts` (autocannon, rounds, medians), ' +
+      '`bench/http-express.ts`, `bench/http-fastify.ts`, `bench/redis-cost.ts` (memory), `bench/logout.ts`, `bench/store-ops.ts`, `bench/delay-proxy.ts`, `bench/latency.ts`, `bench/targets.ts`, `bench/report.ts`, `bench/chart.ts`, ' +
+      'and `bench/test/smoke.test.ts` (runs everything in quick mode).',
+    '',
+  );
+  out.push(notes(r));
+  return out.join('\n');
+}
+
+function findings(r: BenchResults, targets: Target[]): string {
+  const out: string[] = ['## Findings', ''];
+  const measured = targets.filter((t) => t.met !== null);
+  const missed = measured.filter((t) => t.met === false);
+  out.push(missed.length ? `${missed.length} of ${measured.length} targets missed in this run.` : 'Every target measured in this run was met.', '');
+  for (const c of [r.express, r.fastify]) {
+    if (!c) continue;
+    const fw = c.framework === 'express' ? 'Express' : 'Fastify';
+    const ours = httpRow(c, 'sessionkit', '/read');
+    const mem = httpRow(c, 'memory', '/read');
+    const peer = fasterPeer(c, '/read');
+    const t0 = httpRow(c, 'sessionkit-touch0', '/read');
+    if (!ours || !mem || !peer) continue;
+    const peers = c.rows.filter((x) => x.path === '/read' && x.store.startsWith('connect-redis'));
+    const bestRedis = Math.max(...c.rows.filter((x) => x.path === '/read' && x.store !== 'memory').map((x) => x.rps));
+    out.push(
+      `- **${fw} read path.** SessionKit makes ${dec(ours.commandsPerRequest, 2)} Redis round trips per request against ${peers.map((p) => `${dec(p.commandsPerRequest, 2)} for ${p.label}`).join(' and ')}: ` +
+        (c.framework === 'express'
+          ? 'the touch that express-session asks for on every request is skipped while the stored expiry is less than `touchAfter` (60 s) old'
+          : '@fastify/session saves the unchanged session on every request (rolling), and SessionKit turns that save into an expiry slide, skipped while the stored expiry is less than `touchAfter` (60 s) old') +
+        `${t0 ? `; with \`touchAfter: 0\` it is ${dec(t0.commandsPerRequest, 2)}, like connect-redis` : ''}. ` +
+        `Throughput: ${times(ours.rps / peer.rps)} the faster connect-redis, ${times(ours.rps / mem.rps)} MemoryStore. ` +
+        `Redis CPU per request: ${dec(ours.redisCpuUsPerRequest, 1)} µs for SessionKit (one Lua script) against ${dec(peer.redisCpuUsPerRequest, 1)} µs for ${peer.label} (two plain commands). ` +
+        `With ${c.connections} connections on loopback the server is CPU-bound, not waiting on Redis, so the saved round trip buys little throughput here (it shows in section 6), ` +
+        `while the script's extra Redis CPU comes out of the same ${r.meta.cores} cores the server runs on. ` +
+        (ours.rps / mem.rps >= 0.97
+          ? ''
+          : `Against MemoryStore (no I/O at all) the gap is the Redis call: the client's CPU for the command and reply, Redis's CPU, and the JSON; the best Redis store here reaches ${times(bestRedis / mem.rps)} MemoryStore. `) +
+        (ours.rps / peer.rps >= 1
+          ? ''
+          : 'What would close the gap to connect-redis on this machine: a cheaper read. The GET script costs Redis far more CPU than a plain HMGET (see section 5); ' +
+            'a plain `HMGET` of the session fields (with the expiry checked against the stored `e` field and the local clock, since Redis already drops the key at `PEXPIREAT`) keeps one round trip and removes the script overhead; ' +
+            'a string session (WRONGTYPE on HMGET) would fall back to the script.'),
+    );
+    const w = httpRow(c, 'sessionkit', '/write');
+    const pw = fasterPeer(c, '/write');
+    if (w && pw) {
+      out.push(
+        `- **${fw} write path.** Each save is one script (1 round trip, index included), as many round trips as connect-redis's SET. The script does more work: Redis CPU ${dec(w.redisCpuUsPerRequest, 1)} µs per request ` +
+          `against ${dec(pw.redisCpuUsPerRequest, 1)} µs for ${pw.label} (it reads the previous owner, prunes and updates the user's index, sets the index key's expiry, deletes and rewrites the hash: ` +
+          `${dec(w.executedPerRequest, 1)} commands executed per request against ${dec(pw.executedPerRequest, 1)}). Throughput: ${times(w.rps / pw.rps)} ${pw.label}.` +
+          (w.rps / pw.rps >= 1
+            ? ''
+            : ' What would close it: fewer commands per save, e.g. skip the index update when the owner and the expiry bucket have not changed (the index score only needs to stay at or above the session\'s expiry, so it can move in coarse steps), ' +
+              'overwrite the hash fields in place (HSET, then HDEL of the optional fields that are gone) instead of DEL + HSET, and derive the index key\'s expiry from the new score instead of reading it back with ZRANGE.'),
+      );
+    }
+  }
+  const s = r.storeOps;
+  if (s) {
+    const find = (store: string, op: string) => s.rows.find((x) => x.store === store && x.op === op && x.concurrency === 64);
+    const [get, set, touch, crget, crset] = [find('sessionkit', 'get'), find('sessionkit', 'set'), find('sessionkit', 'touch'), find('connect-redis8', 'get'), find('connect-redis8', 'set')];
+    const cr9get = find('connect-redis9', 'get');
+    const rbGet = s.redisBenchmark.find((x) => x.test === 'GET' && x.connections === 64 && x.pipeline === 1)?.rps;
+    if (get && set && touch && crget && crset) {
+      out.push(
+        `- **Store operations.** Redis CPU per operation at concurrency 64: SessionKit get ${dec(get.redisCpuUsPerOp, 1)} µs, set ${dec(set.redisCpuUsPerOp, 1)} µs, touch ${dec(touch.redisCpuUsPerOp, 1)} µs; ` +
+          `connect-redis GET ${dec(crget.redisCpuUsPerOp, 1)} µs, SET ${dec(crset.redisCpuUsPerOp, 1)} µs. Node CPU: ${dec(get.nodeUsPerOp, 1)} / ${dec(set.nodeUsPerOp, 1)} / ${dec(touch.nodeUsPerOp, 1)} µs against ` +
+          `${dec(crget.nodeUsPerOp, 1)} / ${dec(crset.nodeUsPerOp, 1)}. Every SessionKit operation is a Lua script; the get script runs only three commands (TYPE, TIME, HMGET) and still costs Redis ${times(get.redisCpuUsPerOp / crget.redisCpuUsPerOp, 1)} the CPU of a plain GET, ` +
+          'because each `redis.call` goes through the full command path and its reply is converted to Lua values and back. ' +
+          'redis-benchmark `-c 64` (64 connections, one request each) is not a hard ceiling for one Node client: one pipelined connection (`-P 64`) does far more' +
+          (cr9get && rbGet && cr9get.opsPerSec > rbGet
+            ? `, and connect-redis 9 on node-redis (which writes the commands issued in one tick together) does ${int(cr9get.opsPerSec)} GETs/s, more than \`-c 64\`'s ${int(rbGet)}.`
+            : '.'),
+      );
+    }
+  }
+  if (r.memory) {
+    const ours = r.memory.find((x) => x.label === '@sessionkit, 1 session per user');
+    const ten = r.memory.find((x) => x.label === '@sessionkit, 10 sessions per user');
+    const lp = r.memory.find((x) => x.label.includes('listpack'));
+    const cr = r.memory.find((x) => x.label.startsWith('connect-redis 8'));
+    if (ours && cr) {
+      out.push(
+        `- **Memory.** A SessionKit session takes ${int(ours.bytesPerSession)} bytes with one index per session (${ten ? `${int(ten.bytesPerSession)} with 10 sessions per user` : ''}) against connect-redis's ${int(cr.bytesPerSession)} (${times(ours.bytesPerSession / cr.bytesPerSession)}). ` +
+          `Most of the difference is the encoding, not the index: the session is a hash whose \`d\` field (the JSON) is longer than Redis's default \`hash-max-listpack-value\` (64 bytes), so Redis stores it as a hash table (${ours.encoding}, ${int(ours.sessionKeyBytes)} B by MEMORY USAGE against ${int(cr.sessionKeyBytes)} B for the string) ` +
+          `instead of a compact listpack.${lp ? ` With \`hash-max-listpack-value 1024\` the same session takes ${int(lp.bytesPerSession)} bytes (${lp.encoding}, ${int(lp.sessionKeyBytes)} B).` : ''} ` +
+          `The index costs one sorted set per user: ${ours.indexKeyBytes ? `${int(ours.indexKeyBytes)} B for one member` : ''}${ten?.indexKeyBytes ? `, ${int(ten.indexKeyBytes)} B for ten` : ''}. ` +
+          'What would close most of the gap without a Redis setting: keep the record compact, e.g. the metadata (created, expires, last seen, owner) in one short field and the data in a string that does not force the hash out of listpack, or the whole record as one string with a small header.',
+      );
+    }
+  }
+  if (r.logout) {
+    const l = r.logout;
+    const n = r.config.logoutSizes.includes(10_000) ? 10_000 : Math.max(...r.config.logoutSizes);
+    const ours = logoutRow(l, 'sessionkit', n);
+    const naive = logoutRow(l, 'naive', n);
+    const piped = logoutRow(l, 'naive-pipelined', n);
+    const largest = Math.max(...r.config.logoutSizes);
+    const big = logoutRow(l, 'sessionkit', largest);
+    const proxied = r.latency?.logout;
+    const po = proxied?.find((x) => x.method === 'sessionkit' && x.sessions === n);
+    const pn = proxied?.find((x) => x.method === 'naive' && x.sessions === n);
+    if (ours && naive) {
+      out.push(
+        `- **Logout-everywhere.** At ${int(n)} sessions SessionKit needs ${int(ours.roundTrips)} round trips against ${int(naive.roundTrips)} and is ${times(naive.ms / ours.ms, 1)} faster than the naive way on loopback` +
+          `${piped ? ` (${times(piped.ms / ours.ms, 1)} faster than the pipelined naive way)` : ''}. ` +
+          `Its time is Redis work, not round trips: ${dec((ours.redisCpuMs * 1000) / n, 1)} µs of Redis CPU per revoked session (TYPE, HMGET, DEL, HSET, PEXPIRE per session to leave a tombstone, plus its share of ZPOPMIN), ` +
+          `against ${dec((naive.redisCpuMs * 1000) / n, 1)} µs for the naive GET + DEL, most of which is reading and answering 2N separate network messages. ` +
+          `On loopback a round trip costs tens of microseconds, so 2N round trips are cheap and 200x is out of reach for any design that touches every session key ` +
+          `(a bare UNLINK of ${int(l.unlinkFloorSessions ?? n)} keys, 1,000 per command in one pipeline, took ${ms(l.unlinkFloorMs ?? NaN)}).` +
+          (po && pn ? ` With ${r.latency!.delayMs} ms each way (section 6) the round trips dominate: ${ms(po.ms)} against ${ms(pn.ms)}, ${times(pn.ms / po.ms, 0)}.` : '') +
+          ' What would reach 200x on loopback too: make logout O(1) per user, e.g. a per-user revocation timestamp (or generation number) written by logout-everywhere and checked by the GET, SET and TOUCH scripts ' +
+          '(a session created before it counts as revoked and refuses writes, which replaces the per-session tombstones), with the index and the session keys removed lazily or left to expire. ' +
+          'A smaller step inside the current design: skip the TYPE call (HMGET under `redis.pcall`) and write the tombstone with one command instead of DEL + HSET + PEXPIRE.',
+      );
+    }
+    if (big && l.chunks.length) {
+      const ok = l.chunks.filter((x) => x.longestCommandMs <= 10).map((x) => x.chunkSize!);
+      const perSession = big.redisCpuMs / largest;
+      const suggested = Math.max(1, Math.floor(5 / perSession / 50) * 50);
+      out.push(
+        `- **Blocking.** With the default \`revokeChunkSize\` (${l.defaultChunkSize}) a chunk script costs ${ms(big.redisCpuMs / big.commands)} of Redis CPU on average (${dec(perSession * 1000, 1)} µs per session) and the longest command seen at ${int(largest)} sessions was ${ms(big.longestCommandMs)}. ` +
+          `${ok.length ? `Chunk sizes that stayed under 10 ms in this run: ${ok.join(', ')}.` : 'No chunk size tried stayed under 10 ms in this run.'} ` +
+          `At this cost per session a chunk of about ${int(suggested)} keeps the average script near 5 ms, which leaves room for scheduler noise on a shared machine; smaller chunks cost more scripts but no extra round trip (they go in one pipeline).`,
+      );
+    }
+  }
+  if (r.latency) {
+    const c = r.latency.http;
+    const mem = httpRow(c, 'memory', '/read');
+    const ours = httpRow(c, 'sessionkit', '/read');
+    const cr9 = httpRow(c, 'connect-redis9', '/read');
+    const cr8 = httpRow(c, 'connect-redis8', '/read');
+    if (mem && ours && cr9) {
+      out.push(
+        `- **Latency.** With ${r.latency.delayMs} ms each way (PING ${dec(r.latency.pingMs)} ms), connect-redis 9 adds ${ms(cr9.p50 - mem.p50)} at the median${cr8 ? ` (connect-redis 8: ${ms(cr8.p50 - mem.p50)})` : ''}: GET, then EXPIRE after the handler, two round trips in sequence. ` +
+          `SessionKit adds ${ms(ours.p50 - mem.p50)} (one round trip): ${times((ours.p50 - mem.p50) / (cr9.p50 - mem.p50))} as much. This is where the saved round trip shows.`,
+      );
+    }
+  }
+  out.push('');
+  return out.join('\n');
+}
+
+function notes(r: BenchResults): string {
+  const m = r.meta;
+  return [
+    '## Notes on this machine',
+    '',
+    `- ${m.cores} cores, shared: redis-server, the app server (a child process) and autocannon (the parent) run on the same ${m.cores} cores, and other jobs were running on the machine too ` +
+      `(load average ${dec(m.loadStart[0] ?? NaN)} at the start, ${dec(m.loadEnd[0] ?? NaN)} at the end). Absolute req/s are therefore low and noisy; stores are compared side by side, in the same rounds, ` +
+      'in rotated order, and the tables show every round so the spread is visible. Ratios are more stable than absolute numbers, but differences of a few percent are within the noise.',
+    '- On such a machine every CPU cycle Redis or the load generator uses is taken from the server, so a store that makes Redis work harder loses throughput even when Redis is not the bottleneck. ' +
+      'On a deployment where Redis has its own machine, Redis CPU is not shared with the app and the network round trip matters more (section 6).',
+    '- SLOWLOG and latency are wall-clock: a process descheduled by the OS in the middle of a command shows up as a slow command. The logout tables also give Redis main-thread CPU time, which does not include such pauses.',
+    '- The delay proxy uses Node timers (1 ms resolution), so "1 ms each way" is 1 to 1.5 ms each way; it adds the same delay to every store.',
+    '- Throughput runs are closed-loop (each connection sends its next request when the previous one returns); the latency runs are open-loop at a fixed rate, well below saturation.',
+    '',
+  ].join('\n');
+}

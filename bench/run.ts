@@ -1,0 +1,107 @@
+/**
+ * `npm run bench`: starts its own redis-server, runs every comparison, prints the tables and
+ * writes docs/benchmarks.md plus docs/img/benchmarks.svg. See bench/config.ts for the settings
+ * (`BENCH_QUICK=1` for a smoke run) and docs/benchmarks.md for the method.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, totalmem, type as osType } from 'node:os';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { RedisServer } from '../packages/testing/src/redis-server.js';
+import { loadConfig, type BenchConfig } from './config.js';
+import { benchExpress } from './http-express.js';
+import { benchFastify } from './http-fastify.js';
+import { benchLatency } from './latency.js';
+import { benchLogout } from './logout.js';
+import { benchMemory } from './redis-cost.js';
+import { benchChart } from './chart.js';
+import { renderMarkdown } from './report.js';
+import type { BenchResults, Target } from './results.js';
+import { computeTargets } from './targets.js';
+import { benchStoreOps } from './store-ops.js';
+import { packageVersion, redisVersion } from './util.js';
+
+export interface RunOutput {
+  results: BenchResults;
+  targets: Target[];
+  markdown: string;
+  svg: string;
+}
+
+const PACKAGES = ['express', 'express-session', 'fastify', '@fastify/session', '@fastify/cookie', 'connect-redis', 'connect-redis9', 'ioredis', 'redis', 'autocannon'];
+
+/** Runs the benchmark with `config` and writes the report; `log` gets progress lines. */
+export async function runBench(config: BenchConfig, log: (line: string) => void = console.log): Promise<RunOutput> {
+  const started = Date.now();
+  const loadStart = loadavg();
+  const server = await new RedisServer().start();
+  const monitor = new Redis(server.url);
+  try {
+    const packages: Record<string, string> = { '@sessionkit/*': packageVersion('@sessionkit/core') };
+    for (const name of PACKAGES) packages[name === 'connect-redis9' ? 'connect-redis (9)' : name] = packageVersion(name);
+    const results: BenchResults = {
+      meta: {
+        date: new Date().toISOString(),
+        cpu: cpus()[0]?.model.trim() ?? 'unknown',
+        cores: cpus().length,
+        memoryGb: totalmem() / 1024 ** 3,
+        os: `${osType()} ${release()}`,
+        node: process.version,
+        redis: await redisVersion(monitor),
+        packages,
+        loadStart,
+        loadEnd: [],
+        seconds: 0,
+        command: config.quick ? 'BENCH_QUICK=1 npm run bench' : 'npm run bench',
+      },
+      config,
+      sections: config.sections,
+    };
+    const section = async <T>(name: string, title: string, work: () => Promise<T>): Promise<T | undefined> => {
+      if (!config.sections.includes(name as never)) return undefined;
+      const t0 = Date.now();
+      log(`\n== ${title}`);
+      const value = await work();
+      log(`   (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+      return value;
+    };
+    results.express = await section('express', '1. Express 5 + express-session', () => benchExpress(server.url, monitor, config, log));
+    results.fastify = await section('fastify', '2. Fastify 5 + @fastify/session', () => benchFastify(server.url, monitor, config, log));
+    results.memory = await section('memory', '3. Redis memory per session', () => benchMemory(server.url, monitor, config, log));
+    results.logout = await section('logout', '4. Logout-everywhere', () => benchLogout(server.url, monitor, config, log));
+    results.storeOps = await section('store-ops', '5. Store operations', () => benchStoreOps(server.url, server.port, monitor, config, log));
+    results.latency = await section('latency', '6. Latency through the delay proxy', () => benchLatency({ host: server.host, port: server.port }, monitor, config, log));
+
+    results.meta.loadEnd = loadavg();
+    results.meta.seconds = (Date.now() - started) / 1000;
+    const targets = computeTargets(results);
+    const svg = benchChart(results);
+    const markdown = renderMarkdown(results, targets, config.chart);
+    mkdirSync(dirname(config.out), { recursive: true });
+    mkdirSync(dirname(config.chart), { recursive: true });
+    writeFileSync(config.out, markdown);
+    writeFileSync(config.chart, svg);
+    if (config.json) {
+      mkdirSync(dirname(config.json), { recursive: true });
+      writeFileSync(config.json, JSON.stringify({ results, targets }, null, 2));
+    }
+    log('\n== Targets');
+    for (const t of targets) log(`  ${t.met === null ? '  ?   ' : t.met ? '  met ' : 'MISSED'}  ${t.area}: ${t.target} -> ${t.measured}`);
+    log(`\nWrote ${config.out} and ${config.chart} in ${results.meta.seconds.toFixed(0)} s.`);
+    return { results, targets, markdown, svg };
+  } finally {
+    await monitor.quit().catch(() => {});
+    await server.dispose();
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  runBench(loadConfig()).then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,183 @@
+/**
+ * Comparison 5: store operations without HTTP. get / set / touch throughput at concurrency 1
+ * and 64 (workers awaiting one call at a time on one shared client, as an app does), for
+ * @sessionkit/core and connect-redis, next to `redis-benchmark -t get,set` on the same server
+ * (same value size, same number of keys) as the physical ceiling of this machine.
+ */
+import { execFile } from 'node:child_process';
+import type { Redis } from 'ioredis';
+import { promisify } from 'node:util';
+import type { BenchConfig } from './config.js';
+import { resolveRedisServer, siblingBinary } from '../packages/testing/src/redis-binary.js';
+import { loginSession, sessionId } from './session-data.js';
+import { openStore, type BenchStore, type StoreId } from './stores.js';
+import { closedLoop, commandStats, countCommands, median, redisMainThreadCpu } from './util.js';
+
+const run = promisify(execFile);
+
+export type Op = 'get' | 'set' | 'touch';
+export const OPS: Op[] = ['get', 'set', 'touch'];
+export const CONCURRENCY = [1, 64] as const;
+const STORES: StoreId[] = ['connect-redis8', 'connect-redis9', 'sessionkit'];
+const KEYS = 1000;
+
+export interface OpsRow {
+  store: string;
+  label: string;
+  op: Op;
+  concurrency: number;
+  /** Median ops/s over the rounds. */
+  opsPerSec: number;
+  runs: number[];
+  /** Median µs Redis spent per operation (INFO commandstats usec of the top-level commands: wall time inside commands). */
+  redisUsPerOp: number;
+  /** Median CPU µs of Redis's main thread per operation (INFO cpu): commands plus socket I/O. */
+  redisCpuUsPerOp: number;
+  /** Median CPU µs the Node process spent per operation (process.cpuUsage, user + system). */
+  nodeUsPerOp: number;
+  /** Median top-level Redis commands per operation. */
+  commandsPerOp: number;
+}
+
+export interface RedisBenchmarkRow {
+  test: 'GET' | 'SET';
+  concurrency: number;
+  /** Requests in flight per connection (-P); 1 = no pipelining. */
+  pipeline: number;
+  /** redis-benchmark connections (-c). */
+  connections: number;
+  /** Median requests/s over the rounds. */
+  rps: number;
+  runs: number[];
+}
+
+export interface StoreOpsResult {
+  rows: OpsRow[];
+  redisBenchmark: RedisBenchmarkRow[];
+  valueBytes: number;
+  redisBenchmarkCommand: string;
+}
+
+async function redisBenchmark(port: number, connections: number, pipeline: number, requests: number, valueBytes: number): Promise<{ GET: number; SET: number; command: string }> {
+  const binary = siblingBinary(await resolveRedisServer(), 'redis-benchmark');
+  if (!binary) throw new Error('redis-benchmark not found next to redis-server or on PATH');
+  const args = ['-h', '127.0.0.1', '-p', String(port), '-t', 'get,set', '-c', String(connections), ...(pipeline > 1 ? ['-P', String(pipeline)] : []), '-n', String(requests), '-d', String(valueBytes), '-r', String(KEYS), '--csv'];
+  const { stdout } = await run(binary, args, { timeout: 120_000 });
+  const out = { GET: NaN, SET: NaN, command: `redis-benchmark ${args.slice(4).join(' ')}` };
+  for (const line of stdout.split(/\r?\n/)) {
+    const match = /^"(GET|SET)","([\d.]+)"/.exec(line);
+    if (match) out[match[1] as 'GET' | 'SET'] = Number(match[2]);
+  }
+  return out;
+}
+
+async function prepare(store: BenchStore): Promise<{ ids: string[]; sessions: Record<string, unknown>[] }> {
+  const ids = Array.from({ length: KEYS }, () => sessionId());
+  const sessions = ids.map((_, i) => loginSession(i));
+  await closedLoop(64, 600_000, KEYS, (i) => store.set(ids[i]!, sessions[i]!));
+  // Warm the code paths (and the Lua script cache of this client's connection).
+  await closedLoop(8, 600_000, 2000, (i) => Promise.all([store.get(ids[i % KEYS]!), store.touch(ids[i % KEYS]!, sessions[i % KEYS]!)]));
+  return { ids, sessions };
+}
+
+/**
+ * redis-benchmark shapes: -c 1 and -c 64 as asked (one request in flight per connection), and
+ * -c 1 -P 64: one connection with 64 requests in flight, the shape of one Node client shared by
+ * 64 concurrent callers (both ioredis and node-redis pipeline concurrent commands on their one
+ * connection), so the fair ceiling for the concurrency-64 rows.
+ */
+const RB_SHAPES = [
+  { concurrency: 1, connections: 1, pipeline: 1 },
+  { concurrency: 64, connections: 64, pipeline: 1 },
+  { concurrency: 64, connections: 1, pipeline: 64 },
+] as const;
+
+export async function benchStoreOps(redisUrl: string, port: number, monitor: Redis, config: BenchConfig, log: (line: string) => void): Promise<StoreOpsResult> {
+  const stores = await Promise.all(STORES.map((id) => openStore(id, redisUrl)));
+  try {
+    const data = new Map<string, Awaited<ReturnType<typeof prepare>>>();
+    for (const store of stores) data.set(store.id, await prepare(store));
+    const valueBytes = Buffer.byteLength(JSON.stringify(loginSession(123)));
+
+    const runs = new Map<string, { opsPerSec: number; redisUs: number; redisCpuUs: number; nodeUs: number; commands: number }[]>();
+    const rb = new Map<string, number[]>();
+    let rbCommand = '';
+    for (let round = 0; round < config.rounds; round++) {
+      for (let s = 0; s < stores.length; s++) {
+        const store = stores[(s + round) % stores.length]!;
+        const { ids, sessions } = data.get(store.id)!;
+        for (const op of OPS) {
+          for (const concurrency of CONCURRENCY) {
+            const offset = Math.floor(Math.random() * KEYS);
+            const work =
+              op === 'get'
+                ? (i: number) => store.get(ids[(i + offset) % KEYS]!)
+                : op === 'set'
+                  ? (i: number) => store.set(ids[(i + offset) % KEYS]!, sessions[(i + offset) % KEYS]!)
+                  : (i: number) => store.touch(ids[(i + offset) % KEYS]!, sessions[(i + offset) % KEYS]!);
+            const before = await commandStats(monitor);
+            const redisCpu = await redisMainThreadCpu(monitor);
+            const cpu = process.cpuUsage();
+            const { ops, seconds } = await closedLoop(concurrency, config.opsDuration * 1000, 5_000_000, work);
+            const used = process.cpuUsage(cpu);
+            const redisCpuUs = ((await redisMainThreadCpu(monitor)) - redisCpu) * 1e6;
+            const count = countCommands(before, await commandStats(monitor));
+            const result = {
+              opsPerSec: ops / seconds,
+              redisUs: count.usec / ops,
+              redisCpuUs: redisCpuUs / ops,
+              nodeUs: (used.user + used.system) / ops,
+              commands: count.topLevel / ops,
+            };
+            const key = `${store.id} ${op} ${concurrency}`;
+            runs.set(key, [...(runs.get(key) ?? []), result]);
+            log(
+              `  round ${round + 1}/${config.rounds} ${store.label.padEnd(30)} ${op.padEnd(5)} c=${String(concurrency).padEnd(3)} ` +
+                `${result.opsPerSec.toFixed(0).padStart(7)} ops/s  Redis CPU ${result.redisCpuUs.toFixed(1)} µs/op  Node CPU ${result.nodeUs.toFixed(1)} µs/op`,
+            );
+          }
+        }
+      }
+      for (const shape of RB_SHAPES) {
+        const requests = config.redisBenchmarkRequests[shape.concurrency === 1 ? 0 : 1];
+        const r = await redisBenchmark(port, shape.connections, shape.pipeline, requests, valueBytes);
+        if (!rbCommand) rbCommand = r.command.replace(/-c \d+ -n \d+/, '-c <1|64> [-P 64] -n <requests>');
+        for (const test of ['GET', 'SET'] as const) {
+          const key = `${test} ${shape.connections} ${shape.pipeline}`;
+          rb.set(key, [...(rb.get(key) ?? []), r[test]]);
+        }
+        log(`  round ${round + 1}/${config.rounds} redis-benchmark -c ${shape.connections}${shape.pipeline > 1 ? ` -P ${shape.pipeline}` : ''}: GET ${r.GET.toFixed(0)} SET ${r.SET.toFixed(0)} req/s`);
+      }
+    }
+    const rows: OpsRow[] = [];
+    for (const store of stores) {
+      for (const op of OPS) {
+        for (const concurrency of CONCURRENCY) {
+          const r = runs.get(`${store.id} ${op} ${concurrency}`)!;
+          rows.push({
+            store: store.id,
+            label: store.label,
+            op,
+            concurrency,
+            opsPerSec: median(r.map((x) => x.opsPerSec)),
+            runs: r.map((x) => x.opsPerSec),
+            redisUsPerOp: median(r.map((x) => x.redisUs)),
+            redisCpuUsPerOp: median(r.map((x) => x.redisCpuUs)),
+            nodeUsPerOp: median(r.map((x) => x.nodeUs)),
+            commandsPerOp: median(r.map((x) => x.commands)),
+          });
+        }
+      }
+    }
+    const redisBenchmarkRows: RedisBenchmarkRow[] = [];
+    for (const test of ['GET', 'SET'] as const) {
+      for (const shape of RB_SHAPES) {
+        const r = rb.get(`${test} ${shape.connections} ${shape.pipeline}`)!;
+        redisBenchmarkRows.push({ test, concurrency: shape.concurrency, connections: shape.connections, pipeline: shape.pipeline, rps: median(r), runs: r });
+      }
+    }
+    return { rows, redisBenchmark: redisBenchmarkRows, valueBytes, redisBenchmarkCommand: rbCommand };
+  } finally {
+    await Promise.all(stores.map((s) => s.close()));
+  }
+}
