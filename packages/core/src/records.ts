@@ -1,6 +1,6 @@
 import { CorruptSessionError } from './errors.js';
 import { decodeUserId } from './keys.js';
-import type { Serializer } from './serializer.js';
+import { safeJsonSerializer, type Serializer } from './serializer.js';
 
 /** A session as `get` returns it. Times are epoch milliseconds, from Redis's clock. */
 export interface SessionRecord<T = unknown> {
@@ -36,20 +36,37 @@ export function parseMeta(text: Bulk): Record<string, unknown> | undefined {
   let meta: unknown;
   try {
     meta = JSON.parse(text);
-  } catch (cause) {
-    throw new CorruptSessionError('stored session meta is not JSON', { cause });
+  } catch (error) {
+    throw new CorruptSessionError(`stored session meta is not valid JSON${jsonPosition(error)}`);
   }
   if (!meta || typeof meta !== 'object' || Array.isArray(meta)) throw new CorruptSessionError('stored session meta is not an object');
   delete (meta as Record<string, unknown>)['__proto__'];
   return meta as Record<string, unknown>;
 }
 
+/**
+ * Where JSON.parse failed, as " (at position N)", or "" when V8 does not say. Parse errors must
+ * not travel with a CorruptSessionError, neither in its message nor as its `cause`: V8 quotes
+ * short inputs whole (`Unexpected token 'S', "{"pw":SECRET}" is not valid JSON`), and the error
+ * goes to the 'corrupt' event, which apps log. A position is a number and quotes nothing.
+ */
+function jsonPosition(error: unknown): string {
+  const message = error instanceof Error ? error.message : '';
+  const position = /at position (\d+)/.exec(message)?.[1];
+  if (position !== undefined) return ` (at position ${position})`;
+  return /Unexpected end of JSON input/.test(message) ? ' (it ends early)' : '';
+}
+
 function parseData(serializer: Serializer, text: Bulk): unknown {
   if (text === null) throw new CorruptSessionError('stored session has no data');
   try {
     return serializer.parse(text);
-  } catch (cause) {
-    throw new CorruptSessionError(`stored session data cannot be parsed: ${(cause as Error).message}`, { cause });
+  } catch (error) {
+    if (serializer === safeJsonSerializer) throw new CorruptSessionError(`stored session data is not valid JSON${jsonPosition(error)}`);
+    // A custom serializer's error is the app's own and may quote the text just as well: keep its
+    // class name only (an identifier, so nothing of the data can ride along).
+    const name = error instanceof Error && /^\w{1,64}$/.test(error.name) ? error.name : 'a non-Error value';
+    throw new CorruptSessionError(`the configured serializer could not parse stored session data (it threw ${name})`);
   }
 }
 

@@ -46,7 +46,8 @@ describe('Redis failures', () => {
   it('a command Redis itself rejects surfaces with its message', async () => {
     const client = redis.client();
     const store = new SessionStore({ client });
-    // An ACL-less way to make Redis refuse writes: a replica is read-only.
+    // An ACL-less way to make Redis refuse writes: with maxmemory at 1 byte and noeviction, every
+    // write that could grow memory fails with OOM.
     await client.config('SET', 'maxmemory', '1');
     await client.config('SET', 'maxmemory-policy', 'noeviction');
     try {

@@ -121,6 +121,30 @@ describe('FrameworkStore (the layer both adapters share)', () => {
     expect(reports).toHaveLength(2);
   });
 
+  it('passes a custom serializer (connect-redis option) to the core: the data is stored in its format, and what it cannot parse is absent and reported', async () => {
+    // Reversed JSON: no JSON reader accepts it, so a working round trip proves the serializer was used both ways.
+    const reversed = {
+      stringify: (value: unknown) => [...JSON.stringify(value)].reverse().join(''),
+      parse: (text: string) => JSON.parse([...text].reverse().join('')),
+    };
+    const store = fresh({ serializer: reversed, touchAfter: 0 });
+    const reports: Error[] = [];
+    store.core.on('corrupt', (e) => reports.push(e));
+    await store.set('s', sessionExpiringIn(60_000, { userId: 'u', cart: [1, 2] }));
+    const raw = (await clientOf(store).hget(store.core.keys.session('s'), 'd'))!;
+    expect(reversed.parse(raw)).toMatchObject({ userId: 'u', cart: [1, 2] });
+    expect(() => JSON.parse(raw)).toThrow();
+    await store.touch('s', sessionExpiringIn(120_000, { userId: 'u', cart: [1, 2] }));
+    const loaded = (await store.get('s'))!;
+    expect(loaded).toMatchObject({ userId: 'u', cart: [1, 2] });
+    expect(Date.parse(String(loaded.cookie!.expires)) - Date.now()).toBeGreaterThan(100_000);
+    expect((await store.all()).map((s) => s.id)).toEqual(['s']);
+
+    await clientOf(store).hset(store.core.keys.session('s'), 'd', '{"cart":[1,2]}'); // plain JSON: reversed, it is not
+    expect(await store.get('s')).toBeNull();
+    expect(reports.map((e) => (e as { code?: string }).code)).toEqual(['ERR_CORRUPT']);
+  });
+
   it('treats a connect-redis session whose cookie expired as absent', async () => {
     const store = fresh();
     const key = store.core.keys.session('old');

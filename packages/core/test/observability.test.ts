@@ -74,3 +74,44 @@ describe('errors never carry session ids or session data', () => {
     }
   });
 });
+
+describe('corrupt values are reported without quoting what is stored', () => {
+  it("V8's JSON.parse quotes short inputs; nothing of the stored text reaches the 'corrupt' payload", async () => {
+    const store = fresh();
+    const secret = 'Pw9xKq7Zt';
+    const events: unknown[][] = [];
+    store.on('corrupt', (...args) => void events.push(args));
+    // Invalid JSON short enough for V8 to quote it whole: `Unexpected token 'P', "{"pw":Pw9x..." is not valid JSON`.
+    const data = `{"pw":${secret}}`;
+    expect(() => JSON.parse(data)).toThrow(secret); // the hazard is real on this Node
+    await store.client.set(store.keys.session('legacy'), data);
+    await store.client.hset(store.keys.session('record'), 'd', data, 'c', 1, 'e', Date.now() + 60_000, 'l', 1);
+    // The same in meta, which is reported while the session itself stays readable.
+    await store.client.hset(store.keys.session('meta'), 'd', '{}', 'c', 1, 'e', Date.now() + 60_000, 'l', 1, 'm', data);
+    expect(await store.get('legacy')).toBeNull();
+    expect(await store.get('record')).toBeNull();
+    expect(await store.get('meta')).not.toBeNull();
+
+    expect(events.map(([error]) => (error as Error).message)).toEqual([
+      'stored session data is not valid JSON',
+      'stored session data is not valid JSON',
+      'stored session meta is not valid JSON',
+    ]);
+    for (const [error] of events) expect((error as Error).cause).toBeUndefined();
+    const text = printable(events);
+    // No 3-character run of the secret, and not the one character V8 names as the bad token.
+    for (let i = 0; i + 3 <= secret.length; i++) expect(text).not.toContain(secret.slice(i, i + 3));
+    expect(text).not.toContain(`'${secret[0]}'`);
+
+    // Where V8 gives a position, the message says where the JSON breaks (a number, no text).
+    events.length = 0;
+    await store.client.set(store.keys.session('cut'), `{"pw":"${secret}`);
+    await store.client.set(store.keys.session('short'), '{"pw":');
+    expect(await store.get('cut')).toBeNull();
+    expect(await store.get('short')).toBeNull();
+    expect(events.map(([error]) => (error as Error).message)).toEqual([
+      'stored session data is not valid JSON (at position 16)',
+      'stored session data is not valid JSON (it ends early)',
+    ]);
+  });
+});

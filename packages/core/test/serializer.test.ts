@@ -1,0 +1,83 @@
+import { inspect } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { CorruptSessionError, hashId, SessionKitError, SessionStore, type Serializer } from '@sessionkit/core';
+import { useRedis } from './helpers.js';
+
+const redis = useRedis();
+let n = 0;
+const fresh = (options: Partial<ConstructorParameters<typeof SessionStore>[0]> = {}) =>
+  new SessionStore({ client: redis.client(), prefix: `ser${++n}:`, ...options });
+
+/**
+ * A version tag and base64 JSON: text no JSON reader accepts, so a passing round trip shows the
+ * store used this serializer both ways. Its parse error quotes the input on purpose, as
+ * careless serializers do, to show the store does not pass that on.
+ */
+const tagged: Serializer = {
+  stringify: (value) => `v1:${Buffer.from(JSON.stringify(value)).toString('base64')}`,
+  parse: (text) => {
+    if (!text.startsWith('v1:')) throw new TypeError(`not a v1 value: ${text}`);
+    return JSON.parse(Buffer.from(text.slice(3), 'base64').toString('utf8'));
+  },
+};
+
+describe('a custom serializer', () => {
+  it('round-trips data through set, get, touch, all and listUserSessions', async () => {
+    const store = fresh({ serializer: tagged });
+    const data = { cart: [1, 2], name: 'Zoë', nested: { ok: true } };
+    await store.set('a', data, { userId: 'ann', meta: { device: 'phone' } });
+    await store.set('b', { n: 2 }, { userId: 'ann' });
+    await store.set('c', { n: 3 });
+
+    const raw = await store.client.hget(store.keys.session('a'), 'd');
+    expect(raw).toMatch(/^v1:[A-Za-z0-9+/]+=*$/);
+    expect(JSON.parse(Buffer.from(raw!.slice(3), 'base64').toString('utf8'))).toEqual(data);
+
+    expect(await store.get('a')).toMatchObject({ id: 'a', data, userId: 'ann', meta: { device: 'phone' } });
+    expect(await store.touch('a')).not.toBeNull();
+    expect((await store.get('a'))!.data).toEqual(data);
+    const all = await store.all();
+    expect(Object.fromEntries(all.map((r) => [r.id, r.data]))).toEqual({ a: data, b: { n: 2 }, c: { n: 3 } });
+    const listed = await store.listUserSessions('ann');
+    expect(listed.map((s) => s.id).sort()).toEqual(['a', 'b']);
+    expect(listed.find((s) => s.id === 'a')!.meta).toEqual({ device: 'phone' });
+  });
+
+  it('a value its parse throws on is absent and reported as corrupt, without its error or the text', async () => {
+    const store = fresh({ serializer: tagged });
+    const events: [CorruptSessionError, { idHash: string }][] = [];
+    store.on('corrupt', (error, info) => void events.push([error, info]));
+    await store.set('plain', { n: 1 });
+    // Plain JSON, as the default serializer or connect-redis would have written it: not v1.
+    const stored = '{"token":"kept-out-of-logs"}';
+    await store.client.hset(store.keys.session('plain'), 'd', stored);
+    await store.client.set(store.keys.session('legacy'), stored);
+
+    expect(await store.get('plain')).toBeNull();
+    expect(await store.get('legacy')).toBeNull();
+    expect(await store.all()).toEqual([]);
+    expect(events.map(([, info]) => info.idHash)).toEqual([hashId('plain'), hashId('legacy'), expect.any(String), expect.any(String)]);
+    for (const [error] of events) {
+      expect(error).toBeInstanceOf(CorruptSessionError);
+      expect(error.code).toBe('ERR_CORRUPT');
+      expect(error.message).toBe('the configured serializer could not parse stored session data (it threw TypeError)');
+      expect(`${inspect(error, { showHidden: true, depth: 10 })}`).not.toContain('kept-out-of-logs');
+    }
+    // The next write replaces the unreadable value.
+    await store.set('plain', { n: 2 });
+    expect((await store.get('plain'))!.data).toEqual({ n: 2 });
+  });
+
+  it('a stringify that throws or returns no string is ERR_SERIALIZE, and nothing is written', async () => {
+    const throwing = fresh({ serializer: { ...tagged, stringify: () => { throw new Error('cannot encode'); } } });
+    const notText = fresh({ serializer: { ...tagged, stringify: () => 42 as unknown as string } });
+    for (const [store, message] of [[throwing, /cannot encode/], [notText, /returned number/]] as const) {
+      const error = await store.set('s', { n: 1 }, { userId: 'ann' }).then(() => null, (e: unknown) => e);
+      expect(error).toBeInstanceOf(SessionKitError);
+      expect((error as SessionKitError).code).toBe('ERR_SERIALIZE');
+      expect((error as Error).message).toMatch(message);
+      expect(await store.client.keys(`${store.options.prefix}*`)).toEqual([]);
+      expect(await store.countUserSessions('ann')).toBe(0);
+    }
+  });
+});
