@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { SessionStore } from '@sessionkit/core';
-import { commandCalls, countWrites, useRedis } from './helpers.js';
+import { hashId, SessionStore } from '@sessionkit/core';
+import { commandCalls, countWrites, sleep, useRedis } from './helpers.js';
 
 const redis = useRedis();
 let n = 0;
@@ -82,34 +82,99 @@ describe('invalidateAllUserSessions', () => {
     expect((await store.get('moved'))!.userId).toBe('bob');
   });
 
-  it('race: concurrent logins while logout-everywhere runs, repeated', async () => {
-    const writerClients = [redis.client(), redis.client(), redis.client()];
-    const invalidator = fresh();
-    const stores = writerClients.map((client) => new SessionStore({ client, prefix: invalidator.options.prefix }));
-    for (let round = 0; round < 15; round++) {
-      const user = `racer-${round}`;
-      const completedAt = new Map<string, number>();
-      const logins = Array.from({ length: 120 }, (_, i) => {
-        const id = `r${round}-${i}`;
-        return stores[i % stores.length]!.set(id, { i }, { userId: user }).then((result) => {
-          if (result.stored) completedAt.set(id, performance.now());
-        });
-      });
-      // Let roughly half of the logins land first, then invalidate while the rest are in flight.
-      await Promise.all(logins.slice(0, 60));
-      const began = performance.now();
-      await invalidator.invalidateAllUserSessions(user);
-      await Promise.all(logins);
+  /**
+   * Three app processes (three clients, four login workers each) keep logging one user in; in the
+   * middle of the stream a fourth runs logout-everywhere, while a fifth lists the user's sessions
+   * in a loop. Times are performance.now() in this one process: a reply read before the call was
+   * sent was executed by Redis before it, and a command sent after the call's reply arrived is
+   * executed after it. Nothing else is ordered, so the assertions below use only those two facts.
+   */
+  for (const [name, cap] of [['no cap', {}], ["maxSessionsPerUser 40, 'evict-oldest'", { maxSessionsPerUser: 40 }]] as const) {
+    it(`race (${name}): logins while logout-everywhere runs leave no earlier session alive and no unindexed survivor (x8)`, async () => {
+      const admin = fresh(cap);
+      const options = { ...cap, prefix: admin.options.prefix };
+      const writers = Array.from({ length: 3 }, () => new SessionStore({ client: redis.client(), ...options }));
+      const lister = new SessionStore({ client: redis.client(), ...options });
+      const evictedHashes = new Set<string>();
+      for (const w of writers) w.on('evict', ({ idHashes }) => idHashes.forEach((h) => evictedHashes.add(h)));
+      const totals = { revoked: 0, inFlightAcks: 0, ackedDuringOrAfter: 0, survivors: 0, strictlyChecked: 0 };
 
-      const before = [...completedAt].filter(([, at]) => at < began).map(([id]) => id);
-      expect(before.length).toBeGreaterThan(0);
-      for (const id of before) expect(await invalidator.get(id), `${id} written before the invalidation survived`).toBeNull();
-      // The index lists only sessions that exist, and lists every one that does.
-      const members = await invalidator.client.zrange(invalidator.keys.index(user), 0, -1);
-      for (const id of members) expect(await invalidator.get(id), `index lists missing ${id}`).not.toBeNull();
-      const live = [];
-      for (let i = 0; i < 120; i++) if (await invalidator.get(`r${round}-${i}`)) live.push(`r${round}-${i}`);
-      expect(members.sort()).toEqual(live.sort());
-    }
-  });
+      for (let round = 0; round < 8; round++) {
+        const user = `racer-${round}`;
+        const pre = Array.from({ length: 20 }, (_, i) => `pre-${round}-${i}`);
+        await Promise.all(pre.map((id, i) => writers[i % 3]!.set(id, { pre: true }, { userId: user })));
+
+        const acks = new Map<string, { sent: number; at: number; stored: boolean }>();
+        const listings: { from: number; to: number; ids: string[]; missing: string[] }[] = [];
+        let began = Infinity;
+        let ended = Infinity;
+        let stop = false;
+        let n = 0;
+        const worker = async (store: SessionStore) => {
+          while (!stop) {
+            const id = `race-${round}-${n++}`;
+            const sent = performance.now();
+            const r = await store.set(id, { round }, { userId: user });
+            acks.set(id, { sent, at: performance.now(), stored: r.stored });
+          }
+        };
+        // Each listing is checked at once: every listed id must still exist. Only logout-everywhere
+        // (and, with a cap, an eviction) removes sessions here, so a listing whose check ran
+        // entirely before the call began or after it ended has no excuse for a missing id.
+        const listLoop = async () => {
+          while (!stop) {
+            const from = performance.now();
+            const ids = (await lister.listUserSessions(user)).map((s) => s.id);
+            const got = await Promise.all(ids.map((id) => lister.get(id)));
+            listings.push({ from, to: performance.now(), ids, missing: ids.filter((_, i) => got[i] === null) });
+          }
+        };
+        const running = [...writers.flatMap((w) => Array.from({ length: 4 }, () => worker(w))), listLoop()];
+        await sleep(4 + (round % 4) * 3);
+        began = performance.now();
+        totals.revoked += await admin.invalidateAllUserSessions(user);
+        ended = performance.now();
+        await sleep(6);
+        stop = true;
+        await Promise.all(running);
+
+        const everyId = [...pre, ...acks.keys()];
+        const got = await Promise.all(everyId.map((id) => admin.get(id)));
+        const alive = new Set(everyId.filter((_, i) => got[i] !== null));
+        const stored = [...acks].filter(([, a]) => a.stored);
+
+        // 1. No session whose write was acknowledged before the call began survives it.
+        const before = [...pre, ...stored.filter(([, a]) => a.at < began).map(([id]) => id)];
+        expect(before.filter((id) => alive.has(id))).toEqual([]);
+        // 2. A login sent after the call returned is untouched by it (unless the cap evicted it).
+        const after = stored.filter(([id, a]) => a.sent > ended && !evictedHashes.has(hashId(id))).map(([id]) => id);
+        expect(after.filter((id) => !alive.has(id))).toEqual([]);
+        // 3. Every listed id existed when its listing was checked, unless the check overlapped
+        //    the call or the id was evicted by the cap.
+        for (const l of listings) {
+          if (l.to < began || l.from > ended) {
+            expect(l.missing.filter((id) => !evictedHashes.has(hashId(id)))).toEqual([]);
+            totals.strictlyChecked += l.ids.length;
+          }
+        }
+        // 4. The index holds exactly the survivors, so the next logout-everywhere reaches each one.
+        const indexed = await admin.client.zrange(admin.keys.index(user), 0, -1);
+        expect(indexed.sort()).toEqual([...alive].sort());
+        expect(await admin.invalidateAllUserSessions(user)).toBe(alive.size);
+        expect((await Promise.all([...alive].map((id) => admin.get(id)))).filter(Boolean)).toEqual([]);
+
+        totals.survivors += alive.size;
+        totals.inFlightAcks += stored.filter(([, a]) => a.sent < ended && a.at > began).length;
+        totals.ackedDuringOrAfter += stored.filter(([, a]) => a.at >= began).length;
+      }
+      // The rounds really overlapped: logins were in flight across the call and were acknowledged
+      // while it ran or after it, and the call revoked sessions. Without this the checks above
+      // could pass on a sequential run.
+      expect(totals.revoked).toBeGreaterThan(0);
+      expect(totals.inFlightAcks).toBeGreaterThan(0);
+      expect(totals.ackedDuringOrAfter).toBeGreaterThan(0);
+      expect(totals.strictlyChecked).toBeGreaterThan(0);
+      console.log(`[race ${name}] x8: ${JSON.stringify(totals)}`);
+    });
+  }
 });
