@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveRedisServer } from './redis-binary.js';
 import { adminCommand, type ClusterAddress } from './redis-cluster.js';
-import { freePort, RedisServer } from './redis-server.js';
+import { freePort, RedisServer, startWatchdog, type Watchdog } from './redis-server.js';
 
 export interface RedisSentinelOptions {
   /** The monitored master's name, as clients pass it (`new Redis({ sentinels, name })`). Default 'mymaster'. */
@@ -63,6 +63,7 @@ export class SentinelProcess {
   port = 0;
   readonly dir: string;
   private child: ChildProcess | undefined;
+  private watchdog: Watchdog | undefined;
   private output = '';
 
   constructor(private readonly config: (port: number, dir: string) => string) {
@@ -82,8 +83,14 @@ export class SentinelProcess {
         for (const c of live) c.kill('SIGKILL');
       });
     }
+    // Like a RedisServer: killed with this process, even when SIGKILL skips the exit hook.
+    const watchdog = startWatchdog(child);
     live.add(child);
-    child.once('exit', () => live.delete(child));
+    child.once('exit', () => {
+      live.delete(child);
+      void watchdog.retire();
+    });
+    this.watchdog = watchdog;
     const capture = (chunk: Buffer) => {
       this.output = (this.output + chunk.toString()).slice(-8000);
     };
@@ -103,6 +110,8 @@ export class SentinelProcess {
     const child = this.child;
     if (!child) return;
     this.child = undefined;
+    await this.watchdog?.retire();
+    this.watchdog = undefined;
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       child.kill(signal);

@@ -14,7 +14,11 @@ export interface RedisServerOptions {
   dir?: string;
 }
 
-/** Every process this module started, so a crashed test run still leaves none behind. */
+/**
+ * Servers this module started and has not stopped. The exit hook kills them when this process
+ * exits normally (or through process.exit). It cannot run on a signal that kills the process
+ * (SIGKILL, or SIGTERM/SIGINT without a handler): the watchdog below covers those.
+ */
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
@@ -24,6 +28,46 @@ function installExitHook(): void {
   process.once('exit', () => {
     for (const child of live) child.kill('SIGKILL');
   });
+}
+
+/**
+ * Waits for end-of-file on stdin, then SIGKILLs the pid in $1. Only this Node process holds the
+ * write end of that pipe (Node opens it close-on-exec, so no other child inherits it), and the
+ * kernel closes it when this process dies, whatever kills it.
+ */
+const WATCHDOG_SCRIPT = 'while read -r _; do :; done; kill -KILL "$1" 2>/dev/null';
+
+export interface Watchdog {
+  /** Stops watching (the server exited or is being stopped); resolves once the watchdog is gone. */
+  retire(): Promise<void>;
+}
+
+/**
+ * Starts a small `sh` that kills `child` if this process dies without stopping it: the case
+ * where a test runner is killed with SIGKILL and its redis-server would otherwise be adopted by
+ * init and run on. Best effort: if /bin/sh cannot be started, nothing watches (the exit hook
+ * still runs on a normal exit), and a death in the moment between spawning the server and
+ * spawning its watchdog leaves the server behind.
+ */
+export function startWatchdog(child: ChildProcess): Watchdog {
+  if (child.pid === undefined) return { retire: async () => {} };
+  const dog = spawn('/bin/sh', ['-c', WATCHDOG_SCRIPT, 'sessionkit-watchdog', String(child.pid)], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
+  const gone = new Promise<void>((resolve) => {
+    dog.once('exit', () => resolve());
+    dog.once('error', () => resolve());
+  });
+  dog.stdin?.on('error', () => {});
+  // Neither the watchdog nor its pipe may keep this process's event loop alive.
+  dog.unref();
+  (dog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  return {
+    retire() {
+      if (dog.exitCode === null && dog.signalCode === null) dog.kill('SIGKILL');
+      return gone;
+    },
+  };
 }
 
 export async function freePort(): Promise<number> {
@@ -63,6 +107,7 @@ export class RedisServer {
   port = 0;
   readonly dir: string;
   private child: ChildProcess | undefined;
+  private watchdog: Watchdog | undefined;
   private output = '';
   private readonly ownsDir: boolean;
 
@@ -94,9 +139,14 @@ export class RedisServer {
       ...(this.options.args ?? []),
     ];
     const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const watchdog = startWatchdog(child);
     installExitHook();
     live.add(child);
-    child.once('exit', () => live.delete(child));
+    child.once('exit', () => {
+      live.delete(child);
+      void watchdog.retire();
+    });
+    this.watchdog = watchdog;
     const capture = (chunk: Buffer) => {
       this.output = (this.output + chunk.toString()).slice(-8000);
     };
@@ -112,6 +162,9 @@ export class RedisServer {
     const child = this.child;
     if (!child) return;
     this.child = undefined;
+    // Retired first, so that no watchdog outlives its server and later signals a reused pid.
+    await this.watchdog?.retire();
+    this.watchdog = undefined;
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       child.kill(signal);
