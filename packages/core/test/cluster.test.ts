@@ -1,4 +1,5 @@
 import { Cluster } from 'ioredis';
+import { Cluster as Cluster6 } from 'ioredis6';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeUserId, FrameworkStore, keySlot, SessionLimitError, SessionStore, type SessionStoreOptions } from '@sessionkit/core';
 import {
@@ -10,6 +11,7 @@ import {
   type RedisCluster,
   type TestSession,
 } from '@sessionkit/testing';
+import { countWritesEach } from './helpers.js';
 
 /**
  * The store on a real Redis Cluster: 3 masters, 3 replicas, node timeout 1000 ms. One cluster
@@ -288,11 +290,26 @@ describe('SessionStore on a real Redis Cluster (3 masters, 3 replicas)', () => {
     const perMaster = countBy(ids.slice(1), (id) => masterOf(store.keys.session(id)));
     expect(perMaster.size).toBe(3);
 
+    // The bound below: the index's master gets the start script, then per chunk ZRANGE, its own
+    // revoke pipeline, the ZREM script and ZCARD; every other master one pipeline per chunk.
+    // Revoking one session per write would need about 1,666 writes per master.
+    const chunks = Math.ceil(4999 / store.options.revokeChunkSize);
+    const indexMaster = masterOf(store.keys.index(encodeUserId(user)));
+    const bound = (port: number) => (port === indexMaster ? 1 + 4 * chunks : chunks);
+    for (const m of masters) expect(perMaster.get(m.port)!).toBeGreaterThan(10 * bound(m.port));
+    const nodes = client.nodes('master');
+    expect(nodes.map((n) => n.options.port).sort()).toEqual(masters.map((m) => m.port).sort());
+
     await Promise.all(masters.map((m) => adminCommand(m, 'CONFIG', 'RESETSTAT')));
     const started = performance.now();
-    const revoked = await store.invalidateAllUserSessions(user, { except: 'h-0' });
+    const { writes, result: revoked } = await countWritesEach(nodes, () => store.invalidateAllUserSessions(user, { except: 'h-0' }));
     const ms = performance.now() - started;
     expect(revoked).toBe(4999);
+    // Batched per master: socket writes per master connection follow the chunks, not the sessions.
+    nodes.forEach((node, i) => {
+      expect(writes[i]).toBeGreaterThanOrEqual(1);
+      expect(writes[i]).toBeLessThanOrEqual(bound(node.options.port!));
+    });
 
     for (const m of masters) {
       const stats = parseInfo(await adminCommand<string>(m, 'INFO', 'commandstats'));
@@ -305,7 +322,10 @@ describe('SessionStore on a real Redis Cluster (3 masters, 3 replicas)', () => {
       expect((evalsha.failed_calls ?? 0) + (evalStat.failed_calls ?? 0) + (evalsha.rejected_calls ?? 0) + (evalStat.rejected_calls ?? 0)).toBe(0);
       expect(Object.keys(errors).filter((k) => k.startsWith('errorstat_'))).toEqual([]);
     }
-    console.log(`[cluster] logout-everywhere of 5000 sessions over 3 masters (${[...perMaster.values()].join('/')}): ${ms.toFixed(0)} ms`);
+    console.log(
+      `[cluster] logout-everywhere of 5000 sessions over 3 masters (${[...perMaster.values()].join('/')}): ${ms.toFixed(0)} ms, ` +
+        `socket writes per master ${writes.join('/')} (${chunks} chunks)`,
+    );
     expect(await store.countUserSessions(user)).toBe(1);
     const sample = await Promise.all(ids.slice(0, 200).map((id) => store.get(id)));
     expect(sample.filter(Boolean).map((r) => r!.id)).toEqual(['h-0']);
@@ -398,6 +418,67 @@ runStoreCompliance('core FrameworkStore on a Redis Cluster (3 masters, 3 replica
     },
     teardown: async () => {},
   };
+});
+
+/** The same cluster through an ioredis 6 `Cluster` (the peer range allows it; see ioredis6.test.ts for a single node). */
+describe('an ioredis 6 Cluster client', () => {
+  let six: Cluster6;
+  // Typed as ioredis 5's Cluster, which the store's types name: two copies of ioredis sit side by side here.
+  const asCluster = () => six as unknown as Cluster;
+
+  beforeAll(async () => {
+    six = new Cluster6(cluster.startupNodes, { redisOptions: { connectTimeout: 2000 } });
+    await new Promise<void>((resolve, reject) => {
+      six.once('ready', resolve);
+      six.once('error', reject);
+    });
+  });
+  afterAll(async () => {
+    await six?.quit().catch(() => six.disconnect());
+  });
+
+  runStoreCompliance('core FrameworkStore on an ioredis 6 Cluster client', async () => {
+    const store = new FrameworkStore<TestSession>({ client: asCluster(), prefix: 'compliance6:', touchAfter: 0 });
+    return {
+      store: {
+        get: (id) => store.get(id),
+        set: (id, s) => store.set(id, s),
+        destroy: (id) => store.destroy(id),
+        touch: (id, s) => store.touch(id, s),
+        ids: () => store.ids(),
+        all: () => store.all(),
+        length: () => store.length(),
+        clear: () => store.clear(),
+      },
+      teardown: async () => {},
+    };
+  });
+
+  it('lists a user\'s sessions and logs out everywhere but one, one pipeline per master', async () => {
+    const store = new SessionStore({ client: asCluster(), prefix: `c${++prefixCount}:` });
+    const ids = Array.from({ length: 60 }, (_, i) => `six-${i}`);
+    await Promise.all(ids.map((id) => store.set(id, { id }, { userId: 'six-user', meta: { id } })));
+    expect(countBy(ids, (id) => masterOf(store.keys.session(id))).size).toBe(3);
+    const listed = await store.listUserSessions('six-user');
+    expect(listed.map((s) => s.id).sort()).toEqual([...ids].sort());
+    expect(listed.find((s) => s.id === 'six-7')?.meta).toEqual({ id: 'six-7' });
+
+    // One chunk: the index's master gets the start script, ZRANGE, its pipeline, ZREM and ZCARD;
+    // the others one pipeline each. More would mean ioredis 6 nodes were not matched to slots.
+    const indexMaster = masterOf(store.keys.index(encodeUserId('six-user')));
+    const nodes = asCluster().nodes('master');
+    const { writes, result } = await countWritesEach(nodes, () => store.invalidateAllUserSessions('six-user', { except: 'six-0' }));
+    expect(result).toBe(59);
+    nodes.forEach((node, i) => {
+      expect(writes[i]).toBeGreaterThanOrEqual(1);
+      expect(writes[i]).toBeLessThanOrEqual(node.options.port === indexMaster ? 5 : 1);
+    });
+    expect((await store.listUserSessions('six-user')).map((s) => s.id)).toEqual(['six-0']);
+    const left = await Promise.all(ids.map((id) => store.get(id)));
+    expect(left.filter(Boolean).map((r) => r!.id)).toEqual(['six-0']);
+    expect((await store.set('six-1', {}, { userId: 'six-user' })).reason).toBe('revoked');
+    await store.clear();
+  });
 });
 
 describe('failover (runs last: it kills a master)', () => {

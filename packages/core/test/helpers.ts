@@ -39,18 +39,33 @@ export async function commandCalls(client: Redis): Promise<Record<string, number
  * socket; nothing is stubbed.
  */
 export async function countWrites<R>(client: Redis, work: () => Promise<R>): Promise<{ writes: number; result: R }> {
-  await client.ping();
-  const stream = (client as unknown as { stream: { write: (...args: unknown[]) => boolean } }).stream;
-  const original = stream.write;
-  let writes = 0;
-  stream.write = function (this: unknown, ...args: unknown[]) {
-    writes++;
-    return original.apply(this, args);
-  };
+  const { writes, result } = await countWritesEach([client], work);
+  return { writes: writes[0]!, result };
+}
+
+/**
+ * `countWrites` for several connections at once, e.g. every master connection of a cluster
+ * client (`cluster.nodes('master')`): `writes[i]` is what `clients[i]`'s socket was handed.
+ */
+export async function countWritesEach<R>(clients: Redis[], work: () => Promise<R>): Promise<{ writes: number[]; result: R }> {
+  // A connected socket to instrument: cluster node connections are opened lazily.
+  await Promise.all(clients.map((client) => client.ping()));
+  const writes = clients.map(() => 0);
+  const restore = clients.map((client, i) => {
+    const stream = (client as unknown as { stream: { write: (...args: unknown[]) => boolean } }).stream;
+    const original = stream.write;
+    stream.write = function (this: unknown, ...args: unknown[]) {
+      writes[i]!++;
+      return original.apply(this, args);
+    };
+    return () => {
+      stream.write = original;
+    };
+  });
   try {
     const result = await work();
     return { writes, result };
   } finally {
-    stream.write = original;
+    for (const undo of restore) undo();
   }
 }

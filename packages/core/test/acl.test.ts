@@ -1,0 +1,211 @@
+import { readFileSync } from 'node:fs';
+import { Cluster, Redis } from 'ioredis';
+import { Redis as Redis6 } from 'ioredis6';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FrameworkStore, RedisOperationError, SessionLimitError, SessionStore } from '@sessionkit/core';
+import { adminCommand, runStoreCompliance, startRedisCluster, type RedisCluster, type TestSession } from '@sessionkit/testing';
+import { useRedis } from './helpers.js';
+
+/**
+ * The ACL user of docs/operations.md, "ACL user", on a real single node and a real 3-master
+ * cluster: every store operation runs as that user, then `ACL LOG` must be empty on every node.
+ *
+ * The rules are read from the doc itself rather than copied into a constant: the doc is what
+ * operators paste, so it is the text that has to be right, and a rule added to or dropped from
+ * it is tested as soon as it changes.
+ */
+
+const PASSWORD = 'acl-test-password';
+
+function documentedAcl(): { rules: string[]; clusterRules: string[] } {
+  const doc = readFileSync(new URL('../../../docs/operations.md', import.meta.url), 'utf8');
+  const start = doc.indexOf('\n## ACL user');
+  const section = doc.slice(start, doc.indexOf('\n## ', start + 1));
+  const block = /```\n(ACL SETUSER[\s\S]*?)```/.exec(section)?.[1];
+  if (!block) throw new Error('docs/operations.md, "ACL user": no ```ACL SETUSER ...``` block');
+  const [acl, setuser, name, ...rules] = block.split(/\s+/).filter(Boolean);
+  if (`${acl} ${setuser} ${name}` !== 'ACL SETUSER sessionkit') throw new Error(`unexpected ACL block: ${block}`);
+  const clusterRow = /^\| Cluster \| `([^`]+)`/m.exec(section)?.[1];
+  if (!clusterRow) throw new Error('docs/operations.md, "ACL user": no "| Cluster | `...`" row');
+  // The doc's placeholder password becomes this test's.
+  return { rules: rules.map((r) => (r.startsWith('>') ? `>${PASSWORD}` : r)), clusterRules: clusterRow.split(/\s+/) };
+}
+
+const { rules, clusterRules } = documentedAcl();
+
+/** `ACL LOG` entries as objects, so a failure shows which command or key was refused. */
+async function aclLog(call: (...args: string[]) => Promise<unknown>): Promise<Record<string, unknown>[]> {
+  const entries = (await call('ACL', 'LOG')) as unknown[][];
+  return entries.map((entry) => {
+    const fields: Record<string, unknown> = {};
+    for (let i = 0; i < entry.length; i += 2) fields[String(entry[i])] = entry[i + 1];
+    return { reason: fields.reason, context: fields.context, object: fields.object, username: fields.username };
+  });
+}
+
+/** Setup for the shared suite; the client is made when the suite starts (the servers exist by then). */
+function complianceTarget(client: () => Promise<Redis | Cluster> | Redis | Cluster, prefix: string) {
+  return async () => {
+    const store = new FrameworkStore<TestSession>({ client: await client(), prefix, touchAfter: 0 });
+    return {
+      store: {
+        get: (id: string) => store.get(id),
+        set: (id: string, s: TestSession) => store.set(id, s),
+        destroy: (id: string) => store.destroy(id),
+        touch: (id: string, s: TestSession) => store.touch(id, s),
+        ids: () => store.ids(),
+        all: () => store.all(),
+        length: () => store.length(),
+        clear: () => store.clear(),
+      },
+      teardown: async () => {},
+    };
+  };
+}
+
+/**
+ * Every user-level operation, with a chunked logout-everywhere (so the single-node pipeline of
+ * chunk scripts runs too), both cap policies, an owner change, and a session written by
+ * connect-redis (a plain string, which `get` reads with PTTL). `legacyWrite` writes that string
+ * as the default user, since the ACL user cannot run SET.
+ */
+async function exerciseUserApis(client: Redis | Cluster, prefix: string, legacyWrite: (key: string, value: string) => Promise<unknown>) {
+  const store = new SessionStore<{ n: number }>({ client, prefix, revokeChunkSize: 3 });
+  await store.clear();
+
+  expect((await store.set('a1', { n: 1 }, { userId: 'ann', meta: { ua: 'acl' } })).stored).toBe(true);
+  expect(await store.get('a1')).toMatchObject({ data: { n: 1 }, userId: 'ann', meta: { ua: 'acl' } });
+  expect(await store.touch('a1', { ttl: 120_000 })).toBeGreaterThan(Date.now());
+  expect((await store.set('a1', { n: 2 }, { userId: 'ann' })).stored).toBe(true);
+  for (let i = 2; i <= 8; i++) await store.set(`a${i}`, { n: i }, { userId: 'ann' });
+  expect(await store.countUserSessions('ann')).toBe(8);
+  expect((await store.listUserSessions('ann')).map((s) => s.id).sort()).toEqual(['a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'a8']);
+
+  // Owner change, anonymous, ttl <= 0.
+  await store.set('moved', { n: 0 }, { userId: 'ann' });
+  await store.set('moved', { n: 0 }, { userId: 'bob' });
+  await store.set('anon', { n: 0 });
+  expect((await store.set('gone', { n: 0 }, { ttl: 0 })).stored).toBe(false);
+
+  expect(await store.revokeUserSession('ann', 'a8')).toBe(true);
+  expect(await store.revokeUserSession('ann', 'moved')).toBe(false);
+  expect(await store.destroy('a7')).toBe(true);
+  expect((await store.set('a7', { n: 7 }, { userId: 'ann' })).reason).toBe('revoked');
+  // 6 sessions left, chunks of 3: the first chunk, then more.
+  expect(await store.invalidateAllUserSessions('ann', { except: 'a1' })).toBe(5);
+  expect((await store.listUserSessions('ann')).map((s) => s.id)).toEqual(['a1']);
+
+  const evicting = new SessionStore({ client, prefix, maxSessionsPerUser: 2 });
+  for (const id of ['e1', 'e2', 'e3']) await evicting.set(id, {}, { userId: 'eve' });
+  expect(await evicting.countUserSessions('eve')).toBe(2);
+  const rejecting = new SessionStore({ client, prefix, maxSessionsPerUser: 1, sessionLimitPolicy: 'reject' });
+  await rejecting.set('r1', {}, { userId: 'rita' });
+  await expect(rejecting.set('r2', {}, { userId: 'rita' })).rejects.toBeInstanceOf(SessionLimitError);
+
+  await legacyWrite(store.keys.session('legacy'), JSON.stringify({ cookie: { originalMaxAge: 60_000 }, n: 9 }));
+  expect((await store.get('legacy'))!.data).toEqual({ cookie: { originalMaxAge: 60_000 }, n: 9 });
+  expect((await store.set('legacy', { n: 10 }, { userId: 'bob' })).stored).toBe(true);
+
+  const live = ['a1', 'moved', 'anon', 'e2', 'e3', 'r1', 'legacy'];
+  expect((await store.ids()).sort()).toEqual([...live].sort());
+  expect(await store.length()).toBe(live.length);
+  expect((await store.all()).map((r) => r.id).sort()).toEqual([...live].sort());
+  expect(await store.clear()).toBeGreaterThan(live.length);
+  expect(await store.length()).toBe(0);
+}
+
+describe('the documented ACL user on a single node', () => {
+  const redis = useRedis();
+  let admin: Redis;
+  const adminCall = (...args: string[]) => admin.call(args[0]!, ...args.slice(1));
+
+  beforeAll(async () => {
+    admin = redis.client();
+    await admin.call('ACL', 'SETUSER', 'sessionkit', 'reset', ...rules);
+    await admin.call('ACL', 'LOG', 'RESET');
+  });
+
+  runStoreCompliance(
+    'core FrameworkStore as the ACL user (single node)',
+    complianceTarget(() => redis.client({ username: 'sessionkit', password: PASSWORD }), 'sess:compliance:'),
+  );
+
+  it('runs every user-level operation as the ACL user (ioredis 5 and 6)', async () => {
+    const five = redis.client({ username: 'sessionkit', password: PASSWORD });
+    await exerciseUserApis(five, 'sess:five:', (key, value) => admin.set(key, value, 'PX', 60_000));
+    // ioredis 6 opens with HELLO 3 (RESP3); HELLO, like AUTH, needs no ACL rule. The cast only
+    // bridges the two ioredis copies installed side by side here; the store runs it unchanged.
+    const six = new Redis6({ port: redis.server.port, host: redis.server.host, username: 'sessionkit', password: PASSWORD });
+    try {
+      await exerciseUserApis(six as unknown as Redis, 'sess:six:', (key, value) => admin.set(key, value, 'PX', 60_000));
+    } finally {
+      await six.quit().catch(() => six.disconnect());
+    }
+  });
+
+  it('leaves ACL LOG empty', async () => {
+    expect(await aclLog(adminCall)).toEqual([]);
+  });
+
+  it('is a real restriction: one rule fewer (+exists) makes logout-everywhere fail, and ACL LOG shows it', async () => {
+    await admin.call('ACL', 'SETUSER', 'sessionkit-no-exists', 'reset', ...rules.filter((r) => r !== '+exists'));
+    const client = redis.client({ username: 'sessionkit-no-exists', password: PASSWORD });
+    const store = new SessionStore({ client, prefix: 'sess:no-exists:' });
+    await store.set('x1', {}, { userId: 'zoe' });
+    const error = await store.invalidateAllUserSessions('zoe').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RedisOperationError);
+    expect(String((error as Error & { cause?: Error }).cause?.message)).toMatch(/can't run this command/);
+    expect(await aclLog(adminCall)).toContainEqual(expect.objectContaining({ object: 'exists', username: 'sessionkit-no-exists' }));
+    await admin.call('ACL', 'LOG', 'RESET');
+  });
+});
+
+describe('the documented ACL user on a 3-master cluster (with the Cluster rules)', () => {
+  let cluster: RedisCluster;
+  const clients: Cluster[] = [];
+  const newClient = (redisOptions: Record<string, unknown>) => {
+    const client = new Cluster(cluster.startupNodes, { redisOptions: { connectTimeout: 2000, ...redisOptions } });
+    clients.push(client);
+    return client;
+  };
+  /**
+   * A cluster client as the ACL user, once ready. Without a rule its start needs (CLUSTER INFO,
+   * CLUSTER SLOTS) it never becomes ready and would queue every command: fail fast instead.
+   */
+  const asUser = async () => {
+    const client = newClient({ username: 'sessionkit', password: PASSWORD });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the cluster client never became ready as the ACL user')), 5000);
+      client.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    return client;
+  };
+
+  beforeAll(async () => {
+    cluster = await startRedisCluster({ masters: 3, replicasPerMaster: 0 });
+    for (const node of cluster.startupNodes) {
+      await adminCommand(node, 'ACL', 'SETUSER', 'sessionkit', 'reset', ...rules, ...clusterRules);
+      await adminCommand(node, 'ACL', 'LOG', 'RESET');
+    }
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
+    await cluster?.dispose();
+  });
+
+  runStoreCompliance('core FrameworkStore as the ACL user (cluster)', complianceTarget(asUser, 'sess:compliance:'));
+
+  it('runs every user-level operation as the ACL user', async () => {
+    const admin = newClient({});
+    await exerciseUserApis(await asUser(), 'sess:cluster:', (key, value) => admin.set(key, value, 'PX', 60_000));
+  });
+
+  it('leaves ACL LOG empty on every node', async () => {
+    for (const node of cluster.startupNodes) {
+      expect(await aclLog((...args) => adminCommand(node, args[0]!, ...args.slice(1)))).toEqual([]);
+    }
+  });
+});

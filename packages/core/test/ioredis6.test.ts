@@ -1,0 +1,76 @@
+import type { Redis } from 'ioredis';
+import { Redis as Redis6 } from 'ioredis6';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FrameworkStore, SessionStore } from '@sessionkit/core';
+import { runStoreCompliance, type TestSession } from '@sessionkit/testing';
+import { useRedis } from './helpers.js';
+
+/**
+ * The peer range says `ioredis ^5.0.0 || ^6.0.0`; the rest of the suite runs ioredis 5. This
+ * file runs the store on an ioredis 6 client (installed as the `ioredis6` alias), single node.
+ * ioredis 6 speaks RESP3 by default (HELLO 3), so replies reach the store in RESP3 framing.
+ * The Cluster client of ioredis 6 is covered in cluster.test.ts.
+ */
+
+const redis = useRedis();
+const clients: Redis6[] = [];
+
+/** An ioredis 6 client, typed as the ioredis 5 `Redis` the store's types name (two copies of ioredis sit side by side here). */
+function six(): Redis {
+  const client = new Redis6({ host: redis.server.host, port: redis.server.port });
+  clients.push(client);
+  return client as unknown as Redis;
+}
+
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
+});
+
+runStoreCompliance('core FrameworkStore on an ioredis 6 client (single node)', async () => {
+  const store = new FrameworkStore<TestSession>({ client: six(), touchAfter: 0 });
+  return {
+    store: {
+      get: (id) => store.get(id),
+      set: (id, s) => store.set(id, s),
+      destroy: (id) => store.destroy(id),
+      touch: (id, s) => store.touch(id, s),
+      ids: () => store.ids(),
+      all: () => store.all(),
+      length: () => store.length(),
+      clear: () => store.clear(),
+    },
+    teardown: async () => {},
+  };
+});
+
+describe('per-user API on an ioredis 6 client', () => {
+  it('speaks RESP3 to the server (so this is not ioredis 5 behaviour again)', async () => {
+    expect(await six().call('CLIENT', 'INFO')).toMatch(/ resp=3\b/);
+  });
+
+  it('lists a user\'s sessions and logs out everywhere but the current one, in chunks', async () => {
+    const store = new SessionStore<{ n: number }>({ client: six(), prefix: 'six:', revokeChunkSize: 2 });
+    const ids = ['p1', 'p2', 'p3', 'p4', 'p5'];
+    for (const [i, id] of ids.entries()) await store.set(id, { n: i }, { userId: 'ann', meta: { device: id } });
+    await store.set('bob-1', { n: 9 }, { userId: 'bob' });
+
+    const listed = await store.listUserSessions('ann');
+    expect(listed.map((s) => s.id).sort()).toEqual(ids);
+    expect(listed.find((s) => s.id === 'p3')).toMatchObject({ meta: { device: 'p3' } });
+    for (const s of listed) expect(s.expiresAt).toBeGreaterThan(Date.now());
+    expect(await store.countUserSessions('ann')).toBe(5);
+
+    // 4 to revoke in chunks of 2: the first chunk in the start script, the rest in a pipeline.
+    expect(await store.invalidateAllUserSessions('ann', { except: 'p1' })).toBe(4);
+    expect((await store.listUserSessions('ann')).map((s) => s.id)).toEqual(['p1']);
+    for (const id of ids.slice(1)) expect(await store.get(id)).toBeNull();
+    expect(await store.get('p1')).toMatchObject({ data: { n: 0 }, userId: 'ann' });
+    expect(await store.get('bob-1')).not.toBeNull();
+    // A request that loaded a revoked session cannot write it back.
+    expect(await store.set('p2', { n: 1 }, { userId: 'ann' })).toEqual({ stored: false, reason: 'revoked' });
+
+    expect(await store.revokeUserSession('bob', 'p1')).toBe(false);
+    expect(await store.revokeUserSession('ann', 'p1')).toBe(true);
+    expect(await store.countUserSessions('ann')).toBe(0);
+  });
+});
