@@ -37,6 +37,8 @@ export interface AppOptions {
   trustProxy?: boolean | number | string;
   /** Session lifetime in ms (sliding). Default 7 days. */
   maxAge?: number;
+  /** Session lifetime from sign-in in ms, however active. Default 30 days. */
+  absoluteTimeout?: number;
 }
 
 const NOTICES: Record<string, string> = {
@@ -72,6 +74,9 @@ export function createApp(options: AppOptions): express.Express {
     userId: (s) => s.userId,
     // What the Active sessions page shows beside each session.
     meta: (s) => (s.device ? { ...s.device } : undefined),
+    // However active, a session ends 30 days after sign-in (OWASP ASVS 7.3.2); the cookie's
+    // maxAge below is the idle timeout.
+    absoluteTimeout: options.absoluteTimeout ?? 30 * 24 * 3600 * 1000,
   });
 
   const app = express();
@@ -93,6 +98,11 @@ export function createApp(options: AppOptions): express.Express {
       secret: options.secret,
       resave: false, // the store touches instead; see docs/express.md for the per-request cost
       saveUninitialized: false, // no session (and no Redis write) until someone signs in
+      // Without rolling, express-session re-sends the cookie only when the session changes, so
+      // the browser drops it maxAge after sign-in however active the user is, while Redis keeps
+      // sliding. Rolling re-signs the cookie on every response; it costs no Redis round trip
+      // (the store's touch stays throttled by touchAfter).
+      rolling: true,
       cookie: {
         httpOnly: true,
         sameSite: 'lax', // with the Origin check below, a cross-site form cannot act for the user

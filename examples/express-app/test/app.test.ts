@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sessionHandle } from '@sessionkit/example-shared';
 import { Agent, sessionRows, startInstance, useRedis, type Instance } from './helpers.js';
 
 const redis = useRedis();
+const fileStarted = Date.now();
 
 describe('example Express app: two instances sharing one Redis', () => {
   let a: Instance;
@@ -39,6 +41,35 @@ describe('example Express app: two instances sharing one Redis', () => {
     expect(await agent.whoAmI(a.url)).toBe('Alice Liddell');
   });
 
+  it('rolling: an unchanged page view re-sends the cookie with a full maxAge, for one Redis round trip', async () => {
+    const agent = new Agent();
+    await agent.signIn(a.url, 'alice');
+    // Only the commands of this instance's connection (not the scripts' own calls, not MONITOR's).
+    const source = `127.0.0.1:${(a.client as unknown as { stream: { localPort: number } }).stream.localPort}`;
+    const monitor = await redis.client().monitor();
+    const commands: string[] = [];
+    const marker = `end-of-request-${Math.random()}`;
+    const done = new Promise<void>((resolve) =>
+      monitor.on('monitor', (_time: string, args: string[], from: string) => {
+        if (args[1] === marker) resolve();
+        else if (from === source) commands.push(String(args[0]).toLowerCase());
+      }),
+    );
+    let res;
+    try {
+      res = await agent.get(`${a.url}/login`); // signed in: redirected home, no page work in Redis
+      await a.client.echo(marker);
+      await done;
+    } finally {
+      monitor.disconnect();
+    }
+    expect(res.location).toBe('/');
+    expect(commands).toEqual(['evalsha']); // the session read; the touch waits for touchAfter
+    const cookie = agent.lastSetCookie.find((line) => line.startsWith('sid='));
+    const expires = Date.parse(/Expires=([^;]+)/i.exec(cookie ?? '')?.[1] ?? '');
+    expect(expires).toBeGreaterThan(Date.now() + 7 * 24 * 3600 * 1000 - 60_000);
+  });
+
   it('signing in again issues a new session id (fixation) and the old id is dead', async () => {
     const agent = new Agent();
     await agent.signIn(a.url, 'alice');
@@ -65,6 +96,20 @@ describe('example Express app: two instances sharing one Redis', () => {
     const rows = sessionRows(page.text);
     expect(rows.filter((r) => r.current)).toHaveLength(1);
     expect(rows.length).toBeGreaterThanOrEqual(2);
+    // "Signed in" and "Last seen": machine-readable times that are the store's own, and plausible.
+    const stored = await b.store.listUserSessions('user-bob');
+    expect(rows).toHaveLength(stored.length);
+    for (const row of rows) {
+      const session = stored.find((s) => sessionHandle(s.id) === row.handle)!;
+      expect(session).toBeDefined();
+      expect(row.createdAt).toBe(session.createdAt);
+      expect(row.lastSeenAt).toBe(session.lastSeenAt);
+      expect(row.createdAt).toBeGreaterThanOrEqual(fileStarted);
+      expect(row.lastSeenAt).toBeGreaterThanOrEqual(row.createdAt);
+      expect(row.lastSeenAt).toBeLessThanOrEqual(Date.now());
+      expect(row.createdText).toBe('just now');
+      expect(row.lastSeenText).toBe('just now');
+    }
   });
 
   it('revokes one of my sessions from the Active sessions page, but never another user\'s', async () => {

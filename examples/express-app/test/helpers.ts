@@ -2,7 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
-import { RedisServer } from '@sessionkit/testing';
+import type { RedisStore } from '@sessionkit/express';
+import { cookieExpiry, RedisServer } from '@sessionkit/testing';
 import { createApp } from '../src/app.js';
 
 export const SECRET = 'example test secret';
@@ -33,6 +34,7 @@ export interface Instance {
   port: number;
   server: Server;
   client: Redis;
+  store: RedisStore;
   stop(): Promise<void>;
 }
 
@@ -49,6 +51,7 @@ export async function startInstance(redis: ReturnType<typeof useRedis>): Promise
     port,
     server,
     client,
+    store: app.locals.sessionStore,
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -59,13 +62,21 @@ export async function startInstance(redis: ReturnType<typeof useRedis>): Promise
   };
 }
 
-/** A cookie jar over fetch, shared across ports of one host (as a browser does). */
+/**
+ * A cookie jar over fetch, shared across ports of one host (as a browser does). Like a browser,
+ * it forgets a cookie once its Max-Age/Expires has passed.
+ */
 export class Agent {
   readonly cookies = new Map<string, string>();
+  /** When each cookie in `cookies` lapses (epoch ms); a cookie without one lasts as long as the agent. */
+  readonly expiries = new Map<string, number>();
+  /** The Set-Cookie lines of the last response. */
+  lastSetCookie: string[] = [];
 
   constructor(public userAgent = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36') {}
 
   async request(method: 'GET' | 'POST', url: string, form?: Record<string, string>): Promise<{ status: number; location: string | null; text: string }> {
+    this.forgetLapsed();
     const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     const res = await fetch(url, {
       method,
@@ -78,15 +89,28 @@ export class Agent {
       body: form ? new URLSearchParams(form).toString() : undefined,
       signal: AbortSignal.timeout(10_000),
     });
-    for (const line of res.headers.getSetCookie()) {
+    this.lastSetCookie = res.headers.getSetCookie();
+    for (const line of this.lastSetCookie) {
       const [pair, ...attrs] = line.split(';');
       const eq = pair!.indexOf('=');
       const name = pair!.slice(0, eq).trim();
-      const expired = attrs.some((a) => /^\s*expires=/i.test(a) && Date.parse(a.split('=')[1]!) <= Date.now());
-      if (expired) this.cookies.delete(name);
-      else this.cookies.set(name, pair!.slice(eq + 1).trim());
+      const value = pair!.slice(eq + 1).trim();
+      const lapsesAt = cookieExpiry(attrs);
+      this.cookies.set(name, value);
+      if (lapsesAt === undefined) this.expiries.delete(name);
+      else this.expiries.set(name, lapsesAt);
     }
+    this.forgetLapsed();
     return { status: res.status, location: res.headers.get('location'), text: await res.text() };
+  }
+
+  /** Drops the cookies whose expiry has passed. */
+  forgetLapsed(now = Date.now()): void {
+    for (const [name, at] of this.expiries) {
+      if (at > now) continue;
+      this.cookies.delete(name);
+      this.expiries.delete(name);
+    }
   }
 
   get(url: string) {
@@ -118,7 +142,28 @@ export class Agent {
   }
 }
 
-/** The revoke handles on an Active sessions page: [handle, isCurrent]. */
-export function sessionRows(html: string): { handle: string; current: boolean }[] {
-  return [...html.matchAll(/<tr class="[^"]*" data-session="([0-9a-f]+)"( data-current="true")?>/g)].map((m) => ({ handle: m[1]!, current: Boolean(m[2]) }));
+export interface SessionRow {
+  handle: string;
+  current: boolean;
+  /** The "Signed in" and "Last seen" cells' `<time datetime>`, in epoch ms (NaN if missing). */
+  createdAt: number;
+  lastSeenAt: number;
+  /** What those cells show a person, e.g. "just now". */
+  createdText: string;
+  lastSeenText: string;
+}
+
+/** The rows of an Active sessions page, in page order. */
+export function sessionRows(html: string): SessionRow[] {
+  return [...html.matchAll(/<tr class="[^"]*" data-session="([0-9a-f]+)"( data-current="true")?>([\s\S]*?)<\/tr>/g)].map((m) => {
+    const times = [...m[3]!.matchAll(/<time datetime="([^"]*)">([^<]*)/g)];
+    return {
+      handle: m[1]!,
+      current: Boolean(m[2]),
+      createdAt: Date.parse(times[0]?.[1] ?? ''),
+      lastSeenAt: Date.parse(times[1]?.[1] ?? ''),
+      createdText: times[0]?.[2] ?? '',
+      lastSeenText: times[1]?.[2] ?? '',
+    };
+  });
 }

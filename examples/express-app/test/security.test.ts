@@ -243,3 +243,36 @@ describe('observability: store events and logs never carry raw session ids', () 
     for (const id of ids) expect(everything).not.toContain(id);
   });
 });
+
+describe('timeouts (ASVS 7.3.1, 7.3.2)', () => {
+  it('the app sets a 7-day idle timeout and a 30-day absolute lifetime from sign-in', async () => {
+    const agent = new Agent();
+    await agent.signIn(url, 'alice');
+    const [session] = (await store.listUserSessions('user-alice')).filter((s) => s.id === agent.sid);
+    expect(session!.absoluteExpiresAt! - session!.createdAt).toBe(30 * 24 * 3600 * 1000);
+    expect(Math.abs(session!.expiresAt - (session!.lastSeenAt + 7 * 24 * 3600 * 1000))).toBeLessThan(5000);
+  });
+
+  it('an active user is signed out once absoluteTimeout has passed since sign-in', async () => {
+    const app = createApp({ client: redis.client(), secret: SECRET, absoluteTimeout: 1200 });
+    const short = createServer(app);
+    await new Promise<void>((resolve) => short.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(short.address() as AddressInfo).port}`;
+    try {
+      const agent = new Agent();
+      await agent.signIn(base, 'bob');
+      const signedInAt = Date.now();
+      const seen: [number, string | null][] = [];
+      while (Date.now() - signedInAt < 1800) {
+        seen.push([Date.now() - signedInAt, await agent.whoAmI(base)]);
+        await new Promise((r) => setTimeout(r, 150));
+      }
+      // Signed in while young (activity all along), signed out for good after 1.2 s.
+      expect(seen.filter(([t]) => t < 1000).every(([, who]) => who === 'Bob Marley')).toBe(true);
+      expect(seen.filter(([t]) => t > 1300).every(([, who]) => who === null)).toBe(true);
+    } finally {
+      short.closeAllConnections();
+      await new Promise<void>((resolve) => short.close(() => resolve()));
+    }
+  });
+});

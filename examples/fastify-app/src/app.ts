@@ -51,6 +51,8 @@ export interface AppOptions {
   cookieSecure?: boolean | 'auto';
   /** Session lifetime in ms (sliding). Default 7 days. */
   maxAge?: number;
+  /** Session lifetime from sign-in in ms, however active. Default 30 days. */
+  absoluteTimeout?: number;
   /** Fastify's logger option. Default false. */
   logger?: FastifyServerOptions['logger'];
 }
@@ -82,6 +84,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     userId: (s) => s.userId,
     // What the Active sessions page shows beside each session.
     meta: (s) => (s.device ? { ...s.device } : undefined),
+    // However active, a session ends 30 days after sign-in (OWASP ASVS 7.3.2); the cookie's
+    // maxAge below is the idle timeout.
+    absoluteTimeout: options.absoluteTimeout ?? 30 * 24 * 3600 * 1000,
   });
 
   const app = Fastify({ logger: options.logger ?? false, trustProxy: options.trustProxy ?? false });

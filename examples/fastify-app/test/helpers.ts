@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
-import { RedisServer } from '@sessionkit/testing';
+import { cookieExpiry, RedisServer } from '@sessionkit/testing';
 import { buildApp, type AppOptions } from '../src/app.js';
 
 export const SECRET = 'fastify example test secret, 32+ characters long';
@@ -54,14 +54,20 @@ export async function startInstance(redis: ReturnType<typeof useRedis>, options:
   };
 }
 
-/** A cookie jar over fetch, shared across ports of one host (as a browser does). */
+/**
+ * A cookie jar over fetch, shared across ports of one host (as a browser does). Like a browser,
+ * it forgets a cookie once its Max-Age/Expires has passed.
+ */
 export class Agent {
   readonly cookies = new Map<string, string>();
+  /** When each cookie in `cookies` lapses (epoch ms); a cookie without one lasts as long as the agent. */
+  readonly expiries = new Map<string, number>();
   lastSetCookie: string[] = [];
 
   constructor(public userAgent = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36') {}
 
   async request(method: 'GET' | 'POST', url: string, form?: Record<string, string>, headers: Record<string, string> = {}): Promise<{ status: number; location: string | null; text: string }> {
+    this.forgetLapsed();
     const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     const res = await fetch(url, {
       method,
@@ -81,11 +87,22 @@ export class Agent {
       const eq = pair!.indexOf('=');
       const name = pair!.slice(0, eq).trim();
       const value = pair!.slice(eq + 1).trim();
-      const expired = attrs.some((a) => /^\s*expires=/i.test(a) && Date.parse(a.split('=')[1]!) <= Date.now());
-      if (expired || !value) this.cookies.delete(name);
-      else this.cookies.set(name, value);
+      const lapsesAt = cookieExpiry(attrs);
+      this.cookies.set(name, value);
+      if (lapsesAt === undefined) this.expiries.delete(name);
+      else this.expiries.set(name, lapsesAt);
     }
+    this.forgetLapsed();
     return { status: res.status, location: res.headers.get('location'), text: await res.text() };
+  }
+
+  /** Drops the cookies whose expiry has passed. */
+  forgetLapsed(now = Date.now()): void {
+    for (const [name, at] of this.expiries) {
+      if (at > now) continue;
+      this.cookies.delete(name);
+      this.expiries.delete(name);
+    }
   }
 
   get(url: string) {
@@ -119,7 +136,28 @@ export class Agent {
   }
 }
 
-/** The revoke handles on an Active sessions page: [handle, isCurrent]. */
-export function sessionRows(html: string): { handle: string; current: boolean }[] {
-  return [...html.matchAll(/<tr class="[^"]*" data-session="([0-9a-f]+)"( data-current="true")?>/g)].map((m) => ({ handle: m[1]!, current: Boolean(m[2]) }));
+export interface SessionRow {
+  handle: string;
+  current: boolean;
+  /** The "Signed in" and "Last seen" cells' `<time datetime>`, in epoch ms (NaN if missing). */
+  createdAt: number;
+  lastSeenAt: number;
+  /** What those cells show a person, e.g. "just now". */
+  createdText: string;
+  lastSeenText: string;
+}
+
+/** The rows of an Active sessions page, in page order. */
+export function sessionRows(html: string): SessionRow[] {
+  return [...html.matchAll(/<tr class="[^"]*" data-session="([0-9a-f]+)"( data-current="true")?>([\s\S]*?)<\/tr>/g)].map((m) => {
+    const times = [...m[3]!.matchAll(/<time datetime="([^"]*)">([^<]*)/g)];
+    return {
+      handle: m[1]!,
+      current: Boolean(m[2]),
+      createdAt: Date.parse(times[0]?.[1] ?? ''),
+      lastSeenAt: Date.parse(times[1]?.[1] ?? ''),
+      createdText: times[0]?.[2] ?? '',
+      lastSeenText: times[1]?.[2] ?? '',
+    };
+  });
 }

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import session, { type Store } from 'express-session';
 import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
-import { RedisServer } from '@sessionkit/testing';
+import { cookieExpiry, RedisServer } from '@sessionkit/testing';
 import type { RedisStore } from '@sessionkit/express';
 
 declare module 'express-session' {
@@ -124,13 +124,19 @@ export async function listen(app: (req: never, res: never) => void): Promise<Run
   };
 }
 
-/** A cookie jar over fetch: one "browser". Cookies are per host, not per port, as in browsers. */
+/**
+ * A cookie jar over fetch: one "browser". Cookies are per host, not per port, and are forgotten
+ * once their Max-Age/Expires has passed, as in browsers.
+ */
 export class Agent {
   readonly cookies = new Map<string, string>();
+  /** When each cookie in `cookies` lapses (epoch ms); a cookie without one lasts as long as the agent. */
+  readonly expiries = new Map<string, number>();
 
   constructor(public base: string) {}
 
   async request(method: string, path: string, init: { body?: string; headers?: Record<string, string> } = {}): Promise<Response> {
+    this.forgetLapsed();
     const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     const res = await fetch(path.startsWith('http') ? path : this.base + path, {
       method,
@@ -144,11 +150,22 @@ export class Agent {
       const eq = pair!.indexOf('=');
       const name = pair!.slice(0, eq).trim();
       const value = pair!.slice(eq + 1).trim();
-      const expired = attrs.some((a) => /^\s*max-age=0\s*$/i.test(a) || (/^\s*expires=/i.test(a) && Date.parse(a.split('=')[1]!) < Date.now()));
-      if (expired) this.cookies.delete(name);
-      else this.cookies.set(name, value);
+      const lapsesAt = cookieExpiry(attrs);
+      this.cookies.set(name, value);
+      if (lapsesAt === undefined) this.expiries.delete(name);
+      else this.expiries.set(name, lapsesAt);
     }
+    this.forgetLapsed();
     return res;
+  }
+
+  /** Drops the cookies whose expiry has passed, as a browser does before sending any. */
+  forgetLapsed(now = Date.now()): void {
+    for (const [name, at] of this.expiries) {
+      if (at > now) continue;
+      this.cookies.delete(name);
+      this.expiries.delete(name);
+    }
   }
 
   async json<T = Record<string, any>>(method: string, path: string): Promise<{ status: number; body: T }> {
@@ -167,6 +184,7 @@ export class Agent {
   clone(): Agent {
     const copy = new Agent(this.base);
     for (const [k, v] of this.cookies) copy.cookies.set(k, v);
+    for (const [k, at] of this.expiries) copy.expiries.set(k, at);
     return copy;
   }
 }

@@ -24,7 +24,10 @@ type Res = any;
 /** A small app: sign-in with regenerate, a JSON "who am I", the password-change recipe, and a cap-aware error handler. */
 function secureApp(store: RedisStore, cookie: session.CookieOptions = { maxAge: 60_000 }) {
   const app = express();
-  app.use(session({ store, secret: SECRET, resave: false, saveUninitialized: false, cookie }));
+  // rolling: without it express-session re-sends the cookie only when the session changes, so the
+  // test agent (like a browser) drops it maxAge after sign-in and the idle-timeout test could not
+  // keep an active session alive, whatever the store does in Redis.
+  app.use(session({ store, secret: SECRET, resave: false, saveUninitialized: false, rolling: true, cookie }));
   const signIn = (req: Req, res: Res, next: (err?: unknown) => void, userId: string) => {
     req.session.regenerate((err: unknown) => {
       if (err) return next(err);

@@ -4,7 +4,7 @@ import fastifySession, { type FastifySessionOptions } from '@fastify/session';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
-import { RedisServer } from '@sessionkit/testing';
+import { cookieExpiry, RedisServer } from '@sessionkit/testing';
 import { sessionKitPlugin, type RedisStore } from '@sessionkit/fastify';
 
 declare module 'fastify' {
@@ -120,27 +120,41 @@ export async function startApp(store: RedisStore | FastifySessionOptions['store'
   return { app, url, close: () => app.close() };
 }
 
-/** A fetch with one cookie jar: what a browser does with the session cookie, over real HTTP. */
+/**
+ * A fetch with one cookie jar: what a browser does with the session cookie, over real HTTP,
+ * including forgetting it once its Max-Age/Expires has passed.
+ */
 export class Client {
   cookies = new Map<string, string>();
+  /** When each cookie in `cookies` lapses (epoch ms); a cookie without one lasts as long as the client. */
+  expiries = new Map<string, number>();
   lastSetCookie: string[] = [];
 
-  constructor(readonly base: string) {}
+  /**
+   * `keepLapsed`: send cookies whatever their expiry, as a replayed or hand-copied cookie would
+   * be. For tests of the server's own expiry with sub-second maxAges: Expires has whole seconds,
+   * so a browser could drop such a cookie before the server's expiry does.
+   */
+  constructor(readonly base: string, readonly options: { keepLapsed?: boolean } = {}) {}
 
   async request(method: string, path: string, body?: unknown, base = this.base): Promise<{ status: number; json: any; headers: Headers }> {
+    this.forgetLapsed();
     const headers: Record<string, string> = {};
     if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     if (body !== undefined) headers['content-type'] = 'application/json';
     const response = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), redirect: 'manual' });
     this.lastSetCookie = response.headers.getSetCookie();
     for (const line of this.lastSetCookie) {
-      const [pair] = line.split(';');
+      const [pair, ...attrs] = line.split(';');
       const eq = pair!.indexOf('=');
       const name = pair!.slice(0, eq).trim();
       const value = pair!.slice(eq + 1).trim();
-      if (!value || /expires=Thu, 01 Jan 1970/i.test(line)) this.cookies.delete(name);
-      else this.cookies.set(name, value);
+      const lapsesAt = cookieExpiry(attrs);
+      this.cookies.set(name, value);
+      if (lapsesAt === undefined) this.expiries.delete(name);
+      else this.expiries.set(name, lapsesAt);
     }
+    this.forgetLapsed();
     const text = await response.text();
     let json: unknown = text;
     try {
@@ -149,6 +163,16 @@ export class Client {
       // not JSON
     }
     return { status: response.status, json, headers: response.headers };
+  }
+
+  /** Drops the cookies whose expiry has passed, as a browser does before sending any. */
+  forgetLapsed(now = Date.now()): void {
+    if (this.options.keepLapsed) return;
+    for (const [name, at] of this.expiries) {
+      if (at > now) continue;
+      this.cookies.delete(name);
+      this.expiries.delete(name);
+    }
   }
 
   get(path: string) {

@@ -87,17 +87,21 @@ describe('@fastify/session over real HTTP', () => {
   });
 });
 
+// These watch the server's expiry with sub-second maxAges, which a browser cannot follow (Expires
+// has whole seconds), so the clients send their cookie whatever its expiry (keepLapsed). The
+// browser's side is the Set-Cookie each response carries.
 describe('sliding expiry', () => {
   it('rolling: true (the default) keeps an active session alive past its maxAge, with no data change', async () => {
     const store = new RedisStore({ client: redis.client(), prefix: 'roll:' });
     const server = await startApp(store, { session: { cookie: { maxAge: 800 } } });
     try {
-      const browser = new Client(server.url);
+      const browser = new Client(server.url, { keepLapsed: true });
       await browser.post('/login', { user: 'gina' });
       // touchAfter defaults to a tenth of the TTL here (80 ms): reads slide the expiry.
       for (let elapsed = 0; elapsed < 1600; elapsed += 200) {
         await sleep(200);
         expect((await browser.get('/me')).json.userId).toBe('gina');
+        expect(browser.lastSetCookie.join()).toMatch(/sessionId=.*Expires=/); // re-sent: the browser's copy slides too
       }
       // Idle past maxAge: gone.
       await sleep(1000);
@@ -111,7 +115,7 @@ describe('sliding expiry', () => {
     const store = new RedisStore({ client: redis.client(), prefix: 'noroll:' });
     const server = await startApp(store, { session: { rolling: false, cookie: { maxAge: 600 } } });
     try {
-      const browser = new Client(server.url);
+      const browser = new Client(server.url, { keepLapsed: true });
       await browser.post('/login', { user: 'hank' });
       let signedIn = 0;
       for (let elapsed = 0; elapsed < 1000; elapsed += 200) {
@@ -129,7 +133,7 @@ describe('sliding expiry', () => {
     const store = new RedisStore({ client: redis.client(), prefix: 'keepalive:' });
     const server = await startApp(store, { session: { rolling: false, cookie: { maxAge: 600 } } });
     try {
-      const browser = new Client(server.url);
+      const browser = new Client(server.url, { keepLapsed: true });
       await browser.post('/login', { user: 'hope' });
       for (let elapsed = 0; elapsed < 1200; elapsed += 200) {
         await sleep(200);
@@ -145,7 +149,7 @@ describe('sliding expiry', () => {
     const store = new RedisStore({ client: redis.client(), prefix: 'ttlfn:', ttl: () => 60, touchAfter: 0 });
     const server = await startApp(store, { session: { cookie: { maxAge: 500 } } });
     try {
-      const browser = new Client(server.url);
+      const browser = new Client(server.url, { keepLapsed: true });
       await browser.post('/login', { user: 'iris' });
       for (let elapsed = 0; elapsed < 1000; elapsed += 200) {
         await sleep(200);
@@ -161,7 +165,7 @@ describe('sliding expiry', () => {
     const store = new RedisStore({ client: redis.client(), prefix: 'nottl:', disableTTL: true });
     const server = await startApp(store, { session: { rolling: false, cookie: { maxAge: 500 } } });
     try {
-      const browser = new Client(server.url);
+      const browser = new Client(server.url, { keepLapsed: true });
       const { json } = await browser.post('/login', { user: 'jack' });
       expect((await browser.get('/me')).json.userId).toBe('jack');
       await sleep(700);

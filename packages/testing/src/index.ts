@@ -3,3 +3,4 @@ export { RedisServer, startRedisServer, freePort, type RedisServerOptions } from
 export { runStoreCompliance, sessionExpiringIn, type ComplianceStore, type ComplianceTarget, type TestSession } from './compliance.js';
 export { RedisCluster, startRedisCluster, adminCommand, parseClusterNodes, type RedisClusterOptions, type ClusterAddress, type ClusterNodeInfo, type FailoverResult } from './redis-cluster.js';
 export { RedisSentinel, SentinelProcess, startRedisSentinel, type RedisSentinelOptions, type SentinelFailoverResult } from './redis-sentinel.js';
+export { cookieExpiry } from './cookies.js';
