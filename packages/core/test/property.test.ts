@@ -13,6 +13,16 @@ const hostile = fc.oneof(
   fc.string({ minLength: 900, maxLength: 1024 }),
 );
 
+/**
+ * What the store gives back for a value: its JSON round trip (-0 becomes 0, like any JSON store)
+ * without `__proto__`, `constructor` and `prototype` keys, which the default serializer drops on
+ * purpose (docs/core.md). Written out here rather than calling the serializer, so that the test
+ * checks the contract and not the implementation against itself.
+ */
+function expectedBack(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value) ?? 'null', (key, v) => (key === '__proto__' || key === 'constructor' || key === 'prototype' ? undefined : v));
+}
+
 /** Well-formed strings only: lone surrogates are refused (see set.test.ts), since UTF-8 cannot keep them apart. */
 const hostileId = hostile.filter((s) => s.isWellFormed());
 
@@ -30,8 +40,7 @@ describe('property: hostile ids, user ids and payloads against a real Redis', ()
           }
           for (const { id, userId, payload } of sessions) {
             const record = await store.get(id);
-            // JSON round trip is the contract: -0 becomes 0, like any JSON store.
-            expect(record!.data).toEqual(JSON.parse(JSON.stringify({ payload })));
+            expect(record!.data).toEqual(expectedBack({ payload }));
             expect(record!.userId).toBe(userId);
           }
           expect((await store.ids()).sort()).toEqual(sessions.map((s) => s.id).sort());
@@ -66,7 +75,7 @@ describe('property: hostile ids, user ids and payloads against a real Redis', ()
           expect(await store.get('p')).toBeNull();
         } else {
           expect(outcome.ok).toBe(true);
-          expect((await store.get('p'))!.data).toEqual(JSON.parse(JSON.stringify(value)));
+          expect((await store.get('p'))!.data).toEqual(expectedBack(value));
         }
         await store.client.del('payload:p');
       }),
