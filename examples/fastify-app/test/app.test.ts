@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sessionHandle } from '@sessionkit/example-shared';
-import { Agent, sessionRows, startInstance, useRedis, type Instance } from './helpers.js';
+import { Agent, expectRowsMatchStored, sessionRows, startInstance, useRedis, type Instance } from './helpers.js';
 
 const redis = useRedis();
 const fileStarted = Date.now();
@@ -91,19 +90,7 @@ describe('example Fastify app: two instances sharing one Redis', () => {
     expect(rows.filter((r) => r.current)).toHaveLength(1);
     expect(rows.length).toBeGreaterThanOrEqual(2);
     // "Signed in" and "Last seen": machine-readable times that are the store's own, and plausible.
-    const stored = await b.app.sessionStore.listUserSessions('user-bob');
-    expect(rows).toHaveLength(stored.length);
-    for (const row of rows) {
-      const session = stored.find((s) => sessionHandle(s.id) === row.handle)!;
-      expect(session).toBeDefined();
-      expect(row.createdAt).toBe(session.createdAt);
-      expect(row.lastSeenAt).toBe(session.lastSeenAt);
-      expect(row.createdAt).toBeGreaterThanOrEqual(fileStarted);
-      expect(row.lastSeenAt).toBeGreaterThanOrEqual(row.createdAt);
-      expect(row.lastSeenAt).toBeLessThanOrEqual(Date.now());
-      expect(row.createdText).toBe('just now');
-      expect(row.lastSeenText).toBe('just now');
-    }
+    expectRowsMatchStored(rows, await b.app.sessionStore.listUserSessions('user-bob'), fileStarted);
     const home = await phone.get(`${a.url}/`);
     expect(home.text).toMatch(/\d+ active sessions/);
   });

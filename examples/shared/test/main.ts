@@ -1,0 +1,75 @@
+import { existsSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, RedisServer } from '@sessionkit/testing';
+import type { AgentClass } from './agent.js';
+import { portAccepts, processExists, useEntryPoint } from './entry-point.js';
+
+export interface EntryPointTarget {
+  /** The entry point, from the repository root: `examples/<app>/src/main.ts`. */
+  main: string;
+  /** SESSION_SECRET for the process (the Fastify app wants 32+ characters). */
+  sessionSecret: string;
+  /** The app's cookie jar (it knows how the session id sits in the app's signed cookie). */
+  Agent: AgentClass;
+}
+
+/**
+ * Defines the tests of an app's real entry point (`npm run example:*` as the README gives it),
+ * run in its own process: with an embedded redis-server and with REDIS_URL. Call it once, at the
+ * top level of the app's main.test.ts.
+ */
+export function defineEntryPointSuites({ main: mainPath, sessionSecret, Agent }: EntryPointTarget): void {
+  const startMain = useEntryPoint(mainPath);
+
+  describe(mainPath, () => {
+    it('without REDIS_*: embeds a redis-server, serves sign-in on PORT, and on SIGTERM exits 0 and stops that redis-server', async () => {
+      const port = await freePort();
+      const main = await startMain({ PORT: String(port), SESSION_SECRET: sessionSecret });
+      expect(main.url).toBe(`http://localhost:${port}`);
+      const redis = main.embedded;
+      expect(redis, main.output()).toBeDefined();
+      expect(processExists(redis!.pid)).toBe(true);
+
+      const agent = new Agent();
+      await agent.signIn(main.url, 'alice');
+      expect(await agent.whoAmI(main.url)).toBe('Alice Liddell');
+
+      expect(await main.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+      expect(main.output()).toContain('SIGTERM: shutting down');
+      expect(processExists(redis!.pid)).toBe(false);
+      expect(await portAccepts(redis!.port)).toBe(false);
+      expect(existsSync(redis!.dir)).toBe(false);
+      expect(await portAccepts(port)).toBe(false);
+    });
+
+    describe('with REDIS_URL', () => {
+      const server = new RedisServer();
+      let client: Redis;
+      beforeAll(async () => {
+        await server.start();
+        client = new Redis({ host: server.host, port: server.port });
+      });
+      afterAll(async () => {
+        await client?.quit().catch(() => client.disconnect());
+        await server.dispose();
+      });
+
+      it('stores sessions in that Redis, starts none of its own, and leaves it running on exit', async () => {
+        const port = await freePort();
+        const main = await startMain({ PORT: String(port), SESSION_SECRET: sessionSecret, REDIS_URL: server.url });
+        expect(main.embedded).toBeUndefined();
+        expect(main.output()).toContain(`Redis: ${server.url} (REDIS_URL)`);
+
+        const agent = new Agent();
+        await agent.signIn(main.url, 'bob');
+        expect(await agent.whoAmI(main.url)).toBe('Bob Marley');
+        // The session hash: `d` the session data (docs/data-model.md).
+        expect(JSON.parse((await client.hget(`sess:${agent.sid}`, 'd'))!)).toMatchObject({ userId: 'user-bob' });
+
+        expect(await main.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+        expect(await client.exists(`sess:${agent.sid}`)).toBe(1);
+      });
+    });
+  });
+}
