@@ -11,7 +11,7 @@ import {
   type RedisCluster,
   type TestSession,
 } from '@sessionkit/testing';
-import { countWritesEach } from './helpers.js';
+import { complianceTarget, countWritesEach } from './helpers.js';
 
 /**
  * The store on a real Redis Cluster: 3 masters, 3 replicas, node timeout 1000 ms. One cluster
@@ -403,22 +403,9 @@ describe('SessionStore on a real Redis Cluster (3 masters, 3 replicas)', () => {
   }
 });
 
-runStoreCompliance('core FrameworkStore on a Redis Cluster (3 masters, 3 replicas)', async () => {
-  const store = new FrameworkStore<TestSession>({ client, prefix: 'compliance:', touchAfter: 0 });
-  return {
-    store: {
-      get: (id) => store.get(id),
-      set: (id, s) => store.set(id, s),
-      destroy: (id) => store.destroy(id),
-      touch: (id, s) => store.touch(id, s),
-      ids: () => store.ids(),
-      all: () => store.all(),
-      length: () => store.length(),
-      clear: () => store.clear(),
-    },
-    teardown: async () => {},
-  };
-});
+runStoreCompliance('core FrameworkStore on a Redis Cluster (3 masters, 3 replicas)', async () =>
+  complianceTarget(new FrameworkStore<TestSession>({ client, prefix: 'compliance:', touchAfter: 0 })),
+);
 
 /** The same cluster through an ioredis 6 `Cluster` (the peer range allows it; see ioredis6.test.ts for a single node). */
 describe('an ioredis 6 Cluster client', () => {
@@ -437,22 +424,9 @@ describe('an ioredis 6 Cluster client', () => {
     await six?.quit().catch(() => six.disconnect());
   });
 
-  runStoreCompliance('core FrameworkStore on an ioredis 6 Cluster client', async () => {
-    const store = new FrameworkStore<TestSession>({ client: asCluster(), prefix: 'compliance6:', touchAfter: 0 });
-    return {
-      store: {
-        get: (id) => store.get(id),
-        set: (id, s) => store.set(id, s),
-        destroy: (id) => store.destroy(id),
-        touch: (id, s) => store.touch(id, s),
-        ids: () => store.ids(),
-        all: () => store.all(),
-        length: () => store.length(),
-        clear: () => store.clear(),
-      },
-      teardown: async () => {},
-    };
-  });
+  runStoreCompliance('core FrameworkStore on an ioredis 6 Cluster client', async () =>
+    complianceTarget(new FrameworkStore<TestSession>({ client: asCluster(), prefix: 'compliance6:', touchAfter: 0 })),
+  );
 
   it('lists a user\'s sessions and logs out everywhere but one, one pipeline per master', async () => {
     const store = new SessionStore({ client: asCluster(), prefix: `c${++prefixCount}:` });

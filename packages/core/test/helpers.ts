@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
-import { RedisServer } from '@sessionkit/testing';
+import type { FrameworkStore } from '@sessionkit/core';
+import { RedisServer, type ComplianceTarget, type TestSession } from '@sessionkit/testing';
 
 /** One real redis-server per test file, and a client factory whose clients are all closed at the end. */
 export function useRedis(args: string[] = []) {
@@ -21,6 +22,15 @@ export function useRedis(args: string[] = []) {
       return client;
     },
   };
+}
+
+/**
+ * A core FrameworkStore as the shared compliance suite takes it. Its promise API already is the
+ * suite's contract, so the store goes in as it is. The single-node, Cluster and ioredis 6 runs
+ * all use this, so they differ only in the client.
+ */
+export function complianceTarget(store: FrameworkStore<TestSession>): ComplianceTarget {
+  return { store, teardown: async () => {} };
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -3,7 +3,7 @@ import { Redis as Redis6 } from 'ioredis6';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FrameworkStore, SessionStore } from '@sessionkit/core';
 import { runStoreCompliance, type TestSession } from '@sessionkit/testing';
-import { useRedis } from './helpers.js';
+import { complianceTarget, useRedis } from './helpers.js';
 
 /**
  * The peer range says `ioredis ^5.0.0 || ^6.0.0`; the rest of the suite runs ioredis 5. This
@@ -26,22 +26,9 @@ afterAll(async () => {
   await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
 });
 
-runStoreCompliance('core FrameworkStore on an ioredis 6 client (single node)', async () => {
-  const store = new FrameworkStore<TestSession>({ client: six(), touchAfter: 0 });
-  return {
-    store: {
-      get: (id) => store.get(id),
-      set: (id, s) => store.set(id, s),
-      destroy: (id) => store.destroy(id),
-      touch: (id, s) => store.touch(id, s),
-      ids: () => store.ids(),
-      all: () => store.all(),
-      length: () => store.length(),
-      clear: () => store.clear(),
-    },
-    teardown: async () => {},
-  };
-});
+runStoreCompliance('core FrameworkStore on an ioredis 6 client (single node)', async () =>
+  complianceTarget(new FrameworkStore<TestSession>({ client: six(), touchAfter: 0 })),
+);
 
 describe('per-user API on an ioredis 6 client', () => {
   it('speaks RESP3 to the server (so this is not ioredis 5 behaviour again)', async () => {

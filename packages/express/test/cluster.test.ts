@@ -1,11 +1,9 @@
-import { promisify } from 'node:util';
 import express from 'express';
-import type { SessionData } from 'express-session';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runStoreCompliance, startRedisCluster, type RedisCluster, type TestSession } from '@sessionkit/testing';
+import { runStoreCompliance, useRedisCluster } from '@sessionkit/testing';
 import { RedisStore } from '@sessionkit/express';
-import { Agent, listen, sessionApp, type ExpressFactory, type Running } from './helpers.js';
+import { Agent, complianceTarget, listen, sessionApp, type ExpressFactory, type Running } from './helpers.js';
 
 /**
  * The express-session RedisStore on a real Redis Cluster, as the README shows it:
@@ -13,62 +11,18 @@ import { Agent, listen, sessionApp, type ExpressFactory, type Running } from './
  * no replicas: nothing here fails a node over, and replicas would only slow the start).
  */
 
-let cluster: RedisCluster;
-const clients: Cluster[] = [];
+const cluster = useRedisCluster({ masters: 3, replicasPerMaster: 0 });
 
-async function newClient(): Promise<Cluster> {
-  const client = new Cluster(cluster.startupNodes, { redisOptions: { connectTimeout: 2000 } });
-  clients.push(client);
-  await new Promise<void>((resolve, reject) => {
-    client.once('ready', resolve);
-    client.once('error', reject);
-  });
-  return client;
-}
-
-beforeAll(async () => {
-  cluster = await startRedisCluster({ masters: 3, replicasPerMaster: 0 });
-});
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
-  await cluster?.dispose();
-});
-
-runStoreCompliance('@sessionkit/express RedisStore on a Redis Cluster (callback API, promisified)', async () => {
-  const store = new RedisStore({ client: await newClient(), prefix: 'compliance:', touchAfter: 0 });
-  const get = promisify(store.get.bind(store)) as (sid: string) => Promise<SessionData | null | undefined>;
-  const set = promisify(store.set.bind(store)) as (sid: string, s: SessionData) => Promise<void>;
-  const touch = promisify(store.touch.bind(store)) as (sid: string, s: SessionData) => Promise<void>;
-  const destroy = promisify(store.destroy.bind(store)) as (sid: string) => Promise<void>;
-  const ids = promisify(store.ids.bind(store)) as () => Promise<string[]>;
-  const all = promisify(store.all.bind(store)) as () => Promise<unknown[]>;
-  const length = promisify(store.length.bind(store)) as () => Promise<number>;
-  const clear = promisify(store.clear.bind(store)) as () => Promise<void>;
-  return {
-    store: {
-      get: async (id) => ((await get(id)) ?? null) as TestSession | null,
-      set: (id, s) => set(id, s as unknown as SessionData),
-      touch: (id, s) => touch(id, s as unknown as SessionData),
-      destroy: async (id) => {
-        await destroy(id);
-      },
-      ids,
-      all,
-      length,
-      clear: async () => {
-        await clear();
-      },
-    },
-    teardown: async () => store.close(),
-  };
-});
+runStoreCompliance('@sessionkit/express RedisStore on a Redis Cluster (callback API, promisified)', async () =>
+  complianceTarget(new RedisStore({ client: await cluster.client(), prefix: 'compliance:', touchAfter: 0 })),
+);
 
 describe('express-session over real HTTP on a Redis Cluster', () => {
   let store: RedisStore;
   let app: Running;
 
   beforeAll(async () => {
-    store = new RedisStore({ client: await newClient(), prefix: 'http:' });
+    store = new RedisStore({ client: await cluster.client(), prefix: 'http:' });
     app = await listen(sessionApp(express as unknown as ExpressFactory, store));
   });
   afterAll(async () => {

@@ -1,9 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import session, { type Store } from 'express-session';
+import { promisify } from 'node:util';
+import session, { type SessionData, type Store } from 'express-session';
 import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
-import { cookieExpiry, RedisServer } from '@sessionkit/testing';
+import { cookieExpiry, RedisServer, type ComplianceTarget, type TestSession } from '@sessionkit/testing';
 import type { RedisStore } from '@sessionkit/express';
 
 declare module 'express-session' {
@@ -34,6 +35,38 @@ export function useRedis(args: string[] = []) {
       clients.push(client);
       return client;
     },
+  };
+}
+
+/**
+ * The store as the shared compliance suite takes it: express-session's callback API, promisified.
+ * Used for both the single-node and the Cluster run, so both check the same calls.
+ */
+export function complianceTarget(store: RedisStore): ComplianceTarget {
+  const get = promisify(store.get.bind(store)) as (sid: string) => Promise<SessionData | null | undefined>;
+  const set = promisify(store.set.bind(store)) as (sid: string, s: SessionData) => Promise<void>;
+  const touch = promisify(store.touch.bind(store)) as (sid: string, s: SessionData) => Promise<void>;
+  const destroy = promisify(store.destroy.bind(store)) as (sid: string) => Promise<void>;
+  const ids = promisify(store.ids.bind(store)) as () => Promise<string[]>;
+  const all = promisify(store.all.bind(store)) as () => Promise<unknown[]>;
+  const length = promisify(store.length.bind(store)) as () => Promise<number>;
+  const clear = promisify(store.clear.bind(store)) as () => Promise<void>;
+  return {
+    store: {
+      get: async (id) => ((await get(id)) ?? null) as TestSession | null,
+      set: (id, s) => set(id, s as unknown as SessionData),
+      touch: (id, s) => touch(id, s as unknown as SessionData),
+      destroy: async (id) => {
+        await destroy(id);
+      },
+      ids,
+      all,
+      length,
+      clear: async () => {
+        await clear();
+      },
+    },
+    teardown: async () => store.close(),
   };
 }
 

@@ -1,8 +1,8 @@
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '@sessionkit/fastify';
-import { runStoreCompliance, startRedisCluster, type RedisCluster, type TestSession } from '@sessionkit/testing';
-import { Client, startApp } from './helpers.js';
+import { runStoreCompliance, useRedisCluster, type TestSession } from '@sessionkit/testing';
+import { Client, complianceTarget, startApp } from './helpers.js';
 
 /**
  * The @fastify/session RedisStore on a real Redis Cluster, as the README shows it:
@@ -10,55 +10,18 @@ import { Client, startApp } from './helpers.js';
  * no replicas: nothing here fails a node over, and replicas would only slow the start).
  */
 
-let cluster: RedisCluster;
-const clients: Cluster[] = [];
+const cluster = useRedisCluster({ masters: 3, replicasPerMaster: 0 });
 
-async function newClient(): Promise<Cluster> {
-  const client = new Cluster(cluster.startupNodes, { redisOptions: { connectTimeout: 2000 } });
-  clients.push(client);
-  await new Promise<void>((resolve, reject) => {
-    client.once('ready', resolve);
-    client.once('error', reject);
-  });
-  return client;
-}
-
-beforeAll(async () => {
-  cluster = await startRedisCluster({ masters: 3, replicasPerMaster: 0 });
-});
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
-  await cluster?.dispose();
-});
-
-/** The callback API that @fastify/session calls, promisified for the shared suite. */
-function promisify<T>(call: (cb: (error?: Error | null, value?: T) => void) => void): Promise<T> {
-  return new Promise((resolve, reject) => call((error, value) => (error ? reject(error) : resolve(value as T))));
-}
-
-runStoreCompliance('@sessionkit/fastify RedisStore on a Redis Cluster (callback API)', async () => {
-  const store = new RedisStore<TestSession>({ client: await newClient(), prefix: 'compliance:', touchAfter: 0 });
-  return {
-    store: {
-      get: (id) => promisify<TestSession | null>((cb) => store.get(id, cb)),
-      set: (id, s) => promisify<void>((cb) => store.set(id, s, cb)),
-      destroy: (id) => promisify<void>((cb) => store.destroy(id, cb)),
-      touch: (id, s) => promisify<void>((cb) => store.touch(id, s, cb)),
-      ids: () => store.ids(),
-      all: () => store.all(),
-      length: () => store.length(),
-      clear: () => store.clear(),
-    },
-    teardown: async () => {},
-  };
-});
+runStoreCompliance('@sessionkit/fastify RedisStore on a Redis Cluster (callback API)', async () =>
+  complianceTarget(new RedisStore<TestSession>({ client: await cluster.client(), prefix: 'compliance:', touchAfter: 0 })),
+);
 
 describe('@fastify/session over real HTTP on a Redis Cluster', () => {
   let store: RedisStore;
   let server: Awaited<ReturnType<typeof startApp>>;
 
   beforeAll(async () => {
-    store = new RedisStore({ client: await newClient(), prefix: 'http:' });
+    store = new RedisStore({ client: await cluster.client(), prefix: 'http:' });
     server = await startApp(store, { session: { cookie: { maxAge: 3_600_000 } } });
   });
   afterAll(async () => {

@@ -4,7 +4,7 @@ import fastifySession, { type FastifySessionOptions } from '@fastify/session';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
-import { cookieExpiry, RedisServer } from '@sessionkit/testing';
+import { cookieExpiry, RedisServer, type ComplianceTarget, type TestSession } from '@sessionkit/testing';
 import { sessionKitPlugin, type RedisStore } from '@sessionkit/fastify';
 
 declare module 'fastify' {
@@ -37,6 +37,32 @@ export function useRedis(args: string[] = []) {
       clients.push(client);
       return client;
     },
+  };
+}
+
+/** The callback API that @fastify/session calls, promisified for the shared suite. */
+function promisify<T>(call: (cb: (error?: Error | null, value?: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => call((error, value) => (error ? reject(error) : resolve(value as T))));
+}
+
+/**
+ * The store as the shared compliance suite takes it: the callbacks @fastify/session uses for
+ * get/set/destroy/touch, the promise API for the rest. Used for both the single-node and the
+ * Cluster run, so both check the same calls.
+ */
+export function complianceTarget(store: RedisStore<TestSession>): ComplianceTarget {
+  return {
+    store: {
+      get: (id) => promisify<TestSession | null>((cb) => store.get(id, cb)),
+      set: (id, s) => promisify<void>((cb) => store.set(id, s, cb)),
+      destroy: (id) => promisify<void>((cb) => store.destroy(id, cb)),
+      touch: (id, s) => promisify<void>((cb) => store.touch(id, s, cb)),
+      ids: () => store.ids(),
+      all: () => store.all(),
+      length: () => store.length(),
+      clear: () => store.clear(),
+    },
+    teardown: async () => {},
   };
 }
 

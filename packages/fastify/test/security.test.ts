@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashId } from '@sessionkit/core';
 import { RedisStore, type RedisStoreOptions } from '@sessionkit/fastify';
+import { cookieValue, hostileCookieValue, hostileSessionId, tamperedValueCases, tamperedValueTitle } from '@sessionkit/testing';
 import { Client, SECRET, sleep, useRedis } from './helpers.js';
 
 /**
@@ -95,7 +96,6 @@ function recordGets(store: RedisStore): string[] {
 }
 
 const sign = (id: string, secret = SECRET) => `${id}.${createHmac('sha256', secret).update(id).digest('base64').replace(/=+$/, '')}`;
-const cookieValue = (value: string) => (/^[\x21-\x7e]*$/.test(value) && !/[;,]/.test(value) ? value : encodeURIComponent(value));
 
 describe('hostile cookies, property-based, over HTTP', () => {
   let target: Awaited<ReturnType<typeof start>>;
@@ -118,12 +118,7 @@ describe('hostile cookies, property-based, over HTTP', () => {
       fc.constant(`s:${sign(victimId)}`),
       fc.constant(sign(`{user-alice}*`, 'another secret that is at least 32 chars')),
     );
-    const value = fc.oneof(
-      fc.string({ unit: fc.constantFrom('*', '?', '[', ']', '{', '}', ':', '\\', ' ', '%', '^', '-', 'a', 's', '.', '=', '"', '/'), maxLength: 40 }),
-      fc.string({ unit: 'grapheme', maxLength: 40 }),
-      fc.string({ minLength: 1000, maxLength: 4000 }),
-      nearMiss,
-    );
+    const value = hostileCookieValue(nearMiss);
     await fc.assert(
       fc.asyncProperty(value, fc.boolean(), async (raw, twice) => {
         const cookie = `sessionId=${cookieValue(raw)}${twice ? `; sessionId=${cookieValue(raw)}x; other=1` : ''}`;
@@ -145,13 +140,7 @@ describe('hostile cookies, property-based, over HTTP', () => {
 
   it('validly signed but hostile ids (as a custom idGenerator might make) reach the store as exact keys: no session, no error, never the victim', async () => {
     const victimId = victim.sid;
-    const hostileId = fc
-      .oneof(
-        fc.string({ unit: fc.constantFrom('*', '?', '[', ']', '{', '}', ':', '\\', ' ', 'a'), minLength: 1, maxLength: 24 }),
-        fc.string({ unit: 'grapheme', minLength: 1, maxLength: 24 }),
-        fc.constantFrom('*', `${victimId.slice(0, 8)}*`, `${victimId.slice(0, -1)}?`, '[a-zA-Z0-9_-]*', `{alice}`, `../${victimId}`),
-      )
-      .filter((s) => s.isWellFormed() && s !== victimId);
+    const hostileId = hostileSessionId(victimId);
     gets.length = 0;
     await fc.assert(
       fc.asyncProperty(hostileId, async (id) => {
@@ -178,27 +167,10 @@ describe('tampered stored values, over HTTP', () => {
     bob = await signIn(target.url, 'bob');
   });
 
-  const cases: [string, (key: string) => Promise<unknown>, 'absent' | 'alice'][] = [
-    ['truncated JSON (string value)', (key) => redis.client().set(key, '{"cookie":{"originalMaxAge":60000,"userId":"ali'), 'absent'],
-    ['truncated JSON in the record', (key) => redis.client().hset(key, 'd', '{"cookie":{"originalMaxAge":6'), 'absent'],
-    ['JSON that is not an object', (key) => redis.client().hset(key, 'd', '"just a string"'), 'absent'],
-    ['JSON null', (key) => redis.client().hset(key, 'd', 'null'), 'absent'],
-    ['a record with no expiry', (key) => redis.client().hdel(key, 'e'), 'absent'],
-    ['a list under the key', async (key) => (await redis.client().del(key), redis.client().rpush(key, 'x')), 'absent'],
-    ['a stream under the key', async (key) => (await redis.client().del(key), redis.client().xadd(key, '*', 'f', 'v')), 'absent'],
-    [
-      '__proto__ and constructor.prototype keys',
-      async (key) => {
-        const data = JSON.parse((await redis.client().hget(key, 'd'))!);
-        const text = JSON.stringify(data).slice(0, -1) + ',"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},"prototype":{"polluted":"yes"}}';
-        return redis.client().hset(key, 'd', text);
-      },
-      'alice',
-    ],
-  ];
+  const cases = tamperedValueCases(() => redis.client());
 
   for (const [what, tamper, expected] of cases) {
-    it(`${what}: no crash, no prototype pollution, no other session; ${expected === 'absent' ? 'treated as no session (reported), and signing in again works' : "still the same user's session, minus the dangerous keys"}`, async () => {
+    it(tamperedValueTitle(what, expected), async () => {
       const alice = await signIn(target.url, 'alice');
       const reported = corruptEvents.length;
       await tamper(`sess:${alice.sid}`);

@@ -1,0 +1,41 @@
+import type { Redis } from 'ioredis';
+
+/**
+ * What the signed-in user ('alice') should see after her stored session was tampered with:
+ * 'absent' is no session (reported as corrupt), 'alice' is still her session.
+ */
+export type TamperExpectation = 'absent' | 'alice';
+
+/** One way to tamper with a stored session: a name for the test title, and what to do to the key. */
+export type TamperCase = [what: string, tamper: (key: string) => Promise<unknown>, expected: TamperExpectation];
+
+/**
+ * The stored-value tampering cases both adapters' "tampered stored values, over HTTP" tests run
+ * against a session key (`sess:<id>` on a single node). `client` gives the raw ioredis client
+ * that does the tampering.
+ */
+export function tamperedValueCases(client: () => Redis): TamperCase[] {
+  return [
+    ['truncated JSON (string value)', (key) => client().set(key, '{"cookie":{"originalMaxAge":60000,"userId":"ali'), 'absent'],
+    ['truncated JSON in the record', (key) => client().hset(key, 'd', '{"cookie":{"originalMaxAge":6'), 'absent'],
+    ['JSON that is not an object', (key) => client().hset(key, 'd', '"just a string"'), 'absent'],
+    ['JSON null', (key) => client().hset(key, 'd', 'null'), 'absent'],
+    ['a record with no expiry', (key) => client().hdel(key, 'e'), 'absent'],
+    ['a list under the key', async (key) => (await client().del(key), client().rpush(key, 'x')), 'absent'],
+    ['a stream under the key', async (key) => (await client().del(key), client().xadd(key, '*', 'f', 'v')), 'absent'],
+    [
+      '__proto__ and constructor.prototype keys',
+      async (key) => {
+        const data = JSON.parse((await client().hget(key, 'd'))!);
+        const text = JSON.stringify(data).slice(0, -1) + ',"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},"prototype":{"polluted":"yes"}}';
+        return client().hset(key, 'd', text);
+      },
+      'alice',
+    ],
+  ];
+}
+
+/** The title of one tampering test. One definition for both adapters: docs/security.md cites it word for word. */
+export function tamperedValueTitle(what: string, expected: TamperExpectation): string {
+  return `${what}: no crash, no prototype pollution, no other session; ${expected === 'absent' ? 'treated as no session (reported), and signing in again works' : "still the same user's session, minus the dangerous keys"}`;
+}
