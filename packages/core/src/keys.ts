@@ -7,8 +7,11 @@ import { SessionKitError } from './errors.js';
  * the key layout. The encoded form is what Redis stores in the session's `u` field.
  */
 const SAFE_BYTE = /^[A-Za-z0-9._~-]$/;
+const ALL_SAFE = /^[A-Za-z0-9._~-]*$/;
 
 export function encodeUserId(userId: string): string {
+  // Most ids (numbers, UUIDs, slugs) encode to themselves: skip the byte walk, which runs on every write.
+  if (ALL_SAFE.test(userId)) return userId;
   let out = '';
   for (const byte of Buffer.from(userId, 'utf8')) {
     const ch = String.fromCharCode(byte);
@@ -18,6 +21,7 @@ export function encodeUserId(userId: string): string {
 }
 
 export function decodeUserId(encoded: string): string {
+  if (!encoded.includes('%')) return encoded;
   const bytes: number[] = [];
   for (let i = 0; i < encoded.length; i++) {
     if (encoded[i] === '%') {

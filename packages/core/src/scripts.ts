@@ -2,12 +2,23 @@
  * Lua scripts. Every script reads the clock from Redis (TIME) so that app servers with skewed
  * clocks agree on expiry. Session records are hashes:
  *   d data · u encoded user id · c createdAt · e expiresAt · l lastSeenAt · a absolute expiry · m meta
- * A revoked session is replaced by a tombstone hash { r = revokedAt } that lives `revokedTtl` ms,
- * so a request that loaded the session before it was revoked cannot write it back.
+ * A revoked session is replaced by a tombstone, the string TOMBSTONE_PREFIX .. revokedAt, that
+ * lives `revokedTtl` ms, so a request that loaded the session before it was revoked cannot write
+ * it back. A string because one SET ... PX writes it whatever the key held (logout-everywhere
+ * writes thousands), and because the hot paths read records with HMGET, which a string refuses
+ * (WRONGTYPE): the rare non-hash cases take the slow branch, the common ones pay nothing.
  *
- * Scripts named *_SINGLE also maintain the user's index in the same call; on Redis Cluster the
- * index lives in another slot, so the store runs the session part and the index part separately.
+ * Cost matters here: inside a script every redis.call costs about a microsecond of Redis's single
+ * thread on top of the command itself, so the hot paths (set, touch) make as few calls as they
+ * can; `get` of a record is a plain HMGET from the client, with no script at all.
+ *
+ * On a single node, set, touch and destroy also maintain the user's index in the same call; on
+ * Redis Cluster the index lives in another slot, so the store runs the session part and the index
+ * part separately.
  */
+
+/** No JSON text (what connect-redis stores) can start with '!'. */
+export const TOMBSTONE_PREFIX = '!sessionkit-revoked:';
 
 const COMMON = `
 local function now_ms()
@@ -15,19 +26,31 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
+local TOMBSTONE = '${TOMBSTONE_PREFIX}'
+
 local function tombstone(key, now, ttl)
-  redis.call('DEL', key)
   if ttl > 0 then
-    redis.call('HSET', key, 'r', now)
-    redis.call('PEXPIRE', key, ttl)
+    redis.call('SET', key, TOMBSTONE .. now, 'PX', ttl)
+  else
+    redis.call('DEL', key)
   end
 end
 
--- Revokes one session if it is live and still owned by uid; never touches another user's session.
+local function is_tombstone(value)
+  return type(value) == 'string' and string.sub(value, 1, #TOMBSTONE) == TOMBSTONE
+end
+
+-- HMGET that answers false instead of failing when the key is not a hash.
+local function hash_fields(key, ...)
+  local f = redis.pcall('HMGET', key, ...)
+  if f.err then return false end
+  return f
+end
+
+-- Revokes one session if it is a live record still owned by uid; never touches another user's.
 local function revoke_one(key, uid, now, ttl)
-  if redis.call('TYPE', key).ok ~= 'hash' then return 0 end
-  local f = redis.call('HMGET', key, 'u', 'r')
-  if f[2] or f[1] ~= uid then return 0 end
+  local owner = redis.pcall('HGET', key, 'u')
+  if type(owner) ~= 'string' or owner ~= uid then return 0 end
   tombstone(key, now, ttl)
   return 1
 end
@@ -38,18 +61,31 @@ local function index_expire(idx)
   if top[2] then redis.call('PEXPIREAT', idx, top[2]) end
 end
 
+-- The index must outlive a member whose expiry just moved to score. GT (Redis >= 7) does that in
+-- one O(1) call; older servers refuse the option, and the full recomputation runs instead.
+local function index_extend(idx, score)
+  local r = redis.pcall('PEXPIREAT', idx, score, 'GT')
+  if type(r) == 'table' and r.err then index_expire(idx) end
+end
+
 local function index_remove(idx, sid)
   if redis.call('ZREM', idx, sid) == 1 then index_expire(idx) end
 end
 
--- Adds sid with the given expiry score, prunes expired members and applies the per-user cap.
+-- Adds sid (or moves its score) and, for a new member, prunes expired members and applies the
+-- per-user cap. An existing member only slides: its session was counted when it joined, so the
+-- cap and the pruning wait for the next new one (a sign-in), which keeps every refresh cheap.
 -- Returns false when policy 'reject' refuses a new session, else the list of evicted ids.
 local function index_add(idx, sid, score, now, max, policy)
-  redis.call('ZREMRANGEBYSCORE', idx, '-inf', now)
-  if max > 0 and policy == 'reject' and not redis.call('ZSCORE', idx, sid) and redis.call('ZCARD', idx) >= max then
-    return false
+  if max > 0 and policy == 'reject' and not redis.call('ZSCORE', idx, sid) then
+    redis.call('ZREMRANGEBYSCORE', idx, '-inf', now)
+    if redis.call('ZCARD', idx) >= max then return false end
   end
-  redis.call('ZADD', idx, score, sid)
+  if redis.call('ZADD', idx, score, sid) == 0 then
+    index_extend(idx, score)
+    return {}
+  end
+  redis.call('ZREMRANGEBYSCORE', idx, '-inf', now)
   local evicted = {}
   if max > 0 then
     local over = redis.call('ZCARD', idx) - max
@@ -84,16 +120,20 @@ local sprefix, iprefix = ARGV[7], ARGV[8]
 local max, policy, rttl = tonumber(ARGV[9]), ARGV[10], tonumber(ARGV[11])
 local manage, sid = ARGV[12] == '1', ARGV[13]
 local now = now_ms()
-local created, prev_uid, prev_meta = now, false, false
-local kind = redis.call('TYPE', key).ok
--- A record that expired while its request was in flight: the caller's createdAt keeps the
--- absolute timeout counting from the first write, so a late save cannot start a new lifetime.
-if kind == 'none' and ARGV[14] ~= '' then created = math.min(tonumber(ARGV[14]), now) end
-if kind == 'hash' then
-  local f = redis.call('HMGET', key, 'r', 'c', 'u', 'm')
-  if f[1] then return {'revoked'} end
-  created = tonumber(f[2]) or now
-  prev_uid, prev_meta = f[3], f[4]
+local created, prev_uid = now, false
+-- 'record': one of ours, updated in place; 'other': anything else at the key, replaced whole.
+local kind = 'other'
+local f = hash_fields(key, 'c', 'u', 'm', 'a')
+if not f then
+  if is_tombstone(redis.pcall('GET', key)) then return {'revoked'} end
+elseif f[1] then
+  kind = 'record'
+  created = tonumber(f[1]) or now
+  prev_uid = f[2]
+elseif ARGV[14] ~= '' then
+  -- Gone, perhaps expired while its request was in flight: the caller's createdAt keeps the
+  -- absolute timeout counting from the first write, so a late save cannot start a new lifetime.
+  created = math.min(tonumber(ARGV[14]), now)
 end
 
 local expires = now + ttl
@@ -113,12 +153,22 @@ if manage and idx then
 end
 if manage and prev_idx then index_remove(prev_idx, sid) end
 
-if kind ~= 'none' then redis.call('DEL', key) end
 local fields = {'d', data, 'c', created, 'e', expires, 'l', now}
 if uid ~= '' then fields[#fields + 1] = 'u'; fields[#fields + 1] = uid end
 if abs > 0 then fields[#fields + 1] = 'a'; fields[#fields + 1] = created + abs end
-if meta_mode == 'set' then fields[#fields + 1] = 'm'; fields[#fields + 1] = meta
-elseif meta_mode == 'keep' and prev_meta then fields[#fields + 1] = 'm'; fields[#fields + 1] = prev_meta end
+if meta_mode == 'set' then fields[#fields + 1] = 'm'; fields[#fields + 1] = meta end
+if kind == 'record' then
+  -- In place: only the optional fields this write drops need removing.
+  local gone = {}
+  if uid == '' and f[2] then gone[#gone + 1] = 'u' end
+  if meta_mode == 'clear' and f[3] then gone[#gone + 1] = 'm' end
+  if abs == 0 and f[4] then gone[#gone + 1] = 'a' end
+  if #gone > 0 then redis.call('HDEL', key, unpack(gone)) end
+elseif not f or redis.call('EXISTS', key) == 1 then
+  -- A string connect-redis wrote, or a foreign value: start from nothing. Not for a new id: Redis
+  -- checks maxmemory only before a script's first write, and a needless DEL would be that write.
+  redis.call('DEL', key)
+end
 redis.call('HSET', key, unpack(fields))
 redis.call('PEXPIREAT', key, expires)
 
@@ -129,8 +179,8 @@ return reply
 `;
 
 /**
- * KEYS[1] session. Returns
- *   {'h', now, d, u, c, e, l, m, a} for a session hash,
+ * The slow read, for a key the client's HMGET found not to be a hash. KEYS[1] session. Returns
+ *   {'h', now, d, u, c, e, l, m, a} for a session record (the key changed in between),
  *   {'s', now, value, pttl} for a plain string (written by connect-redis),
  *   {'x', now, type} for any other type, nil when absent or revoked.
  */
@@ -139,12 +189,13 @@ local kind = redis.call('TYPE', KEYS[1]).ok
 if kind == 'none' then return nil end
 local now = now_ms()
 if kind == 'hash' then
-  local f = redis.call('HMGET', KEYS[1], 'd', 'u', 'c', 'e', 'l', 'm', 'a', 'r')
-  if f[8] then return nil end
+  local f = redis.call('HMGET', KEYS[1], 'd', 'u', 'c', 'e', 'l', 'm', 'a')
   return {'h', now, f[1], f[2], f[3], f[4], f[5], f[6], f[7]}
 end
 if kind == 'string' then
-  return {'s', now, redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1])}
+  local value = redis.call('GET', KEYS[1])
+  if is_tombstone(value) then return nil end
+  return {'s', now, value, redis.call('PTTL', KEYS[1])}
 end
 return {'x', now, kind}
 `;
@@ -156,16 +207,17 @@ return {'x', now, kind}
 export const TOUCH = `${COMMON}
 local key = KEYS[1]
 local ttl, iprefix, manage, sid = tonumber(ARGV[1]), ARGV[2], ARGV[3] == '1', ARGV[4]
-local kind = redis.call('TYPE', key).ok
 local now = now_ms()
-if kind == 'string' then
+local f = hash_fields(key, 'e', 'a', 'u')
+if not f then
+  -- A string: a session connect-redis wrote keeps sliding as connect-redis would slide it.
+  local value = redis.pcall('GET', key)
+  if type(value) ~= 'string' or is_tombstone(value) then return {'missing'} end
   if ttl <= 0 then redis.call('DEL', key) return {'expired', 0, ''} end
   redis.call('PEXPIRE', key, ttl)
   return {'ok', now + ttl, ''}
 end
-if kind ~= 'hash' then return {'missing'} end
-local f = redis.call('HMGET', key, 'r', 'a', 'u', 'e')
-if f[1] or not f[4] or tonumber(f[4]) <= now then return {'missing'} end
+if not f[1] or tonumber(f[1]) <= now then return {'missing'} end
 local uid = f[3] or ''
 local expires = now + ttl
 if f[2] and tonumber(f[2]) < expires then expires = tonumber(f[2]) end
@@ -189,12 +241,12 @@ local key = KEYS[1]
 local rttl, iprefix, manage, sid = tonumber(ARGV[1]), ARGV[2], ARGV[3] == '1', ARGV[4]
 local kind = redis.call('TYPE', key).ok
 if kind == 'none' then return {0, ''} end
+if kind == 'string' and is_tombstone(redis.call('GET', key)) then return {0, ''} end
 if kind ~= 'hash' then redis.call('DEL', key) return {1, ''} end
-local f = redis.call('HMGET', key, 'u', 'r')
-if f[2] then return {0, ''} end
+local uid = redis.call('HGET', key, 'u')
 tombstone(key, now_ms(), rttl)
-if manage and f[1] then index_remove(iprefix .. '{' .. f[1] .. '}', sid) end
-return {1, f[1] or ''}
+if manage and uid then index_remove(iprefix .. '{' .. uid .. '}', sid) end
+return {1, uid or ''}
 `;
 
 /**
@@ -308,9 +360,9 @@ return redis.call('ZCARD', KEYS[1])
 /** KEYS[1] session. 1 when it holds a live session (ours or a plain string), else 0. */
 export const IS_LIVE = `${COMMON}
 local kind = redis.call('TYPE', KEYS[1]).ok
-if kind == 'string' then return 1 end
+if kind == 'string' then return is_tombstone(redis.call('GET', KEYS[1])) and 0 or 1 end
 if kind ~= 'hash' then return 0 end
-local f = redis.call('HMGET', KEYS[1], 'r', 'e')
-if f[1] or not f[2] or tonumber(f[2]) <= now_ms() then return 0 end
+local e = redis.call('HGET', KEYS[1], 'e')
+if not e or tonumber(e) <= now_ms() then return 0 end
 return 1
 `;

@@ -50,6 +50,13 @@ export interface SessionStoreEvents {
 
 type Reply = (string | number | null)[];
 
+/** A session record's fields in the order `get` reads them (see scripts.ts). */
+const RECORD_FIELDS = ['d', 'u', 'c', 'e', 'l', 'm', 'a'] as const;
+
+function isWrongType(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('WRONGTYPE');
+}
+
 export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> {
   readonly options: Readonly<ResolvedOptions>;
   readonly keys: KeyLayout;
@@ -155,7 +162,7 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
   /** The session, or null when absent, expired, revoked or unreadable (which also emits 'corrupt'). */
   async get(id: string): Promise<SessionRecord<T> | null> {
     checkSessionId(id);
-    const reply = await this.attempt('get', () => this.redis.sessionkitGet(1, this.keys.session(id)) as Promise<unknown[] | null>);
+    const reply = await this.attempt('get', () => this.read(this.keys.session(id)));
     const report = (error: CorruptSessionError) => this.emit('corrupt', error, { idHash: hashId(id) });
     try {
       return recordFromReply(id, reply, this.options.serializer, report) as SessionRecord<T> | null;
@@ -164,6 +171,26 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
       report(error);
       return null;
     }
+  }
+
+  /**
+   * A record is read with a plain HMGET, no script: Redis never returns a key past its expiry,
+   * and a command costs its single thread several times less than a script doing the same. A key
+   * that is not a hash (a tombstone, a string connect-redis wrote, a foreign value) makes HMGET
+   * fail with WRONGTYPE, and only then does the GET script sort it out.
+   */
+  private async read(key: string): Promise<unknown[] | null> {
+    let fields: (string | null)[];
+    try {
+      fields = await this.redis.hmget(key, ...RECORD_FIELDS);
+    } catch (error) {
+      if (!isWrongType(error)) throw error;
+      return (await this.redis.sessionkitGet(1, key)) as unknown[] | null;
+    }
+    if (fields.every((field) => field === null)) return null;
+    // The recorded expiry is checked against this process's clock as a second guard (a key
+    // restored with a stale TTL); Redis's own expiry, on its clock, is the one that counts.
+    return ['h', Date.now(), ...fields];
   }
 
   /** Slides the expiry to now + ttl (capped by the absolute timeout). Returns the new expiry, or null if there is no session. */
@@ -219,13 +246,18 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
       const members = (await this.redis.sessionkitIndexList(1, index)) as string[];
       const ids = members.filter((_, i) => i % 2 === 0);
       const rows = await Promise.all(
-        ids.map((id) => this.redis.hmget(this.keys.session(id), 'u', 'c', 'e', 'l', 'm', 'a', 'r').catch(() => null)),
+        // A key that is no longer a record (a tombstone, a foreign value) is a stale entry; any
+        // other failure must fail the listing, or a Redis hiccup would unindex live sessions.
+        ids.map((id) => this.redis.hmget(this.keys.session(id), 'u', 'c', 'e', 'l', 'm', 'a').catch((error: unknown) => {
+          if (isWrongType(error)) return null;
+          throw error;
+        })),
       );
       const sessions: SessionInfo[] = [];
       const stale: string[] = [];
       rows.forEach((row, i) => {
         const id = ids[i]!;
-        const info = row && row[0] === uid && !row[6] ? this.infoFromRow(id, row) : undefined;
+        const info = row && row[0] === uid ? this.infoFromRow(id, row) : undefined;
         if (info) sessions.push(info);
         else stale.push(id);
       });

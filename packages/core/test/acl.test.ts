@@ -147,15 +147,15 @@ describe('the documented ACL user on a single node', () => {
     expect(await aclLog(adminCall)).toEqual([]);
   });
 
-  it('is a real restriction: one rule fewer (+exists) makes logout-everywhere fail, and ACL LOG shows it', async () => {
-    await admin.call('ACL', 'SETUSER', 'sessionkit-no-exists', 'reset', ...rules.filter((r) => r !== '+exists'));
-    const client = redis.client({ username: 'sessionkit-no-exists', password: PASSWORD });
-    const store = new SessionStore({ client, prefix: 'sess:no-exists:' });
+  it('is a real restriction: one rule fewer (+rename) makes logout-everywhere fail, and ACL LOG shows it', async () => {
+    await admin.call('ACL', 'SETUSER', 'sessionkit-no-rename', 'reset', ...rules.filter((r) => r !== '+rename'));
+    const client = redis.client({ username: 'sessionkit-no-rename', password: PASSWORD });
+    const store = new SessionStore({ client, prefix: 'sess:no-rename:' });
     await store.set('x1', {}, { userId: 'zoe' });
     const error = await store.invalidateAllUserSessions('zoe').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RedisOperationError);
     expect(String((error as Error & { cause?: Error }).cause?.message)).toMatch(/can't run this command/);
-    expect(await aclLog(adminCall)).toContainEqual(expect.objectContaining({ object: 'exists', username: 'sessionkit-no-exists' }));
+    expect(await aclLog(adminCall)).toContainEqual(expect.objectContaining({ object: 'rename', username: 'sessionkit-no-rename' }));
     await admin.call('ACL', 'LOG', 'RESET');
   });
 });
