@@ -29,6 +29,8 @@ export interface BenchConfig {
   connections: number;
   /** Sessions created before the HTTP runs; each request picks the next one (BENCH_SESSIONS). */
   sessions: number;
+  /** Requests of the MONITOR pass after each HTTP run that counts the commands a store sends (BENCH_COUNT_REQUESTS). */
+  countRequests: number;
   /** Sessions per store for bytes per session (BENCH_MEMORY_SESSIONS). */
   memorySessions: number;
   /** Sessions of one user for logout-everywhere (BENCH_LOGOUT_SIZES, comma separated). */
@@ -82,14 +84,14 @@ export function loadConfig(argv: string[] = process.argv.slice(2), overrides: Pa
   const base: BenchConfig = quick
     ? {
         quick, out, chart, json: '', sections,
-        rounds: 1, duration: 0.3, warmup: 0.1, connections: 8, sessions: 20,
+        rounds: 1, duration: 0.3, warmup: 0.1, connections: 8, sessions: 20, countRequests: 40,
         memorySessions: 200, logoutSizes: [10, 100], logoutReps: 1, naiveMax: Infinity, chunkSizes: [10, 50],
         opsDuration: 0.1, redisBenchmarkRequests: [2000, 5000],
         rate: 100, delayMs: 1, latencyDuration: 0.4,
       }
     : {
         quick, out, chart, json: '', sections,
-        rounds: 3, duration: 5, warmup: 1, connections: 32, sessions: 1000,
+        rounds: 3, duration: 5, warmup: 1, connections: 32, sessions: 1000, countRequests: 1000,
         memorySessions: 10_000, logoutSizes: [10, 1000, 10_000, 100_000], logoutReps: 3, naiveMax: Infinity, chunkSizes: [250, 500, 1000, 4000],
         opsDuration: 2, redisBenchmarkRequests: [30_000, 100_000],
         rate: 300, delayMs: 1, latencyDuration: 6,
@@ -103,6 +105,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), overrides: Pa
     warmup: num('BENCH_WARMUP', base.warmup),
     connections: Math.max(1, Math.round(num('BENCH_CONNECTIONS', base.connections))),
     sessions: Math.max(1, Math.round(num('BENCH_SESSIONS', base.sessions))),
+    countRequests: Math.max(1, Math.round(num('BENCH_COUNT_REQUESTS', base.countRequests))),
     memorySessions: Math.max(1, Math.round(num('BENCH_MEMORY_SESSIONS', base.memorySessions))),
     logoutSizes: list('BENCH_LOGOUT_SIZES', base.logoutSizes),
     logoutReps: Math.max(1, Math.round(num('BENCH_LOGOUT_REPS', base.logoutReps))),

@@ -24,7 +24,6 @@ export interface HttpRow {
   rps: number;
   commandsPerRequest: number;
   executedPerRequest: number;
-  redisUsPerRequest: number;
   redisCpuUsPerRequest: number;
   p50: number;
   p99: number;
@@ -82,6 +81,7 @@ export async function compareHttp(options: CompareOptions): Promise<HttpComparis
             connections: options.rate ? Math.min(config.connections, 8) : config.connections,
             rate: options.rate,
             keepLatencies: options.keepLatencies,
+            countRequests: config.countRequests,
           });
           const key = `${spec.id} ${path}`;
           runs.set(key, [...(runs.get(key) ?? []), result]);
@@ -107,7 +107,6 @@ export async function compareHttp(options: CompareOptions): Promise<HttpComparis
           rps: median(r.map((x) => x.rps)),
           commandsPerRequest: median(r.map((x) => x.commandsPerRequest)),
           executedPerRequest: median(r.map((x) => x.executedPerRequest)),
-          redisUsPerRequest: median(r.map((x) => x.redisUsPerRequest)),
           redisCpuUsPerRequest: median(r.map((x) => x.redisCpuUsPerRequest)),
           p50: median(r.map((x) => x.latency.p50)),
           p99: median(r.map((x) => x.latency.p99)),

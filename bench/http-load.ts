@@ -2,11 +2,13 @@
  * HTTP load machinery shared by the Express, Fastify and latency sections: start an app in a
  * child process, log in N users to get N distinct session cookies, then drive autocannon with
  * every request carrying the next cookie in turn (one counter shared by all connections, so
- * concurrent requests use different sessions), and count the Redis commands of the window.
+ * concurrent requests use different sessions), and count the Redis commands: everything Redis
+ * executed in the measured window (INFO commandstats), and, in a short pass of its own, what the
+ * store sent (MONITOR, which tells a script's inner commands from a client's).
  */
 import autocannon from 'autocannon';
 import type { Redis } from 'ioredis';
-import { commandStats, countCommands, forkTs, percentile, redisMainThreadCpu, type CommandCount } from './util.js';
+import { commandStats, countCommands, forkTs, monitorCommands, percentile, redisMainThreadCpu } from './util.js';
 
 export interface App {
   framework: string;
@@ -54,6 +56,8 @@ export interface LoadOptions {
   rate?: number;
   /** Keep every response time (ms) for exact percentiles. */
   keepLatencies?: boolean;
+  /** Requests of the MONITOR pass that counts the commands the store sends. */
+  countRequests: number;
 }
 
 export interface LoadResult {
@@ -62,23 +66,25 @@ export interface LoadResult {
   rps: number;
   /** Non-2xx responses, errors and timeouts: must be 0 for a valid run. */
   failures: number;
-  commands: CommandCount;
+  /** Commands the store sent per request, by name (MONITOR pass). */
+  byCommand: Record<string, number>;
+  /** Commands the store sent per request: each is awaited before the next, so round trips per request. */
   commandsPerRequest: number;
+  /** Commands Redis executed per request in the measured window, those inside scripts included. */
   executedPerRequest: number;
-  /** µs Redis spent per request (top-level commands' INFO commandstats usec: wall time inside commands). */
-  redisUsPerRequest: number;
   /** CPU µs of Redis's main thread per request (INFO cpu): commands plus reading and writing the sockets. */
   redisCpuUsPerRequest: number;
   latency: { p50: number; p99: number; mean: number };
 }
 
-async function cannon(app: App, options: LoadOptions, seconds: number, onLatency?: (ms: number) => void) {
+/** `length`: seconds, or `{ amount }` requests. */
+async function cannon(app: App, options: LoadOptions, length: number | { amount: number }, onLatency?: (ms: number) => void) {
   const cookies = app.cookies;
   let next = Math.floor(Math.random() * cookies.length);
   const instance = autocannon({
     url: `http://127.0.0.1:${app.port}`,
     connections: options.connections,
-    duration: seconds,
+    ...(typeof length === 'number' ? { duration: length } : { amount: length.amount }),
     // autocannon only stops on a sampling tick (default every 1,000 ms), so a 0.3 s run would
     // last 1 s; a 100 ms tick keeps the runs as long as asked.
     sampleInt: 100,
@@ -103,7 +109,10 @@ async function cannon(app: App, options: LoadOptions, seconds: number, onLatency
   return (await instance) as autocannon.Result;
 }
 
-/** One warm-up (not measured) and one measured autocannon run, with the Redis commands of the measured window. */
+/**
+ * One warm-up (not measured), one measured autocannon run, and a MONITOR pass of
+ * `countRequests` requests that counts the commands the store sends.
+ */
 export async function runLoad(app: App, monitor: Redis | undefined, options: LoadOptions): Promise<LoadResult> {
   if (options.warmup > 0) await cannon(app, options, options.warmup);
   const latencies: number[] = [];
@@ -114,17 +123,30 @@ export async function runLoad(app: App, monitor: Redis | undefined, options: Loa
   const after = monitor ? await commandStats(monitor) : {};
   const ok = result['2xx'];
   const seconds = result.duration;
-  const commands = countCommands(before, after);
-  const failures = result.non2xx + result.errors + result.timeouts;
+  const executed = countCommands(before, after).executed;
+  let failures = result.non2xx + result.errors + result.timeouts;
+  const byCommand: Record<string, number> = {};
+  let sent = 0;
+  if (monitor) {
+    let counted = 0;
+    const counts = await monitorCommands(monitor, async () => {
+      const pass = await cannon(app, { ...options, rate: undefined }, { amount: options.countRequests });
+      counted = pass['2xx'];
+      failures += pass.non2xx + pass.errors + pass.timeouts;
+    });
+    for (const [name, calls] of Object.entries(counts)) {
+      byCommand[name] = calls / counted;
+      sent += calls / counted;
+    }
+  }
   return {
     requests: ok,
     seconds,
     rps: ok / seconds,
     failures,
-    commands,
-    commandsPerRequest: ok ? commands.topLevel / ok : NaN,
-    executedPerRequest: ok ? commands.executed / ok : NaN,
-    redisUsPerRequest: ok ? commands.usec / ok : NaN,
+    byCommand,
+    commandsPerRequest: monitor ? sent : NaN,
+    executedPerRequest: ok ? executed / ok : NaN,
     redisCpuUsPerRequest: ok ? ((cpu1 - cpu0) * 1e6) / ok : NaN,
     latency: latencies.length
       ? { p50: percentile(latencies, 50), p99: percentile(latencies, 99), mean: latencies.reduce((a, b) => a + b, 0) / latencies.length }

@@ -51,23 +51,21 @@ function costSection(r: BenchResults): string {
     if (!c) continue;
     for (const x of c.rows) {
       if (x.store === 'memory') continue;
-      const byCommand = Object.entries(x.runs[0]?.commands.byCommand ?? {})
+      const byCommand = Object.entries(x.runs[0]?.byCommand ?? {})
         .sort((a, b) => b[1] - a[1])
-        .map(([name, calls]) => `${name} ${dec(calls / (x.runs[0]!.requests || 1), 2)}`)
+        .map(([name, perRequest]) => `${name} ${dec(perRequest, 2)}`)
         .join(', ');
-      rows.push([`${c.framework}: ${x.label}`, x.path, dec(x.commandsPerRequest, 3), byCommand, dec(x.executedPerRequest, 2), dec(x.redisUsPerRequest, 1), dec(x.redisCpuUsPerRequest, 1)]);
+      rows.push([`${c.framework}: ${x.label}`, x.path, dec(x.commandsPerRequest, 3), byCommand, dec(x.executedPerRequest, 2), dec(x.redisCpuUsPerRequest, 1)]);
     }
   }
   if (rows.length) {
     out.push(
-      'Counted from `INFO commandstats` deltas over each measured window (one store per window), divided by the 2xx responses of that window; medians over the rounds. ' +
-        '**Top-level commands** are the ones a client sent: EVALSHA/EVAL plus every plain command. Redis 7 also counts the commands a Lua script runs (TYPE, HMGET, TIME, ...) in commandstats, ' +
-        'so in a window that contains EVALSHA those script-internal command names are attributed to the scripts and not counted as top-level; connect-redis windows contain no scripts and every command counts. ' +
-        'None of these stores pipelines or batches the commands of one request (each waits for the previous reply), so **top-level commands per request = round trips per request**. ' +
-        '"Executed" counts everything Redis ran, script-internal commands included. "In commands" is the commandstats time of the top-level commands (a script\'s time includes its inner commands; wall time, so it also counts moments the OS paused Redis). ' +
-          '"Redis CPU" is the CPU time of Redis\'s main thread per request (`INFO cpu` used_cpu_*_main_thread): executing the commands plus reading and writing the sockets, the whole cost one request puts on Redis.',
+      `**Sent** is what the store sent Redis, counted with MONITOR in a pass of ${int(r.config.countRequests)} requests after each measured run (MONITOR slows Redis, so it never runs during a timed window; it also shows the commands a Lua script runs, tagged "lua", which are left out). ` +
+        'None of these stores pipelines the commands of one request (each waits for the previous reply), so **commands sent per request = round trips per request**. ' +
+        '**Executed** counts everything Redis ran in the measured window (`INFO commandstats` deltas), commands inside scripts included, per 2xx response. ' +
+        '**Redis CPU** is the CPU time of Redis\'s main thread per request in that window (`INFO cpu` used_cpu_*_main_thread): running the commands and reading and writing the sockets, the whole cost one request puts on Redis. Medians over the rounds; "by command" is from the first round.',
       '',
-      table(['store', 'path', 'round trips = top-level commands/req', 'by command (per request, first round)', 'executed/req (incl. inside scripts)', 'µs in commands/req', 'Redis CPU µs/req'], rows, ['l', 'l', 'r', 'l', 'r', 'r', 'r']),
+      table(['store', 'path', 'sent = round trips/req', 'by command (per request)', 'executed/req (incl. inside scripts)', 'Redis CPU µs/req'], rows, ['l', 'l', 'r', 'l', 'r', 'r']),
       '',
     );
   }

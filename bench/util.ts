@@ -3,6 +3,7 @@
  * processes, and a round-trip counter for ioredis.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -67,12 +68,12 @@ export async function commandStats(redis: Redis): Promise<CommandStats> {
  * `INFO commandstats` (and in total_commands_processed) as well as the EVALSHA itself.
  */
 export const SCRIPT_INNER_COMMANDS = new Set([
-  'time', 'type', 'hmget', 'hset', 'del', 'pexpire', 'pexpireat', 'zadd', 'zrem', 'zrange', 'zremrangebyscore',
+  'time', 'type', 'hmget', 'hget', 'hset', 'hdel', 'set', 'del', 'pexpire', 'pexpireat', 'zadd', 'zrem', 'zrange', 'zremrangebyscore',
   'zscore', 'zcard', 'zpopmin', 'exists', 'rename', 'zunionstore', 'get', 'pttl',
 ]);
 
 /** Commands of the measuring connection itself, never part of a result. */
-const HOUSEKEEPING = new Set(['info', 'config|set', 'config|get', 'config|resetstat', 'slowlog|get', 'slowlog|reset', 'memory|usage', 'memory|purge', 'flushall', 'dbsize', 'ping', 'client|setname', 'client|setinfo', 'hello', 'select', 'command', 'command|docs']);
+const HOUSEKEEPING = new Set(['info', 'monitor', 'config|set', 'config|get', 'config|resetstat', 'slowlog|get', 'slowlog|reset', 'memory|usage', 'memory|purge', 'flushall', 'dbsize', 'ping', 'client|setname', 'client|setinfo', 'hello', 'select', 'command', 'command|docs']);
 
 export interface CommandCount {
   /** Commands clients sent: EVALSHA/EVAL plus every plain command (see `countCommands`). */
@@ -134,6 +135,62 @@ export async function usedMemory(redis: Redis): Promise<number> {
 export async function redisVersion(redis: Redis): Promise<string> {
   const text = await redis.info('server');
   return /redis_version:([^\r\n]+)/.exec(text)?.[1] ?? 'unknown';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands as clients sent them (MONITOR)
+
+/**
+ * The commands clients send while `work` runs, by name, seen through MONITOR on a connection of
+ * its own. MONITOR shows a Lua script's own commands with the source "lua": they are left out,
+ * so what remains is what crossed the network. (INFO commandstats cannot tell: it counts a
+ * script's HMGET and a client's HMGET alike.) MONITOR slows Redis down, so callers run it in a
+ * short pass of its own, never during a timed run.
+ */
+export async function monitorCommands(admin: Redis, work: () => Promise<void>): Promise<Record<string, number>> {
+  // A raw socket rather than ioredis's monitor(): its startup fails ("Command queue state error")
+  // when commands are already flowing, as they are at the end of a run.
+  const { host = '127.0.0.1', port = 6379 } = admin.options;
+  const socket = connect({ host, port });
+  const marker = `bench-monitor-end-${Math.random()}`;
+  const counts: Record<string, number> = {};
+  let buffered = '';
+  let started: () => void = () => {};
+  let seenMarker: () => void = () => {};
+  const ready = new Promise<void>((resolve) => (started = resolve));
+  const ended = new Promise<void>((resolve) => (seenMarker = resolve));
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => {
+    buffered += chunk;
+    let newline: number;
+    while ((newline = buffered.indexOf('\r\n')) >= 0) {
+      const line = buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 2);
+      if (line === '+OK') started();
+      // +1733072000.123456 [0 127.0.0.1:50000] "hmget" "key" ...   (source "lua" inside a script)
+      const match = /^\+[\d.]+ \[\d+ ([^\]]+)\] "((?:[^"\\]|\\.)*)"(?: "((?:[^"\\]|\\.)*)")?/.exec(line);
+      if (!match) continue;
+      const [, source, command, first] = match;
+      const name = command!.toLowerCase();
+      if (name === 'echo' && first === marker) seenMarker();
+      else if (source !== 'lua' && !HOUSEKEEPING.has(name) && name !== 'echo') counts[name] = (counts[name] ?? 0) + 1;
+    }
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    socket.write('MONITOR\r\n');
+    await ready;
+    await work();
+    // Everything sent before the marker has been shown once the marker shows.
+    await admin.echo(marker);
+    await ended;
+  } finally {
+    socket.destroy();
+  }
+  return counts;
 }
 
 // ---------------------------------------------------------------------------------------------
