@@ -3,7 +3,7 @@
  * machine and how to reproduce. The targets are in targets.ts, the chart in chart.ts.
  */
 import { relative, dirname } from 'node:path';
-import { dec, int, mark, ms, table, times } from './format.js';
+import { dec, int, mark, ms, pct, table, times } from './format.js';
 import { row as httpRow, type HttpComparison } from './http-compare.js';
 import type { LogoutRun } from './logout.js';
 import type { BenchResults, Target } from './results.js';
@@ -378,29 +378,28 @@ function findings(r: BenchResults, targets: Target[]): string {
           : '@fastify/session saves the unchanged session on every request (rolling), and SessionKit turns that save into an expiry slide, skipped while the stored expiry is less than `touchAfter` (60 s) old') +
         `${t0 ? `; with \`touchAfter: 0\` it is ${dec(t0.commandsPerRequest, 2)}, like connect-redis` : ''}. ` +
         `Throughput: ${times(ours.rps / peer.rps)} the faster connect-redis, ${times(ours.rps / mem.rps)} MemoryStore. ` +
-        `Redis CPU per request: ${dec(ours.redisCpuUsPerRequest, 1)} µs for SessionKit (one Lua script) against ${dec(peer.redisCpuUsPerRequest, 1)} µs for ${peer.label} (two plain commands). ` +
-        `With ${c.connections} connections on loopback the server is CPU-bound, not waiting on Redis, so the saved round trip buys little throughput here (it shows in section 6), ` +
-        `while the script's extra Redis CPU comes out of the same ${r.meta.cores} cores the server runs on. ` +
+        `Redis CPU per request: ${dec(ours.redisCpuUsPerRequest, 1)} µs for SessionKit (one HMGET, plus a touch script once a minute per session) against ${dec(peer.redisCpuUsPerRequest, 1)} µs for ${peer.label} (GET + EXPIRE). ` +
+        `With ${c.connections} connections on loopback the server is CPU-bound, not waiting on Redis, so the saved round trip buys little throughput here (it shows in section 6); ` +
+        `what decides is the CPU each store takes from the ${r.meta.cores} cores the server, Redis and the load generator share. ` +
         (ours.rps / mem.rps >= 0.97
           ? ''
           : `Against MemoryStore (no I/O at all) the gap is the Redis call: the client's CPU for the command and reply, Redis's CPU, and the JSON; the best Redis store here reaches ${times(bestRedis / mem.rps)} MemoryStore. `) +
         (ours.rps / peer.rps >= 1
           ? ''
-          : 'What would close the gap to connect-redis on this machine: a cheaper read. The GET script costs Redis far more CPU than a plain HMGET (see section 5); ' +
-            'a plain `HMGET` of the session fields (with the expiry checked against the stored `e` field and the local clock, since Redis already drops the key at `PEXPIREAT`) keeps one round trip and removes the script overhead; ' +
-            'a string session (WRONGTYPE on HMGET) would fall back to the script.'),
+          : `The read is already one plain command; the remaining difference (${pct(ours.rps / peer.rps)}) is the Node side of reading a record (seven fields and their parsing, where connect-redis parses one string) against the second command connect-redis sends, and is within this machine's round-to-round spread (see the runs above).`),
     );
     const w = httpRow(c, 'sessionkit', '/write');
     const pw = fasterPeer(c, '/write');
     if (w && pw) {
       out.push(
         `- **${fw} write path.** Each save is one script (1 round trip, index included), as many round trips as connect-redis's SET. The script does more work: Redis CPU ${dec(w.redisCpuUsPerRequest, 1)} µs per request ` +
-          `against ${dec(pw.redisCpuUsPerRequest, 1)} µs for ${pw.label} (it reads the previous owner, prunes and updates the user's index, sets the index key's expiry, deletes and rewrites the hash: ` +
-          `${dec(w.executedPerRequest, 1)} commands executed per request against ${dec(pw.executedPerRequest, 1)}). Throughput: ${times(w.rps / pw.rps)} ${pw.label}.` +
+          `against ${dec(pw.redisCpuUsPerRequest, 1)} µs for ${pw.label} (it reads the record for a tombstone, its createdAt and its owner, moves the session's score in the user's index and extends the index key's expiry, and rewrites the record in place with its expiry: ` +
+          `${dec(w.executedPerRequest, 1)} commands executed per request against ${dec(pw.executedPerRequest, 1)}; inside a script each costs Redis a microsecond or two on top of the command). Throughput: ${times(w.rps / pw.rps)} ${pw.label}.` +
           (w.rps / pw.rps >= 1
             ? ''
-            : ' What would close it: fewer commands per save, e.g. skip the index update when the owner and the expiry bucket have not changed (the index score only needs to stay at or above the session\'s expiry, so it can move in coarse steps), ' +
-              'overwrite the hash fields in place (HSET, then HDEL of the optional fields that are gone) instead of DEL + HSET, and derive the index key\'s expiry from the new score instead of reading it back with ZRANGE.'),
+            : ' That work is what the index, the tombstones and the absolute timeout cost: connect-redis overwrites one string and keeps no index, so a logout-everywhere or a device list is impossible with it. ' +
+              'What would close most of the gap: let a save leave the index alone while the expiry moves within a slack (the index score only needs to stay at or above the expiry, so it can move in coarse steps, two commands fewer per save), ' +
+              'at the price of counts that include sessions expired within that slack; and on Redis >= 8, HSETEX (fields and expiry in one command).'),
       );
     }
   }
@@ -414,8 +413,8 @@ function findings(r: BenchResults, targets: Target[]): string {
       out.push(
         `- **Store operations.** Redis CPU per operation at concurrency 64: SessionKit get ${dec(get.redisCpuUsPerOp, 1)} µs, set ${dec(set.redisCpuUsPerOp, 1)} µs, touch ${dec(touch.redisCpuUsPerOp, 1)} µs; ` +
           `connect-redis GET ${dec(crget.redisCpuUsPerOp, 1)} µs, SET ${dec(crset.redisCpuUsPerOp, 1)} µs. Node CPU: ${dec(get.nodeUsPerOp, 1)} / ${dec(set.nodeUsPerOp, 1)} / ${dec(touch.nodeUsPerOp, 1)} µs against ` +
-          `${dec(crget.nodeUsPerOp, 1)} / ${dec(crset.nodeUsPerOp, 1)}. Every SessionKit operation is a Lua script; the get script runs only three commands (TYPE, TIME, HMGET) and still costs Redis ${times(get.redisCpuUsPerOp / crget.redisCpuUsPerOp, 1)} the CPU of a plain GET, ` +
-          'because each `redis.call` goes through the full command path and its reply is converted to Lua values and back. ' +
+          `${dec(crget.nodeUsPerOp, 1)} / ${dec(crset.nodeUsPerOp, 1)}. SessionKit's get is a plain HMGET (${times(get.redisCpuUsPerOp / crget.redisCpuUsPerOp, 1)} the Redis CPU of connect-redis's GET); set and touch are Lua scripts, ` +
+          'and inside a script each `redis.call` goes through the full command path with its arguments and reply converted to Lua values and back (about a microsecond or two each here, on top of the command), which is why they cost Redis several times a plain SET. ' +
           'redis-benchmark `-c 64` (64 connections, one request each) is not a hard ceiling for one Node client: one pipelined connection (`-P 64`) does far more' +
           (cr9get && rbGet && cr9get.opsPerSec > rbGet
             ? `, and connect-redis 9 on node-redis (which writes the commands issued in one tick together) does ${int(cr9get.opsPerSec)} GETs/s, more than \`-c 64\`'s ${int(rbGet)}.`
@@ -453,14 +452,14 @@ function findings(r: BenchResults, targets: Target[]): string {
       out.push(
         `- **Logout-everywhere.** At ${int(n)} sessions SessionKit needs ${int(ours.roundTrips)} round trips against ${int(naive.roundTrips)} and is ${times(naive.ms / ours.ms, 1)} faster than the naive way on loopback` +
           `${piped ? ` (${times(piped.ms / ours.ms, 1)} faster than the pipelined naive way)` : ''}. ` +
-          `Its time is Redis work, not round trips: ${dec((ours.redisCpuMs * 1000) / n, 1)} µs of Redis CPU per revoked session (TYPE, HMGET, DEL, HSET, PEXPIRE per session to leave a tombstone, plus its share of ZPOPMIN), ` +
+          `Its time is Redis work, not round trips: ${dec((ours.redisCpuMs * 1000) / n, 1)} µs of Redis CPU per revoked session (an HGET of the owner and a SET ... PX of the tombstone, plus its share of ZPOPMIN), ` +
           `against ${dec((naive.redisCpuMs * 1000) / n, 1)} µs for the naive GET + DEL, most of which is reading and answering 2N separate network messages. ` +
           `On loopback a round trip costs tens of microseconds, so 2N round trips are cheap and 200x is out of reach for any design that touches every session key ` +
           `(a bare UNLINK of ${int(l.unlinkFloorSessions ?? n)} keys, 1,000 per command in one pipeline, took ${ms(l.unlinkFloorMs ?? NaN)}).` +
           (po && pn ? ` With ${r.latency!.delayMs} ms each way (section 6) the round trips dominate: ${ms(po.ms)} against ${ms(pn.ms)}, ${times(pn.ms / po.ms, 0)}.` : '') +
           ' What would reach 200x on loopback too: make logout O(1) per user, e.g. a per-user revocation timestamp (or generation number) written by logout-everywhere and checked by the GET, SET and TOUCH scripts ' +
-          '(a session created before it counts as revoked and refuses writes, which replaces the per-session tombstones), with the index and the session keys removed lazily or left to expire. ' +
-          'A smaller step inside the current design: skip the TYPE call (HMGET under `redis.pcall`) and write the tombstone with one command instead of DEL + HSET + PEXPIRE.',
+          '(a session created before it counts as revoked and refuses writes, which replaces the per-session tombstones), with the index and the session keys removed lazily or left to expire; ' +
+          'it would cost every read a second key, which is why SessionKit does not do it.',
       );
     }
     if (big && l.chunks.length) {
