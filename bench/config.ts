@@ -92,7 +92,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), overrides: Pa
     : {
         quick, out, chart, json: '', sections,
         rounds: 3, duration: 5, warmup: 1, connections: 32, sessions: 1000, countRequests: 1000,
-        memorySessions: 10_000, logoutSizes: [10, 1000, 10_000, 100_000], logoutReps: 3, naiveMax: Infinity, chunkSizes: [250, 500, 1000, 4000],
+        memorySessions: 10_000, logoutSizes: [10, 1000, 10_000, 100_000], logoutReps: 3, naiveMax: Infinity, chunkSizes: [250, 500, 1000, 2000],
         opsDuration: 2, redisBenchmarkRequests: [30_000, 100_000],
         rate: 300, delayMs: 1, latencyDuration: 6,
       };

@@ -69,7 +69,7 @@ export async function benchLatency(
     const sizes = config.quick ? [10] : [1000, 10_000];
     for (const n of sizes) {
       for (const run of [
-        () => runSessionKit(url, monitor, n, 1000),
+        () => runSessionKit(url, monitor, n),
         () => runNaive(url, monitor, n, true),
         () => runNaive(url, monitor, n, false),
       ]) {

@@ -113,9 +113,11 @@ async function measure(
   };
 }
 
-export async function runSessionKit(redisUrl: string, admin: Redis, n: number, chunkSize: number): Promise<LogoutRun> {
+/** `chunkSize` omitted: the store's default revokeChunkSize. */
+export async function runSessionKit(redisUrl: string, admin: Redis, n: number, chunkSize?: number): Promise<LogoutRun> {
   const client = new Redis(redisUrl);
-  const store = new SessionStore({ client, prefix: 'lo-sk:', ttl: 86_400_000, revokeChunkSize: chunkSize });
+  const store = new SessionStore({ client, prefix: 'lo-sk:', ttl: 86_400_000, ...(chunkSize ? { revokeChunkSize: chunkSize } : {}) });
+  chunkSize = store.options.revokeChunkSize;
   try {
     await admin.flushall();
     // Warm up: a logout of chunk + 1 sessions loads both scripts on this connection (ioredis
@@ -228,7 +230,7 @@ export async function benchLogout(redisUrl: string, admin: Redis, config: BenchC
   };
   await admin.config('SET', 'slowlog-log-slower-than', String(SLOW_US));
   await admin.config('SET', 'slowlog-max-len', '100000');
-  const defaultChunkSize = 1000;
+  const defaultChunkSize = new SessionStore({ client: admin }).options.revokeChunkSize;
   const print = (r: LogoutRow) =>
     log(
       `  ${r.method.padEnd(16)} ${String(r.sessions).padStart(7)} sessions${r.chunkSize ? ` chunk ${r.chunkSize}` : ''}: ` +
@@ -240,7 +242,7 @@ export async function benchLogout(redisUrl: string, admin: Redis, config: BenchC
     for (const n of config.logoutSizes) {
       const reps = n > 10_000 ? Math.min(config.logoutReps, 2) : config.logoutReps;
       const ours: LogoutRun[] = [];
-      for (let i = 0; i < config.logoutReps; i++) ours.push(await runSessionKit(redisUrl, admin, n, defaultChunkSize));
+      for (let i = 0; i < config.logoutReps; i++) ours.push(await runSessionKit(redisUrl, admin, n));
       rows.push(summarize(ours));
       print(rows.at(-1)!);
       if (n <= config.naiveMax) {

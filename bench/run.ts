@@ -68,9 +68,10 @@ export async function runBench(config: BenchConfig, log: (line: string) => void 
     };
     results.express = await section('express', '1. Express 5 + express-session', () => benchExpress(server.url, monitor, config, log));
     results.fastify = await section('fastify', '2. Fastify 5 + @fastify/session', () => benchFastify(server.url, monitor, config, log));
+    // Store operations before the sections that fill Redis with 100,000-session users.
+    results.storeOps = await section('store-ops', '5. Store operations', () => benchStoreOps(server.url, server.port, monitor, config, log));
     results.memory = await section('memory', '3. Redis memory per session', () => benchMemory(server.url, monitor, config, log));
     results.logout = await section('logout', '4. Logout-everywhere', () => benchLogout(server.url, monitor, config, log));
-    results.storeOps = await section('store-ops', '5. Store operations', () => benchStoreOps(server.url, server.port, monitor, config, log));
     results.latency = await section('latency', '6. Latency through the delay proxy', () => benchLatency({ host: server.host, port: server.port }, monitor, config, log));
 
     results.meta.loadEnd = loadavg();

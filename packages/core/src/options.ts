@@ -25,7 +25,7 @@ export interface SessionStoreOptions {
   maxPayloadBytes?: number;
   /** How long a destroyed or revoked id stays a tombstone that refuses writes, in ms. Default 60 000; 0 deletes outright. */
   revokedTtl?: number;
-  /** Sessions revoked per Lua call in logout-everywhere, which bounds how long Redis blocks. Default 1000. */
+  /** Sessions revoked per Lua call in logout-everywhere, which bounds how long Redis blocks. Default 500. */
   revokeChunkSize?: number;
   /** COUNT hint for SCAN in ids/all/length/clear. Default 100. */
   scanCount?: number;
@@ -85,7 +85,7 @@ export function resolveOptions(options: SessionStoreOptions): ResolvedOptions {
     serializer,
     maxPayloadBytes: nonNegativeInt('maxPayloadBytes', options.maxPayloadBytes, 1_048_576, { positive: true }),
     revokedTtl: nonNegativeInt('revokedTtl', options.revokedTtl, 60_000),
-    revokeChunkSize: nonNegativeInt('revokeChunkSize', options.revokeChunkSize, 1000, { positive: true }),
+    revokeChunkSize: nonNegativeInt('revokeChunkSize', options.revokeChunkSize, 500, { positive: true }),
     scanCount: nonNegativeInt('scanCount', options.scanCount, 100, { positive: true }),
   };
 }

@@ -93,7 +93,7 @@ describe('configuration errors', () => {
       sessionLimitPolicy: 'evict-oldest',
       maxPayloadBytes: 1_048_576,
       revokedTtl: 60_000,
-      revokeChunkSize: 1000,
+      revokeChunkSize: 500,
       scanCount: 100,
     });
   });
