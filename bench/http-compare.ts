@@ -25,6 +25,7 @@ export interface HttpRow {
   commandsPerRequest: number;
   executedPerRequest: number;
   redisCpuUsPerRequest: number;
+  serverCpuUsPerRequest: number;
   p50: number;
   p99: number;
   failures: number;
@@ -88,7 +89,7 @@ export async function compareHttp(options: CompareOptions): Promise<HttpComparis
           log(
             `  round ${round + 1}/${config.rounds} ${framework} ${spec.label.padEnd(38)} ${path.padEnd(6)} ` +
               `${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.latency.p50.toFixed(2)} ms  p99 ${result.latency.p99.toFixed(2)} ms  ` +
-              `${result.commandsPerRequest.toFixed(3)} cmd/req  Redis CPU ${result.redisCpuUsPerRequest.toFixed(1)} µs/req${result.failures ? `  FAILURES ${result.failures}` : ''}`,
+              `${result.commandsPerRequest.toFixed(3)} cmd/req  server CPU ${result.serverCpuUsPerRequest.toFixed(0)} µs/req  Redis CPU ${result.redisCpuUsPerRequest.toFixed(1)} µs/req${result.failures ? `  FAILURES ${result.failures}` : ''}`,
           );
         }
       }
@@ -108,6 +109,7 @@ export async function compareHttp(options: CompareOptions): Promise<HttpComparis
           commandsPerRequest: median(r.map((x) => x.commandsPerRequest)),
           executedPerRequest: median(r.map((x) => x.executedPerRequest)),
           redisCpuUsPerRequest: median(r.map((x) => x.redisCpuUsPerRequest)),
+          serverCpuUsPerRequest: median(r.map((x) => x.serverCpuUsPerRequest)),
           p50: median(r.map((x) => x.latency.p50)),
           p99: median(r.map((x) => x.latency.p99)),
           failures: r.reduce((sum, x) => sum + x.failures, 0),

@@ -8,12 +8,14 @@
  */
 import autocannon from 'autocannon';
 import type { Redis } from 'ioredis';
-import { commandStats, countCommands, forkTs, monitorCommands, percentile, redisMainThreadCpu } from './util.js';
+import { commandStats, countCommands, forkTs, monitorCommands, percentile, processCpuSeconds, redisMainThreadCpu } from './util.js';
 
 export interface App {
   framework: string;
   store: string;
   port: number;
+  /** The app server's process, for its CPU time. */
+  pid: number | undefined;
   cookies: string[];
   stop(): Promise<void>;
 }
@@ -21,7 +23,7 @@ export interface App {
 export async function startApp(framework: 'express' | 'fastify', store: string, redisUrl: string): Promise<App> {
   const child = forkTs<{ port: number }>('app-server.ts', [framework, store, redisUrl]);
   const { port } = await child.ready;
-  return { framework, store, port, cookies: [], stop: child.stop };
+  return { framework, store, port, pid: child.process.pid, cookies: [], stop: child.stop };
 }
 
 /** Logs in `count` users (16 at a time) and keeps each session cookie. */
@@ -74,6 +76,11 @@ export interface LoadResult {
   executedPerRequest: number;
   /** CPU µs of Redis's main thread per request (INFO cpu): commands plus reading and writing the sockets. */
   redisCpuUsPerRequest: number;
+  /**
+   * CPU µs the app server used per request: what the store costs the app itself. Steadier than
+   * req/s on a shared machine, since it does not depend on what else got the cores meanwhile.
+   */
+  serverCpuUsPerRequest: number;
   latency: { p50: number; p99: number; mean: number };
 }
 
@@ -118,7 +125,9 @@ export async function runLoad(app: App, monitor: Redis | undefined, options: Loa
   const latencies: number[] = [];
   const before = monitor ? await commandStats(monitor) : {};
   const cpu0 = monitor ? await redisMainThreadCpu(monitor) : NaN;
+  const server0 = processCpuSeconds(app.pid);
   const result = await cannon(app, options, options.duration, options.keepLatencies ? (ms) => latencies.push(ms) : undefined);
+  const server1 = processCpuSeconds(app.pid);
   const cpu1 = monitor ? await redisMainThreadCpu(monitor) : NaN;
   const after = monitor ? await commandStats(monitor) : {};
   const ok = result['2xx'];
@@ -148,6 +157,7 @@ export async function runLoad(app: App, monitor: Redis | undefined, options: Loa
     commandsPerRequest: monitor ? sent : NaN,
     executedPerRequest: ok ? executed / ok : NaN,
     redisCpuUsPerRequest: ok ? ((cpu1 - cpu0) * 1e6) / ok : NaN,
+    serverCpuUsPerRequest: ok ? ((server1 - server0) * 1e6) / ok : NaN,
     latency: latencies.length
       ? { p50: percentile(latencies, 50), p99: percentile(latencies, 99), mean: latencies.reduce((a, b) => a + b, 0) / latencies.length }
       : { p50: result.latency.p50, p99: result.latency.p99, mean: result.latency.average },

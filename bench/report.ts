@@ -23,7 +23,7 @@ function httpSection(c: HttpComparison, title: string, intro: string): string {
     const head = ['store', 'req/s (median)', 'each round'];
     if (cr9) head.push('vs connect-redis 9');
     if (cr8) head.push('vs connect-redis 8');
-    head.push('vs MemoryStore', 'Redis round trips/req', 'Redis CPU µs/req');
+    head.push('vs MemoryStore', 'Redis round trips/req', 'app server CPU µs/req', 'Redis CPU µs/req');
     out.push(`### ${path === '/read' ? 'Read path (session unchanged)' : 'Write path (session modified every request)'}`, '');
     out.push(
       table(
@@ -32,7 +32,7 @@ function httpSection(c: HttpComparison, title: string, intro: string): string {
           const cells: (string | number)[] = [r.store === 'sessionkit' ? `**${r.label}**` : r.label, int(r.rps), r.runs.map((x) => int(x.rps)).join(' / ')];
           if (cr9) cells.push(times(r.rps / cr9.rps));
           if (cr8) cells.push(times(r.rps / cr8.rps));
-          cells.push(mem ? times(r.rps / mem.rps) : 'n/a', r.store === 'memory' ? '0' : dec(r.commandsPerRequest, 3), r.store === 'memory' ? '0' : dec(r.redisCpuUsPerRequest, 1));
+          cells.push(mem ? times(r.rps / mem.rps) : 'n/a', r.store === 'memory' ? '0' : dec(r.commandsPerRequest, 3), int(r.serverCpuUsPerRequest), r.store === 'memory' ? '0' : dec(r.redisCpuUsPerRequest, 1));
           return cells;
         }),
       ),
@@ -378,6 +378,7 @@ function findings(r: BenchResults, targets: Target[]): string {
           : '@fastify/session saves the unchanged session on every request (rolling), and SessionKit turns that save into an expiry slide, skipped while the stored expiry is less than `touchAfter` (60 s) old') +
         `${t0 ? `; with \`touchAfter: 0\` it is ${dec(t0.commandsPerRequest, 2)}, like connect-redis` : ''}. ` +
         `Throughput: ${times(ours.rps / peer.rps)} the faster connect-redis, ${times(ours.rps / mem.rps)} MemoryStore. ` +
+        `App server CPU per request, the steadier measure of what a store costs the app: ${int(ours.serverCpuUsPerRequest)} µs for SessionKit, ${peers.map((p) => `${int(p.serverCpuUsPerRequest)} µs for ${p.label}`).join(', ')}, ${int(mem.serverCpuUsPerRequest)} µs for MemoryStore. ` +
         `Redis CPU per request: ${dec(ours.redisCpuUsPerRequest, 1)} µs for SessionKit (one HMGET, plus a touch script once a minute per session) against ${dec(peer.redisCpuUsPerRequest, 1)} µs for ${peer.label} (GET + EXPIRE). ` +
         `With ${c.connections} connections on loopback the server is CPU-bound, not waiting on Redis, so the saved round trip buys little throughput here (it shows in section 6); ` +
         `what decides is the CPU each store takes from the ${r.meta.cores} cores the server, Redis and the load generator share. ` +
@@ -394,7 +395,8 @@ function findings(r: BenchResults, targets: Target[]): string {
       out.push(
         `- **${fw} write path.** Each save is one script (1 round trip, index included), as many round trips as connect-redis's SET. The script does more work: Redis CPU ${dec(w.redisCpuUsPerRequest, 1)} µs per request ` +
           `against ${dec(pw.redisCpuUsPerRequest, 1)} µs for ${pw.label} (it reads the record for a tombstone, its createdAt and its owner, moves the session's score in the user's index and extends the index key's expiry, and rewrites the record in place with its expiry: ` +
-          `${dec(w.executedPerRequest, 1)} commands executed per request against ${dec(pw.executedPerRequest, 1)}; inside a script each costs Redis a microsecond or two on top of the command). Throughput: ${times(w.rps / pw.rps)} ${pw.label}.` +
+          `${dec(w.executedPerRequest, 1)} commands executed per request against ${dec(pw.executedPerRequest, 1)}; inside a script each costs Redis a microsecond or two on top of the command). ` +
+          `App server CPU per request: ${int(w.serverCpuUsPerRequest)} µs against ${int(pw.serverCpuUsPerRequest)} µs (the store's own work and a seven-field read and a 17-argument script call through ioredis, where connect-redis sends GET and SET). Throughput: ${times(w.rps / pw.rps)} ${pw.label}.` +
           (w.rps / pw.rps >= 1
             ? ''
             : ' That work is what the index, the tombstones and the absolute timeout cost: connect-redis overwrites one string and keeps no index, so a logout-everywhere or a device list is impossible with it. ' +
@@ -497,7 +499,8 @@ function notes(r: BenchResults): string {
     '',
     `- ${m.cores} cores, shared: redis-server, the app server (a child process) and autocannon (the parent) run on the same ${m.cores} cores, and other jobs were running on the machine too ` +
       `(load average ${dec(m.loadStart[0] ?? NaN)} at the start, ${dec(m.loadEnd[0] ?? NaN)} at the end). Absolute req/s are therefore low and noisy; stores are compared side by side, in the same rounds, ` +
-      'in rotated order, and the tables show every round so the spread is visible. Ratios are more stable than absolute numbers, but differences of a few percent are within the noise.',
+      'in rotated order, and the tables show every round so the spread is visible. Ratios are more stable than absolute numbers, but differences of a few percent are within the noise: ' +
+      'MemoryStore alone can swing by a quarter from one round to the next. The app server CPU per request does not depend on what else got the cores meanwhile and is the steadier figure of what each store costs the app.',
     '- On such a machine every CPU cycle Redis or the load generator uses is taken from the server, so a store that makes Redis work harder loses throughput even when Redis is not the bottleneck. ' +
       'On a deployment where Redis has its own machine, Redis CPU is not shared with the app and the network round trip matters more (section 6).',
     '- SLOWLOG and latency are wall-clock: a process descheduled by the OS in the middle of a command shows up as a slow command. The logout tables also give Redis main-thread CPU time, which does not include such pauses.',

@@ -3,6 +3,7 @@
  * processes, and a round-trip counter for ioredis.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -116,6 +117,19 @@ export function countCommands(before: CommandStats, after: CommandStats): Comman
     usec += d.usec;
   }
   return { topLevel, executed, byCommand, usec };
+}
+
+/**
+ * CPU seconds (user + system) a process has used, from /proc/<pid>/stat; NaN where there is no
+ * /proc (the column then reads n/a). Clock ticks are 100 per second on Linux.
+ */
+export function processCpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
 }
 
 /** CPU seconds used by Redis's main thread (the one that runs commands), from INFO cpu. */

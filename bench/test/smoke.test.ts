@@ -77,6 +77,7 @@ describe('npm run bench, quick mode', () => {
         expect(row.failures, `${c.framework} ${row.label} ${row.path}`).toBe(0);
         expect(row.runs.every((r) => r.requests > 0), `${row.label} served requests`).toBe(true);
         expect(positive(row.rps)).toBe(true);
+        expect(row.serverCpuUsPerRequest, `${row.label} server CPU`).toBeGreaterThan(0);
         // autocannon reports whole milliseconds: a p50 of 0 is a fast loopback, not a failure.
         expect(Number.isFinite(row.p50) && row.p50 >= 0).toBe(true);
         if (row.store === 'memory') expect(row.commandsPerRequest).toBe(0);
