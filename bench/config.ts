@@ -51,6 +51,8 @@ export interface BenchConfig {
   delayMs: number;
   /** Measured seconds per latency run (BENCH_LATENCY_DURATION). */
   latencyDuration: number;
+  /** Rounds of the latency runs (BENCH_LATENCY_ROUNDS): more than the throughput runs, since a latency median moves with one disturbed round. */
+  latencyRounds: number;
 }
 
 function num(name: string, fallback: number): number {
@@ -87,14 +89,14 @@ export function loadConfig(argv: string[] = process.argv.slice(2), overrides: Pa
         rounds: 1, duration: 0.3, warmup: 0.1, connections: 8, sessions: 20, countRequests: 40,
         memorySessions: 200, logoutSizes: [10, 100], logoutReps: 1, naiveMax: Infinity, chunkSizes: [10, 50],
         opsDuration: 0.1, redisBenchmarkRequests: [2000, 5000],
-        rate: 100, delayMs: 1, latencyDuration: 0.4,
+        rate: 100, delayMs: 1, latencyDuration: 0.4, latencyRounds: 1,
       }
     : {
         quick, out, chart, json: '', sections,
         rounds: 3, duration: 5, warmup: 1, connections: 32, sessions: 1000, countRequests: 1000,
         memorySessions: 10_000, logoutSizes: [10, 1000, 10_000, 100_000], logoutReps: 3, naiveMax: Infinity, chunkSizes: [250, 500, 1000, 2000],
         opsDuration: 2, redisBenchmarkRequests: [30_000, 100_000],
-        rate: 300, delayMs: 1, latencyDuration: 6,
+        rate: 300, delayMs: 1, latencyDuration: 5, latencyRounds: 5,
       };
   const rb = list('BENCH_RB_REQUESTS', base.redisBenchmarkRequests);
   return {
@@ -116,6 +118,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), overrides: Pa
     rate: num('BENCH_RATE', base.rate),
     delayMs: num('BENCH_DELAY_MS', base.delayMs),
     latencyDuration: num('BENCH_LATENCY_DURATION', base.latencyDuration),
+    latencyRounds: Math.max(1, Math.round(num('BENCH_LATENCY_ROUNDS', base.latencyRounds))),
     ...overrides,
   };
 }

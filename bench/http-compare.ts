@@ -50,6 +50,8 @@ export interface CompareOptions {
   monitor: Redis;
   config: BenchConfig;
   duration: number;
+  /** Default config.rounds. */
+  rounds?: number;
   rate?: number;
   keepLatencies?: boolean;
   log: (line: string) => void;
@@ -57,6 +59,7 @@ export interface CompareOptions {
 
 export async function compareHttp(options: CompareOptions): Promise<HttpComparison> {
   const { framework, stores, config, log } = options;
+  const rounds = options.rounds ?? config.rounds;
   const apps = new Map<string, App>();
   try {
     // Start every app up front (in parallel: startup is not measured), then log the users in.
@@ -70,7 +73,7 @@ export async function compareHttp(options: CompareOptions): Promise<HttpComparis
     for (const app of started) await createSessions(app, config.sessions);
 
     const runs = new Map<string, LoadResult[]>();
-    for (let round = 0; round < config.rounds; round++) {
+    for (let round = 0; round < rounds; round++) {
       const order = stores.map((_, i) => stores[(i + round) % stores.length]!);
       for (const spec of order) {
         for (const path of options.paths) {
@@ -87,7 +90,7 @@ export async function compareHttp(options: CompareOptions): Promise<HttpComparis
           const key = `${spec.id} ${path}`;
           runs.set(key, [...(runs.get(key) ?? []), result]);
           log(
-            `  round ${round + 1}/${config.rounds} ${framework} ${spec.label.padEnd(38)} ${path.padEnd(6)} ` +
+            `  round ${round + 1}/${rounds} ${framework} ${spec.label.padEnd(38)} ${path.padEnd(6)} ` +
               `${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.latency.p50.toFixed(2)} ms  p99 ${result.latency.p99.toFixed(2)} ms  ` +
               `${result.commandsPerRequest.toFixed(3)} cmd/req  server CPU ${result.serverCpuUsPerRequest.toFixed(0)} µs/req  Redis CPU ${result.redisCpuUsPerRequest.toFixed(1)} µs/req${result.failures ? `  FAILURES ${result.failures}` : ''}`,
           );
@@ -120,7 +123,7 @@ export async function compareHttp(options: CompareOptions): Promise<HttpComparis
       framework,
       connections: options.rate ? Math.min(config.connections, 8) : config.connections,
       duration: options.duration,
-      rounds: config.rounds,
+      rounds,
       sessions: config.sessions,
       rate: options.rate,
       rows,

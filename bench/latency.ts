@@ -61,6 +61,7 @@ export async function benchLatency(
       monitor,
       config,
       duration: config.latencyDuration,
+      rounds: config.latencyRounds,
       rate: config.rate,
       keepLatencies: true,
       log,

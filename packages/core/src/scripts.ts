@@ -8,7 +8,7 @@
  * writes thousands), and because the hot paths read records with HMGET, which a string refuses
  * (WRONGTYPE): the rare non-hash cases take the slow branch, the common ones pay nothing.
  *
- * Cost matters here: inside a script every redis.call costs about a microsecond of Redis's single
+ * Cost matters here: inside a script every redis.call costs a microsecond or two of Redis's single
  * thread on top of the command itself, so the hot paths (set, touch) make as few calls as they
  * can; `get` of a record is a plain HMGET from the client, with no script at all.
  *

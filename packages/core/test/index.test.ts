@@ -79,6 +79,18 @@ describe('per-user index', () => {
     expect(await store.client.zrange(store.keys.index('u'), 0, -1)).toEqual(['c']);
   });
 
+  it('a Redis error while reading the sessions fails the listing and leaves the index intact', async () => {
+    const store = fresh();
+    await store.set('x', {}, { userId: 'v' });
+    await store.set('y', {}, { userId: 'v' });
+    // A client whose HMGET Redis refuses (NOPERM): a failure, not a sign that the session is gone.
+    await redis.client().call('ACL', 'SETUSER', 'idx-no-hmget', 'on', '>pw', '~*', '&*', '+@all', '-hmget');
+    const refused = new SessionStore({ client: redis.client({ username: 'idx-no-hmget', password: 'pw' }), prefix: store.options.prefix });
+    await expect(refused.listUserSessions('v')).rejects.toMatchObject({ code: 'ERR_REDIS' });
+    expect((await store.client.zrange(store.keys.index('v'), 0, -1)).sort()).toEqual(['x', 'y']);
+    expect((await store.listUserSessions('v')).map((s) => s.id).sort()).toEqual(['x', 'y']);
+  });
+
   it('lists most recently seen first', async () => {
     const store = fresh();
     await store.set('old', {}, { userId: 'u' });
