@@ -417,7 +417,6 @@ function findings(r: BenchResults, targets: Target[]): string {
           `connect-redis GET ${dec(crget.redisCpuUsPerOp, 1)} µs, SET ${dec(crset.redisCpuUsPerOp, 1)} µs. Node CPU: ${dec(get.nodeUsPerOp, 1)} / ${dec(set.nodeUsPerOp, 1)} / ${dec(touch.nodeUsPerOp, 1)} µs against ` +
           `${dec(crget.nodeUsPerOp, 1)} / ${dec(crset.nodeUsPerOp, 1)}. SessionKit's get is a plain HMGET (${times(get.redisCpuUsPerOp / crget.redisCpuUsPerOp, 1)} the Redis CPU of connect-redis's GET); set and touch are Lua scripts, ` +
           'and inside a script each `redis.call` goes through the full command path with its arguments and reply converted to Lua values and back (about a microsecond or two each here, on top of the command), which is why they cost Redis several times a plain SET. ' +
-          'SessionKit\'s get at concurrency 64 is bimodal on this machine: the same code measured about 40,000 to 48,000 ops/s in some runs and 70,000 to 73,000 in others, with Redis and Node CPU per operation shifting together, which points at how the 64 callers\' commands happen to batch on the one socket rather than at the store. ' +
           'redis-benchmark `-c 64` (64 connections, one request each) is not a hard ceiling for one Node client: one pipelined connection (`-P 64`) does far more' +
           (cr9get && rbGet && cr9get.opsPerSec > rbGet
             ? `, and connect-redis 9 on node-redis (which writes the commands issued in one tick together) does ${int(cr9get.opsPerSec)} GETs/s, more than \`-c 64\`'s ${int(rbGet)}.`
@@ -506,6 +505,8 @@ function notes(r: BenchResults): string {
       'MemoryStore alone can swing by a quarter from one round to the next. The app server CPU per request does not depend on what else got the cores meanwhile and is the steadier figure of what each store costs the app.',
     '- On such a machine every CPU cycle Redis or the load generator uses is taken from the server, so a store that makes Redis work harder loses throughput even when Redis is not the bottleneck. ' +
       'On a deployment where Redis has its own machine, Redis CPU is not shared with the app and the network round trip matters more (section 6).',
+    '- Store operations at concurrency 64 depend on how the callers\' commands happen to batch on one socket: SessionKit\'s get, for one, has measured about 1.7x apart between full runs of the same code, ' +
+      'with Redis and Node CPU per operation moving together. Compare stores within one run, and read a ratio near a target as "about there".',
     '- SLOWLOG and latency are wall-clock: a process descheduled by the OS in the middle of a command shows up as a slow command. The logout tables also give Redis main-thread CPU time, which does not include such pauses.',
     '- The delay proxy uses Node timers (1 ms resolution), so "1 ms each way" is 1 to 1.5 ms each way; it adds the same delay to every store.',
     '- Throughput runs are closed-loop (each connection sends its next request when the previous one returns); the latency runs are open-loop at a fixed rate, well below saturation.',
