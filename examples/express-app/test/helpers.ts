@@ -3,12 +3,12 @@ import type { AddressInfo } from 'node:net';
 import type { Redis } from 'ioredis';
 import type { RedisStore } from '@sessionkit/express';
 import { Agent as CookieJar } from '../../shared/test/agent.js';
-import type { TestRedis } from '../../shared/test/use-redis.js';
+import type { TestRedis } from '@sessionkit/testing';
 import { createApp, type AppOptions } from '../src/app.js';
 
 // What does not depend on the framework is in examples/shared/test.
 export { expectRowsMatchStored, sessionRows, type SessionRow } from '../../shared/test/agent.js';
-export { useRedis } from '../../shared/test/use-redis.js';
+export { useRedis } from '@sessionkit/testing';
 
 export const SECRET = 'example test secret';
 

@@ -2,12 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis, RedisOptions } from 'ioredis';
 import type { RedisStore } from '@sessionkit/fastify';
 import { Agent as CookieJar } from '../../shared/test/agent.js';
-import type { TestRedis } from '../../shared/test/use-redis.js';
+import type { TestRedis } from '@sessionkit/testing';
 import { buildApp, type AppOptions } from '../src/app.js';
 
 // What does not depend on the framework is in examples/shared/test.
 export { expectRowsMatchStored, sessionRows, type SessionRow } from '../../shared/test/agent.js';
-export { useRedis } from '../../shared/test/use-redis.js';
+export { useRedis } from '@sessionkit/testing';
 
 export const SECRET = 'fastify example test secret, 32+ characters long';
 

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import type { SessionInfo } from '@sessionkit/core';
-import { cookieExpiry } from '@sessionkit/testing';
+import { CookieJar } from '@sessionkit/testing';
 import { sessionHandle } from '../src/index.js';
 
 /**
@@ -11,9 +11,7 @@ import { sessionHandle } from '../src/index.js';
  * sign the session cookie in different formats.
  */
 export abstract class Agent {
-  readonly cookies = new Map<string, string>();
-  /** When each cookie in `cookies` lapses (epoch ms); a cookie without one lasts as long as the agent. */
-  readonly expiries = new Map<string, number>();
+  readonly cookies = new CookieJar();
   /** The Set-Cookie lines of the last response. */
   lastSetCookie: string[] = [];
 
@@ -23,8 +21,8 @@ export abstract class Agent {
   protected abstract sessionIdOf(cookie: string): string;
 
   async request(method: 'GET' | 'POST', url: string, form?: Record<string, string>, headers: Record<string, string> = {}): Promise<{ status: number; location: string | null; text: string }> {
-    this.forgetLapsed();
-    const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    this.cookies.forgetLapsed();
+    const cookie = this.cookies.header();
     const res = await fetch(url, {
       method,
       redirect: 'manual',
@@ -38,27 +36,8 @@ export abstract class Agent {
       signal: AbortSignal.timeout(10_000),
     });
     this.lastSetCookie = res.headers.getSetCookie();
-    for (const line of this.lastSetCookie) {
-      const [pair, ...attrs] = line.split(';');
-      const eq = pair!.indexOf('=');
-      const name = pair!.slice(0, eq).trim();
-      const value = pair!.slice(eq + 1).trim();
-      const lapsesAt = cookieExpiry(attrs);
-      this.cookies.set(name, value);
-      if (lapsesAt === undefined) this.expiries.delete(name);
-      else this.expiries.set(name, lapsesAt);
-    }
-    this.forgetLapsed();
+    this.cookies.absorb(this.lastSetCookie);
     return { status: res.status, location: res.headers.get('location'), text: await res.text() };
-  }
-
-  /** Drops the cookies whose expiry has passed. */
-  forgetLapsed(now = Date.now()): void {
-    for (const [name, at] of this.expiries) {
-      if (at > now) continue;
-      this.cookies.delete(name);
-      this.expiries.delete(name);
-    }
   }
 
   get(url: string) {

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, RedisServer } from '@sessionkit/testing';
+import { freePort, portAccepts, RedisServer } from '@sessionkit/testing';
 import type { AgentClass } from './agent.js';
-import { portAccepts, processExists, useEntryPoint } from './entry-point.js';
+import { processExists, useEntryPoint } from './entry-point.js';
 
 export interface EntryPointTarget {
   /** The entry point, from the repository root: `examples/<app>/src/main.ts`. */

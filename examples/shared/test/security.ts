@@ -3,7 +3,7 @@ import type { EventEmitter } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashId, type SessionInfo, type SessionStoreEvents } from '@sessionkit/core';
 import type { AgentClass } from './agent.js';
-import type { TestRedis } from './use-redis.js';
+import type { TestRedis } from '@sessionkit/testing';
 
 /**
  * Security checks on an example app over real HTTP and a real redis-server: session id entropy,

@@ -1,28 +1,8 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll } from 'vitest';
 import type { FrameworkStore } from '@sessionkit/core';
-import { RedisServer, type ComplianceTarget, type TestSession } from '@sessionkit/testing';
+import { type ComplianceTarget, type TestSession } from '@sessionkit/testing';
 
-/** One real redis-server per test file, and a client factory whose clients are all closed at the end. */
-export function useRedis(args: string[] = []) {
-  const server = new RedisServer({ args });
-  const clients: Redis[] = [];
-  beforeAll(async () => {
-    await server.start();
-  });
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
-    await server.dispose();
-  });
-  return {
-    server,
-    client(options: Record<string, unknown> = {}): Redis {
-      const client = new Redis({ port: server.port, host: server.host, lazyConnect: false, ...options });
-      clients.push(client);
-      return client;
-    },
-  };
-}
+export { useRedis } from '@sessionkit/testing';
 
 /**
  * A core FrameworkStore as the shared compliance suite takes it. Its promise API already is the

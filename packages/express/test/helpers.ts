@@ -2,10 +2,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import session, { type SessionData, type Store } from 'express-session';
-import { Redis, type RedisOptions } from 'ioredis';
-import { afterAll, beforeAll } from 'vitest';
-import { cookieExpiry, RedisServer, type ComplianceTarget, type TestSession } from '@sessionkit/testing';
+import { Redis } from 'ioredis';
+import { CookieJar, type ComplianceTarget, type TestSession } from '@sessionkit/testing';
 import type { RedisStore } from '@sessionkit/express';
+
+export { useRedis } from '@sessionkit/testing';
 
 declare module 'express-session' {
   interface SessionData {
@@ -16,27 +17,6 @@ declare module 'express-session' {
 
 export const SECRET = 'test secret: keyboard cat';
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** One real redis-server per test file, and a client factory whose clients are all closed at the end. */
-export function useRedis(args: string[] = []) {
-  const server = new RedisServer({ args });
-  const clients: Redis[] = [];
-  beforeAll(async () => {
-    await server.start();
-  });
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
-    await server.dispose();
-  });
-  return {
-    server,
-    client(options: RedisOptions = {}): Redis {
-      const client = new Redis({ port: server.port, host: server.host, ...options });
-      clients.push(client);
-      return client;
-    },
-  };
-}
 
 /**
  * The store as the shared compliance suite takes it: express-session's callback API, promisified.
@@ -162,15 +142,13 @@ export async function listen(app: (req: never, res: never) => void): Promise<Run
  * once their Max-Age/Expires has passed, as in browsers.
  */
 export class Agent {
-  readonly cookies = new Map<string, string>();
-  /** When each cookie in `cookies` lapses (epoch ms); a cookie without one lasts as long as the agent. */
-  readonly expiries = new Map<string, number>();
+  cookies = new CookieJar();
 
   constructor(public base: string) {}
 
   async request(method: string, path: string, init: { body?: string; headers?: Record<string, string> } = {}): Promise<Response> {
-    this.forgetLapsed();
-    const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    this.cookies.forgetLapsed();
+    const cookie = this.cookies.header();
     const res = await fetch(path.startsWith('http') ? path : this.base + path, {
       method,
       body: init.body,
@@ -178,27 +156,8 @@ export class Agent {
       headers: { ...(cookie ? { cookie } : {}), ...init.headers },
       signal: AbortSignal.timeout(10_000),
     });
-    for (const line of res.headers.getSetCookie()) {
-      const [pair, ...attrs] = line.split(';');
-      const eq = pair!.indexOf('=');
-      const name = pair!.slice(0, eq).trim();
-      const value = pair!.slice(eq + 1).trim();
-      const lapsesAt = cookieExpiry(attrs);
-      this.cookies.set(name, value);
-      if (lapsesAt === undefined) this.expiries.delete(name);
-      else this.expiries.set(name, lapsesAt);
-    }
-    this.forgetLapsed();
+    this.cookies.absorb(res.headers.getSetCookie());
     return res;
-  }
-
-  /** Drops the cookies whose expiry has passed, as a browser does before sending any. */
-  forgetLapsed(now = Date.now()): void {
-    for (const [name, at] of this.expiries) {
-      if (at > now) continue;
-      this.cookies.delete(name);
-      this.expiries.delete(name);
-    }
   }
 
   async json<T = Record<string, any>>(method: string, path: string): Promise<{ status: number; body: T }> {
@@ -216,8 +175,7 @@ export class Agent {
 
   clone(): Agent {
     const copy = new Agent(this.base);
-    for (const [k, v] of this.cookies) copy.cookies.set(k, v);
-    for (const [k, at] of this.expiries) copy.expiries.set(k, at);
+    copy.cookies = this.cookies.copy();
     return copy;
   }
 }

@@ -3,9 +3,10 @@ import fastifyCookie from '@fastify/cookie';
 import fastifySession, { type FastifySessionOptions } from '@fastify/session';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis, type RedisOptions } from 'ioredis';
-import { afterAll, beforeAll } from 'vitest';
-import { cookieExpiry, RedisServer, type ComplianceTarget, type TestSession } from '@sessionkit/testing';
+import { CookieJar, type ComplianceTarget, type TestSession } from '@sessionkit/testing';
 import { sessionKitPlugin, type RedisStore } from '@sessionkit/fastify';
+
+export { useRedis } from '@sessionkit/testing';
 
 declare module 'fastify' {
   interface Session {
@@ -18,27 +19,6 @@ declare module 'fastify' {
 export const SECRET = 'a-test-secret-that-is-at-least-32-characters-long';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** One real redis-server per test file, and a client factory whose clients are all closed at the end. */
-export function useRedis(args: string[] = []) {
-  const server = new RedisServer({ args });
-  const clients: Redis[] = [];
-  beforeAll(async () => {
-    await server.start();
-  });
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
-    await server.dispose();
-  });
-  return {
-    server,
-    client(options: RedisOptions = {}): Redis {
-      const client = new Redis({ port: server.port, host: server.host, ...options });
-      clients.push(client);
-      return client;
-    },
-  };
-}
 
 /** The callback API that @fastify/session calls, promisified for the shared suite. */
 function promisify<T>(call: (cb: (error?: Error | null, value?: T) => void) => void): Promise<T> {
@@ -151,36 +131,22 @@ export async function startApp(store: RedisStore | FastifySessionOptions['store'
  * including forgetting it once its Max-Age/Expires has passed.
  */
 export class Client {
-  cookies = new Map<string, string>();
-  /** When each cookie in `cookies` lapses (epoch ms); a cookie without one lasts as long as the client. */
-  expiries = new Map<string, number>();
+  cookies = new CookieJar();
   lastSetCookie: string[] = [];
 
-  /**
-   * `keepLapsed`: send cookies whatever their expiry, as a replayed or hand-copied cookie would
-   * be. For tests of the server's own expiry with sub-second maxAges: Expires has whole seconds,
-   * so a browser could drop such a cookie before the server's expiry does.
-   */
-  constructor(readonly base: string, readonly options: { keepLapsed?: boolean } = {}) {}
+  /** `keepLapsed`: see CookieJar.keepLapsed. */
+  constructor(readonly base: string, options: { keepLapsed?: boolean } = {}) {
+    this.cookies.keepLapsed = options.keepLapsed ?? false;
+  }
 
   async request(method: string, path: string, body?: unknown, base = this.base): Promise<{ status: number; json: any; headers: Headers }> {
-    this.forgetLapsed();
+    this.cookies.forgetLapsed();
     const headers: Record<string, string> = {};
-    if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    if (this.cookies.size) headers.cookie = this.cookies.header();
     if (body !== undefined) headers['content-type'] = 'application/json';
     const response = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), redirect: 'manual' });
     this.lastSetCookie = response.headers.getSetCookie();
-    for (const line of this.lastSetCookie) {
-      const [pair, ...attrs] = line.split(';');
-      const eq = pair!.indexOf('=');
-      const name = pair!.slice(0, eq).trim();
-      const value = pair!.slice(eq + 1).trim();
-      const lapsesAt = cookieExpiry(attrs);
-      this.cookies.set(name, value);
-      if (lapsesAt === undefined) this.expiries.delete(name);
-      else this.expiries.set(name, lapsesAt);
-    }
-    this.forgetLapsed();
+    this.cookies.absorb(this.lastSetCookie);
     const text = await response.text();
     let json: unknown = text;
     try {
@@ -189,16 +155,6 @@ export class Client {
       // not JSON
     }
     return { status: response.status, json, headers: response.headers };
-  }
-
-  /** Drops the cookies whose expiry has passed, as a browser does before sending any. */
-  forgetLapsed(now = Date.now()): void {
-    if (this.options.keepLapsed) return;
-    for (const [name, at] of this.expiries) {
-      if (at > now) continue;
-      this.cookies.delete(name);
-      this.expiries.delete(name);
-    }
   }
 
   get(path: string) {

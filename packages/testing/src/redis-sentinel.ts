@@ -1,11 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveRedisServer } from './redis-binary.js';
 import { adminCommand, type ClusterAddress } from './redis-cluster.js';
-import { freePort, RedisServer, startWatchdog, type Watchdog } from './redis-server.js';
+import { freePort, portAccepts, RedisServer, startWatchdog, type Watchdog } from './redis-server.js';
 
 export interface RedisSentinelOptions {
   /** The monitored master's name, as clients pass it (`new Redis({ sentinels, name })`). Default 'mymaster'. */
@@ -44,17 +43,6 @@ function parseInfo(text: string): Record<string, string> {
     if (colon > 0 && !line.startsWith('#')) fields[line.slice(0, colon)] = line.slice(colon + 1);
   }
   return fields;
-}
-
-async function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 /** One `redis-server <conf> --sentinel` process (a sentinel needs a writable config file: it rewrites it). */
@@ -98,7 +86,7 @@ export class SentinelProcess {
     child.stderr?.on('data', capture);
     this.child = child;
     const deadline = Date.now() + 10_000;
-    while (!(await listening(this.port))) {
+    while (!(await portAccepts(this.port))) {
       if (child.exitCode !== null) throw new Error(`redis-sentinel exited with code ${child.exitCode}:\n${this.output}`);
       if (Date.now() > deadline) throw new Error(`redis-sentinel did not listen on ${this.port}:\n${this.output}`);
       await sleep(25);

@@ -1,9 +1,8 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { RedisServer } from '@sessionkit/testing';
+import { portAccepts, RedisServer } from '@sessionkit/testing';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -31,17 +30,6 @@ function children(): Set<number> {
   return pids;
 }
 
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
 async function eventually(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
@@ -57,7 +45,7 @@ describe('RedisServer', () => {
     await server.start();
     const pid = server.pid!;
     expect(running(pid)).toBe(true);
-    expect(await accepts(server.port)).toBe(true);
+    expect(await portAccepts(server.port)).toBe(true);
     // Two new children: the server and the watchdog that kills it if this process dies first.
     const added = [...children()].filter((p) => !before.has(p));
     expect(added).toContain(pid);
@@ -65,7 +53,7 @@ describe('RedisServer', () => {
 
     await server.dispose();
     expect(running(pid)).toBe(false);
-    expect(await accepts(server.port)).toBe(false);
+    expect(await portAccepts(server.port)).toBe(false);
     expect(existsSync(server.dir)).toBe(false);
     expect(children()).toEqual(before);
   });
@@ -109,12 +97,12 @@ describe('RedisServer', () => {
         parent.once('exit', (code) => reject(new Error(`fixture exited with ${code} before starting a server:\n${err}`)));
       });
       expect(running(started.pid)).toBe(true);
-      expect(await accepts(started.port)).toBe(true);
+      expect(await portAccepts(started.port)).toBe(true);
 
       const exited = new Promise((resolve) => parent.once('exit', resolve));
       parent.kill(signal);
       await exited;
-      await eventually(`redis-server ${started.pid} to exit after its parent`, async () => !running(started.pid) && !(await accepts(started.port)));
+      await eventually(`redis-server ${started.pid} to exit after its parent`, async () => !running(started.pid) && !(await portAccepts(started.port)));
     });
   }
 });

@@ -1,10 +1,16 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
-import { RedisServer } from '@sessionkit/testing';
+import { RedisServer } from './redis-server.js';
 
-/** One redis-server for the file; every client made through it is closed at the end. */
-export function useRedis() {
-  const server = new RedisServer();
+/**
+ * One real redis-server for a test file, started in `beforeAll` and disposed in `afterAll`, and a
+ * factory of ioredis clients on it, all closed at the end. `args` go to redis-server.
+ *
+ * Kept apart from redis-server.ts because it registers vitest hooks, and the launcher is also used
+ * outside vitest (the examples' embedded Redis, the soak, the bench).
+ */
+export function useRedis(args: string[] = []) {
+  const server = new RedisServer({ args });
   const clients: Redis[] = [];
   beforeAll(async () => {
     await server.start();
