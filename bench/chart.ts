@@ -41,8 +41,9 @@ function esc(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-const PANEL_W = 560;
-const LABEL_W = 230;
+const PANEL_W = 600;
+/** Rough width of one character at the 12 px font, for room beside the bars (no text metrics in a hand-written SVG). */
+const CHAR_W = 6.6;
 const BAR_H = 18;
 const GAP = 6;
 const HEAD = 44;
@@ -58,8 +59,11 @@ function drawPanel(p: Panel, x: number, y: number): string {
   out.push(`<rect x="${x}" y="${y}" width="${PANEL_W}" height="${h}" rx="6" fill="#fff" stroke="#dee2e6"/>`);
   out.push(`<text x="${x + 12}" y="${y + 20}" font-size="14" font-weight="bold" fill="#212529">${esc(p.title)}</text>`);
   if (p.subtitle) out.push(`<text x="${x + 12}" y="${y + 36}" font-size="11" fill="#868e96">${esc(p.subtitle)}</text>`);
-  const plotX = x + LABEL_W;
-  const plotW = PANEL_W - LABEL_W - 90;
+  // The labels on the left and the longest value text on the right get the room they need; the bars the rest.
+  const labelW = Math.min(320, Math.max(...p.bars.map((b) => b.label.length), 0) * CHAR_W + 20);
+  const textW = Math.max(...p.bars.map((b) => (b.text ?? String(b.value)).length), 0) * CHAR_W + 14;
+  const plotX = x + labelW;
+  const plotW = Math.max(60, PANEL_W - labelW - textW);
   const values = p.bars.map((b) => b.value).filter((v) => Number.isFinite(v));
   const max = p.max ?? Math.max(...values, 0);
   const min = p.log ? Math.max(Math.min(...values.filter((v) => v > 0)) / 2, 1e-9) : 0;

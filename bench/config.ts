@@ -16,7 +16,7 @@ export interface BenchConfig {
   out: string;
   /** Chart path (BENCH_CHART); written next to the report by default. */
   chart: string;
-  /** Raw results as JSON (BENCH_JSON), '' for none. */
+  /** Raw results as JSON (BENCH_JSON), '' for none. Default for a full run: .tmp/bench/results.json, which `--report-from=` renders again. */
   json: string;
   sections: Section[];
   /** Repeated rounds per HTTP comparison; each round visits every store (BENCH_ROUNDS). */
@@ -92,7 +92,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), overrides: Pa
         rate: 100, delayMs: 1, latencyDuration: 0.4, latencyRounds: 1,
       }
     : {
-        quick, out, chart, json: '', sections,
+        quick, out, chart, json: join(rootDir, '.tmp', 'bench', 'results.json'), sections,
         rounds: 3, duration: 5, warmup: 1, connections: 32, sessions: 1000, countRequests: 1000,
         memorySessions: 10_000, logoutSizes: [10, 1000, 10_000, 100_000], logoutReps: 3, naiveMax: Infinity, chunkSizes: [250, 500, 1000, 2000],
         opsDuration: 2, redisBenchmarkRequests: [30_000, 100_000],

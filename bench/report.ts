@@ -337,11 +337,12 @@ export function renderMarkdown(r: BenchResults, targets: Target[], chartPath: st
     'npm run bench                  # builds the packages, then runs every section (about 10-13 minutes)',
     'BENCH_QUICK=1 npm run bench    # seconds-long smoke run; writes to a temp directory unless BENCH_OUT is set',
     'BENCH_ONLY=express,logout npm run bench   # some sections: express, fastify, memory, logout, store-ops, latency',
+    'npm run bench -- --report-from=.tmp/bench/results.json   # this file and the chart again from the last full run, without measuring',
     '```',
     '',
     'Every setting has an environment variable: `BENCH_OUT` (this file), `BENCH_CHART`, `BENCH_JSON` (raw results), `BENCH_ROUNDS`, `BENCH_DURATION`, `BENCH_WARMUP`, ' +
       '`BENCH_CONNECTIONS`, `BENCH_SESSIONS`, `BENCH_MEMORY_SESSIONS`, `BENCH_LOGOUT_SIZES` (comma separated), `BENCH_LOGOUT_REPS`, `BENCH_CHUNK_SIZES`, `BENCH_OPS_DURATION`, ' +
-      '`BENCH_RB_REQUESTS`, `BENCH_RATE`, `BENCH_DELAY_MS`, `BENCH_LATENCY_DURATION`. Needs `redis-server` and `redis-benchmark` (found like the tests find them: `SESSIONKIT_REDIS_SERVER`, then `PATH`).',
+      '`BENCH_RB_REQUESTS`, `BENCH_RATE`, `BENCH_DELAY_MS`, `BENCH_LATENCY_DURATION`, `BENCH_LATENCY_ROUNDS`, `BENCH_COUNT_REQUESTS`. Needs `redis-server` and `redis-benchmark` (found like the tests find them: `SESSIONKIT_REDIS_SERVER`, then `PATH`).',
     '',
     `This run: ${c.rounds} rounds, ${c.duration} s per HTTP run after ${c.warmup} s of warm-up, ${c.connections} connections, ${int(c.sessions)} sessions, ` +
       `${int(c.memorySessions)} sessions for memory, logout sizes ${c.logoutSizes.map(int).join(' / ')} (${c.logoutReps} repetitions), chunk sizes ${c.chunkSizes.join(' / ')}, ` +

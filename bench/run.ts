@@ -3,7 +3,7 @@
  * writes docs/benchmarks.md plus docs/img/benchmarks.svg. See bench/config.ts for the settings
  * (`BENCH_QUICK=1` for a smoke run) and docs/benchmarks.md for the method.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem, type as osType } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -97,7 +97,24 @@ export async function runBench(config: BenchConfig, log: (line: string) => void 
   }
 }
 
+/**
+ * Writes the report and the chart again from a run's saved results, without measuring: for
+ * changes to the report's wording or the chart's layout. `npm run bench -- --report-from=<json>`.
+ */
+export function renderSaved(jsonPath: string, config: BenchConfig): void {
+  const { results } = JSON.parse(readFileSync(jsonPath, 'utf8')) as { results: BenchResults };
+  const targets = computeTargets(results);
+  writeFileSync(config.out, renderMarkdown(results, targets, config.chart));
+  writeFileSync(config.chart, benchChart(results));
+  console.log(`Wrote ${config.out} and ${config.chart} from ${jsonPath}.`);
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const from = process.argv.find((a) => a.startsWith('--report-from='))?.slice('--report-from='.length);
+  if (from) {
+    renderSaved(from, loadConfig());
+    process.exit(0);
+  }
   runBench(loadConfig()).then(
     () => process.exit(0),
     (error: unknown) => {
