@@ -349,8 +349,9 @@ export function renderMarkdown(r: BenchResults, targets: Target[], chartPath: st
       `${c.opsDuration} s per store-operation run, ${int(c.rate)} req/s and ${c.delayMs} ms each way for latency.`,
     '',
     'Files: `bench/run.ts` (entry), `bench/config.ts`, `bench/app-server.ts` (the apps, one child process per store), `bench/http-load.ts` and `bench/http-compare.ts` (autocannon, rounds, medians), ' +
-      '`bench/http-express.ts`, `bench/http-fastify.ts`, `bench/redis-cost.ts` (memory), `bench/logout.ts`, `bench/store-ops.ts`, `bench/delay-proxy.ts`, `bench/latency.ts`, `bench/targets.ts`, `bench/report.ts`, `bench/chart.ts`, ' +
-      'and `bench/test/smoke.test.ts` (runs everything in quick mode).',
+      '`bench/http-express.ts`, `bench/http-fastify.ts`, `bench/redis-cost.ts` (memory), `bench/logout.ts`, `bench/store-ops.ts`, `bench/delay-proxy.ts`, `bench/latency.ts`, ' +
+      '`bench/stores.ts` (the stores compared), `bench/session-data.ts`, `bench/util.ts`, `bench/targets.ts`, `bench/report.ts`, `bench/chart.ts`, `bench/format.ts`, ' +
+      '`bench/results.ts` (the shape of the results), and `bench/test/smoke.test.ts` (runs everything in quick mode).',
     '',
   );
   out.push(notes(r));
