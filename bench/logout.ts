@@ -39,19 +39,8 @@ export interface LogoutRun {
   revoked: number;
 }
 
-export interface LogoutRow {
-  method: LogoutMethod;
-  sessions: number;
-  chunkSize?: number;
-  reps: number;
-  ms: number;
-  roundTrips: number;
-  commands: number;
-  longestCommandMs: number;
-  longestCommand: string;
-  medianCommandMs: number;
-  redisCpuMs: number;
-}
+/** The median of one method's runs at one size. */
+export type LogoutRow = Omit<LogoutRun, 'revoked'> & { reps: number };
 
 export interface LogoutResult {
   rows: LogoutRow[];
