@@ -168,11 +168,16 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
     }
     const cookie = session.cookie;
     if (cookie && cookie.expires) {
-      // Our touch moves only the record's expiry; the cookie in the data follows it here. A
-      // session another store wrote has only its cookie's idea of expiry.
-      if (this.cookieFollowsTtl && !record.legacy) cookie.expires = new Date(record.expiresAt).toISOString();
-      // Sessions written by connect-redis (or with a custom ttl) carry only the cookie's idea of expiry.
-      if (Date.parse(String(cookie.expires)) <= Date.now()) return null;
+      if (this.cookieFollowsTtl && !record.legacy) {
+        // Our touch moves only the record's expiry; the cookie in the data follows it here. Redis
+        // has enforced that expiry on its own clock: this server's clock, which may be skewed,
+        // has no say.
+        cookie.expires = new Date(record.expiresAt).toISOString();
+      } else if (Date.parse(String(cookie.expires)) <= Date.now()) {
+        // Sessions written by connect-redis (or with a custom ttl) carry only the cookie's idea
+        // of expiry, which an app server's clock set.
+        return null;
+      }
     }
     this.remember(sid, {
       at: Date.now(),

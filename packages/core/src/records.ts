@@ -71,8 +71,9 @@ function parseData(serializer: Serializer, text: Bulk): unknown {
 }
 
 /**
- * Turns the GET script's reply into a record. Returns null for a session past its expiry
- * (Redis may not have removed it yet); throws CorruptSessionError for anything unreadable.
+ * Turns a read's reply into a record: the GET script's, or `['h', null, ...fields]` from a plain
+ * HMGET. Returns null for a session past its recorded expiry by Redis's clock; throws
+ * CorruptSessionError for anything unreadable.
  */
 export function recordFromReply(
   id: string,
@@ -81,12 +82,15 @@ export function recordFromReply(
   onBadMeta: (error: CorruptSessionError) => void,
 ): SessionRecord | null {
   if (!reply) return null;
-  const [tag, nowRaw] = reply as [string, number];
-  const now = int(nowRaw, 'clock');
+  const [tag, nowRaw] = reply as [string, number | null];
+  // null: a plain HMGET read it, with no clock at hand. Nothing to check then: Redis answers only
+  // for a key before its PEXPIREAT, which the scripts set to the recorded expiry. The app
+  // server's own clock must not stand in, or one that runs fast would end live sessions.
+  const now = nowRaw === null ? null : int(nowRaw, 'clock');
   if (tag === 'h') {
     const [, , d, u, c, e, l, m, a] = reply as Bulk[];
     const expiresAt = int(e ?? null, 'expiry');
-    if (expiresAt <= now) return null;
+    if (now !== null && expiresAt <= now) return null;
     const record: SessionRecord = {
       id,
       data: parseData(serializer, d ?? null),
@@ -109,12 +113,13 @@ export function recordFromReply(
     // A plain JSON string, as connect-redis writes it: readable, with no owner or meta yet.
     const [, , value, pttl] = reply as [string, number, Bulk, number];
     if (value === null || pttl === -2) return null;
+    const at = int(nowRaw, 'clock'); // the script always sends Redis's clock with a string
     return {
       id,
       data: parseData(serializer, value),
-      createdAt: now,
-      lastSeenAt: now,
-      expiresAt: pttl >= 0 ? now + pttl : Number.MAX_SAFE_INTEGER,
+      createdAt: at,
+      lastSeenAt: at,
+      expiresAt: pttl >= 0 ? at + pttl : Number.MAX_SAFE_INTEGER,
       legacy: true,
     };
   }

@@ -62,7 +62,10 @@ local function index_expire(idx)
 end
 
 -- The index must outlive a member whose expiry just moved to score. GT (Redis >= 7) does that in
--- one O(1) call; older servers refuse the option, and the full recomputation runs instead.
+-- one O(1) call; older servers refuse the option, and the full recomputation runs instead. GT
+-- never shortens: when a member's expiry moves down (the absolute timeout), the index may outlive
+-- its members until the next add, remove or prune recomputes it; harmless, and bounded by the
+-- longest expiry it ever held.
 local function index_extend(idx, score)
   local r = redis.pcall('PEXPIREAT', idx, score, 'GT')
   if type(r) == 'table' and r.err then index_expire(idx) end

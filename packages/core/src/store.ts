@@ -188,9 +188,8 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
       return (await this.redis.sessionkitGet(1, key)) as unknown[] | null;
     }
     if (fields.every((field) => field === null)) return null;
-    // The recorded expiry is checked against this process's clock as a second guard (a key
-    // restored with a stale TTL); Redis's own expiry, on its clock, is the one that counts.
-    return ['h', Date.now(), ...fields];
+    // No clock: Redis's own expiry, on its clock, has already decided (see recordFromReply).
+    return ['h', null, ...fields];
   }
 
   /** Slides the expiry to now + ttl (capped by the absolute timeout). Returns the new expiry, or null if there is no session. */

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { FrameworkStore, SessionStore, type CookieSession } from '@sessionkit/core';
 import { sessionExpiringIn } from '@sessionkit/testing';
 import { countWrites, sleep, useRedis } from './helpers.js';
@@ -143,6 +143,18 @@ describe('FrameworkStore (the layer both adapters share)', () => {
     await clientOf(store).hset(store.core.keys.session('s'), 'd', '{"cart":[1,2]}'); // plain JSON: reversed, it is not
     expect(await store.get('s')).toBeNull();
     expect(reports.map((e) => (e as { code?: string }).code)).toEqual(['ERR_CORRUPT']);
+  });
+
+  it("keeps serving a session on an app server whose clock runs ahead of Redis's", async () => {
+    const store = fresh();
+    await store.set('s', sessionExpiringIn(3_600_000, { userId: 'u' }));
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(Date.now() + 2 * 3_600_000);
+    try {
+      const loaded = await store.get('s');
+      expect(loaded?.userId).toBe('u');
+    } finally {
+      clock.mockRestore();
+    }
   });
 
   it('treats a connect-redis session whose cookie expired as absent', async () => {

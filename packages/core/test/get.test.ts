@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CorruptSessionError, SessionStore } from '@sessionkit/core';
 import { countWrites, sleep, useRedis } from './helpers.js';
 
@@ -24,12 +24,23 @@ describe('get', () => {
     expect((await store.get('s'))!.data).toEqual({ list: [1] });
   });
 
-  it('treats a session past its stored expiry as absent even before Redis expires the key', async () => {
+  it("reads live sessions on an app server whose clock runs ahead: Redis's clock decides expiry", async () => {
     const store = fresh();
-    await store.set('late', { a: 1 }, { ttl: 60_000 });
-    // Simulate a key whose Redis TTL outlives its recorded expiry (e.g. restored from an old snapshot).
-    await store.client.hset(store.keys.session('late'), 'e', Date.now() - 1);
-    expect(await store.get('late')).toBeNull();
+    await store.set('skew', { a: 1 }, { ttl: 60_000 });
+    await store.set('short', { a: 2 }, { ttl: 50 });
+    const realNow = Date.now();
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(realNow + 120_000);
+    try {
+      const record = await store.get('skew');
+      expect(record?.data).toEqual({ a: 1 });
+      expect(record!.expiresAt).toBeLessThan(realNow + 61_000);
+      expect(await store.touch('skew')).not.toBeNull();
+    } finally {
+      clock.mockRestore();
+    }
+    // And an expired one is gone, whatever the app's clock says.
+    await sleep(100);
+    expect(await store.get('short')).toBeNull();
   });
 
   it('reads a plain JSON string as connect-redis writes it', async () => {

@@ -22,6 +22,7 @@ export function useRedis(args: string[] = []) {
   return {
     server,
     client(options: RedisOptions = {}): Redis {
+      if (!server.port) throw new Error('useRedis: client() was called before the server started (call it from a hook or a test)');
       const client = new Redis({ host: server.host, port: server.port, ...options });
       clients.push(client);
       return client;
