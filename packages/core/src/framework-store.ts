@@ -48,6 +48,8 @@ export interface FrameworkStoreOptions<S extends CookieSession = CookieSession> 
   maxPayloadBytes?: number;
   /** How long a destroyed id refuses writes, in ms. Default 60 000. */
   revokedTtl?: number;
+  /** Sessions revoked per Lua call in logout-everywhere, which bounds how long Redis blocks. Default 500. */
+  revokeChunkSize?: number;
   /**
    * Skip a touch (and a data-unchanged save) when the stored expiry would move by less than this
    * many ms. This is what keeps an unchanged session at one Redis round trip per request. Default
@@ -143,6 +145,7 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
         serializer: options.serializer,
         maxPayloadBytes: options.maxPayloadBytes,
         revokedTtl: options.revokedTtl,
+        revokeChunkSize: options.revokeChunkSize,
         scanCount: options.scanCount,
       });
   }

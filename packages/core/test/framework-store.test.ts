@@ -181,6 +181,11 @@ describe('FrameworkStore (the layer both adapters share)', () => {
     expect(await store.length()).toBe(0);
   });
 
+  it('passes the core options through to the store it builds', async () => {
+    const store = fresh({ revokeChunkSize: 7, revokedTtl: 5_000, maxPayloadBytes: 4096, absoluteTimeout: 60_000, maxSessionsPerUser: 3 });
+    expect(store.core.options).toMatchObject({ revokeChunkSize: 7, revokedTtl: 5_000, maxPayloadBytes: 4096, absoluteTimeout: 60_000, maxSessionsPerUser: 3 });
+  });
+
   it('can wrap an existing core store', async () => {
     const core = new SessionStore<CookieSession>({ client: redis.client(), prefix: 'shared-core:' });
     const store = new FrameworkStore({ store: core });
