@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, portAccepts, RedisServer } from '@sessionkit/testing';
+import { freePort, portAccepts, RedisServer, useRedisTls } from '@sessionkit/testing';
 import type { AgentClass } from './agent.js';
 import { processExists, useEntryPoint } from './entry-point.js';
 
@@ -69,6 +69,23 @@ export function defineEntryPointSuites({ main: mainPath, sessionSecret, Agent }:
 
         expect(await main.stop('SIGTERM')).toEqual({ code: 0, signal: null });
         expect(await client.exists(`sess:${agent.sid}`)).toBe(1);
+      });
+    });
+
+    describe('with a rediss:// REDIS_URL (TLS)', () => {
+      const tls = useRedisTls();
+
+      it('connects over TLS, trusting the CA given in NODE_EXTRA_CA_CERTS, and stores sessions there', async () => {
+        const port = await freePort();
+        const main = await startMain({ PORT: String(port), SESSION_SECRET: sessionSecret, REDIS_URL: tls.url, NODE_EXTRA_CA_CERTS: tls.files.caFile });
+        expect(main.embedded).toBeUndefined();
+        expect(main.output()).toContain(`Redis: ${tls.url} (REDIS_URL)`);
+
+        const agent = new Agent();
+        await agent.signIn(main.url, 'alice');
+        expect(await agent.whoAmI(main.url)).toBe('Alice Liddell');
+        expect(JSON.parse((await tls.client().hget(`sess:${agent.sid}`, 'd'))!)).toMatchObject({ userId: 'user-alice' });
+        expect(await main.stop('SIGTERM')).toEqual({ code: 0, signal: null });
       });
     });
   });

@@ -8,3 +8,5 @@ export { useRedisCluster } from './use-redis-cluster.js';
 export { tamperedValueCases, tamperedValueTitle, type TamperCase, type TamperExpectation } from './tampering.js';
 export { cookieValue, hostileCookieValue, hostileSessionId } from './hostile-cookies.js';
 export { useRedis, type TestRedis } from './use-redis.js';
+export { makeTlsFiles, tlsServerArgs, type TlsFiles } from './tls.js';
+export { useRedisTls } from './use-redis-tls.js';
