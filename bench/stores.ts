@@ -27,6 +27,23 @@ export const STORE_LABELS: Record<StoreId, string> = {
 
 const TTL_MS = 86_400_000;
 
+/** connect-redis 8 and 9 have the same promise methods (express-session's store contract); only their clients differ. */
+interface ConnectRedisLike {
+  get(sid: string): Promise<unknown>;
+  set(sid: string, session: never): Promise<unknown>;
+  touch(sid: string, session: never): Promise<unknown>;
+}
+
+function wrapConnectRedis(id: StoreId, label: string, prefix: string, store: ConnectRedisLike, quit: () => Promise<unknown>): BenchStore {
+  return {
+    id, label, prefix,
+    get: (sid) => store.get(sid),
+    set: async (sid, s) => void (await store.set(sid, s as never)),
+    touch: async (sid, s) => void (await store.touch(sid, s as never)),
+    close: async () => void (await quit()),
+  };
+}
+
 export async function openStore(id: StoreId, redisUrl: string, options: { revokeChunkSize?: number } = {}): Promise<BenchStore> {
   const label = STORE_LABELS[id];
   switch (id) {
@@ -34,14 +51,7 @@ export async function openStore(id: StoreId, redisUrl: string, options: { revoke
       const { RedisStore } = await import('connect-redis');
       const client = new Redis(redisUrl);
       const prefix = 'ops-cr8:';
-      const store = new RedisStore({ client, prefix });
-      return {
-        id, label, prefix,
-        get: (sid) => store.get(sid) as Promise<unknown>,
-        set: async (sid, s) => void (await store.set(sid, s as never)),
-        touch: async (sid, s) => void (await store.touch(sid, s as never)),
-        close: async () => void (await client.quit()),
-      };
+      return wrapConnectRedis(id, label, prefix, new RedisStore({ client, prefix }), () => client.quit());
     }
     case 'connect-redis9': {
       const { createClient } = await import('redis');
@@ -49,14 +59,7 @@ export async function openStore(id: StoreId, redisUrl: string, options: { revoke
       const client = createClient({ url: redisUrl });
       await client.connect();
       const prefix = 'ops-cr9:';
-      const store = new RedisStore({ client, prefix });
-      return {
-        id, label, prefix,
-        get: (sid) => store.get(sid) as Promise<unknown>,
-        set: async (sid, s) => void (await store.set(sid, s as never)),
-        touch: async (sid, s) => void (await store.touch(sid, s as never)),
-        close: async () => void (await client.quit()),
-      };
+      return wrapConnectRedis(id, label, prefix, new RedisStore({ client, prefix }), () => client.quit());
     }
     case 'sessionkit': {
       const client = new Redis(redisUrl);
