@@ -249,7 +249,9 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
 
   private async slide(sid: string, loaded: Loaded | undefined, ttl: number): Promise<void> {
     // Capped by the absolute timeout, the expiry cannot move: no need to ask Redis every time.
-    const target = Math.min(Date.now() + ttl, loaded?.absoluteExpiresAt ?? Infinity);
+    // Redis's clock, as the stored expiry's: a skewed server clock would otherwise touch on
+    // every request (running ahead) or too late to keep an active session alive (running behind).
+    const target = Math.min(this.core.redisTime() + ttl, loaded?.absoluteExpiresAt ?? Infinity);
     if (loaded && target - loaded.expiresAt < this.touchAfterFor(ttl)) return;
     await this.core.touch(sid, { ttl });
   }

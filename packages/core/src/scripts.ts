@@ -112,8 +112,9 @@ end
  * ARGV: data, ttl, absoluteTimeout, encoded uid or '', metaMode ('keep'|'set'|'clear'), meta,
  *       sessionPrefix, indexPrefix, maxPerUser, policy, revokedTtl, manageIndex ('1'|'0'), sid,
  *       createdAt of the record as last read, or '' (used only when the key is gone)
- * Returns {status, createdAt, expiresAt, previousUid, evicted...}; status is
- * 'ok' | 'expired' (ttl <= 0 or past the absolute timeout: deleted) | 'revoked' | 'limit'.
+ * Returns {status, createdAt, expiresAt, previousUid, now, evicted...} ({'revoked'} alone); status
+ * is 'ok' | 'expired' (ttl <= 0 or past the absolute timeout: deleted) | 'revoked' | 'limit', and
+ * now is Redis's clock (the store keeps its offset from the app's clock, see redisTime).
  */
 export const SET = `${COMMON}
 local key, idx = KEYS[1], KEYS[2]
@@ -146,13 +147,13 @@ local prev_idx = prev_uid and prev_uid ~= uid and (iprefix .. '{' .. prev_uid ..
 if ttl <= 0 or expires <= now then
   redis.call('DEL', key)
   if manage and prev_uid then index_remove(iprefix .. '{' .. prev_uid .. '}', sid) end
-  return {'expired', created, expires, prev_uid or ''}
+  return {'expired', created, expires, prev_uid or '', now}
 end
 
 local evicted = {}
 if manage and idx then
   evicted = index_add(idx, sid, expires, now, max, policy)
-  if not evicted then return {'limit', created, expires, prev_uid or ''} end
+  if not evicted then return {'limit', created, expires, prev_uid or '', now} end
 end
 if manage and prev_idx then index_remove(prev_idx, sid) end
 
@@ -176,7 +177,7 @@ redis.call('HSET', key, unpack(fields))
 redis.call('PEXPIREAT', key, expires)
 
 for _, victim in ipairs(evicted) do tombstone(sprefix .. victim, now, rttl) end
-local reply = {'ok', created, expires, prev_uid or ''}
+local reply = {'ok', created, expires, prev_uid or '', now}
 for _, victim in ipairs(evicted) do reply[#reply + 1] = victim end
 return reply
 `;
@@ -205,7 +206,7 @@ return {'x', now, kind}
 
 /**
  * KEYS[1] session. ARGV: ttl, indexPrefix, manageIndex, sid.
- * Returns {'ok', expiresAt, uid or ''} | {'expired', 0, uid or ''} | {'missing'}.
+ * Returns {'ok', expiresAt, uid or '', now} | {'expired', 0, uid or ''} | {'missing'}.
  */
 export const TOUCH = `${COMMON}
 local key = KEYS[1]
@@ -218,7 +219,7 @@ if not f then
   if type(value) ~= 'string' or is_tombstone(value) then return {'missing'} end
   if ttl <= 0 then redis.call('DEL', key) return {'expired', 0, ''} end
   redis.call('PEXPIRE', key, ttl)
-  return {'ok', now + ttl, ''}
+  return {'ok', now + ttl, '', now}
 end
 if not f[1] or tonumber(f[1]) <= now then return {'missing'} end
 local uid = f[3] or ''
@@ -232,7 +233,7 @@ end
 redis.call('HSET', key, 'e', expires, 'l', now)
 redis.call('PEXPIREAT', key, expires)
 if manage and f[3] then index_add(iprefix .. '{' .. f[3] .. '}', sid, expires, now, 0, '') end
-return {'ok', expires, uid}
+return {'ok', expires, uid, now}
 `;
 
 /**

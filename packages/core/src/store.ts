@@ -60,6 +60,8 @@ function isWrongType(error: unknown): boolean {
 export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> {
   readonly options: Readonly<ResolvedOptions>;
   readonly keys: KeyLayout;
+  /** Redis's clock minus this process's, from the last script reply that carried it. */
+  private redisClockOffset = 0;
   private readonly redis: (Redis | Cluster) & ScriptClient;
   /** On a single node, scripts keep session and index consistent in one call; a cluster cannot. */
   private readonly single: boolean;
@@ -113,8 +115,9 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
         if (pending) await this.redis.sessionkitIndexRemove(1, pending, id).catch(() => undefined);
         throw error;
       }
-      const [status, createdAt, expiresAt, previousUid] = reply as [string, number, number, string];
-      if (this.single) evicted = reply.slice(4) as string[];
+      const [status, createdAt, expiresAt, previousUid, now] = reply as [string, number, number, string, number | undefined];
+      this.observeRedisClock(now);
+      if (this.single) evicted = reply.slice(5) as string[];
       else evicted = await this.settleClusterWrite(id, status, uid, previousUid, index, pending, ttl, expiresAt);
       if (status === 'limit') throw new SessionLimitError(maxSessionsPerUser);
       if (evicted.length && userId !== undefined) this.emit('evict', { userId, idHashes: evicted.map(hashId) });
@@ -192,14 +195,28 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
     return ['h', null, ...fields];
   }
 
+  /**
+   * This process's estimate of Redis's clock, in epoch ms: `Date.now()` plus the offset seen in the
+   * last write's reply (0 before the first). Good to a round trip; for decisions such as touch
+   * throttling that compare with stored times, which come from Redis's clock.
+   */
+  redisTime(): number {
+    return Date.now() + this.redisClockOffset;
+  }
+
+  private observeRedisClock(redisNow: number | undefined): void {
+    if (typeof redisNow === 'number') this.redisClockOffset = redisNow - Date.now();
+  }
+
   /** Slides the expiry to now + ttl (capped by the absolute timeout). Returns the new expiry, or null if there is no session. */
   async touch(id: string, options: { ttl?: number } = {}): Promise<number | null> {
     checkSessionId(id);
     const ttl = this.ttlOf(options.ttl);
     return this.attempt('touch', async () => {
-      const [status, expiresAt, uid] = (await this.redis.sessionkitTouch(
+      const [status, expiresAt, uid, now] = (await this.redis.sessionkitTouch(
         1, this.keys.session(id), ttl, this.options.indexPrefix, this.single ? '1' : '0', id,
-      )) as [string, number, string];
+      )) as [string, number, string, number | undefined];
+      this.observeRedisClock(now);
       if (!this.single && uid) {
         const index = this.keys.index(uid);
         if (status === 'ok') await this.redis.sessionkitIndexAdd(1, index, id, ttl, 0, '', expiresAt);

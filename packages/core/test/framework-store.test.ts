@@ -157,6 +157,40 @@ describe('FrameworkStore (the layer both adapters share)', () => {
     }
   });
 
+  describe("touch throttling on an app server whose clock is off by 2 minutes: it counts in Redis's time", () => {
+    const realNow = Date.now.bind(Date);
+    const skewed = (offset: number) => vi.spyOn(Date, 'now').mockImplementation(() => realNow() + offset);
+
+    it('running behind: a touch due after touchAfter still happens', async () => {
+      const clock = skewed(-120_000);
+      try {
+        const store = fresh({ touchAfter: 200 });
+        await store.set('s', sessionExpiringIn(60_000));
+        const before = (await store.core.get('s'))!.expiresAt;
+        await store.get('s');
+        await sleep(300);
+        const { writes } = await countWrites(clientOf(store), () => store.touch('s', sessionExpiringIn(60_000)));
+        expect(writes).toBe(1);
+        expect((await store.core.get('s'))!.expiresAt).toBeGreaterThan(before);
+      } finally {
+        clock.mockRestore();
+      }
+    });
+
+    it('running ahead: a touch within touchAfter is still skipped', async () => {
+      const clock = skewed(120_000);
+      try {
+        const store = fresh({ touchAfter: 60_000 });
+        await store.set('s', sessionExpiringIn(3_600_000));
+        await store.get('s');
+        const { writes } = await countWrites(clientOf(store), () => store.touch('s', sessionExpiringIn(3_600_000)));
+        expect(writes).toBe(0);
+      } finally {
+        clock.mockRestore();
+      }
+    });
+  });
+
   it('treats a connect-redis session whose cookie expired as absent', async () => {
     const store = fresh();
     const key = store.core.keys.session('old');
