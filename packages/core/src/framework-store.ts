@@ -172,10 +172,11 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
     const cookie = session.cookie;
     if (cookie && cookie.expires) {
       if (this.cookieFollowsTtl && !record.legacy) {
-        // Our touch moves only the record's expiry; the cookie in the data follows it here. Redis
-        // has enforced that expiry on its own clock: this server's clock, which may be skewed,
-        // has no say.
-        cookie.expires = new Date(record.expiresAt).toISOString();
+        // Our touch moves only the record's expiry; the cookie in the data follows it here, told
+        // on this server's clock: the frameworks compare it with Date.now() (@fastify/session
+        // regenerates a session whose cookie expired), and a skewed clock must not end a session
+        // Redis holds as live.
+        cookie.expires = new Date(record.expiresAt - this.core.clockOffset).toISOString();
       } else if (Date.parse(String(cookie.expires)) <= Date.now()) {
         // Sessions written by connect-redis (or with a custom ttl) carry only the cookie's idea
         // of expiry, which an app server's clock set.

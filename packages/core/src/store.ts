@@ -53,6 +53,9 @@ type Reply = (string | number | null)[];
 /** A session record's fields in the order `get` reads them (see scripts.ts). */
 const RECORD_FIELDS = ['d', 'u', 'c', 'e', 'l', 'm', 'a'] as const;
 
+/** How long a clock offset is trusted before a read asks Redis's TIME again (NTP may step a clock). */
+const CLOCK_RESYNC_MS = 60_000;
+
 function isWrongType(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('WRONGTYPE');
 }
@@ -60,8 +63,10 @@ function isWrongType(error: unknown): boolean {
 export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> {
   readonly options: Readonly<ResolvedOptions>;
   readonly keys: KeyLayout;
-  /** Redis's clock minus this process's, from the last script reply that carried it. */
+  /** Redis's clock minus this process's, from the last reply that carried Redis's clock. */
   private redisClockOffset = 0;
+  /** When (this process's clock) that offset was last taken; 0: never. */
+  private clockSyncedAt = 0;
   private readonly redis: (Redis | Cluster) & ScriptClient;
   /** On a single node, scripts keep session and index consistent in one call; a cluster cannot. */
   private readonly single: boolean;
@@ -183,9 +188,12 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
    * fail with WRONGTYPE, and only then does the GET script sort it out.
    */
   private async read(key: string): Promise<unknown[] | null> {
+    // A process that only reads would never learn Redis's clock from a write's reply: ask for it
+    // beside the read (same round trip) when it is unknown or older than CLOCK_RESYNC_MS.
+    const sync = Date.now() - this.clockSyncedAt > CLOCK_RESYNC_MS ? this.syncRedisClock() : undefined;
     let fields: (string | null)[];
     try {
-      fields = await this.redis.hmget(key, ...RECORD_FIELDS);
+      [fields] = await Promise.all([this.redis.hmget(key, ...RECORD_FIELDS), sync]);
     } catch (error) {
       if (!isWrongType(error)) throw error;
       return (await this.redis.sessionkitGet(1, key)) as unknown[] | null;
@@ -196,16 +204,38 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
   }
 
   /**
-   * This process's estimate of Redis's clock, in epoch ms: `Date.now()` plus the offset seen in the
-   * last write's reply (0 before the first). Good to a round trip; for decisions such as touch
-   * throttling that compare with stored times, which come from Redis's clock.
+   * This process's estimate of Redis's clock, in epoch ms: `Date.now()` plus `clockOffset`. Good to
+   * a round trip; for decisions that compare with stored times, which come from Redis's clock
+   * (touch throttling), and for showing them on this process's clock (cookie expiry).
    */
   redisTime(): number {
     return Date.now() + this.redisClockOffset;
   }
 
+  /**
+   * Redis's clock minus this process's, in ms: from the last `set` or `touch` reply, or from a
+   * `TIME` sent beside a `get` when none came for CLOCK_RESYNC_MS (and before the first). 0 until
+   * then.
+   */
+  get clockOffset(): number {
+    return this.redisClockOffset;
+  }
+
   private observeRedisClock(redisNow: number | undefined): void {
-    if (typeof redisNow === 'number') this.redisClockOffset = redisNow - Date.now();
+    if (typeof redisNow !== 'number') return;
+    this.redisClockOffset = redisNow - Date.now();
+    this.clockSyncedAt = Date.now();
+  }
+
+  /** Never fails: a read must not fail for the clock's sake, and the next read tries again. */
+  private async syncRedisClock(): Promise<void> {
+    this.clockSyncedAt = Date.now(); // one TIME in flight at a time
+    try {
+      const [seconds, micros] = await this.redis.time();
+      this.observeRedisClock(Number(seconds) * 1000 + Math.floor(Number(micros) / 1000));
+    } catch {
+      this.clockSyncedAt = 0;
+    }
   }
 
   /** Slides the expiry to now + ttl (capped by the absolute timeout). Returns the new expiry, or null if there is no session. */
@@ -285,7 +315,8 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
   private infoFromRow(id: string, row: (string | null)[]): SessionInfo | undefined {
     const [, c, e, l, m, a] = row;
     const expiresAt = Number(e);
-    if (!c || !e || !l || !Number.isFinite(expiresAt) || expiresAt <= Date.now()) return undefined;
+    // No clock comparison: HMGET answered, so Redis (on its clock) holds the key as live.
+    if (!c || !e || !l || !Number.isFinite(expiresAt)) return undefined;
     const info: SessionInfo = { id, createdAt: Number(c), expiresAt, lastSeenAt: Number(l) };
     if (a) info.absoluteExpiresAt = Number(a);
     try {

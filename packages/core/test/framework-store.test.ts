@@ -145,13 +145,21 @@ describe('FrameworkStore (the layer both adapters share)', () => {
     expect(reports.map((e) => (e as { code?: string }).code)).toEqual(['ERR_CORRUPT']);
   });
 
-  it("keeps serving a session on an app server whose clock runs ahead of Redis's", async () => {
+  it("keeps serving a session on an app server whose clock runs ahead of Redis's, its cookie expiry told on that clock", async () => {
     const store = fresh();
     await store.set('s', sessionExpiringIn(3_600_000, { userId: 'u' }));
-    const clock = vi.spyOn(Date, 'now').mockReturnValue(Date.now() + 2 * 3_600_000);
+    const expiresAt = (await store.core.get('s'))!.expiresAt;
+    const realNow = Date.now.bind(Date);
+    const clock = vi.spyOn(Date, 'now').mockImplementation(() => realNow() + 2 * 3_600_000);
     try {
-      const loaded = await store.get('s');
+      // A process with the fast clock, reading first: it learns Redis's clock beside the read.
+      const other = new FrameworkStore<CookieSession>({ client: redis.client(), prefix: store.core.options.prefix });
+      const loaded = await other.get('s');
       expect(loaded?.userId).toBe('u');
+      // The frameworks compare the cookie's expiry with Date.now(): it must still lie ahead on this clock.
+      const cookieExpiry = Date.parse(String(loaded!.cookie!.expires));
+      expect(cookieExpiry - Date.now()).toBeGreaterThan(3_500_000);
+      expect(Math.abs(cookieExpiry - (expiresAt + 2 * 3_600_000))).toBeLessThan(1_000);
     } finally {
       clock.mockRestore();
     }
@@ -161,17 +169,19 @@ describe('FrameworkStore (the layer both adapters share)', () => {
     const realNow = Date.now.bind(Date);
     const skewed = (offset: number) => vi.spyOn(Date, 'now').mockImplementation(() => realNow() + offset);
 
-    it('running behind: a touch due after touchAfter still happens', async () => {
+    it('running behind, in a process that has only read: a touch due after touchAfter still happens', async () => {
+      const writer = fresh();
+      await writer.set('s', sessionExpiringIn(60_000));
+      const before = (await writer.core.get('s'))!.expiresAt;
       const clock = skewed(-120_000);
       try {
-        const store = fresh({ touchAfter: 200 });
-        await store.set('s', sessionExpiringIn(60_000));
-        const before = (await store.core.get('s'))!.expiresAt;
-        await store.get('s');
+        // Another process: it never wrote, so only the TIME sent beside its first read tells it Redis's clock.
+        const reader = new FrameworkStore<CookieSession>({ client: redis.client(), prefix: writer.core.options.prefix, touchAfter: 200 });
+        await reader.get('s');
         await sleep(300);
-        const { writes } = await countWrites(clientOf(store), () => store.touch('s', sessionExpiringIn(60_000)));
+        const { writes } = await countWrites(clientOf(reader), () => reader.touch('s', sessionExpiringIn(60_000)));
         expect(writes).toBe(1);
-        expect((await store.core.get('s'))!.expiresAt).toBeGreaterThan(before);
+        expect((await reader.core.get('s'))!.expiresAt).toBeGreaterThan(before);
       } finally {
         clock.mockRestore();
       }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SessionLimitError, SessionStore, encodeUserId } from '@sessionkit/core';
 import { sleep, useRedis } from './helpers.js';
 
@@ -14,6 +14,20 @@ async function keysOfUser(store: SessionStore, userId: string): Promise<string[]
 }
 
 describe('per-user index', () => {
+  it("an app server whose clock runs ahead lists live sessions and leaves them in the index", async () => {
+    const store = fresh();
+    await store.set('a', {}, { userId: 'skew', ttl: 60_000 });
+    await store.set('b', {}, { userId: 'skew', ttl: 60_000 });
+    const realNow = Date.now.bind(Date);
+    const clock = vi.spyOn(Date, 'now').mockImplementation(() => realNow() + 120_000);
+    try {
+      expect((await store.listUserSessions('skew')).map((s) => s.id).sort()).toEqual(['a', 'b']);
+    } finally {
+      clock.mockRestore();
+    }
+    expect(await store.countUserSessions('skew')).toBe(2);
+  });
+
   it('lists, counts and follows an owner change (anonymous -> A -> B -> anonymous)', async () => {
     const store = fresh();
     await store.set('s', { step: 0 });

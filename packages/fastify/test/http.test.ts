@@ -1,5 +1,5 @@
 import { RedisStore } from '@sessionkit/fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Client, sleep, startApp, useRedis } from './helpers.js';
 
 const redis = useRedis();
@@ -29,6 +29,23 @@ describe('@fastify/session over real HTTP', () => {
     expect((await browser.post('/view')).json.views).toBe(2);
     expect((await browser.get('/me')).json.views).toBe(2);
     expect(await store.countUserSessions('alice')).toBeGreaterThanOrEqual(1);
+  });
+
+  it("a server whose clock runs 2 hours ahead of Redis's keeps a 1-hour session signed in", async () => {
+    // The browser's clock is right (keepLapsed: the jar does not judge the cookie by the mocked clock).
+    const browser = new Client(server.url, { keepLapsed: true });
+    const { json } = await browser.post('/login', { user: 'skewed' });
+    const realNow = Date.now.bind(Date);
+    const clock = vi.spyOn(Date, 'now').mockImplementation(() => realNow() + 2 * 3_600_000);
+    try {
+      // @fastify/session regenerates a session whose cookie expiry is past by Date.now(): the
+      // store tells that expiry on this server's clock, so it is not.
+      for (let i = 0; i < 2; i++) expect((await browser.get('/me')).json).toMatchObject({ userId: 'skewed', sid: json.sid });
+      expect((await browser.post('/view')).json.views).toBe(1);
+    } finally {
+      clock.mockRestore();
+    }
+    expect((await browser.get('/me')).json).toMatchObject({ userId: 'skewed', views: 1, sid: json.sid });
   });
 
   it('stores what a @fastify/session Session serializes to, and restores its cookie', async () => {

@@ -24,9 +24,12 @@ export function useRedisTls() {
     await server.start();
   });
   afterAll(async () => {
-    await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
-    await server?.dispose();
-    files?.dispose();
+    try {
+      await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
+      await server?.dispose();
+    } finally {
+      files?.dispose(); // the CA and server keys are removed, whatever failed above
+    }
   });
   return {
     /** The TLS port. */
