@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { portAccepts, RedisServer } from '@sessionkit/testing';
@@ -89,7 +89,7 @@ describe('RedisServer', () => {
       let out = '';
       let err = '';
       parent.stderr.on('data', (chunk: Buffer) => void (err += chunk.toString()));
-      const started = await new Promise<{ pid: number; port: number }>((resolve, reject) => {
+      const started = await new Promise<{ pid: number; port: number; dir: string }>((resolve, reject) => {
         parent.stdout.on('data', (chunk: Buffer) => {
           out += chunk.toString();
           if (out.includes('\n')) resolve(JSON.parse(out.slice(0, out.indexOf('\n'))));
@@ -103,6 +103,8 @@ describe('RedisServer', () => {
       parent.kill(signal);
       await exited;
       await eventually(`redis-server ${started.pid} to exit after its parent`, async () => !running(started.pid) && !(await portAccepts(started.port)));
+      // A server killed this way leaves its directory behind (see the README); this test's own.
+      rmSync(started.dir, { recursive: true, force: true });
     });
   }
 });
