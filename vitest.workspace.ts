@@ -1,5 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { TestProjectConfiguration } from 'vitest/config';
+// @ts-expect-error plain JavaScript, shared with the core build (see packages/core/lua-bundle.mjs)
+import { luaVitePlugin } from './packages/core/lua-bundle.mjs';
 
 const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
 const exampleFiles = fileURLToPath(new URL('./examples', import.meta.url));
@@ -14,6 +16,8 @@ export const alias = {
 
 const project = (name: string, root: string, extra: Record<string, unknown> = {}): TestProjectConfiguration => ({
   resolve: { alias },
+  // The core's Lua scripts are imported as text with their includes, as the build bundles them.
+  plugins: [luaVitePlugin()],
   test: { name, root, include: ['test/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 60_000, ...extra },
 });
 

@@ -1,4 +1,6 @@
 import { defineConfig } from 'tsup';
+// @ts-expect-error plain JavaScript, shared with the Vitest config (see lua-bundle.mjs)
+import { luaEsbuildPlugin } from './lua-bundle.mjs';
 
 export default defineConfig({
   entry: ['src/index.ts'],
@@ -7,4 +9,5 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
+  esbuildPlugins: [luaEsbuildPlugin],
 });

@@ -8,6 +8,7 @@ export type SessionKitErrorCode =
   | 'ERR_SERIALIZE'
   | 'ERR_CORRUPT'
   | 'ERR_SESSION_LIMIT'
+  | 'ERR_CONFLICT'
   | 'ERR_REDIS';
 
 export class SessionKitError extends Error {

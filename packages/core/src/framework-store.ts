@@ -1,9 +1,9 @@
-import type { Cluster, Redis } from 'ioredis';
+import type { RedisClient } from './client/index.js';
 import { CorruptSessionError, SessionKitError } from './errors.js';
 import { hashId } from './keys.js';
-import type { SessionLimitPolicy } from './options.js';
+import { applyChanges, changesSince, type Changes } from './merge.js';
+import type { SessionStoreOptions } from './options.js';
 import type { SessionInfo } from './records.js';
-import type { Serializer } from './serializer.js';
 import { SessionStore, type InvalidateOptions } from './store.js';
 
 /** The part of a framework session this layer reads: both express-session and @fastify/session have it. */
@@ -12,15 +12,15 @@ export interface CookieSession {
   [key: string]: unknown;
 }
 
-export interface FrameworkStoreOptions<S extends CookieSession = CookieSession> {
-  /** ioredis `Redis` or `Cluster`. Required unless `store` is given. */
-  client?: Redis | Cluster;
+/**
+ * The core store's options (durations in ms), plus connect-redis's semantics for `ttl` (SECONDS)
+ * and the framework-level ones below.
+ */
+export interface FrameworkStoreOptions<S extends CookieSession = CookieSession> extends Omit<SessionStoreOptions, 'client' | 'ttl'> {
+  /** The Redis client (ioredis `Redis` or `Cluster`). Required unless `store` is given. */
+  client?: RedisClient;
   /** Use an existing core store (its client, prefixes and limits) instead of building one. */
   store?: SessionStore;
-  /** Key prefix. Default `'sess:'`, as connect-redis. */
-  prefix?: string;
-  /** Index key prefix. Default `'idx:' + prefix`. */
-  indexPrefix?: string;
   /**
    * As in connect-redis: SECONDS, or a function of the session returning seconds. Used when the
    * cookie has no `expires`; with a cookie expiry, the TTL follows the cookie. Default 86 400.
@@ -30,32 +30,23 @@ export interface FrameworkStoreOptions<S extends CookieSession = CookieSession> 
   disableTouch?: boolean;
   /** As in connect-redis: keys never expire in Redis (and the cookie governs). Default false. */
   disableTTL?: boolean;
-  /** As in connect-redis: SCAN COUNT hint for all/ids/length/clear. Default 100. */
-  scanCount?: number;
-  /** Default: JSON that drops `__proto__`/`constructor`/`prototype` keys. */
-  serializer?: Serializer;
   /** Finds the owner in a session. Default: `session.userId`, then `session.user.id`. */
   userId?: (session: S) => string | number | null | undefined;
   /** Device details to keep beside the session for listings. Default: none (stored meta is kept). */
   meta?: (session: S) => Record<string, unknown> | null | undefined;
-  /** Absolute timeout in ms from creation. Default 0 (off). */
-  absoluteTimeout?: number;
-  /** Cap on live sessions per user. Default 0 (no cap). */
-  maxSessionsPerUser?: number;
-  /** Default 'evict-oldest'. */
-  sessionLimitPolicy?: SessionLimitPolicy;
-  /** Largest serialized session in bytes. Default 1 MiB. */
-  maxPayloadBytes?: number;
-  /** How long a destroyed id refuses writes, in ms. Default 60 000. */
-  revokedTtl?: number;
-  /** Sessions revoked per Lua call in logout-everywhere, which bounds how long Redis blocks. Default 500. */
-  revokeChunkSize?: number;
   /**
    * Skip a touch (and a data-unchanged save) when the stored expiry would move by less than this
    * many ms. This is what keeps an unchanged session at one Redis round trip per request. Default
    * 60 000, or a tenth of the TTL when that is smaller; 0 refreshes on every request.
    */
   touchAfter?: number;
+  /**
+   * Concurrent requests on one session keep each other's changes: a save writes only the
+   * top-level keys its request set, replaced or deleted since it loaded the session (see
+   * docs/core.md, "Concurrent saves"). Default true; false: the last save replaces the whole
+   * session, as in connect-redis.
+   */
+  mergeSaves?: boolean;
 }
 
 /** A loaded session's stored expiry and owner, held from `get` until the same request's touch/set. */
@@ -70,9 +61,14 @@ interface Loaded {
   cookie: string;
   /** Written by another store (connect-redis): its data's cookie expiry is the one that counts. */
   legacy?: true;
+  /** The stored version and data text, which a save compares with to merge (see `mergeSaves`). */
+  version: number;
+  text: string;
 }
 
 const LOADED_LIMIT = 10_000;
+/** Conflicting saves retried before giving up: one more per save that landed in between. */
+const MERGE_ATTEMPTS = 64;
 const LOADED_MAX_AGE_MS = 30_000;
 const HUNDRED_YEARS_MS = 100 * 365 * 86_400_000;
 
@@ -113,6 +109,7 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
   private readonly disableTouch: boolean;
   private readonly disableTTL: boolean;
   private readonly touchAfter: number | undefined;
+  private readonly mergeSaves: boolean;
   private readonly findUserId: (session: S) => string | number | null | undefined;
   private readonly findMeta: ((session: S) => Record<string, unknown> | null | undefined) | undefined;
   /** Per process, keyed by session id; bounded, and entries go stale after 30 s. */
@@ -131,26 +128,17 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
     this.disableTouch = options.disableTouch ?? false;
     this.disableTTL = options.disableTTL ?? false;
     this.touchAfter = options.touchAfter;
+    this.mergeSaves = options.mergeSaves ?? true;
     this.findUserId = options.userId ?? (defaultUserId as (session: S) => string | number | undefined);
     this.findMeta = options.meta;
-    this.core = (options.store as SessionStore<S> | undefined) ??
-      new SessionStore<S>({
-        client: options.client as Redis | Cluster,
-        prefix: options.prefix,
-        indexPrefix: options.indexPrefix,
-        ttl: typeof ttl === 'number' ? ttl * 1000 : undefined,
-        absoluteTimeout: options.absoluteTimeout,
-        maxSessionsPerUser: options.maxSessionsPerUser,
-        sessionLimitPolicy: options.sessionLimitPolicy,
-        serializer: options.serializer,
-        maxPayloadBytes: options.maxPayloadBytes,
-        revokedTtl: options.revokedTtl,
-        revokeChunkSize: options.revokeChunkSize,
-        scanCount: options.scanCount,
-      });
+    const {
+      client, store, ttl: _seconds, disableTouch: _t, disableTTL: _d, userId: _u, meta: _m, touchAfter: _a, mergeSaves: _g, ...core
+    } = options;
+    this.core = (store as SessionStore<S> | undefined) ??
+      new SessionStore<S>({ ...core, client: client as RedisClient, ttl: typeof ttl === 'number' ? ttl * 1000 : undefined });
   }
 
-  get client(): Redis | Cluster {
+  get client(): RedisClient {
     return this.core.client;
   }
 
@@ -159,11 +147,12 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
    * cookie (so a touch shows in a later get). A fresh object every call. Null when absent.
    */
   async get(sid: string): Promise<S | null> {
-    const record = await this.core.get(sid);
-    if (!record) {
+    const loaded = await this.core.load(sid);
+    if (!loaded) {
       this.loaded.delete(sid);
       return null;
     }
+    const { record } = loaded;
     const session = record.data;
     if (!session || typeof session !== 'object' || Array.isArray(session)) {
       this.core.emit('corrupt', new CorruptSessionError('stored session is not an object'), { idHash: hashId(sid) });
@@ -191,6 +180,8 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
       userId: record.userId,
       cookie: cookieSettings(session),
       ...(record.legacy ? { legacy: true as const } : {}),
+      version: record.version,
+      text: loaded.text,
     });
     return session;
   }
@@ -202,19 +193,39 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
   async set(sid: string, session: S, hint: { unchanged?: boolean } = {}): Promise<void> {
     const loaded = this.take(sid);
     const ttl = this.ttlOf(session);
-    const userId = this.userIdOf(session);
-    if (hint.unchanged && loaded && this.canSlide(session, loaded, ttl, userId)) {
+    if (hint.unchanged && loaded && this.canSlide(session, loaded, ttl, this.userIdOf(session))) {
       await this.slide(sid, loaded, ttl);
       return;
     }
-    const meta = this.findMeta?.(session);
-    await this.core.set(sid, session, {
-      ttl,
-      userId: userId ?? null,
-      ...(meta === undefined ? {} : { meta }),
-      // If the record expires before this write lands, the absolute timeout still holds.
-      ...(loaded ? { createdAt: loaded.createdAt } : {}),
-    });
+    // With merging, the first try carries the version it loaded: when no other save landed since,
+    // that is the only round trip, and the changes are never even computed.
+    let data = session;
+    let version = this.mergeSaves && loaded ? loaded.version : undefined;
+    let previousUserId: string | null | undefined = loaded ? (loaded.userId ?? null) : undefined;
+    let changes: Changes | undefined;
+    for (let attempt = 1; ; attempt++) {
+      const meta = this.findMeta?.(data);
+      const result = await this.core.set(sid, data, {
+        ttl,
+        userId: this.userIdOf(data) ?? null,
+        ...(meta === undefined ? {} : { meta }),
+        // If the record expires before this write lands, the absolute timeout still holds.
+        ...(loaded ? { createdAt: loaded.createdAt } : {}),
+        ...(version === undefined ? {} : { ifVersion: version }),
+        ...(previousUserId === undefined ? {} : { previousUserId }),
+      });
+      if (result.reason !== 'conflict') return;
+      if (attempt >= MERGE_ATTEMPTS) {
+        throw new SessionKitError('ERR_CONFLICT', `session save gave up after ${attempt} conflicting saves of the same session`);
+      }
+      // Another save landed: apply this request's own changes on top of what it stored.
+      changes ??= changesSince(loaded!.text, this.core.options.serializer, session);
+      const current = result.current;
+      data = applyChanges<S>(current?.record.data, changes);
+      // Unreadable now (reported as 'corrupt'): nothing to merge with, so write over it.
+      version = current ? current.record.version : undefined;
+      previousUserId = current ? (current.record.userId ?? null) : undefined;
+    }
   }
 
   /**
@@ -254,12 +265,13 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
     // every request (running ahead) or too late to keep an active session alive (running behind).
     const target = Math.min(this.core.redisTime() + ttl, loaded?.absoluteExpiresAt ?? Infinity);
     if (loaded && target - loaded.expiresAt < this.touchAfterFor(ttl)) return;
-    await this.core.touch(sid, { ttl });
+    await this.core.touch(sid, { ttl, ...(loaded ? { userId: loaded.userId ?? null } : {}) });
   }
 
   async destroy(sid: string): Promise<void> {
+    const loaded = this.loaded.get(sid);
     this.loaded.delete(sid);
-    await this.core.destroy(sid);
+    await this.core.destroy(sid, loaded ? { userId: loaded.userId ?? null } : {});
   }
 
   /** As connect-redis: an array of sessions, each with its `id`. */
@@ -305,7 +317,10 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
     if (this.disableTTL) return HUNDRED_YEARS_MS;
     if (typeof this.ttl === 'function') return this.ttl(session) * 1000;
     const expires = session?.cookie?.expires;
-    if (expires) return new Date(expires).getTime() - Date.now();
+    // An unusable expiry (an invalid Date) is no expiry: the ttl option applies, and the
+    // framework reports the bad cookie itself (express-session does, as for MemoryStore).
+    const at = expires ? new Date(expires).getTime() : NaN;
+    if (Number.isFinite(at)) return at - Date.now();
     return this.ttl * 1000;
   }
 

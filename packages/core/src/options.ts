@@ -1,12 +1,12 @@
-import type { Cluster, Redis } from 'ioredis';
+import type { RedisClient } from './client/index.js';
 import { SessionKitError } from './errors.js';
 import { safeJsonSerializer, type Serializer } from './serializer.js';
 
 export type SessionLimitPolicy = 'evict-oldest' | 'reject';
 
 export interface SessionStoreOptions {
-  /** An ioredis `Redis` (single node or Sentinel) or `Cluster` client. Required. */
-  client: Redis | Cluster;
+  /** The Redis client: ioredis (or iovalkey) `Redis` (single node or Sentinel) or `Cluster`. Required. */
+  client: RedisClient;
   /** Prefix of session keys. Default `'sess:'` (connect-redis's, so its sessions stay readable). */
   prefix?: string;
   /** Prefix of per-user index keys. Default `'idx:' + prefix`. Neither prefix may start with the other. */
@@ -32,7 +32,7 @@ export interface SessionStoreOptions {
 }
 
 export interface ResolvedOptions {
-  client: Redis | Cluster;
+  client: RedisClient;
   prefix: string;
   indexPrefix: string;
   ttl: number;
@@ -56,7 +56,7 @@ function nonNegativeInt(name: string, value: unknown, fallback: number, { positi
 
 export function resolveOptions(options: SessionStoreOptions): ResolvedOptions {
   if (!options || typeof options !== 'object' || !options.client) {
-    throw new SessionKitError('ERR_CONFIG', 'SessionStore needs { client }: an ioredis Redis or Cluster instance');
+    throw new SessionKitError('ERR_CONFIG', 'SessionStore needs { client }: an ioredis (or iovalkey) Redis or Cluster client');
   }
   const prefix = options.prefix ?? 'sess:';
   if (typeof prefix !== 'string' || prefix.length === 0) {

@@ -1,5 +1,6 @@
 import { CorruptSessionError } from './errors.js';
 import { decodeUserId } from './keys.js';
+import { parseHeader, storedKind, type RecordHeader } from './record-format.js';
 import { safeJsonSerializer, type Serializer } from './serializer.js';
 
 /** A session as `get` returns it. Times are epoch milliseconds, from Redis's clock. */
@@ -14,25 +15,27 @@ export interface SessionRecord<T = unknown> {
   /** Set when an absolute timeout applies: no extension goes past it. */
   absoluteExpiresAt?: number;
   meta?: Record<string, unknown>;
+  /** Counts saves (0 for a session another store wrote); `set`'s `ifVersion` compares with it. */
+  version: number;
   /** Read from a plain string another store wrote (connect-redis); the next `set` upgrades it. */
   legacy?: true;
 }
 
 /** A session as `listUserSessions` returns it: everything but the data. */
-export type SessionInfo = Omit<SessionRecord, 'data' | 'userId' | 'legacy'>;
+export type SessionInfo = Omit<SessionRecord, 'data' | 'userId' | 'legacy' | 'version'>;
 
-type Bulk = string | null;
-
-function int(value: Bulk | number | undefined, field: string): number {
-  const n = typeof value === 'number' ? value : Number(value);
-  if (value === null || value === undefined || !Number.isFinite(n)) {
-    throw new CorruptSessionError(`stored session has no valid ${field}`);
-  }
-  return n;
+/** What a raw session-key value is, for tools that look at Redis directly (the CLI's stats). */
+export interface StoredValueInfo {
+  kind: 'record' | 'tombstone' | 'legacy' | 'unknown';
+  userId?: string;
+  createdAt?: number;
+  expiresAt?: number;
+  lastSeenAt?: number;
+  absoluteExpiresAt?: number;
 }
 
-export function parseMeta(text: Bulk): Record<string, unknown> | undefined {
-  if (text === null) return undefined;
+export function parseMeta(text: string | undefined): Record<string, unknown> | undefined {
+  if (!text) return undefined;
   let meta: unknown;
   try {
     meta = JSON.parse(text);
@@ -57,8 +60,7 @@ function jsonPosition(error: unknown): string {
   return /Unexpected end of JSON input/.test(message) ? ' (it ends early)' : '';
 }
 
-function parseData(serializer: Serializer, text: Bulk): unknown {
-  if (text === null) throw new CorruptSessionError('stored session has no data');
+export function parseData(serializer: Serializer, text: string): unknown {
   try {
     return serializer.parse(text);
   } catch (error) {
@@ -70,58 +72,84 @@ function parseData(serializer: Serializer, text: Bulk): unknown {
   }
 }
 
+/** A session value as read by GET: the record's header, its meta and data texts. */
+export interface StoredSession {
+  header?: RecordHeader;
+  /** The serialized data (for a connect-redis string: the whole value). */
+  text: string;
+  meta?: string;
+}
+
 /**
- * Turns a read's reply into a record: the GET script's, or `['h', null, ...fields]` from a plain
- * HMGET. Returns null for a session past its recorded expiry by Redis's clock; throws
- * CorruptSessionError for anything unreadable.
+ * Splits a session key's value. Null for an absent or revoked session; throws CorruptSessionError
+ * for a record it cannot read (a damaged header, or a format version this release does not know:
+ * written by a newer release, see docs/data-model.md's upgrade policy).
  */
-export function recordFromReply(
+export function splitValue(value: string | null): StoredSession | null {
+  if (value === null) return null;
+  const kind = storedKind(value);
+  if (kind === 'tombstone' || kind === 'empty') return null;
+  if (kind === 'legacy') return { text: value };
+  if (kind === 'unknown-version') {
+    throw new CorruptSessionError(`stored session has record format ${JSON.stringify(value.slice(0, 2))}, which this release does not read`);
+  }
+  const header = parseHeader(value);
+  if (!header) throw new CorruptSessionError('stored session has a damaged header');
+  const dataAt = header.metaAt + header.metaLength;
+  if (dataAt > value.length) throw new CorruptSessionError('stored session is shorter than its header says');
+  return { header, meta: value.slice(header.metaAt, dataAt), text: value.slice(dataAt) };
+}
+
+/**
+ * A record from a split value. `legacyExpiresAt` is when a connect-redis string expires (its PTTL
+ * on Redis's clock), `now` Redis's clock as this process estimates it.
+ */
+export function toRecord(
   id: string,
-  reply: unknown[] | null,
+  stored: StoredSession,
   serializer: Serializer,
   onBadMeta: (error: CorruptSessionError) => void,
-): SessionRecord | null {
-  if (!reply) return null;
-  const [tag, nowRaw] = reply as [string, number | null];
-  // null: a plain HMGET read it, with no clock at hand. Nothing to check then: Redis answers only
-  // for a key before its PEXPIREAT, which the scripts set to the recorded expiry. The app
-  // server's own clock must not stand in, or one that runs fast would end live sessions.
-  const now = nowRaw === null ? null : int(nowRaw, 'clock');
-  if (tag === 'h') {
-    const [, , d, u, c, e, l, m, a] = reply as Bulk[];
-    const expiresAt = int(e ?? null, 'expiry');
-    if (now !== null && expiresAt <= now) return null;
-    const record: SessionRecord = {
-      id,
-      data: parseData(serializer, d ?? null),
-      createdAt: int(c ?? null, 'creation time'),
-      expiresAt,
-      lastSeenAt: int(l ?? null, 'last-seen time'),
-    };
-    if (u) record.userId = decodeUserId(u);
-    if (a) record.absoluteExpiresAt = int(a, 'absolute expiry');
-    // Meta only decorates listings: a bad one is reported and dropped, the session stays usable.
-    try {
-      const meta = parseMeta(m ?? null);
-      if (meta) record.meta = meta;
-    } catch (error) {
-      onBadMeta(error as CorruptSessionError);
-    }
-    return record;
+  legacy: { now: number; expiresAt: number },
+): SessionRecord {
+  const data = parseData(serializer, stored.text);
+  const { header } = stored;
+  if (!header) {
+    return { id, data, createdAt: legacy.now, lastSeenAt: legacy.now, expiresAt: legacy.expiresAt, version: 0, legacy: true };
   }
-  if (tag === 's') {
-    // A plain JSON string, as connect-redis writes it: readable, with no owner or meta yet.
-    const [, , value, pttl] = reply as [string, number, Bulk, number];
-    if (value === null || pttl === -2) return null;
-    const at = int(nowRaw, 'clock'); // the script always sends Redis's clock with a string
-    return {
-      id,
-      data: parseData(serializer, value),
-      createdAt: at,
-      lastSeenAt: at,
-      expiresAt: pttl >= 0 ? at + pttl : Number.MAX_SAFE_INTEGER,
-      legacy: true,
-    };
+  const record: SessionRecord = {
+    id,
+    data,
+    createdAt: header.createdAt,
+    expiresAt: header.expiresAt,
+    lastSeenAt: header.lastSeenAt,
+    version: header.version,
+  };
+  if (header.owner) record.userId = decodeUserId(header.owner);
+  if (header.absoluteExpiresAt !== undefined) record.absoluteExpiresAt = header.absoluteExpiresAt;
+  // Meta only decorates listings: a bad one is reported and dropped, the session stays usable.
+  try {
+    const meta = parseMeta(stored.meta);
+    if (meta) record.meta = meta;
+  } catch (error) {
+    onBadMeta(error as CorruptSessionError);
   }
-  throw new CorruptSessionError(`session key holds a Redis ${String(reply[2])}, not a session`);
+  return record;
+}
+
+/** Classifies a raw session-key value without parsing its data. */
+export function inspectStoredValue(value: string): StoredValueInfo {
+  const kind = storedKind(value);
+  if (kind === 'tombstone') return { kind };
+  if (kind === 'legacy') return { kind };
+  const header = kind === 'record' ? parseHeader(value) : undefined;
+  if (!header) return { kind: 'unknown' };
+  const info: StoredValueInfo = {
+    kind: 'record',
+    createdAt: header.createdAt,
+    expiresAt: header.expiresAt,
+    lastSeenAt: header.lastSeenAt,
+  };
+  if (header.owner) info.userId = decodeUserId(header.owner);
+  if (header.absoluteExpiresAt !== undefined) info.absoluteExpiresAt = header.absoluteExpiresAt;
+  return info;
 }

@@ -1,12 +1,15 @@
 import { EventEmitter } from 'node:events';
-import type { Cluster, Redis } from 'ioredis';
-import { withScripts, type ScriptClient } from './commands.js';
-import { isCluster, runPerKeyOnNodes, scanAll } from './cluster.js';
+import { toStoreClient, type RedisClient, type StoreClient } from './client/index.js';
 import { CorruptSessionError, RedisOperationError, SessionKitError, SessionLimitError } from './errors.js';
 import { checkSessionId, encodeUserId, hashId, KeyLayout, normalizeUserId } from './keys.js';
 import { resolveOptions, type ResolvedOptions, type SessionStoreOptions } from './options.js';
-import { parseMeta, recordFromReply, type SessionInfo, type SessionRecord } from './records.js';
+import { HEAD_BYTES, parseHeader, storedKind } from './record-format.js';
+import { parseMeta, splitValue, toRecord, type SessionInfo, type SessionRecord } from './records.js';
+import { scripts } from './scripts.js';
 import { serialize } from './serializer.js';
+import { ClusterNodes } from './topology/cluster.js';
+import { SingleNode } from './topology/single-node.js';
+import type { Topology, WriteOutcome } from './topology/types.js';
 
 export interface SetOptions {
   /** Idle timeout for this write in ms; default the store's `ttl`. `<= 0` deletes the session. */
@@ -22,14 +25,36 @@ export interface SetOptions {
    * lifetime. Omitted: a missing record is a new session.
    */
   createdAt?: number;
+  /**
+   * Write only if the stored session is still at this `version` (as `get` returned it; 0 for a
+   * session not found or written by another store). On a mismatch nothing is written and the
+   * result carries the stored session (`reason: 'conflict'`), so the caller can merge and retry.
+   * Omitted: write whatever is stored (last writer wins).
+   */
+  ifVersion?: number;
+  /**
+   * The owner the caller loaded, when it may differ from `userId` (a sign-in, a sign-out). Saves
+   * a round trip on an owner change; wrong or omitted only costs that round trip.
+   */
+  previousUserId?: string | number | null;
 }
 
-export interface SetResult {
-  /** False when nothing was written: the ttl had run out (the session was deleted) or the id was revoked. */
+export interface SetResult<T = unknown> {
+  /** False when nothing was written: the ttl had run out (the session was deleted), the id was revoked, or `ifVersion` did not match. */
   stored: boolean;
-  reason?: 'expired' | 'revoked';
+  reason?: 'expired' | 'revoked' | 'conflict';
   createdAt?: number;
   expiresAt?: number;
+  /** The version this write gave the session. */
+  version?: number;
+  /** With reason 'conflict': the session as stored now (null when it cannot be read). */
+  current?: LoadedSession<T> | null;
+}
+
+/** A session as read, with its data as stored (the text `set`'s merging compares with). */
+export interface LoadedSession<T = unknown> {
+  record: SessionRecord<T>;
+  text: string;
 }
 
 export interface InvalidateOptions {
@@ -48,11 +73,6 @@ export interface SessionStoreEvents {
   'revoked-write': [info: { idHash: string }];
 }
 
-type Reply = (string | number | null)[];
-
-/** A session record's fields in the order `get` reads them (see scripts.ts). */
-const RECORD_FIELDS = ['d', 'u', 'c', 'e', 'l', 'm', 'a'] as const;
-
 /** How long a clock offset is trusted before a read asks Redis's TIME again (NTP may step a clock). */
 const CLOCK_RESYNC_MS = 60_000;
 
@@ -60,147 +80,137 @@ function isWrongType(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('WRONGTYPE');
 }
 
+function optionalOwner(userId: string | number | null | undefined): string | undefined {
+  return userId === undefined ? undefined : userId === null ? '' : encodeUserId(normalizeUserId(userId));
+}
+
 export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> {
   readonly options: Readonly<ResolvedOptions>;
   readonly keys: KeyLayout;
+  /** The client seam: how commands and scripts reach Redis, whichever client library the app uses. */
+  readonly redis: StoreClient;
   /** Redis's clock minus this process's, from the last reply that carried Redis's clock. */
   private redisClockOffset = 0;
   /** When (this process's clock) that offset was last taken; 0: never. */
   private clockSyncedAt = 0;
-  private readonly redis: (Redis | Cluster) & ScriptClient;
-  /** On a single node, scripts keep session and index consistent in one call; a cluster cannot. */
-  private readonly single: boolean;
+  /** Where the index is kept in step: in the same script (single node) or after it (cluster). */
+  private readonly topology: Topology;
 
   constructor(options: SessionStoreOptions) {
     super();
     this.options = Object.freeze(resolveOptions(options));
     this.keys = new KeyLayout(this.options.prefix, this.options.indexPrefix);
-    this.redis = withScripts(this.options.client);
-    this.single = !isCluster(this.options.client);
+    this.redis = toStoreClient(this.options.client);
+    const context = { client: this.redis, keys: this.keys, options: this.options };
+    this.topology = this.redis.cluster ? new ClusterNodes(context) : new SingleNode(context);
   }
 
-  get client(): Redis | Cluster {
+  /** The client the store was given (as connect-redis's `store.client`). */
+  get client(): RedisClient {
     return this.options.client;
   }
 
   /** Writes a session and keeps the owner's index in step. */
-  async set(id: string, data: T, options: SetOptions = {}): Promise<SetResult> {
+  async set(id: string, data: T, options: SetOptions = {}): Promise<SetResult<T>> {
     checkSessionId(id);
     const ttl = this.ttlOf(options.ttl);
     const userId = options.userId === undefined || options.userId === null ? undefined : normalizeUserId(options.userId);
-    const uid = userId === undefined ? '' : encodeUserId(userId);
+    const owner = userId === undefined ? '' : encodeUserId(userId);
     const text = serialize(this.options.serializer, data, this.options.maxPayloadBytes);
     const [metaMode, metaText] = this.metaArgs(options.meta);
     if (options.createdAt !== undefined && !Number.isFinite(options.createdAt)) {
       throw new SessionKitError('ERR_INVALID_OPTION', `createdAt must be a time in ms, got ${String(options.createdAt)}`);
     }
-    const createdArg = options.createdAt === undefined ? '' : String(Math.floor(options.createdAt));
-    const key = this.keys.session(id);
-    const index = uid ? this.keys.index(uid) : undefined;
-    const { prefix, indexPrefix, absoluteTimeout, maxSessionsPerUser, sessionLimitPolicy, revokedTtl } = this.options;
-    const policy = sessionLimitPolicy === 'reject' ? 'reject' : 'evict';
-
-    return this.attempt('set', async () => {
-      let evicted: string[] = [];
-      // Cluster, policy 'reject': reserve a place first, so the cap refuses before anything is written.
-      const pending = !this.single && index && ttl > 0 && maxSessionsPerUser > 0 && policy === 'reject' ? this.keys.pending(uid) : undefined;
-      if (pending && !(await this.redis.sessionkitIndexReserve(2, index!, pending, id, ttl, maxSessionsPerUser))) {
-        throw new SessionLimitError(maxSessionsPerUser);
-      }
-      // Cluster: only the session key (the index lives in another slot; naming it too is a CROSSSLOT error).
-      const keys = index && this.single ? [key, index] : [key];
-      let reply: Reply;
-      try {
-        reply = (await this.redis.sessionkitSet(
-          keys.length, ...keys,
-          text, ttl, absoluteTimeout, uid, metaMode, metaText, prefix, indexPrefix,
-          maxSessionsPerUser, policy, revokedTtl, this.single ? '1' : '0', id, createdArg,
-        )) as Reply;
-      } catch (error) {
-        if (pending) await this.redis.sessionkitIndexRemove(1, pending, id).catch(() => undefined);
-        throw error;
-      }
-      const [status, createdAt, expiresAt, previousUid, now] = reply as [string, number, number, string, number | undefined];
-      this.observeRedisClock(now);
-      if (this.single) evicted = reply.slice(5) as string[];
-      else evicted = await this.settleClusterWrite(id, status, uid, previousUid, index, pending, ttl, expiresAt);
-      if (status === 'limit') throw new SessionLimitError(maxSessionsPerUser);
-      if (evicted.length && userId !== undefined) this.emit('evict', { userId, idHashes: evicted.map(hashId) });
-      if (status === 'revoked') {
-        this.emit('revoked-write', { idHash: hashId(id) });
-        return { stored: false, reason: 'revoked' };
-      }
-      if (status === 'expired') return { stored: false, reason: 'expired' };
-      return { stored: true, createdAt, expiresAt };
-    });
+    if (options.ifVersion !== undefined && !(Number.isInteger(options.ifVersion) && options.ifVersion >= 0)) {
+      throw new SessionKitError('ERR_INVALID_OPTION', `ifVersion must be a non-negative integer, got ${String(options.ifVersion)}`);
+    }
+    const request = {
+      id, text, ttl, owner, metaMode, metaText,
+      believedOwner: optionalOwner(options.previousUserId),
+      expect: options.ifVersion === undefined ? '' : String(options.ifVersion),
+      createdAt: options.createdAt === undefined ? '' : String(Math.floor(options.createdAt)),
+    };
+    const outcome = await this.attempt('set', () => this.topology.write(request));
+    return this.settleWrite(id, userId, outcome);
   }
 
-  /**
-   * The index side effects that a single-node script does inline. The index entry is added only
-   * once the session exists: an entry whose session is not written yet would be dropped as stale
-   * by a concurrent listUserSessions, or skipped by a concurrent logout-everywhere, and the
-   * session would then live on outside its index. Returns the ids the cap evicted (now revoked).
-   */
-  private async settleClusterWrite(
-    id: string, status: string, uid: string, previousUid: string | undefined,
-    index: string | undefined, pending: string | undefined, ttl: number, expiresAt: number,
-  ): Promise<string[]> {
-    const { maxSessionsPerUser, sessionLimitPolicy } = this.options;
-    const work: Promise<unknown>[] = [];
-    let evicted: string[] = [];
-    if (previousUid && previousUid !== uid) work.push(this.redis.sessionkitIndexRemove(1, this.keys.index(previousUid), id));
-    if (index && status === 'ok') {
-      // 'reject' already counted this id when it reserved its place; 'evict-oldest' applies the cap now.
-      const max = sessionLimitPolicy === 'reject' ? 0 : maxSessionsPerUser;
-      const keys = pending ? [index, pending] : [index];
-      work.push(
-        this.redis.sessionkitIndexAdd(keys.length, ...keys, id, ttl, max, 'evict', expiresAt).then((reply) => {
-          evicted = (reply as string[]).slice(1);
-        }),
-      );
-    } else if (index) {
-      work.push(this.redis.sessionkitIndexRemove(1, index, id));
-      if (pending) work.push(this.redis.sessionkitIndexRemove(1, pending, id));
+  private settleWrite(id: string, userId: string | undefined, outcome: WriteOutcome): SetResult<T> {
+    if (outcome.status === 'revoked') {
+      this.emit('revoked-write', { idHash: hashId(id) });
+      return { stored: false, reason: 'revoked' };
     }
-    await Promise.all(work);
-    if (evicted.length && uid) await this.revokeKeys(uid, evicted);
-    return evicted;
+    if (outcome.status === 'conflict') {
+      return { stored: false, reason: 'conflict', current: this.loadedFrom(id, outcome.value || null) };
+    }
+    this.observeRedisClock(outcome.now);
+    if (outcome.evicted.length && userId !== undefined) this.emit('evict', { userId, idHashes: outcome.evicted.map(hashId) });
+    if (outcome.status === 'limit') throw new SessionLimitError(this.options.maxSessionsPerUser);
+    if (outcome.status === 'expired') return { stored: false, reason: 'expired' };
+    return { stored: true, createdAt: outcome.createdAt, expiresAt: outcome.expiresAt, version: outcome.version };
   }
 
   /** The session, or null when absent, expired, revoked or unreadable (which also emits 'corrupt'). */
   async get(id: string): Promise<SessionRecord<T> | null> {
-    checkSessionId(id);
-    const reply = await this.attempt('get', () => this.read(this.keys.session(id)));
-    const report = (error: CorruptSessionError) => this.emit('corrupt', error, { idHash: hashId(id) });
-    try {
-      return recordFromReply(id, reply, this.options.serializer, report) as SessionRecord<T> | null;
-    } catch (error) {
-      if (!(error instanceof CorruptSessionError)) throw error;
-      report(error);
-      return null;
-    }
+    return (await this.load(id))?.record ?? null;
   }
 
   /**
-   * A record is read with a plain HMGET, no script: Redis never returns a key past its expiry,
-   * and a command costs its single thread several times less than a script doing the same. A key
-   * that is not a hash (a tombstone, a string connect-redis wrote, a foreign value) makes HMGET
-   * fail with WRONGTYPE, and only then does the GET script sort it out.
+   * The session with its stored data text, for callers that merge concurrent saves (the framework
+   * adapters): one plain GET, no script. Redis never returns a key past its PEXPIREAT, which the
+   * scripts set to the recorded expiry, so no clock is compared here: an app server whose clock
+   * runs fast must not end live sessions.
    */
-  private async read(key: string): Promise<unknown[] | null> {
-    // A process that only reads would never learn Redis's clock from a write's reply: ask for it
-    // beside the read (same round trip) when it is unknown or older than CLOCK_RESYNC_MS.
-    const sync = Date.now() - this.clockSyncedAt > CLOCK_RESYNC_MS ? this.syncRedisClock() : undefined;
-    let fields: (string | null)[];
+  async load(id: string): Promise<LoadedSession<T> | null> {
+    checkSessionId(id);
+    const key = this.keys.session(id);
+    const value = await this.attempt('get', async () => {
+      // A process that only reads would never learn Redis's clock from a write's reply: ask for
+      // it beside the read (same round trip) when it is unknown or older than CLOCK_RESYNC_MS.
+      const sync = Date.now() - this.clockSyncedAt > CLOCK_RESYNC_MS ? this.syncRedisClock() : undefined;
+      try {
+        const [reply] = await Promise.all([this.redis.send(['GET', key], key), sync]);
+        return reply as string | null;
+      } catch (error) {
+        if (isWrongType(error)) return new CorruptSessionError('session key holds a Redis value that is not a string, not a session');
+        throw error;
+      }
+    });
+    if (value instanceof CorruptSessionError) return this.reportCorrupt(id, value);
+    let loaded: LoadedSession<T> | null;
     try {
-      [fields] = await Promise.all([this.redis.hmget(key, ...RECORD_FIELDS), sync]);
+      loaded = this.loadedFrom(id, value, true);
     } catch (error) {
-      if (!isWrongType(error)) throw error;
-      return (await this.redis.sessionkitGet(1, key)) as unknown[] | null;
+      if (!(error instanceof CorruptSessionError)) throw error;
+      return this.reportCorrupt(id, error);
     }
-    if (fields.every((field) => field === null)) return null;
-    // No clock: Redis's own expiry, on its clock, has already decided (see recordFromReply).
-    return ['h', null, ...fields];
+    if (loaded?.record.legacy) {
+      // A connect-redis string: its expiry is only in Redis's TTL (rare; once per such session).
+      const pttl = Number(await this.attempt('get', () => this.redis.send(['PTTL', key], key)));
+      if (pttl === -2) return null;
+      loaded.record.expiresAt = pttl >= 0 ? loaded.record.createdAt + pttl : Number.MAX_SAFE_INTEGER;
+    }
+    return loaded;
+  }
+
+  private reportCorrupt(id: string, error: CorruptSessionError): null {
+    this.emit('corrupt', error, { idHash: hashId(id) });
+    return null;
+  }
+
+  /** Parses a stored value; `strict` throws CorruptSessionError, otherwise it is reported and null. */
+  private loadedFrom(id: string, value: string | null, strict = false): LoadedSession<T> | null {
+    const report = (error: CorruptSessionError) => this.emit('corrupt', error, { idHash: hashId(id) });
+    try {
+      const stored = splitValue(value);
+      if (!stored) return null;
+      const now = this.redisTime();
+      const record = toRecord(id, stored, this.options.serializer, report, { now, expiresAt: Number.MAX_SAFE_INTEGER }) as SessionRecord<T>;
+      return { record, text: stored.text };
+    } catch (error) {
+      if (strict || !(error instanceof CorruptSessionError)) throw error;
+      report(error);
+      return null;
+    }
   }
 
   /**
@@ -222,7 +232,7 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
   }
 
   private observeRedisClock(redisNow: number | undefined): void {
-    if (typeof redisNow !== 'number') return;
+    if (typeof redisNow !== 'number' || !Number.isFinite(redisNow)) return;
     this.redisClockOffset = redisNow - Date.now();
     this.clockSyncedAt = Date.now();
   }
@@ -231,41 +241,37 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
   private async syncRedisClock(): Promise<void> {
     this.clockSyncedAt = Date.now(); // one TIME in flight at a time
     try {
-      const [seconds, micros] = await this.redis.time();
+      const [seconds, micros] = (await this.redis.send(['TIME'])) as [string, string];
       this.observeRedisClock(Number(seconds) * 1000 + Math.floor(Number(micros) / 1000));
     } catch {
       this.clockSyncedAt = 0;
     }
   }
 
-  /** Slides the expiry to now + ttl (capped by the absolute timeout). Returns the new expiry, or null if there is no session. */
-  async touch(id: string, options: { ttl?: number } = {}): Promise<number | null> {
+  /**
+   * Slides the expiry to now + ttl (capped by the absolute timeout). Returns the new expiry, or
+   * null if there is no session. Pass the owner `get` returned as `userId`: on a single node the
+   * script names the owner's index, and an owner it was not told costs a second round trip.
+   */
+  async touch(id: string, options: { ttl?: number; userId?: string | number | null } = {}): Promise<number | null> {
     checkSessionId(id);
     const ttl = this.ttlOf(options.ttl);
+    const believed = optionalOwner(options.userId);
     return this.attempt('touch', async () => {
-      const [status, expiresAt, uid, now] = (await this.redis.sessionkitTouch(
-        1, this.keys.session(id), ttl, this.options.indexPrefix, this.single ? '1' : '0', id,
-      )) as [string, number, string, number | undefined];
-      this.observeRedisClock(now);
-      if (!this.single && uid) {
-        const index = this.keys.index(uid);
-        if (status === 'ok') await this.redis.sessionkitIndexAdd(1, index, id, ttl, 0, '', expiresAt);
-        else if (status === 'expired') await this.redis.sessionkitIndexRemove(1, index, id);
-      }
-      return status === 'ok' ? expiresAt : null;
+      const outcome = await this.topology.touch(id, ttl, believed);
+      this.observeRedisClock(outcome.now);
+      return outcome.status === 'ok' ? outcome.expiresAt : null;
     });
   }
 
-  /** Deletes a session (leaving a short-lived tombstone, see `revokedTtl`). True if there was one. */
-  async destroy(id: string): Promise<boolean> {
+  /**
+   * Deletes a session (leaving a short-lived tombstone, see `revokedTtl`). True if there was one.
+   * `userId`, the owner `get` returned, saves a round trip on a single node, as for `touch`.
+   */
+  async destroy(id: string, options: { userId?: string | number | null } = {}): Promise<boolean> {
     checkSessionId(id);
-    return this.attempt('destroy', async () => {
-      const [removed, uid] = (await this.redis.sessionkitDestroy(
-        1, this.keys.session(id), this.options.revokedTtl, this.options.indexPrefix, this.single ? '1' : '0', id,
-      )) as [number, string];
-      if (!this.single && uid) await this.redis.sessionkitIndexRemove(1, this.keys.index(uid), id);
-      return removed === 1;
-    });
+    const believed = optionalOwner(options.userId);
+    return this.attempt('destroy', () => this.topology.destroy(id, believed));
   }
 
   /**
@@ -274,53 +280,77 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
    */
   async revokeUserSession(userId: string | number, id: string): Promise<boolean> {
     checkSessionId(id);
-    const uid = encodeUserId(normalizeUserId(userId));
-    return this.attempt('revokeUserSession', async () => {
-      const [revoked] = await Promise.all([
-        this.redis.sessionkitRevokeOne(1, this.keys.session(id), uid, this.options.revokedTtl) as Promise<number>,
-        this.redis.sessionkitIndexRemove(1, this.keys.index(uid), id),
-      ]);
-      return revoked === 1;
-    });
+    const owner = encodeUserId(normalizeUserId(userId));
+    return this.attempt('revokeUserSession', () => this.topology.revokeUserSession(owner, id));
   }
 
-  /** The user's live sessions, most recently seen first. Stale index entries found on the way are removed. */
-  async listUserSessions(userId: string | number): Promise<SessionInfo[]> {
-    const uid = encodeUserId(normalizeUserId(userId));
-    const index = this.keys.index(uid);
+  /**
+   * Puts a session connect-redis wrote (a plain JSON string) into `userId`'s index without
+   * rewriting it, so that logout-everywhere reaches it before its user comes back, and
+   * connect-redis can still read it (a migration can roll back). Idempotent. For `sessionkit migrate`.
+   */
+  async indexLegacySession(id: string, userId: string | number): Promise<'indexed' | 'already' | 'not-legacy' | 'missing'> {
+    checkSessionId(id);
+    const owner = encodeUserId(normalizeUserId(userId));
+    return this.attempt('indexLegacySession', () => this.topology.indexLegacy(id, owner));
+  }
+
+  /**
+   * The user's live sessions, most recently seen first. Stale index entries found on the way are
+   * removed. A connect-redis session that `indexLegacySession` indexed is listed with `legacy:
+   * true` and times of 0 but its expiry (it records none).
+   */
+  async listUserSessions(userId: string | number): Promise<(SessionInfo & { legacy?: true })[]> {
+    const owner = encodeUserId(normalizeUserId(userId));
+    const index = this.keys.index(owner);
     return this.attempt('listUserSessions', async () => {
-      const members = (await this.redis.sessionkitIndexList(1, index)) as string[];
-      const ids = members.filter((_, i) => i % 2 === 0);
-      const rows = await Promise.all(
-        // A key that is no longer a record (a tombstone, a foreign value) is a stale entry; any
-        // other failure must fail the listing, or a Redis hiccup would unindex live sessions.
-        ids.map((id) => this.redis.hmget(this.keys.session(id), 'u', 'c', 'e', 'l', 'm', 'a').catch((error: unknown) => {
-          if (isWrongType(error)) return null;
-          throw error;
-        })),
-      );
-      const sessions: SessionInfo[] = [];
+      const listed = ((await scripts.indexList.run(this.redis, [index], [])) as (string | number)[]).map(String);
+      const ids = listed.filter((_, i) => i % 2 === 0);
+      const scores = listed.filter((_, i) => i % 2 === 1).map(Number);
+      const heads = await Promise.all(ids.map((id) => this.readHead(this.keys.session(id))));
+      const sessions: (SessionInfo & { legacy?: true })[] = [];
       const stale: string[] = [];
-      rows.forEach((row, i) => {
+      heads.forEach((head, i) => {
         const id = ids[i]!;
-        const info = row && row[0] === uid ? this.infoFromRow(id, row) : undefined;
+        const info = head === null ? undefined : this.infoFromHead(id, head, owner, scores[i]!);
         if (info) sessions.push(info);
         else stale.push(id);
       });
-      if (stale.length) await this.redis.sessionkitIndexRemove(1, index, ...stale);
+      if (stale.length) await scripts.indexRemove.run(this.redis, [index], stale);
       return sessions.sort((a, b) => b.lastSeenAt - a.lastSeenAt);
     });
   }
 
-  private infoFromRow(id: string, row: (string | null)[]): SessionInfo | undefined {
-    const [, c, e, l, m, a] = row;
-    const expiresAt = Number(e);
-    // No clock comparison: HMGET answered, so Redis (on its clock) holds the key as live.
-    if (!c || !e || !l || !Number.isFinite(expiresAt)) return undefined;
-    const info: SessionInfo = { id, createdAt: Number(c), expiresAt, lastSeenAt: Number(l) };
-    if (a) info.absoluteExpiresAt = Number(a);
+  /**
+   * The start of a session value: its header and meta, never its data. Null for a key that is
+   * not a string (a stale entry); any other failure must fail the listing, or a Redis hiccup
+   * would unindex live sessions.
+   */
+  private async readHead(key: string): Promise<string | null> {
     try {
-      const meta = parseMeta(m ?? null);
+      let head = (await this.redis.send(['GETRANGE', key, 0, HEAD_BYTES - 1], key)) as string;
+      const header = parseHeader(head);
+      const metaEnd = header ? header.metaAt + header.metaLength : 0;
+      if ((!header && head.length === HEAD_BYTES && storedKind(head) === 'record') || metaEnd > head.length) {
+        head = (await this.redis.send(['GET', key], key)) as string;
+      }
+      return head;
+    } catch (error) {
+      if (isWrongType(error)) return null;
+      throw error;
+    }
+  }
+
+  private infoFromHead(id: string, head: string, owner: string, score: number): (SessionInfo & { legacy?: true }) | undefined {
+    const kind = storedKind(head);
+    // Indexed by indexLegacySession: only its index entry says whose it is, and when it ends.
+    if (kind === 'legacy') return { id, createdAt: 0, lastSeenAt: 0, expiresAt: score, legacy: true };
+    const header = kind === 'record' ? parseHeader(head) : undefined;
+    if (!header || header.owner !== owner) return undefined;
+    const info: SessionInfo = { id, createdAt: header.createdAt, expiresAt: header.expiresAt, lastSeenAt: header.lastSeenAt };
+    if (header.absoluteExpiresAt !== undefined) info.absoluteExpiresAt = header.absoluteExpiresAt;
+    try {
+      const meta = parseMeta(head.slice(header.metaAt, header.metaAt + header.metaLength));
       if (meta) info.meta = meta;
     } catch (error) {
       this.emit('corrupt', error as CorruptSessionError, { idHash: hashId(id) });
@@ -331,7 +361,7 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
   /** Live entries in the user's index (expired ones are pruned first). */
   async countUserSessions(userId: string | number): Promise<number> {
     const index = this.keys.index(encodeUserId(normalizeUserId(userId)));
-    return this.attempt('countUserSessions', async () => Number(await this.redis.sessionkitIndexCount(1, index)));
+    return this.attempt('countUserSessions', async () => Number(await scripts.indexCount.run(this.redis, [index], [])));
   }
 
   /**
@@ -343,71 +373,24 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
    */
   async invalidateAllUserSessions(userId: string | number, options: InvalidateOptions = {}): Promise<number> {
     const normalized = normalizeUserId(userId);
-    const uid = encodeUserId(normalized);
+    const owner = encodeUserId(normalized);
     const except = options.except === undefined ? [] : Array.isArray(options.except) ? options.except : [options.except];
     except.forEach((id) => checkSessionId(id));
-    const { prefix, revokedTtl, revokeChunkSize } = this.options;
-    const index = this.keys.index(uid);
-    const draining = this.keys.draining(uid);
-
-    const count = await this.attempt('invalidateAllUserSessions', async () => {
-      const firstChunk = this.single ? revokeChunkSize : 0;
-      let [revoked, remaining] = (await this.redis.sessionkitRevokeAllStart(
-        2, index, draining, uid, prefix, revokedTtl, firstChunk, ...except,
-      )) as [number, number];
-      while (remaining > 0) {
-        if (this.single) {
-          const pipeline = this.redis.pipeline() as unknown as ScriptClient & { exec(): Promise<[Error | null, unknown][] | null> };
-          for (let n = Math.ceil(remaining / revokeChunkSize); n > 0; n--) {
-            pipeline.sessionkitRevokeChunk(1, draining, uid, prefix, revokedTtl, revokeChunkSize);
-          }
-          const replies = (await pipeline.exec()) ?? [];
-          for (const [error, value] of replies) {
-            if (error) throw error;
-            const [n, left] = value as [number, number];
-            revoked += n;
-            remaining = left;
-          }
-        } else {
-          // ZRANGE, revoke, then ZREM: a crash in between leaves members to redo, never a live session unindexed.
-          const ids = await this.redis.zrange(draining, 0, revokeChunkSize - 1);
-          if (ids.length === 0) break;
-          revoked += await this.revokeKeys(uid, ids);
-          await this.redis.sessionkitIndexRemove(1, draining, ...ids);
-          remaining = await this.redis.zcard(draining);
-        }
-      }
-      return revoked;
-    });
+    const count = await this.attempt('invalidateAllUserSessions', () => this.topology.revokeAll(owner, except));
     this.emit('invalidate', { userId: normalized, count });
     return count;
   }
 
-  /** Cluster: revoke sessions of one user, one pipeline per master, masters in parallel. */
-  private async revokeKeys(uid: string, ids: string[]): Promise<number> {
-    const keys = ids.map((id) => this.keys.session(id));
-    const { revokedTtl } = this.options;
-    if (this.single) {
-      const results = await Promise.all(keys.map((key) => this.redis.sessionkitRevokeOne(1, key, uid, revokedTtl)));
-      return results.reduce<number>((sum, n) => sum + Number(n), 0);
-    }
-    const results = await runPerKeyOnNodes(
-      this.client as Cluster,
-      keys,
-      (client, key) => client.sessionkitRevokeOne(1, key, uid, revokedTtl),
-      (pipeline, key) => void pipeline.sessionkitRevokeOne(1, key, uid, revokedTtl),
-    );
-    return results.reduce<number>((sum, n) => sum + Number(n), 0);
-  }
-
-  /** Ids of every live session (SCAN on every node; for admin tools, not for request paths). */
+  /** Ids of every live session (SCAN on every master; for admin tools, not for request paths). */
   async ids(): Promise<string[]> {
     return this.attempt('ids', async () => {
       const ids: string[] = [];
-      for await (const batch of scanAll(this.client, this.keys.sessionPattern(), this.options.scanCount)) {
-        const live = await Promise.all(batch.map((key) => this.redis.sessionkitIsLive(1, key)));
-        batch.forEach((key, i) => {
-          if (live[i] === 1) ids.push(key.slice(this.options.prefix.length));
+      for await (const [node, keys] of this.scan(this.keys.sessionPattern())) {
+        const heads = await node.sendAll(keys.map((key) => ['GETRANGE', key, 0, 1]));
+        keys.forEach((key, i) => {
+          const head = heads[i];
+          if (head instanceof Error && !isWrongType(head)) throw head;
+          if (typeof head === 'string' && head !== '' && !head.startsWith('!')) ids.push(key.slice(this.options.prefix.length));
         });
       }
       return ids;
@@ -430,14 +413,28 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
     return this.attempt('clear', async () => {
       let removed = 0;
       for (const pattern of [this.keys.sessionPattern(), this.keys.indexPattern()]) {
-        for await (const batch of scanAll(this.client, pattern, this.options.scanCount)) {
-          // One key per command: on a cluster, keys of one SCAN batch sit in many slots.
-          const counts = await Promise.all(batch.map((key) => this.redis.unlink(key)));
-          removed += counts.reduce((sum, n) => sum + n, 0);
+        for await (const [node, keys] of this.scan(pattern)) {
+          // One key per command: keys of one SCAN batch sit in many slots.
+          for (const reply of await node.sendAll(keys.map((key) => ['UNLINK', key]))) {
+            if (reply instanceof Error) throw reply;
+            removed += Number(reply);
+          }
         }
       }
       return removed;
     });
+  }
+
+  /** SCAN over every master for a MATCH pattern; yields each batch with the node it came from. */
+  private async *scan(pattern: string) {
+    for (const node of this.redis.masters()) {
+      let cursor = '0';
+      do {
+        const [next, keys] = (await node.send(['SCAN', cursor, 'MATCH', pattern, 'COUNT', this.options.scanCount])) as [string, string[]];
+        cursor = String(next);
+        if (keys.length) yield [node, keys.map(String)] as const;
+      } while (cursor !== '0');
+    }
   }
 
   private ttlOf(ttl: number | undefined): number {
@@ -449,13 +446,16 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
     return ttl === Infinity ? Number.MAX_SAFE_INTEGER : Math.max(0, Math.ceil(ttl));
   }
 
-  private metaArgs(meta: SetOptions['meta']): [string, string] {
+  private metaArgs(meta: SetOptions['meta']): ['keep' | 'set' | 'clear', string] {
     if (meta === undefined) return ['keep', ''];
     if (meta === null) return ['clear', ''];
     if (typeof meta !== 'object' || Array.isArray(meta)) {
       throw new SessionKitError('ERR_INVALID_OPTION', 'meta must be a plain object, null or undefined');
     }
-    return ['set', serialize({ stringify: JSON.stringify, parse: JSON.parse }, meta, 16_384)];
+    // ASCII only (\uXXXX escapes): the record stores meta's length in bytes, and readers slice
+    // the decoded string, where a character is not always one byte.
+    const text = serialize({ stringify: JSON.stringify, parse: JSON.parse }, meta, 16_384);
+    return ['set', text.replace(/[\u007f-\uffff]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)];
   }
 
   /** Runs Redis work, turning client failures into RedisOperationError with the cause attached. */

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { describe, expect, it, vi } from 'vitest';
 import { FrameworkStore, SessionStore, type CookieSession } from '@sessionkit/core';
 import { sessionExpiringIn } from '@sessionkit/testing';
-import { countWrites, sleep, useRedis } from './helpers.js';
+import { countWrites, recordData, sleep, useRedis, withRecordData } from './helpers.js';
 
 const redis = useRedis();
 let n = 0;
@@ -131,7 +131,8 @@ describe('FrameworkStore (the layer both adapters share)', () => {
     const reports: Error[] = [];
     store.core.on('corrupt', (e) => reports.push(e));
     await store.set('s', sessionExpiringIn(60_000, { userId: 'u', cart: [1, 2] }));
-    const raw = (await clientOf(store).hget(store.core.keys.session('s'), 'd'))!;
+    const key = store.core.keys.session('s');
+    const raw = recordData((await clientOf(store).get(key))!);
     expect(reversed.parse(raw)).toMatchObject({ userId: 'u', cart: [1, 2] });
     expect(() => JSON.parse(raw)).toThrow();
     await store.touch('s', sessionExpiringIn(120_000, { userId: 'u', cart: [1, 2] }));
@@ -140,7 +141,7 @@ describe('FrameworkStore (the layer both adapters share)', () => {
     expect(Date.parse(String(loaded.cookie!.expires)) - Date.now()).toBeGreaterThan(100_000);
     expect((await store.all()).map((s) => s.id)).toEqual(['s']);
 
-    await clientOf(store).hset(store.core.keys.session('s'), 'd', '{"cart":[1,2]}'); // plain JSON: reversed, it is not
+    await clientOf(store).set(key, withRecordData((await clientOf(store).get(key))!, '{"cart":[1,2]}'), 'KEEPTTL'); // plain JSON: reversed, it is not
     expect(await store.get('s')).toBeNull();
     expect(reports.map((e) => (e as { code?: string }).code)).toEqual(['ERR_CORRUPT']);
   });

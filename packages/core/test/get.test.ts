@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { CorruptSessionError, SessionStore } from '@sessionkit/core';
-import { countWrites, sleep, useRedis } from './helpers.js';
+import { countWrites, rawRecord, sleep, useRedis } from './helpers.js';
 
 const redis = useRedis();
 let n = 0;
@@ -55,7 +55,7 @@ describe('get', () => {
     expect((await store.get('forever'))!.expiresAt).toBe(Number.MAX_SAFE_INTEGER);
     // The next write replaces the string with a record.
     await store.set('legacy', { upgraded: true }, { userId: 'u' });
-    expect(await store.client.type(key)).toBe('hash');
+    expect(await store.client.get(key)).toMatch(/^~1/);
     expect((await store.get('legacy'))!.legacy).toBeUndefined();
     expect((await store.get('legacy'))!.userId).toBe('u');
   });
@@ -63,9 +63,12 @@ describe('get', () => {
   describe('corrupt or foreign values: reported, treated as absent, never thrown', () => {
     const corruptions: [string, (store: SessionStore, key: string) => Promise<unknown>][] = [
       ['a string that is not JSON', (s, k) => s.client.set(k, '{"truncated": ')],
-      ['a hash whose data is not JSON', (s, k) => s.client.hset(k, 'd', 'nope', 'c', 1, 'e', Date.now() + 10_000, 'l', 1)],
-      ['a hash with no data', (s, k) => s.client.hset(k, 'c', 1, 'e', Date.now() + 10_000, 'l', 1)],
-      ['a hash with no expiry', (s, k) => s.client.hset(k, 'd', '{}', 'c', 1, 'l', 1)],
+      ['a record whose data is not JSON', (s, k) => s.client.set(k, rawRecord({ data: 'nope' }))],
+      ['a record with no data', (s, k) => s.client.set(k, rawRecord({ data: '' }))],
+      ['a record with a damaged header', (s, k) => s.client.set(k, rawRecord().replace(/\|\d+\|/, '|x|'))],
+      ['a record shorter than its meta length', (s, k) => s.client.set(k, rawRecord({ meta: '{"a":1}', data: '' }).replace('|7|', '|70|'))],
+      ['a record of a format version this release does not know', (s, k) => s.client.set(k, rawRecord().replace(/^~1/, '~9'))],
+      ['a hash (not a string)', (s, k) => s.client.hset(k, 'd', '{}')],
       ['a list', (s, k) => s.client.rpush(k, 'x')],
       ['a set', (s, k) => s.client.sadd(k, 'x')],
       ['a sorted set', (s, k) => s.client.zadd(k, 1, 'x')],
@@ -92,12 +95,12 @@ describe('get', () => {
     const store = fresh();
     const events: unknown[] = [];
     store.on('corrupt', (error) => events.push(error));
-    await store.client.hset(store.keys.session('m'), 'd', '{"a":1}', 'c', 1, 'e', Date.now() + 10_000, 'l', 1, 'm', '[1]');
+    await store.client.set(store.keys.session('m'), rawRecord({ data: '{"a":1}', meta: '[1]' }), 'PX', 10_000);
     const record = await store.get('m');
     expect(record!.data).toEqual({ a: 1 });
     expect(record!.meta).toBeUndefined();
     expect(events).toHaveLength(1);
-    await store.client.hset(store.keys.session('m'), 'm', 'not json');
+    await store.client.set(store.keys.session('m'), rawRecord({ data: '{"a":1}', meta: 'not json' }), 'PX', 10_000);
     expect((await store.get('m'))!.data).toEqual({ a: 1 });
     expect(events).toHaveLength(2);
   });

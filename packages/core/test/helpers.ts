@@ -59,3 +59,5 @@ export async function countWritesEach<R>(clients: Redis[], work: () => Promise<R
     for (const undo of restore) undo();
   }
 }
+
+export { rawRecord, recordData, withRecordData, type RawRecord } from '@sessionkit/testing';

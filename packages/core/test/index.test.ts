@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { SessionLimitError, SessionStore, encodeUserId } from '@sessionkit/core';
 import { sleep, useRedis } from './helpers.js';
+import { rawRecord } from './helpers.js';
 
 const redis = useRedis();
 let n = 0;
@@ -88,7 +89,7 @@ describe('per-user index', () => {
     await store.set('c', {}, { userId: 'u' });
     // Damage the index behind the store's back: a dangling member and a foreign one.
     await store.client.del(store.keys.session('a'));
-    await store.client.hset(store.keys.session('b'), 'u', 'intruder');
+    await store.client.set(store.keys.session('b'), rawRecord({ owner: 'intruder' }), 'PX', 60_000);
     expect((await store.listUserSessions('u')).map((s) => s.id)).toEqual(['c']);
     expect(await store.client.zrange(store.keys.index('u'), 0, -1)).toEqual(['c']);
   });
@@ -97,9 +98,9 @@ describe('per-user index', () => {
     const store = fresh();
     await store.set('x', {}, { userId: 'v' });
     await store.set('y', {}, { userId: 'v' });
-    // A client whose HMGET Redis refuses (NOPERM): a failure, not a sign that the session is gone.
-    await redis.client().call('ACL', 'SETUSER', 'idx-no-hmget', 'on', '>pw', '~*', '&*', '+@all', '-hmget');
-    const refused = new SessionStore({ client: redis.client({ username: 'idx-no-hmget', password: 'pw' }), prefix: store.options.prefix });
+    // A client whose GETRANGE Redis refuses (NOPERM): a failure, not a sign that the session is gone.
+    await redis.client().call('ACL', 'SETUSER', 'idx-no-getrange', 'on', '>pw', '~*', '&*', '+@all', '-getrange');
+    const refused = new SessionStore({ client: redis.client({ username: 'idx-no-getrange', password: 'pw' }), prefix: store.options.prefix });
     await expect(refused.listUserSessions('v')).rejects.toMatchObject({ code: 'ERR_REDIS' });
     expect((await store.client.zrange(store.keys.index('v'), 0, -1)).sort()).toEqual(['x', 'y']);
     expect((await store.listUserSessions('v')).map((s) => s.id).sort()).toEqual(['x', 'y']);

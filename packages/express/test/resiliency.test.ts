@@ -27,8 +27,8 @@ describe('Redis errors reach express-session as errors, never hang', () => {
 
   beforeAll(async () => {
     const admin = redis.client();
-    // A real server-side failure on every store call: a user without @scripting, nor HMGET (get's read).
-    await admin.call('ACL', 'SETUSER', 'noscripts', 'on', '>pw', '~*', '&*', '+@all', '-@scripting', '-hmget');
+    // A real server-side failure on every store call: a user without @scripting, nor GET (get's read).
+    await admin.call('ACL', 'SETUSER', 'noscripts', 'on', '>pw', '~*', '&*', '+@all', '-@scripting', '-get');
     good = new RedisStore({ client: redis.client() });
     denied = new RedisStore({ client: redis.client({ username: 'noscripts', password: 'pw' }) });
     clients = [good.client, denied.client];

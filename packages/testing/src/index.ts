@@ -10,3 +10,4 @@ export { cookieValue, hostileCookieValue, hostileSessionId } from './hostile-coo
 export { useRedis, type TestRedis } from './use-redis.js';
 export { makeTlsFiles, tlsServerArgs, type TlsFiles } from './tls.js';
 export { useRedisTls } from './use-redis-tls.js';
+export { rawRecord, recordData, withRecordData, readRecordData, writeRecordData, type RawRecord } from './records.js';

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { readRecordData, writeRecordData } from './records.js';
 
 /**
  * What the signed-in user ('alice') should see after her stored session was tampered with:
@@ -17,18 +18,18 @@ export type TamperCase = [what: string, tamper: (key: string) => Promise<unknown
 export function tamperedValueCases(client: () => Redis): TamperCase[] {
   return [
     ['truncated JSON (string value)', (key) => client().set(key, '{"cookie":{"originalMaxAge":60000,"userId":"ali'), 'absent'],
-    ['truncated JSON in the record', (key) => client().hset(key, 'd', '{"cookie":{"originalMaxAge":6'), 'absent'],
-    ['JSON that is not an object', (key) => client().hset(key, 'd', '"just a string"'), 'absent'],
-    ['JSON null', (key) => client().hset(key, 'd', 'null'), 'absent'],
-    ['a record with no expiry', (key) => client().hdel(key, 'e'), 'absent'],
+    ['truncated JSON in the record', (key) => writeRecordData(client(), key, '{"cookie":{"originalMaxAge":6'), 'absent'],
+    ['JSON that is not an object', (key) => writeRecordData(client(), key, '"just a string"'), 'absent'],
+    ['JSON null', (key) => writeRecordData(client(), key, 'null'), 'absent'],
+    ['a record with a damaged header', async (key) => client().set(key, (await client().get(key))!.replace(/\|\d+\|/, '|x|'), 'KEEPTTL'), 'absent'],
     ['a list under the key', async (key) => (await client().del(key), client().rpush(key, 'x')), 'absent'],
     ['a stream under the key', async (key) => (await client().del(key), client().xadd(key, '*', 'f', 'v')), 'absent'],
     [
       '__proto__ and constructor.prototype keys',
       async (key) => {
-        const data = JSON.parse((await client().hget(key, 'd'))!);
+        const data = JSON.parse(await readRecordData(client(), key));
         const text = JSON.stringify(data).slice(0, -1) + ',"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},"prototype":{"polluted":"yes"}}';
-        return client().hset(key, 'd', text);
+        return writeRecordData(client(), key, text);
       },
       'alice',
     ],

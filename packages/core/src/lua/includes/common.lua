@@ -1,0 +1,24 @@
+-- Helpers every script shares. Times are epoch milliseconds from Redis's own clock (TIME), so app
+-- servers with skewed clocks agree on expiry.
+
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- A revoked session is this string plus the time of revocation, living revokedTtl ms, so that a
+-- request that loaded the session before it was revoked cannot write it back. No JSON text (what
+-- connect-redis stores) and no record (which starts with '~') can start with '!'.
+local TOMBSTONE = '!sessionkit-revoked:'
+
+local function is_tombstone(value)
+  return type(value) == 'string' and string.sub(value, 1, #TOMBSTONE) == TOMBSTONE
+end
+
+local function tombstone(key, now, ttl)
+  if ttl > 0 then
+    redis.call('SET', key, TOMBSTONE .. now, 'PX', ttl)
+  else
+    redis.call('DEL', key)
+  end
+end

@@ -1,0 +1,33 @@
+-- Revocation of one session, with the owner check in the same call as the write.
+
+-- @include includes/common
+-- @include includes/record
+
+-- Revokes one session only if it belongs to uid: a record whose owner is uid, or, when the caller
+-- found the id in uid's index (listed), a connect-redis string (it has no owner field; `sessionkit
+-- migrate` indexes such sessions). Returns 1 when it revoked a live session, else 0.
+--
+-- A listed id is nearly always the user's, so the tombstone goes in first, with SET ... GET,
+-- which hands back what it replaced: one call where read-then-write takes two (logout-everywhere
+-- does this per session). A record of another owner (a stale entry) is put back as it was, its
+-- expiry taken from its header. An unlisted id is read first and written only if it is uid's.
+local function revoke(key, uid, listed, now, ttl)
+  if not listed then
+    local head, rec = read_head(key)
+    if not rec or rec.u ~= uid then return 0 end
+    tombstone(key, now, ttl)
+    return 1
+  end
+  local old
+  if ttl > 0 then
+    old = redis.pcall('SET', key, TOMBSTONE .. now, 'PX', ttl, 'XX', 'GET')
+  else
+    old = redis.pcall('GETDEL', key)
+  end
+  -- false: no such key; a table: an error (the key is not a string), and nothing was written.
+  if type(old) ~= 'string' or is_tombstone(old) then return 0 end
+  local rec = parse_header(old)
+  if not rec or rec.u == uid then return 1 end
+  if rec.e > now then redis.call('SET', key, old, 'PXAT', rec.e) end
+  return 0
+end

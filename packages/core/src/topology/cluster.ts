@@ -1,0 +1,156 @@
+import { SessionLimitError } from '../errors.js';
+import { scripts } from '../scripts.js';
+import { NO_EXPIRY_SCORE, writeArgs, writeOutcome, type Topology, type TopologyContext, type TouchOutcome, type WriteOutcome, type WriteRequest } from './types.js';
+
+type Reply = (string | number)[];
+
+/**
+ * Redis Cluster: a session key and its owner's index live in different slots, so no script can
+ * cover both. The session part runs first, the index part after it (see docs/data-model.md for
+ * the guarantee this gives); bulk work goes one pipeline per master, masters in parallel.
+ */
+export class ClusterNodes implements Topology {
+  constructor(private readonly ctx: TopologyContext) {}
+
+  private get client() {
+    return this.ctx.client;
+  }
+
+  async write(request: WriteRequest): Promise<WriteOutcome> {
+    const { maxSessionsPerUser, sessionLimitPolicy } = this.ctx.options;
+    const index = request.owner ? this.ctx.keys.index(request.owner) : undefined;
+    // Policy 'reject': reserve a place first, so the cap refuses before anything is written.
+    const pending = index && request.ttl > 0 && maxSessionsPerUser > 0 && sessionLimitPolicy === 'reject' ? this.ctx.keys.pending(request.owner) : undefined;
+    if (pending && !Number(await scripts.indexReserve.run(this.client, [index!, pending], [request.id, request.ttl, maxSessionsPerUser]))) {
+      throw new SessionLimitError(maxSessionsPerUser);
+    }
+    let reply: Reply;
+    try {
+      const args = writeArgs(request, request.believedOwner ?? request.owner, this.ctx.options, this.ctx.keys.prefix, false);
+      reply = (await scripts.set.run(this.client, [this.ctx.keys.session(request.id)], args)) as Reply;
+    } catch (error) {
+      if (pending) await scripts.indexRemove.run(this.client, [pending], [request.id]).catch(() => undefined);
+      throw error;
+    }
+    const outcome = writeOutcome(reply);
+    if (outcome.status === 'revoked' || outcome.status === 'conflict') {
+      if (pending) await scripts.indexRemove.run(this.client, [pending], [request.id]);
+      return outcome;
+    }
+    outcome.evicted = await this.settleIndex(request, String(reply[3] ?? ''), outcome.status, outcome.expiresAt, index, pending);
+    return outcome;
+  }
+
+  /**
+   * The index side of a write. The entry is added only once the session exists: an entry whose
+   * session is not written yet would be dropped as stale by a concurrent listing, or skipped by a
+   * concurrent logout-everywhere, and the session would then live on outside its index. Returns
+   * the ids the cap evicted (now revoked).
+   */
+  private async settleIndex(
+    request: WriteRequest, storedOwner: string, status: string, expiresAt: number, index: string | undefined, pending: string | undefined,
+  ): Promise<string[]> {
+    const { maxSessionsPerUser, sessionLimitPolicy } = this.ctx.options;
+    const work: Promise<unknown>[] = [];
+    let evicted: string[] = [];
+    if (storedOwner && storedOwner !== request.owner) {
+      work.push(scripts.indexRemove.run(this.client, [this.ctx.keys.index(storedOwner)], [request.id]));
+    }
+    if (index && status === 'ok') {
+      // 'reject' already counted this id when it reserved its place; 'evict-oldest' applies the cap now.
+      const max = sessionLimitPolicy === 'reject' ? 0 : maxSessionsPerUser;
+      const keys = pending ? [index, pending] : [index];
+      work.push(
+        scripts.indexAdd.run(this.client, keys, [request.id, request.ttl, max, 'evict', expiresAt]).then((reply) => {
+          evicted = (reply as string[]).slice(1).map(String);
+        }),
+      );
+    } else if (index) {
+      work.push(scripts.indexRemove.run(this.client, [index], [request.id]));
+      if (pending) work.push(scripts.indexRemove.run(this.client, [pending], [request.id]));
+    }
+    await Promise.all(work);
+    if (evicted.length) await this.revokeIds(request.owner, evicted, true);
+    return evicted;
+  }
+
+  async touch(id: string, ttl: number): Promise<TouchOutcome> {
+    const reply = (await scripts.touch.run(this.client, [this.ctx.keys.session(id)], [ttl, '', '0', id])) as Reply;
+    const status = reply[0] as TouchOutcome['status'];
+    const owner = String(reply[2] ?? '');
+    const expiresAt = Number(reply[1] ?? 0);
+    if (owner) {
+      const index = this.ctx.keys.index(owner);
+      if (status === 'ok') await scripts.indexAdd.run(this.client, [index], [id, ttl, 0, '', expiresAt]);
+      else if (status === 'expired') await scripts.indexRemove.run(this.client, [index], [id]);
+    }
+    return { status, expiresAt, now: reply[3] === undefined ? undefined : Number(reply[3]) };
+  }
+
+  async destroy(id: string): Promise<boolean> {
+    const reply = (await scripts.destroy.run(this.client, [this.ctx.keys.session(id)], [this.ctx.options.revokedTtl, '', '0', id])) as Reply;
+    const owner = String(reply[1] ?? '');
+    if (owner) await scripts.indexRemove.run(this.client, [this.ctx.keys.index(owner)], [id]);
+    return Number(reply[0]) === 1;
+  }
+
+  async revokeUserSession(owner: string, id: string): Promise<boolean> {
+    const index = this.ctx.keys.index(owner);
+    // Membership first: a connect-redis string carries no owner, and only its index entry says whose it is.
+    const listed = (await this.client.send(['ZSCORE', index, id], index)) !== null;
+    const [revoked] = await Promise.all([
+      scripts.revokeOne.run(this.client, [this.ctx.keys.session(id)], [owner, this.ctx.options.revokedTtl, listed ? '1' : '0']),
+      scripts.indexRemove.run(this.client, [index], [id]),
+    ]);
+    return Number(revoked) === 1;
+  }
+
+  async revokeAll(owner: string, except: string[]): Promise<number> {
+    const { revokedTtl, revokeChunkSize } = this.ctx.options;
+    const index = this.ctx.keys.index(owner);
+    const draining = this.ctx.keys.draining(owner);
+    let [revoked, remaining] = (await scripts.revokeAllStart.run(
+      this.client, [index, draining], [owner, revokedTtl, this.ctx.keys.prefix, 0, ...except],
+    )) as [number, number];
+    while (remaining > 0) {
+      // ZRANGE, revoke, then ZREM: a crash in between leaves members to redo, never a live session unindexed.
+      const ids = ((await this.client.send(['ZRANGE', draining, 0, revokeChunkSize - 1], draining)) as string[]).map(String);
+      if (ids.length === 0) break;
+      revoked += await this.revokeIds(owner, ids, true);
+      await scripts.indexRemove.run(this.client, [draining], ids);
+      remaining = Number(await this.client.send(['ZCARD', draining], draining));
+    }
+    return revoked;
+  }
+
+  /**
+   * Revokes sessions of one user, one pipeline per master, masters in parallel. A key that moved
+   * mid-way (MOVED/ASK after a failover or reshard) is retried through the cluster client, which
+   * follows the redirection.
+   */
+  private async revokeIds(owner: string, ids: string[], listed: boolean): Promise<number> {
+    const args = [owner, this.ctx.options.revokedTtl, listed ? '1' : '0'];
+    const viaClient = (key: string) => scripts.revokeOne.run(this.client, [key], args);
+    const groups = this.client.groupByMaster(ids.map((id) => this.ctx.keys.session(id)));
+    const counts = await Promise.all(
+      [...groups].map(async ([node, keys]) => {
+        const replies = node
+          ? await scripts.revokeOne.runAll(node, keys.map((key) => ({ keys: [key], args })))
+          : await Promise.all(keys.map(viaClient));
+        const settled = await Promise.all(replies.map((reply, i) => (reply instanceof Error ? viaClient(keys[i]!) : reply)));
+        return settled.reduce<number>((sum, n) => sum + Number(n), 0);
+      }),
+    );
+    return counts.reduce((sum, n) => sum + n, 0);
+  }
+
+  async indexLegacy(id: string, owner: string): Promise<'indexed' | 'already' | 'not-legacy' | 'missing'> {
+    const [kind, expiresAt] = (await scripts.legacyProbe.run(this.client, [this.ctx.keys.session(id)], [])) as [string, number];
+    if (kind !== 'legacy') return kind as 'not-legacy' | 'missing';
+    const index = this.ctx.keys.index(owner);
+    const score = Number(expiresAt) < 0 ? NO_EXPIRY_SCORE : Number(expiresAt);
+    const listed = (await this.client.send(['ZSCORE', index, id], index)) !== null;
+    await scripts.indexAdd.run(this.client, [index], [id, NO_EXPIRY_SCORE, 0, '', score]);
+    return listed ? 'already' : 'indexed';
+  }
+}
