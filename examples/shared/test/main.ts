@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, portAccepts, RedisServer, useRedisTls } from '@sessionkit/testing';
+import { freePort, portAccepts, readRecordData, RedisServer, useRedisTls } from '@sessionkit/testing';
 import type { AgentClass } from './agent.js';
 import { processExists, useEntryPoint } from './entry-point.js';
 
@@ -65,7 +65,7 @@ export function defineEntryPointSuites({ main: mainPath, sessionSecret, Agent }:
         await agent.signIn(main.url, 'bob');
         expect(await agent.whoAmI(main.url)).toBe('Bob Marley');
         // The session hash: `d` the session data (docs/data-model.md).
-        expect(JSON.parse((await client.hget(`sess:${agent.sid}`, 'd'))!)).toMatchObject({ userId: 'user-bob' });
+        expect(JSON.parse(await readRecordData(client, `sess:${agent.sid}`))).toMatchObject({ userId: 'user-bob' });
 
         expect(await main.stop('SIGTERM')).toEqual({ code: 0, signal: null });
         expect(await client.exists(`sess:${agent.sid}`)).toBe(1);
@@ -84,7 +84,7 @@ export function defineEntryPointSuites({ main: mainPath, sessionSecret, Agent }:
         const agent = new Agent();
         await agent.signIn(main.url, 'alice');
         expect(await agent.whoAmI(main.url)).toBe('Alice Liddell');
-        expect(JSON.parse((await tls.client().hget(`sess:${agent.sid}`, 'd'))!)).toMatchObject({ userId: 'user-alice' });
+        expect(JSON.parse(await readRecordData(tls.client(), `sess:${agent.sid}`))).toMatchObject({ userId: 'user-alice' });
         expect(await main.stop('SIGTERM')).toEqual({ code: 0, signal: null });
       });
     });

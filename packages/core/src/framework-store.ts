@@ -66,6 +66,14 @@ interface Loaded {
   text: string;
 }
 
+/**
+ * The version a session object was loaded at, as a key of the object `get` returns: requests
+ * overlap, so a save must find the state its own request loaded, and both frameworks copy a
+ * loaded session's top-level keys onto their own session object (nothing else of ours survives
+ * that copy). Removed before anything is stored.
+ */
+export const VERSION_KEY = '__sessionkitVersion';
+
 const LOADED_LIMIT = 10_000;
 /** Conflicting saves retried before giving up: one more per save that landed in between. */
 const MERGE_ATTEMPTS = 64;
@@ -98,6 +106,13 @@ function cookieSettings(session: CookieSession): string {
   return out;
 }
 
+/** The session as it is to be stored: without the version mark `get` put on it. */
+function withoutVersion<S extends CookieSession>(session: S): S {
+  if (!session || typeof session !== 'object' || !Object.hasOwn(session, VERSION_KEY)) return session;
+  const { [VERSION_KEY]: _mark, ...rest } = session as Record<string, unknown>;
+  return rest as S;
+}
+
 /**
  * Everything the express and fastify adapters share: connect-redis option semantics, TTL from
  * the cookie, touch throttling, cheap unchanged saves and the user-facing session APIs. The
@@ -112,8 +127,8 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
   private readonly mergeSaves: boolean;
   private readonly findUserId: (session: S) => string | number | null | undefined;
   private readonly findMeta: ((session: S) => Record<string, unknown> | null | undefined) | undefined;
-  /** Per process, keyed by session id; bounded, and entries go stale after 30 s. */
-  private readonly loaded = new Map<string, Loaded>();
+  /** Per process: session id -> the versions loaded lately; bounded, and entries go stale after 30 s. */
+  private readonly loaded = new Map<string, Map<number, Loaded>>();
 
   constructor(options: FrameworkStoreOptions<S>) {
     if (!options || typeof options !== 'object') throw new SessionKitError('ERR_CONFIG', 'store options are required: { client }');
@@ -172,6 +187,7 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
         return null;
       }
     }
+    if (this.mergeSaves) (session as Record<string, unknown>)[VERSION_KEY] = record.version;
     this.remember(sid, {
       at: Date.now(),
       createdAt: record.createdAt,
@@ -190,8 +206,9 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
    * Saves the session. When the caller knows the data is unchanged since `get` (@fastify/session's
    * `isModified()`), the save costs what a touch costs: usually nothing, see `touchAfter`.
    */
-  async set(sid: string, session: S, hint: { unchanged?: boolean } = {}): Promise<void> {
-    const loaded = this.take(sid);
+  async set(sid: string, given: S, hint: { unchanged?: boolean } = {}): Promise<void> {
+    const loaded = this.find(sid, given);
+    const session = withoutVersion(given);
     const ttl = this.ttlOf(session);
     if (hint.unchanged && loaded && this.canSlide(session, loaded, ttl, this.userIdOf(session))) {
       await this.slide(sid, loaded, ttl);
@@ -242,7 +259,7 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
 
   /** Slides the expiry, unless it was refreshed less than `touchAfter` ago. */
   async touch(sid: string, session: S): Promise<void> {
-    const loaded = this.take(sid);
+    const loaded = this.find(sid, session);
     if (this.disableTouch || this.disableTTL) return;
     // With a custom ttl the cookie expiry lives only in the data, so a touch must rewrite it.
     if (!this.cookieFollowsTtl) return this.set(sid, session);
@@ -269,7 +286,7 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
   }
 
   async destroy(sid: string): Promise<void> {
-    const loaded = this.loaded.get(sid);
+    const loaded = this.find(sid, undefined);
     this.loaded.delete(sid);
     await this.core.destroy(sid, loaded ? { userId: loaded.userId ?? null } : {});
   }
@@ -335,14 +352,29 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
   }
 
   private remember(sid: string, loaded: Loaded): void {
-    this.loaded.delete(sid);
-    if (this.loaded.size >= LOADED_LIMIT) this.loaded.delete(this.loaded.keys().next().value as string);
-    this.loaded.set(sid, loaded);
+    let versions = this.loaded.get(sid);
+    if (versions) {
+      this.loaded.delete(sid); // to the end: the oldest sessions go first
+    } else {
+      versions = new Map();
+      if (this.loaded.size >= LOADED_LIMIT) this.loaded.delete(this.loaded.keys().next().value as string);
+    }
+    for (const [version, earlier] of versions) if (loaded.at - earlier.at >= LOADED_MAX_AGE_MS) versions.delete(version);
+    versions.delete(loaded.version);
+    versions.set(loaded.version, loaded);
+    this.loaded.set(sid, versions);
   }
 
-  private take(sid: string): Loaded | undefined {
-    const loaded = this.loaded.get(sid);
-    this.loaded.delete(sid);
+  /**
+   * What the request holding `session` loaded: the state of its version (see VERSION_KEY), or,
+   * without one (mergeSaves off, or `destroy`), the latest load of the id. Entries stay for other
+   * requests of the same session, which load the same version at the same time.
+   */
+  private find(sid: string, session: S | undefined): Loaded | undefined {
+    const versions = this.loaded.get(sid);
+    if (!versions) return undefined;
+    const mark = (session as Record<string, unknown> | undefined)?.[VERSION_KEY];
+    const loaded = typeof mark === 'number' ? versions.get(mark) : [...versions.values()].at(-1);
     return loaded && Date.now() - loaded.at < LOADED_MAX_AGE_MS ? loaded : undefined;
   }
 }

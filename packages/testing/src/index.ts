@@ -11,3 +11,4 @@ export { useRedis, type TestRedis } from './use-redis.js';
 export { makeTlsFiles, tlsServerArgs, type TlsFiles } from './tls.js';
 export { useRedisTls } from './use-redis-tls.js';
 export { rawRecord, recordData, withRecordData, readRecordData, writeRecordData, type RawRecord } from './records.js';
+export { concurrentSaves, expectEveryChangeKept } from './concurrent-saves.js';
