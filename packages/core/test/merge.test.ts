@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FrameworkStore, type CookieSession } from '@sessionkit/core';
 import { sessionExpiringIn } from '@sessionkit/testing';
@@ -22,5 +23,90 @@ describe('concurrent saves merge (FrameworkStore)', () => {
     const stored = (await store.get('s'))!;
     expect(stored).toMatchObject({ userId: 'u', b: 2, c: 3 });
     expect(stored).not.toHaveProperty('a');
+  });
+});
+
+describe('merging by serialized form', () => {
+  it('a Date equal to the stored ISO string is no change, so another save of that key is kept', async () => {
+    const store = fresh();
+    const t = Date.UTC(2026, 0, 1);
+    await store.set('d', sessionExpiringIn(60_000, { at: new Date(t) }));
+    const a = (await store.get('d'))!;
+    const b = (await store.get('d'))!;
+    a.at = new Date(t); // what the app re-assigns, serializing exactly as stored
+    a.x = 1;
+    b.at = new Date(t + 1000).toISOString();
+    await store.set('d', b);
+    await store.set('d', a);
+    expect(await store.get('d')).toMatchObject({ at: new Date(t + 1000).toISOString(), x: 1 });
+  });
+
+  it('a save after revocation is refused even when it conflicts', async () => {
+    const store = fresh();
+    await store.set('r', sessionExpiringIn(60_000, { userId: 'u' }));
+    const a = (await store.get('r'))!;
+    const b = (await store.get('r'))!;
+    b.y = 2;
+    await store.set('r', b);
+    await store.invalidateAllUserSessions('u');
+    a.x = 1;
+    await store.set('r', a);
+    expect(await store.get('r')).toBeNull();
+  });
+});
+
+describe('concurrent saves against a sequential model (fast-check)', () => {
+  const keyArb = fc.constantFrom('a', 'b', 'c', 'd', 'e');
+  const changeArb = fc.oneof(
+    fc.record({ op: fc.constant('set' as const), key: keyArb, value: fc.oneof(fc.integer(), fc.string(), fc.array(fc.integer(), { maxLength: 3 }), fc.constant([]), fc.constant({})) }),
+    fc.record({ op: fc.constant('delete' as const), key: keyArb }),
+  );
+  // Each step: an actor loads (if it holds nothing) or saves its changes (if it holds a load).
+  const stepArb = fc.record({ actor: fc.integer({ min: 0, max: 3 }), changes: fc.array(changeArb, { minLength: 1, maxLength: 3 }) });
+
+  it('interleaved loads and saves end in the state the model predicts', async () => {
+    const store = fresh();
+    let round = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(stepArb, { minLength: 1, maxLength: 12 }), async (steps) => {
+        const sid = `p${++round}`;
+        const initial = { a: 1, b: 'two' };
+        await store.set(sid, sessionExpiringIn(60_000, initial));
+        // The model: what is stored, as JSON, and each actor's view when it loaded.
+        let model: Record<string, unknown> = JSON.parse(JSON.stringify(initial));
+        const held = new Map<number, { session: CookieSession; base: Record<string, unknown> }>();
+        for (const { actor, changes } of steps) {
+          const holding = held.get(actor);
+          if (!holding) {
+            held.set(actor, { session: (await store.get(sid))!, base: structuredClone(model) });
+            continue;
+          }
+          held.delete(actor);
+          const view = { ...holding.base };
+          for (const change of changes) {
+            if (change.op === 'set') {
+              holding.session[change.key] = change.value;
+              view[change.key] = change.value;
+            } else {
+              delete holding.session[change.key];
+              delete view[change.key];
+            }
+          }
+          await store.set(sid, holding.session);
+          // The save's own changes relative to what it loaded, applied to the stored state.
+          const next = { ...model };
+          for (const key of new Set([...Object.keys(view), ...Object.keys(holding.base)])) {
+            const before = JSON.stringify(holding.base[key]);
+            if (JSON.stringify(view[key]) === before) continue;
+            if (key in view) next[key] = JSON.parse(JSON.stringify(view[key]));
+            else delete next[key];
+          }
+          model = next;
+        }
+        const { cookie: _cookie, __sessionkitVersion: _version, ...stored } = (await store.get(sid))! as Record<string, unknown>;
+        expect(stored).toEqual(model);
+      }),
+      { numRuns: 60 },
+    );
   });
 });
