@@ -73,6 +73,9 @@ export interface SessionStoreEvents {
   'revoked-write': [info: { idHash: string }];
 }
 
+/** The longest ttl a write takes: a century (Infinity included). */
+const MAX_TTL_MS = 100 * 365 * 86_400_000;
+
 /** How long a clock offset is trusted before a read asks Redis's TIME again (NTP may step a clock). */
 const CLOCK_RESYNC_MS = 60_000;
 
@@ -442,8 +445,9 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
     if (typeof ttl !== 'number' || Number.isNaN(ttl)) {
       throw new SessionKitError('ERR_INVALID_OPTION', `ttl must be a number of milliseconds, got ${String(ttl)}`);
     }
-    // Redis needs integers; anything non-positive means "expired now".
-    return ttl === Infinity ? Number.MAX_SAFE_INTEGER : Math.max(0, Math.ceil(ttl));
+    // Redis needs integers; anything non-positive means "expired now". A record's times have 13
+    // digits (until the year 2286): "forever" is a century, as disableTTL's.
+    return Math.max(0, Math.ceil(Math.min(ttl, MAX_TTL_MS)));
   }
 
   private metaArgs(meta: SetOptions['meta']): ['keep' | 'set' | 'clear', string] {

@@ -178,3 +178,21 @@ describe('invalidateAllUserSessions', () => {
     });
   }
 });
+
+describe('invalidateAllUserSessions with revokedTtl 0 (no tombstones)', () => {
+  it('deletes every session outright', async () => {
+    const store = fresh({ revokedTtl: 0 });
+    await seed(store, 'zero', 30);
+    expect(await store.invalidateAllUserSessions('zero')).toBe(30);
+    expect(await store.length()).toBe(0);
+  });
+
+  it('a command Redis refuses inside the script fails the call; it is never taken for an absent session', async () => {
+    const store = fresh({ revokedTtl: 0 });
+    await seed(store, 'refused', 3);
+    await redis.client().call('ACL', 'SETUSER', 'no-getdel', 'on', '>pw', '~*', '&*', '+@all', '-getdel');
+    const refused = new SessionStore({ client: redis.client({ username: 'no-getdel', password: 'pw' }), prefix: store.options.prefix, revokedTtl: 0 });
+    await expect(refused.invalidateAllUserSessions('refused')).rejects.toMatchObject({ code: 'ERR_REDIS' });
+    expect(await store.length()).toBe(3);
+  });
+});

@@ -22,6 +22,14 @@ describe('set', () => {
     expect(record!.lastSeenAt).toBe(record!.createdAt);
   });
 
+  it('a ttl of Infinity is a century, and the session reads back', async () => {
+    const store = fresh();
+    expect((await store.set('forever', { a: 1 }, { ttl: Infinity })).stored).toBe(true);
+    const record = await store.get('forever');
+    expect(record!.data).toEqual({ a: 1 });
+    expect(record!.expiresAt - record!.createdAt).toBe(100 * 365 * 86_400_000);
+  });
+
   it('sets the Redis expiry with millisecond precision', async () => {
     const store = fresh();
     await store.set('ms', { a: 1 }, { ttl: 1234 });

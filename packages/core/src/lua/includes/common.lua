@@ -22,3 +22,14 @@ local function tombstone(key, now, ttl)
     redis.call('DEL', key)
   end
 end
+
+-- redis.pcall's reply, with one error turned into false: WRONGTYPE (the key holds a value of
+-- another type, which callers treat as "not a session"). Any other error (an ACL refusal, OOM)
+-- is raised, so that the caller fails instead of taking it for an absent session.
+local function unless_wrongtype(reply)
+  if type(reply) == 'table' and reply.err then
+    if string.sub(reply.err, 1, 9) == 'WRONGTYPE' then return false end
+    error(reply)
+  end
+  return reply
+end

@@ -20,11 +20,11 @@ local function revoke(key, uid, listed, now, ttl)
   end
   local old
   if ttl > 0 then
-    old = redis.pcall('SET', key, TOMBSTONE .. now, 'PX', ttl, 'XX', 'GET')
+    old = unless_wrongtype(redis.pcall('SET', key, TOMBSTONE .. now, 'PX', ttl, 'XX', 'GET'))
   else
-    old = redis.pcall('GETDEL', key)
+    old = unless_wrongtype(redis.pcall('GETDEL', key))
   end
-  -- false: no such key; a table: an error (the key is not a string), and nothing was written.
+  -- false: no such key, or not a string (left alone: nothing was written).
   if type(old) ~= 'string' or is_tombstone(old) then return 0 end
   local rec = parse_header(old)
   if not rec or rec.u == uid then return 1 end
