@@ -1,0 +1,47 @@
+import type { Context, Result } from '../context.js';
+import { formatTime, relative, type Output } from '../output.js';
+
+/** Device details as the adapters' `meta` option stores them; unknown keys shown as they are. */
+function describeMeta(meta: Record<string, unknown> | undefined): string {
+  if (!meta) return '';
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(meta)) {
+    if (value === null || value === undefined || value === '') continue;
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    parts.push(key === 'userAgent' || key === 'ua' ? shorten(text, 60) : `${key}=${shorten(text, 40)}`);
+  }
+  return parts.join(' · ');
+}
+
+function shorten(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+export async function list(ctx: Context, userId: string): Promise<Result> {
+  const sessions = await ctx.store.listUserSessions(userId);
+  const now = ctx.store.redisTime();
+  return {
+    data: { userId, count: sessions.length, sessions },
+    render(out: Output) {
+      const { c } = out;
+      if (sessions.length === 0) {
+        out.line(`User ${c.bold(userId)} has no live sessions.`);
+        return;
+      }
+      out.line(`User ${c.bold(userId)}: ${sessions.length} live session${sessions.length === 1 ? '' : 's'}, most recently seen first`);
+      out.line(
+        out.table(
+          ['session id', 'device', 'created', 'last seen', 'expires', 'absolute expiry'],
+          sessions.map((s) => [
+            s.id,
+            describeMeta(s.meta) || c.dim('—'),
+            formatTime(s.createdAt),
+            `${formatTime(s.lastSeenAt)} ${c.dim(`(${relative(s.lastSeenAt, now)})`)}`,
+            `${formatTime(s.expiresAt)} ${c.dim(`(${relative(s.expiresAt, now)})`)}`,
+            s.absoluteExpiresAt ? formatTime(s.absoluteExpiresAt) : c.dim('none'),
+          ]),
+        ),
+      );
+    },
+  };
+}

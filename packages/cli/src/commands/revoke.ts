@@ -1,0 +1,41 @@
+import type { Context, Result } from '../context.js';
+import { UsageError } from '../errors.js';
+import type { Output } from '../output.js';
+
+export interface RevokeOptions {
+  all?: boolean;
+  except?: string[];
+}
+
+export async function revoke(ctx: Context, userId: string, sessionIds: string[], options: RevokeOptions): Promise<Result> {
+  if (options.all && sessionIds.length) throw new UsageError('give session ids or --all, not both');
+  if (!options.all && options.except?.length) throw new UsageError('--except goes with --all');
+  if (!options.all && sessionIds.length === 0) throw new UsageError('name the sessions to revoke, or pass --all to sign the user out everywhere');
+
+  if (options.all) {
+    const except = options.except ?? [];
+    const revoked = await ctx.store.invalidateAllUserSessions(userId, { except });
+    return {
+      data: { userId, all: true, revoked, kept: except },
+      render(out: Output) {
+        const kept = except.length ? ` (kept ${except.length}: ${except.join(', ')})` : '';
+        out.line(`Signed ${out.c.bold(userId)} out everywhere: ${out.c.bold(String(revoked))} session${revoked === 1 ? '' : 's'} revoked${kept}.`);
+      },
+    };
+  }
+
+  const unique = [...new Set(sessionIds)];
+  // One at a time would be as correct; in parallel a long list costs one round trip, not N.
+  const results = await Promise.all(unique.map(async (id) => ({ id, revoked: await ctx.store.revokeUserSession(userId, id) })));
+  const revoked = results.filter((r) => r.revoked).length;
+  return {
+    data: { userId, all: false, revoked, requested: unique.length, sessions: results },
+    render(out: Output) {
+      out.line(`Revoked ${out.c.bold(String(revoked))} of ${unique.length} session${unique.length === 1 ? '' : 's'} of ${out.c.bold(userId)}.`);
+      const missed = results.filter((r) => !r.revoked);
+      if (missed.length) {
+        out.line(out.c.yellow(`Not revoked (no live session with that id belongs to ${userId}): ${missed.map((r) => r.id).join(', ')}`));
+      }
+    },
+  };
+}
