@@ -9,6 +9,7 @@ export default defineConfig({
   entry: ['src/bin.ts'],
   format: ['esm'],
   clean: true,
+  splitting: true,
   sourcemap: true,
   target: 'node20',
   // Dependencies stay imports (npm installs them); only the CLI's own code is bundled.

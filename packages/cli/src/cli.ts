@@ -1,13 +1,13 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { RedisOperationError, SessionKitError, SessionStore } from '@sessionkit/core';
-import { connect, type ConnectionFlags } from './connect.js';
+import type { ConnectionFlags } from './connect.js';
 import type { Context, Result } from './context.js';
 import { ConnectionError, EXIT, UsageError } from './errors.js';
 import { Output, type Io } from './output.js';
 import { doctor } from './commands/doctor.js';
 import { list } from './commands/list.js';
-import { migrate } from './commands/migrate.js';
-import { revoke } from './commands/revoke.js';
+import { migrate, parseUserField } from './commands/migrate.js';
+import { checkRevokeArgs, revoke } from './commands/revoke.js';
 import { stats } from './commands/stats.js';
 
 declare const __SESSIONKIT_CLI_VERSION__: string | undefined;
@@ -107,6 +107,8 @@ Examples:
     const options = command.optsWithGlobals<GlobalOptions>();
     const out = new Output(io, options.json === true, options.progress !== false);
     const prefixes = resolvePrefixes(options);
+    // Loaded here: help, version and usage errors then never load the Redis client.
+    const { connect } = await import('./connect.js');
     const connection = await connect(options, io.env);
     try {
       out.note(`Redis: ${connection.description}`);
@@ -139,9 +141,10 @@ Examples:
     .option('--all', 'sign the user out everywhere (logout-everywhere)')
     .option('--except <sessionId>', 'with --all: keep this session (repeatable)', collect)
     .addOption(jsonOption())
-    .action((userId: string, sessionIds: string[], options: { all?: boolean; except?: string[] }, command: Command) =>
-      run(command, (ctx) => revoke(ctx, userId, sessionIds, options)),
-    );
+    .action((userId: string, sessionIds: string[], options: { all?: boolean; except?: string[] }, command: Command) => {
+      checkRevokeArgs(sessionIds, options);
+      return run(command, (ctx) => revoke(ctx, userId, sessionIds, options));
+    });
 
   program
     .command('stats')
@@ -169,9 +172,10 @@ Examples:
     .option('--user-field <path>', 'dotted path to the owner in the session, e.g. passport.user (default: userId, then user.id)')
     .addOption(progressOption())
     .addOption(jsonOption())
-    .action((options: { dryRun?: boolean; rate: number; userField?: string; progress: boolean }, command: Command) =>
-      run(command, (ctx) => migrate(ctx, { dryRun: options.dryRun === true, rate: options.rate, userField: options.userField, progress: options.progress })),
-    );
+    .action((options: { dryRun?: boolean; rate: number; userField?: string; progress: boolean }, command: Command) => {
+      if (options.userField !== undefined) parseUserField(options.userField);
+      return run(command, (ctx) => migrate(ctx, { dryRun: options.dryRun === true, rate: options.rate, userField: options.userField, progress: options.progress }));
+    });
 
   try {
     if (argv.length === 0) {

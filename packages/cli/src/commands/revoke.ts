@@ -7,11 +7,15 @@ export interface RevokeOptions {
   except?: string[];
 }
 
-export async function revoke(ctx: Context, userId: string, sessionIds: string[], options: RevokeOptions): Promise<Result> {
+/** Checked before connecting: a mistyped command costs no connection. */
+export function checkRevokeArgs(sessionIds: string[], options: RevokeOptions): void {
   if (options.all && sessionIds.length) throw new UsageError('give session ids or --all, not both');
   if (!options.all && options.except?.length) throw new UsageError('--except goes with --all');
   if (!options.all && sessionIds.length === 0) throw new UsageError('name the sessions to revoke, or pass --all to sign the user out everywhere');
+}
 
+export async function revoke(ctx: Context, userId: string, sessionIds: string[], options: RevokeOptions): Promise<Result> {
+  checkRevokeArgs(sessionIds, options);
   if (options.all) {
     const except = options.except ?? [];
     const revoked = await ctx.store.invalidateAllUserSessions(userId, { except });
