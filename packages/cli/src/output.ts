@@ -77,8 +77,7 @@ export class Output {
       head: head.map((h) => this.c.bold(h)),
       // cli-table3 colours headers red by default (through @colors/colors, which ignores NO_COLOR).
       style: { head: [], border: [], compact: false },
-      colAligns: options.align,
-      wordWrap: false,
+      ...(options.align ? { colAligns: options.align } : {}),
     });
     for (const row of rows) table.push(row.map(String));
     return table.toString();

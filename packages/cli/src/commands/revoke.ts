@@ -2,6 +2,9 @@ import type { Context, Result } from '../context.js';
 import { UsageError } from '../errors.js';
 import type { Output } from '../output.js';
 
+/** The store's limit on id length (packages/core/src/keys.ts). */
+const MAX_ID_LENGTH = 1024;
+
 export interface RevokeOptions {
   all?: boolean;
   except?: string[];
@@ -12,6 +15,11 @@ export function checkRevokeArgs(sessionIds: string[], options: RevokeOptions): v
   if (options.all && sessionIds.length) throw new UsageError('give session ids or --all, not both');
   if (!options.all && options.except?.length) throw new UsageError('--except goes with --all');
   if (!options.all && sessionIds.length === 0) throw new UsageError('name the sessions to revoke, or pass --all to sign the user out everywhere');
+  // The store checks each id again; checking all of them first means a typo revokes nothing.
+  for (const id of [...sessionIds, ...(options.except ?? [])]) {
+    if (id.length > MAX_ID_LENGTH) throw new UsageError(`session id is ${id.length} characters, over the limit of ${MAX_ID_LENGTH}`);
+    if (id.length === 0) throw new UsageError('a session id must not be empty');
+  }
 }
 
 export async function revoke(ctx: Context, userId: string, sessionIds: string[], options: RevokeOptions): Promise<Result> {
