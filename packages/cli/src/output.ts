@@ -76,7 +76,7 @@ export class Output {
     const table = new Table({
       head: head.map((h) => this.c.bold(h)),
       // cli-table3 colours headers red by default (through @colors/colors, which ignores NO_COLOR).
-      style: { head: [], border: [], compact: false },
+      style: { head: [], border: [], compact: true },
       ...(options.align ? { colAligns: options.align } : {}),
     });
     for (const row of rows) table.push(row.map(String));

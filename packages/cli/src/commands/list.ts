@@ -8,7 +8,7 @@ function describeMeta(meta: Record<string, unknown> | undefined): string {
   for (const [key, value] of Object.entries(meta)) {
     if (value === null || value === undefined || value === '') continue;
     const text = typeof value === 'string' ? value : JSON.stringify(value);
-    parts.push(key === 'userAgent' || key === 'ua' ? shorten(text, 60) : `${key}=${shorten(text, 40)}`);
+    parts.push(key === 'userAgent' || key === 'ua' ? shorten(text, 48) : `${key}=${shorten(text, 40)}`);
   }
   return parts.join(' · ');
 }
@@ -28,7 +28,7 @@ export async function list(ctx: Context, userId: string): Promise<Result> {
         out.line(`User ${c.bold(userId)} has no live sessions.`);
         return;
       }
-      out.line(`User ${c.bold(userId)}: ${sessions.length} live session${sessions.length === 1 ? '' : 's'}, most recently seen first`);
+      out.line(`User ${c.bold(userId)}: ${sessions.length} live session${sessions.length === 1 ? '' : 's'}, most recently seen first (times in UTC; --json for exact ones)`);
       out.line(
         out.table(
           ['session id', 'device', 'created', 'last seen', 'expires', 'absolute expiry'],
@@ -36,8 +36,8 @@ export async function list(ctx: Context, userId: string): Promise<Result> {
             s.id,
             describeMeta(s.meta) || c.dim('—'),
             formatTime(s.createdAt),
-            `${formatTime(s.lastSeenAt)} ${c.dim(`(${relative(s.lastSeenAt, now)})`)}`,
-            `${formatTime(s.expiresAt)} ${c.dim(`(${relative(s.expiresAt, now)})`)}`,
+            relative(s.lastSeenAt, now),
+            relative(s.expiresAt, now),
             s.absoluteExpiresAt ? formatTime(s.absoluteExpiresAt) : c.dim('none'),
           ]),
         ),

@@ -154,7 +154,7 @@ export async function stats(ctx: Context, options: StatsOptions): Promise<Result
             ['connect-redis format, anonymous', n(counts.legacyAnonymous)],
             ['tombstones (revoked ids)', n(counts.tombstones)],
             ['unreadable values', n(counts.unreadable)],
-            ['signed-in users', n(perUser.size)],
+            ['signed-in users (owners of SessionKit sessions)', n(perUser.size)],
             ['user indexes', n(indexes.index)],
             ['logout-everywhere in progress', n(indexes.revoking)],
           ],
