@@ -57,12 +57,12 @@ function serverCheck(info: Record<string, string>): NodeCheck {
   const version = versionOf(text);
   if (atLeast(version, 7)) {
     const enables = [
-      'PEXPIREAT ... GT, so a write keeps its user index alive in one O(1) call',
-      'ACL rules that apply inside scripts (hence the scripts\' commands in the ACL list)',
-      'redis.acl_check_cmd, which lets this check read the ACL user\'s permissions',
+      'PEXPIREAT ... GT (a write keeps its user index alive in one O(1) call)',
+      'ACL rules applied inside scripts (hence the scripts\' commands in the ACL list)',
+      'redis.acl_check_cmd (the ACL check below)',
     ];
     if (atLeast(version, 7, 2)) enables.push('CLIENT SETINFO, which ioredis sends on connect (ACL rule +client|setinfo)');
-    return { status: 'pass', detail: `Redis ${text} (${info.redis_mode ?? 'standalone'}): ${enables.join('; ')}.` };
+    return { status: 'pass', detail: `Redis ${text} (${info.redis_mode ?? 'standalone'}), which has what SessionKit uses: ${enables.join('; ')}.` };
   }
   if (atLeast(version, 6)) {
     return {
