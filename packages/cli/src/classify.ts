@@ -1,8 +1,11 @@
 import type { Redis } from 'ioredis';
-import { decodeUserId } from '@sessionkit/core';
-import { inspectStoredValue } from './core-bridge.js';
+import { decodeUserId, inspectStoredValue } from '@sessionkit/core';
+import { defaultOwner, parseSession } from './owner.js';
 
-/** What one key under the store's prefixes holds, read in two pipelined round trips per batch. */
+/**
+ * What one key under the store's prefixes holds, read in two pipelined round trips per batch: the
+ * record format is the core's to read (inspectStoredValue), a connect-redis string is JSON.
+ */
 export type KeyInfo =
   | {
       kind: 'session';
@@ -13,8 +16,8 @@ export type KeyInfo =
       userId?: string;
       /** ms left, -1 for none (PTTL). */
       pttl: number;
-      /** The stored text of a legacy session (migrate reads its owner from it). */
-      text?: string;
+      /** The parsed JSON of a legacy session (migrate may look for its owner elsewhere in it). */
+      session?: Record<string, unknown>;
     }
   | { kind: 'tombstone'; key: string }
   | { kind: 'unreadable'; key: string; type: string }
@@ -53,7 +56,7 @@ async function exec(pipeline: ReturnType<Redis['pipeline']>): Promise<Replies> {
   return replies;
 }
 
-export async function classify(node: Redis, keys: string[], prefixes: Prefixes, options: { keepText?: boolean } = {}): Promise<KeyInfo[]> {
+export async function classify(node: Redis, keys: string[], prefixes: Prefixes, options: { keepSession?: boolean } = {}): Promise<KeyInfo[]> {
   const mine = keys.filter((key) => ours(key, prefixes));
   if (mine.length === 0) return [];
   const first = node.pipeline();
@@ -82,21 +85,15 @@ export async function classify(node: Redis, keys: string[], prefixes: Prefixes, 
           if (info.kind === 'tombstone') return { kind: 'tombstone', key };
           if (info.kind === 'unknown') return { kind: 'unreadable', key, type: 'string' };
           const session: KeyInfo = { kind: 'session', key, id, format: info.kind, pttl: Number(pttl) };
-          if (info.userId !== undefined) session.userId = info.userId;
-          if (info.kind === 'legacy' && options.keepText) session.text = text;
-          return session;
-        });
-      } else if (type === 'hash') {
-        // The 0.1 record format: a hash whose `u` field holds the encoded owner.
-        const slot = queued++;
-        second.hmget(key, 'u', 'e');
-        plans.push(() => {
-          const [error, fields] = secondReplies[slot]!;
-          if (error || !Array.isArray(fields)) return { kind: 'gone', key };
-          const [u, e] = fields as (string | null)[];
-          if (!e) return { kind: 'unreadable', key, type: 'hash' };
-          const session: KeyInfo = { kind: 'session', key, id, format: 'record', pttl: Number(pttl) };
-          if (u) session.userId = decodeUserId(u);
+          if (info.kind === 'record') {
+            if (info.userId !== undefined) session.userId = info.userId;
+            return session;
+          }
+          const parsed = parseSession(text);
+          if (!parsed) return { kind: 'unreadable', key, type: 'string' };
+          const owner = defaultOwner(parsed);
+          if (owner !== undefined) session.userId = owner;
+          if (options.keepSession) session.session = parsed;
           return session;
         });
       } else {

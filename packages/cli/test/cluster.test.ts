@@ -1,4 +1,5 @@
 import type { Cluster } from 'ioredis';
+import { SessionStore } from '@sessionkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useRedisCluster } from '@sessionkit/testing';
 import { Browser, clusterNodes, expressApp, LAPTOP, PHONE, sessionkit, sessionkitJson, TABLET, type App } from './helpers.js';
@@ -104,5 +105,26 @@ describe('doctor on a cluster', () => {
     expect(run.json.checks.find((c: any) => c.id === 'maxmemory-policy').status).toBe('pass');
     expect(run.json.checks.find((c: any) => c.id === 'acl').status).toBe('pass');
     expect(run.code).toBe(0);
+  });
+});
+
+describe('migrate on a cluster', () => {
+  it("indexes connect-redis sessions found on every master; logout-everywhere then reaches them", async () => {
+    const prefix = 'cmig:';
+    // What connect-redis writes: the session as a JSON string, with the cookie's expiry as its TTL.
+    const cookie = { originalMaxAge: 3_600_000, expires: new Date(Date.now() + 3_600_000).toISOString() };
+    for (let i = 0; i < 12; i++) {
+      await client.set(`${prefix}legacy-${i}`, JSON.stringify({ cookie, userId: `pat-${i % 2}` }), 'PX', 3_600_000);
+    }
+    const run = await sessionkitJson(['--cluster-nodes', nodes, '--prefix', prefix, 'migrate']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json).toMatchObject({ complete: true, connectRedisSessions: 12, indexed: 12, alreadyIndexed: 0, scan: { masters: 3 } });
+    const again = await sessionkitJson(['--cluster-nodes', nodes, '--prefix', prefix, 'migrate']);
+    expect(again.json).toMatchObject({ indexed: 0, alreadyIndexed: 12 });
+
+    const store = new SessionStore({ client, prefix });
+    expect(await store.invalidateAllUserSessions('pat-0')).toBe(6);
+    expect(await store.invalidateAllUserSessions('pat-1')).toBe(6);
+    for (let i = 0; i < 12; i++) expect(await store.get(`legacy-${i}`)).toBeNull();
   });
 });

@@ -185,6 +185,7 @@ const SAMPLE_ARGS: Record<string, string[]> = {
   readwrite: ['readwrite'],
   wait: ['wait', '0', '0'],
   'client|setname': ['client', 'setname', 'x'],
+  'script|load': ['script', 'load', 'return 1'],
   'client|setinfo': ['client', 'setinfo', 'lib-name', 'x'],
   'cluster|slots': ['cluster', 'slots'],
   'cluster|info': ['cluster', 'info'],

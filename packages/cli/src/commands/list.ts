@@ -34,9 +34,10 @@ export async function list(ctx: Context, userId: string): Promise<Result> {
           ['session id', 'device', 'created', 'last seen', 'expires', 'absolute expiry'],
           sessions.map((s) => [
             s.id,
-            describeMeta(s.meta) || c.dim('—'),
-            formatTime(s.createdAt),
-            relative(s.lastSeenAt, now),
+            // Indexed by `sessionkit migrate`: connect-redis recorded no device and no times.
+            s.legacy ? c.dim('connect-redis session') : describeMeta(s.meta) || c.dim('—'),
+            s.legacy ? c.dim('—') : formatTime(s.createdAt),
+            s.legacy ? c.dim('—') : relative(s.lastSeenAt, now),
             relative(s.expiresAt, now),
             s.absoluteExpiresAt ? formatTime(s.absoluteExpiresAt) : c.dim('none'),
           ]),

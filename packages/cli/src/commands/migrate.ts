@@ -1,7 +1,7 @@
 import { encodeUserId } from '@sessionkit/core';
 import { classify } from '../classify.js';
 import type { Context, Result } from '../context.js';
-import { indexLegacySession, type IndexLegacyResult } from '../core-bridge.js';
+import { ownerAt } from '../owner.js';
 import { UsageError } from '../errors.js';
 import { formatCount, formatDuration, type Output } from '../output.js';
 import { scanKeyspace } from '../scan.js';
@@ -23,21 +23,6 @@ export function parseUserField(path: string): string[] {
   return parts;
 }
 
-function ownerAt(text: string, path: string[]): string | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  for (const part of path) {
-    if (!value || typeof value !== 'object' || !Object.hasOwn(value, part)) return undefined;
-    value = (value as Record<string, unknown>)[part];
-  }
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  return typeof value === 'string' && value.length > 0 ? value : undefined;
-}
-
 export async function migrate(ctx: Context, options: MigrateOptions): Promise<Result> {
   const path = options.userField === undefined ? undefined : parseUserField(options.userField);
   const tally = { found: 0, anonymous: 0, indexed: 0, already: 0, changed: 0, gone: 0, failed: 0 };
@@ -47,25 +32,25 @@ export async function migrate(ctx: Context, options: MigrateOptions): Promise<Re
     ctx.connection,
     { rate: options.rate, signal: ctx.signal, progress: options.progress ? (total) => ctx.out.progress(options.dryRun ? 'migrate (dry run)' : 'migrate', total) : undefined },
     async (node, keys) => {
-      const legacy = (await classify(node, keys, ctx.prefixes, { keepText: true })).filter(
+      const legacy = (await classify(node, keys, ctx.prefixes, { keepSession: true })).filter(
         (info) => info.kind === 'session' && info.format === 'legacy',
       ) as Extract<Awaited<ReturnType<typeof classify>>[number], { kind: 'session' }>[];
       await Promise.all(
         legacy.map(async (session) => {
           tally.found++;
-          const owner = path ? ownerAt(session.text ?? '', path) : session.userId;
+          const owner = path ? ownerAt(session.session ?? {}, path) : session.userId;
           if (owner === undefined) {
             tally.anonymous++;
             return;
           }
-          let result: IndexLegacyResult;
+          let result: Awaited<ReturnType<typeof ctx.store.indexLegacySession>>;
           try {
             if (options.dryRun) {
               // Read-only: is the id already in its owner's index? A real run would say 'already' then.
               const score = await ctx.connection.client.zscore(ctx.store.keys.index(encodeUserId(owner)), session.id);
               result = score === null ? 'indexed' : 'already';
             } else {
-              result = await indexLegacySession(ctx.store, session.id, owner);
+              result = await ctx.store.indexLegacySession(session.id, owner);
             }
           } catch (error) {
             tally.failed++;
