@@ -1,5 +1,5 @@
 import { encodeUserId } from '@sessionkit/core';
-import { classify } from '../classify.js';
+import { classify, type KeyInfo } from '../classify.js';
 import type { Context, Result } from '../context.js';
 import { ownerAt } from '../owner.js';
 import { UsageError } from '../errors.js';
@@ -33,8 +33,8 @@ export async function migrate(ctx: Context, options: MigrateOptions): Promise<Re
     { rate: options.rate, signal: ctx.signal, progress: options.progress ? (total) => ctx.out.progress(options.dryRun ? 'migrate (dry run)' : 'migrate', total) : undefined },
     async (node, keys) => {
       const legacy = (await classify(node, keys, ctx.prefixes, { keepSession: true })).filter(
-        (info) => info.kind === 'session' && info.format === 'legacy',
-      ) as Extract<Awaited<ReturnType<typeof classify>>[number], { kind: 'session' }>[];
+        (info): info is Extract<KeyInfo, { kind: 'session' }> => info.kind === 'session' && info.format === 'legacy',
+      );
       await Promise.all(
         legacy.map(async (session) => {
           tally.found++;
