@@ -28,6 +28,8 @@ export default [
   project('testing', './packages/testing'),
   project('express', './packages/express'),
   project('fastify', './packages/fastify'),
+  // The `sessionkit` binary, built, spawned as a user runs it, against real Redis.
+  project('cli', './packages/cli', { testTimeout: 60_000 }),
   // Example apps: real HTTP servers, two instances on one Redis, and a real headless Chromium.
   project('examples', exampleFiles, { include: ['*/test/**/*.test.ts'], testTimeout: 60_000 }),
   // Checks on the built dist: `import` and `require` of every package, their types, and the

@@ -7,10 +7,14 @@ import { describe, expect, it } from 'vitest';
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 /** Every publishable package, read from packages/*: the check grows with the repo. */
-const packages = readdirSync(join(root, 'packages'))
+const manifests = readdirSync(join(root, 'packages'))
   .map((dir) => ({ dir, manifest: JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8')) }))
-  .filter(({ manifest }) => !manifest.private)
-  .map(({ manifest }) => manifest.name as string);
+  .filter(({ manifest }) => !manifest.private);
+/** The libraries (an exports map); a command-line package such as @sessionkit/cli has a bin instead. */
+const packages = manifests.filter(({ manifest }) => manifest.exports).map(({ manifest }) => manifest.name as string);
+const bins = manifests.flatMap(({ dir, manifest }) =>
+  Object.entries((manifest.bin ?? {}) as Record<string, string>).map(([name, path]) => ({ name, path: join(root, 'packages', dir, path) })),
+);
 
 const run = (args: string[], cwd = root) => execFileSync(process.execPath, args, { cwd, encoding: 'utf8' });
 
@@ -25,6 +29,12 @@ describe('published entry points (built dist, through each package.json exports 
       const cjs = run(['-e', `const m = require(${JSON.stringify(name)}); console.log(JSON.stringify(Object.keys(m).sort()))`]);
       expect(JSON.parse(esm).length).toBeGreaterThan(0);
       expect(JSON.parse(cjs)).toEqual(JSON.parse(esm));
+    });
+  }
+
+  for (const bin of bins) {
+    it(`the ${bin.name} bin starts and prints its help`, () => {
+      expect(run([bin.path, '--help'])).toContain(`Usage: ${bin.name}`);
     });
   }
 

@@ -1,0 +1,209 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import express from 'express';
+import session from 'express-session';
+import { RedisStore as ConnectRedisStore } from 'connect-redis9';
+import type { Redis } from 'ioredis';
+import { createClient, type RedisClientType } from 'redis';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SessionStore } from '@sessionkit/core';
+import { useRedis } from '@sessionkit/testing';
+import { Browser, expressApp, LAPTOP, PHONE, redisUrl, sessionkitJson, spawnSessionkit, type App } from './helpers.js';
+
+/**
+ * `sessionkit migrate` on sessions that connect-redis 9 wrote on a node-redis client, signed in
+ * through express-session as an app did before the switch. After the migration, SessionKit's
+ * logout-everywhere must reach every one of them without any request through SessionKit first,
+ * and connect-redis must still read them until then (the values are not rewritten).
+ */
+
+const SECRET = 'cli test secret'; // the same as helpers' expressApp: the cookies work in both apps
+
+const redis = useRedis();
+let admin: Redis;
+let url: string;
+let nodeRedis: RedisClientType;
+let before: { url: string; close(): Promise<void> };
+
+/** The app before the switch: express-session on connect-redis 9 with a node-redis client. */
+async function connectRedisApp(client: RedisClientType) {
+  const app = express();
+  app.use(session({ store: new ConnectRedisStore({ client, prefix: 'sess:' }), secret: SECRET, resave: false, saveUninitialized: false, cookie: { maxAge: 3_600_000 } }));
+  // Three ways apps keep the owner: userId, user.id (both found by default) and passport.user.
+  app.post('/login/:user', (req, res) => {
+    (req.session as unknown as { userId: string }).userId = req.params.user;
+    res.json({ sid: req.sessionID });
+  });
+  app.post('/login-object/:user', (req, res) => {
+    (req.session as unknown as { user: { id: string; name: string } }).user = { id: req.params.user, name: 'x' };
+    res.json({ sid: req.sessionID });
+  });
+  app.post('/login-passport/:user', (req, res) => {
+    (req.session as unknown as { passport: { user: string } }).passport = { user: req.params.user };
+    res.json({ sid: req.sessionID });
+  });
+  app.post('/visit', (req, res) => {
+    (req.session as unknown as { visits: number }).visits = 1;
+    res.json({ sid: req.sessionID });
+  });
+  app.get('/me', (req, res) => {
+    res.json({ userId: (req.session as unknown as { userId?: string }).userId ?? null });
+  });
+  const server = createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+beforeAll(async () => {
+  admin = redis.client();
+  url = redisUrl(admin);
+  nodeRedis = createClient({ url });
+  await nodeRedis.connect();
+  before = await connectRedisApp(nodeRedis);
+});
+afterAll(async () => {
+  await before?.close();
+  await nodeRedis?.quit();
+});
+beforeEach(async () => {
+  await admin.flushdb();
+});
+
+async function signInBefore(path: string, userAgent = LAPTOP): Promise<Browser> {
+  const browser = new Browser(before.url, userAgent);
+  await browser.post(path);
+  return browser;
+}
+
+/** Every key and value, to show that a run changed nothing (or only added index keys). */
+async function snapshot(pattern: string): Promise<Map<string, string | null>> {
+  const keys = (await admin.keys(pattern)).sort();
+  return new Map(await Promise.all(keys.map(async (key) => [key, await admin.get(key)] as [string, string | null])));
+}
+
+async function signInMix() {
+  const ann = [await signInBefore('/login/ann'), await signInBefore('/login/ann', PHONE), await signInBefore('/login/ann')];
+  const bob = [await signInBefore('/login-object/bob')];
+  const carol = [await signInBefore('/login-passport/carol'), await signInBefore('/login-passport/carol')];
+  const anonymous = [await signInBefore('/visit'), await signInBefore('/visit')];
+  return { ann, bob, carol, anonymous };
+}
+
+describe('migrate --dry-run', () => {
+  it('counts what a run would index and writes nothing', async () => {
+    await signInMix();
+    const sessions = await snapshot('*');
+    expect(sessions.size).toBe(8);
+
+    const run = await sessionkitJson(['--url', url, 'migrate', '--dry-run']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json).toMatchObject({
+      dryRun: true,
+      complete: true,
+      connectRedisSessions: 8,
+      wouldIndex: 4, // ann's 3 and bob's 1; carol's owner is under passport.user
+      alreadyIndexed: 0,
+      anonymous: 4,
+      failed: 0,
+    });
+    const withField = await sessionkitJson(['--url', url, 'migrate', '--dry-run', '--user-field', 'passport.user']);
+    expect(withField.json).toMatchObject({ wouldIndex: 2, anonymous: 6, userField: 'passport.user' });
+    expect(await snapshot('*')).toEqual(sessions);
+  });
+});
+
+describe('migrate', () => {
+  let after: App;
+  beforeAll(async () => {
+    // The app after the switch: @sessionkit/express on an ioredis client, same Redis, same prefix.
+    after = await expressApp(redis.client());
+  });
+  afterAll(async () => {
+    await after?.close();
+  });
+
+  it('indexes connect-redis sessions without rewriting them; logout-everywhere then reaches them with no request through SessionKit', async () => {
+    const { ann, bob, carol, anonymous } = await signInMix();
+    const values = await snapshot('sess:*');
+
+    const run = await sessionkitJson(['--url', url, 'migrate']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json).toMatchObject({ dryRun: false, complete: true, connectRedisSessions: 8, indexed: 4, alreadyIndexed: 0, anonymous: 4, failed: 0 });
+    // Rollback-safe: every session value is byte for byte what connect-redis wrote, and it still reads them.
+    expect(await snapshot('sess:*')).toEqual(values);
+    for (const browser of ann) expect(await browser.me()).toBe('ann');
+    // Listed as the owner's sessions already, before any request through SessionKit.
+    const listed = await sessionkitJson(['--url', url, 'list', 'ann']);
+    expect(listed.json.sessions.map((s: any) => s.id).sort()).toEqual(ann.map((b) => b.sid).sort());
+    expect(listed.json.sessions.every((s: any) => s.legacy === true)).toBe(true);
+
+    const store = new SessionStore({ client: redis.client() });
+    expect(await store.invalidateAllUserSessions('ann')).toBe(3);
+    expect(await store.invalidateAllUserSessions('bob')).toBe(1);
+    for (const browser of [...ann, ...bob]) {
+      expect(await store.get(browser.sid!)).toBeNull();
+      // The cookie no longer signs anyone in, in the app after the switch.
+      const moved = new Browser(after.url, LAPTOP);
+      for (const [name, value] of browser.cookies) moved.cookies.set(name, value);
+      expect(await moved.me()).toBeNull();
+    }
+    // Nobody else was touched.
+    for (const browser of [...carol, ...anonymous]) expect(await admin.get(`sess:${browser.sid}`)).toBe(values.get(`sess:${browser.sid}`));
+
+    const withField = await sessionkitJson(['--url', url, 'migrate', '--user-field', 'passport.user']);
+    expect(withField.json).toMatchObject({ indexed: 2, alreadyIndexed: 0 });
+    expect(await store.invalidateAllUserSessions('carol')).toBe(2);
+  });
+
+  it('an interrupted run, run again, finishes the rest and changes nothing already done', async () => {
+    const client = nodeRedis;
+    const legacy = new ConnectRedisStore({ client, prefix: 'sess:' });
+    const total = 400;
+    const cookie = { originalMaxAge: 3_600_000, expires: new Date(Date.now() + 3_600_000).toISOString() };
+    await Promise.all(
+      Array.from({ length: total }, (_, i) => legacy.set(`s${i}`, { cookie, userId: `u${i % 40}` } as never)),
+    );
+    const indexed = async () => {
+      const keys = await admin.keys('idx:sess:*');
+      const sizes = await Promise.all(keys.map((key) => admin.zcard(key)));
+      return sizes.reduce((a, b) => a + b, 0);
+    };
+
+    // 100 keys/s: about four seconds for the whole keyspace, time enough to stop it part way.
+    const first = spawnSessionkit(['--url', url, 'migrate', '--rate', '100', '--json']);
+    while ((await indexed()) === 0) await sleep(50);
+    first.kill('SIGINT');
+    const stopped = await first.done;
+    expect(stopped.code, stopped.stderr).toBe(130);
+    const part = JSON.parse(stopped.stdout);
+    expect(part.complete).toBe(false);
+    expect(part.indexed).toBeGreaterThan(0);
+    expect(part.indexed).toBeLessThan(total);
+    const done = await indexed();
+    expect(done).toBe(part.indexed);
+    const values = await snapshot('sess:*');
+
+    const second = await sessionkitJson(['--url', url, 'migrate']);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.json).toMatchObject({ complete: true, connectRedisSessions: total, indexed: total - done, alreadyIndexed: done });
+    expect(await indexed()).toBe(total);
+    expect(await snapshot('sess:*')).toEqual(values);
+
+    const third = await sessionkitJson(['--url', url, 'migrate']);
+    expect(third.json).toMatchObject({ indexed: 0, alreadyIndexed: total });
+
+    const store = new SessionStore({ client: redis.client() });
+    let revoked = 0;
+    for (let u = 0; u < 40; u++) revoked += await store.invalidateAllUserSessions(`u${u}`);
+    expect(revoked).toBe(total);
+    const left = await Promise.all(Array.from({ length: total }, (_, i) => store.get(`s${i}`)));
+    expect(left.filter(Boolean)).toEqual([]);
+  });
+});
