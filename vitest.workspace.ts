@@ -12,6 +12,7 @@ export const alias = {
   '@sessionkit/testing': src('testing'),
   '@sessionkit/express': src('express'),
   '@sessionkit/fastify': src('fastify'),
+  '@sessionkit/koa': src('koa'),
 };
 
 const project = (name: string, root: string, extra: Record<string, unknown> = {}): TestProjectConfiguration => ({
@@ -28,6 +29,7 @@ export default [
   project('testing', './packages/testing'),
   project('express', './packages/express'),
   project('fastify', './packages/fastify'),
+  project('koa', './packages/koa'),
   // The `sessionkit` binary, built, spawned as a user runs it, against real Redis.
   project('cli', './packages/cli', { testTimeout: 60_000 }),
   // Example apps: real HTTP servers, two instances on one Redis, and a real headless Chromium.

@@ -1,0 +1,88 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { RedisStore } from '@sessionkit/koa';
+import { Client, countCommands, startApp, useRedis } from './helpers.js';
+
+const redis = useRedis();
+const REQUESTS = 50;
+
+/** Redis round trips per request, measured with MONITOR on the same redis-server. */
+const figures: Record<string, string> = {};
+
+async function perRequest(label: string, client: Client, method: 'GET' | 'POST', path: string): Promise<number> {
+  const { total, byName } = await countCommands(redis, async () => {
+    for (let i = 0; i < REQUESTS; i++) {
+      const response = await client.request(method, path);
+      expect(response.status).toBe(200);
+    }
+  });
+  figures[label] = `${(total / REQUESTS).toFixed(2)} per request (${Object.entries(byName).map(([k, v]) => `${k} ${v}`).join(', ')})`;
+  return total / REQUESTS;
+}
+
+describe('Redis commands per request under koa-session 7', () => {
+  afterAll(() => {
+    console.log(`\nRedis commands per request over ${REQUESTS} requests (MONITOR, script internals excluded):`);
+    for (const [label, figure] of Object.entries(figures)) console.log(`  ${label.padEnd(52)} ${figure}`);
+  });
+
+  it('rolling: true: an unchanged session costs one read (koa-session\'s changed: false), a changed one read + one write script', async () => {
+    const store = new RedisStore({ client: redis.client(), prefix: 'roll:' });
+    const server = await startApp(store, { session: { maxAge: 86_400_000, rolling: true } });
+    try {
+      const browser = new Client(server.url);
+      await browser.post('/login', { user: 'alice' });
+
+      const unchanged = await perRequest('unchanged session, rolling: true', browser, 'GET', '/me');
+      expect(unchanged).toBeGreaterThanOrEqual(1);
+      expect(unchanged).toBeLessThanOrEqual(1.1);
+      // Every response still re-sends the cookie with a fresh expiry (that is what rolling is).
+      expect(browser.lastSetCookie.some((c) => c.startsWith('koa.sess='))).toBe(true);
+
+      expect(await perRequest('modified session, rolling: true', browser, 'POST', '/view')).toBe(2);
+      expect((await browser.get('/me')).json.views).toBe(REQUESTS);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('rolling: true with touchAfter: 0: every unchanged save slides the expiry, read + one touch script', async () => {
+    const store = new RedisStore({ client: redis.client(), prefix: 'roll0:', touchAfter: 0 });
+    const server = await startApp(store, { session: { maxAge: 86_400_000, rolling: true } });
+    try {
+      const browser = new Client(server.url);
+      await browser.post('/login', { user: 'alice' });
+      expect(await perRequest('unchanged session, rolling: true, touchAfter: 0', browser, 'GET', '/me')).toBe(2);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('rolling: false (the default): an unchanged session costs one read and no write', async () => {
+    const store = new RedisStore({ client: redis.client(), prefix: 'still:' });
+    const server = await startApp(store, { session: { maxAge: 86_400_000 } });
+    try {
+      const browser = new Client(server.url);
+      await browser.post('/login', { user: 'alice' });
+      expect(await perRequest('unchanged session, rolling: false', browser, 'GET', '/me')).toBe(1);
+      expect(await perRequest('modified session, rolling: false', browser, 'POST', '/view')).toBe(2);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a session changed and saved with ctx.session.save() (koa-session says changed: false) is still written', async () => {
+    const store = new RedisStore({ client: redis.client(), prefix: 'forced:' });
+    const server = await startApp(store, { session: { maxAge: 86_400_000, rolling: true } });
+    try {
+      const browser = new Client(server.url);
+      await browser.post('/login', { user: 'alice' });
+      const { total } = await countCommands(redis, async () => {
+        await browser.post('/save', { note: 'written' });
+      });
+      expect(total).toBeGreaterThanOrEqual(2);
+      expect((await store.get(browser.sid!))?.note).toBe('written');
+    } finally {
+      await server.close();
+    }
+  });
+});

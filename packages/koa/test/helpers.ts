@@ -1,0 +1,221 @@
+import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
+import session, { type CreateSessionOptions } from 'koa-session';
+import type { Redis, RedisOptions } from 'ioredis';
+import { CookieJar, type ComplianceTarget, type TestSession } from '@sessionkit/testing';
+import { currentSessionId, sessionHelpers, type KoaSessionData, type RedisStore } from '@sessionkit/koa';
+
+export { useRedis } from '@sessionkit/testing';
+
+export const KEYS = ['a-test-key-for-koa-cookie-signing'];
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The store as the shared compliance suite takes it, called the way koa-session calls it: the
+ * suite's `cookie.expires` becomes koa-session's `_expire`, a save is `set(..., { changed: true })`,
+ * and a touch is what a `rolling` request does with a session it loaded and did not change:
+ * `get(key, maxAge, { rolling, ctx })` then `set(key, sess, maxAge, { rolling, changed: false, ctx })`
+ * with the same `ctx`. The suite's get/touch pairs share one context per id, as one request would.
+ */
+export function complianceTarget(store: RedisStore): ComplianceTarget {
+  const requests = new Map<string, object>();
+  const toKoa = (s: TestSession): KoaSessionData => {
+    const { cookie, ...data } = s;
+    const expire = cookie?.expires ? Date.parse(String(cookie.expires)) : undefined;
+    return { ...data, ...(expire === undefined ? { _session: true } : { _expire: expire, _maxAge: cookie.originalMaxAge ?? undefined }) };
+  };
+  const fromKoa = (sess: KoaSessionData | null): TestSession | null => {
+    if (!sess) return null;
+    const { _expire, _maxAge, _session, ...data } = sess;
+    return { ...data, cookie: { expires: _expire === undefined ? null : new Date(_expire).toISOString(), originalMaxAge: _maxAge ?? null } };
+  };
+  const maxAgeOf = (sess: KoaSessionData) => (sess._maxAge === undefined ? 'session' : sess._maxAge + 10_000);
+  return {
+    store: {
+      get: async (id) => {
+        const ctx = {};
+        requests.set(id, ctx);
+        return fromKoa(await store.get(id, undefined, { rolling: true, ctx }));
+      },
+      set: (id, s) => {
+        requests.delete(id);
+        const sess = toKoa(s);
+        return store.set(id, sess, maxAgeOf(sess), { rolling: true, changed: true, ctx: {} });
+      },
+      destroy: (id) => store.destroy(id, { ctx: {} }),
+      touch: (id, s) => {
+        const ctx = requests.get(id) ?? {};
+        requests.delete(id);
+        const sess = toKoa(s);
+        return store.set(id, sess, maxAgeOf(sess), { rolling: true, changed: false, ctx });
+      },
+      ids: () => store.ids(),
+      all: () => store.all(),
+      length: () => store.length(),
+      clear: () => store.clear(),
+    },
+    teardown: async () => {},
+  };
+}
+
+export interface AppOptions {
+  session?: CreateSessionOptions;
+  helpers?: boolean;
+  /** The Koa class to run (Koa 3 by default; the `koa2` package for Koa 2). */
+  Koa?: new () => Koa;
+}
+
+async function readJson(ctx: Koa.Context): Promise<Record<string, unknown>> {
+  let text = '';
+  for await (const chunk of ctx.req) text += chunk;
+  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+}
+
+/**
+ * A real Koa server on a loopback port with koa-session on the given store and the request
+ * helpers, and a few routes that read, change, regenerate and destroy the session.
+ */
+export async function startApp(store: RedisStore, options: AppOptions = {}) {
+  const App = options.Koa ?? Koa;
+  const app = new App();
+  app.keys = KEYS;
+  app.use(session({ store, key: 'koa.sess', ...options.session }, app));
+  if (options.helpers !== false) sessionHelpers(app, { store });
+
+  app.use(async (ctx) => {
+    const body = ctx.method === 'POST' ? await readJson(ctx) : {};
+    const s = ctx.session!;
+    switch (`${ctx.method} ${ctx.path}`) {
+      case 'POST /login':
+        s.userId = body.user;
+        s.views = 0;
+        // A new id at sign-in, as an app should (session fixation).
+        await s.regenerate();
+        ctx.body = { sid: currentSessionId(ctx) ?? null };
+        return;
+      case 'POST /password':
+        // A password change: a new id for this browser, and every other session ends.
+        await s.regenerate();
+        ctx.body = { sid: currentSessionId(ctx) ?? null, count: await ctx.logoutEverywhere({ keepCurrent: true }) };
+        return;
+      case 'GET /me':
+        ctx.body = { userId: s.userId ?? null, views: s.views ?? null, sid: currentSessionId(ctx) ?? null };
+        return;
+      case 'POST /view':
+        s.views = ((s.views as number | undefined) ?? 0) + 1;
+        ctx.body = { views: s.views };
+        return;
+      case 'POST /save':
+        // Changed, then saved explicitly: koa-session says `changed: false` for a forced save.
+        s.note = body.note;
+        await s.save();
+        ctx.body = { ok: true };
+        return;
+      case 'POST /remember':
+        s.maxAge = body.maxAge as number;
+        ctx.body = { ok: true };
+        return;
+      case 'POST /logout':
+        ctx.session = null;
+        ctx.body = { ok: true };
+        return;
+      case 'GET /sessions':
+        ctx.body = await ctx.listSessions();
+        return;
+      case 'POST /logout-everywhere':
+        ctx.body = { count: await ctx.logoutEverywhere({ keepCurrent: body.keepCurrent === true }) };
+        return;
+      case 'POST /revoke':
+        ctx.body = { revoked: await ctx.revokeSession(body.sid as string) };
+        return;
+      default:
+        ctx.status = 404;
+    }
+  });
+
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    app,
+    url,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/**
+ * A fetch with one cookie jar: what a browser does with koa-session's cookies (`koa.sess` and its
+ * signature `koa.sess.sig`), over real HTTP, including forgetting them once their expiry passed.
+ */
+export class Client {
+  cookies = new CookieJar();
+  lastSetCookie: string[] = [];
+
+  constructor(readonly base: string, options: { keepLapsed?: boolean } = {}) {
+    this.cookies.keepLapsed = options.keepLapsed ?? false;
+  }
+
+  async request(method: string, path: string, body?: unknown): Promise<{ status: number; json: any; headers: Headers }> {
+    this.cookies.forgetLapsed();
+    const headers: Record<string, string> = {};
+    if (this.cookies.size) headers.cookie = this.cookies.header();
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const response = await fetch(this.base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), redirect: 'manual' });
+    this.lastSetCookie = response.headers.getSetCookie();
+    this.cookies.absorb(this.lastSetCookie);
+    const text = await response.text();
+    let json: unknown = text;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      // not JSON
+    }
+    return { status: response.status, json, headers: response.headers };
+  }
+
+  get(path: string) {
+    return this.request('GET', path);
+  }
+
+  post(path: string, body: unknown = {}) {
+    return this.request('POST', path, body);
+  }
+
+  /** The session id: koa-session's cookie holds the store key itself (signed in a second cookie). */
+  get sid(): string | undefined {
+    return this.cookies.get('koa.sess');
+  }
+}
+
+/**
+ * Counts the commands clients send to Redis while `work` runs, with MONITOR (commands that
+ * Lua scripts run inside Redis are not round trips and are left out).
+ */
+export async function countCommands(redis: { client(o?: RedisOptions): Redis }, work: () => Promise<void>): Promise<{ total: number; byName: Record<string, number> }> {
+  const side = redis.client();
+  await side.ping();
+  const monitor = await redis.client().monitor();
+  const marker = `sessionkit-marker-${Math.random().toString(36).slice(2)}`;
+  const byName: Record<string, number> = {};
+  let total = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    const name = String(args[0]).toLowerCase();
+    if (name === 'echo' && args[1] === marker) return done();
+    if (source === 'lua' || name === 'monitor') return;
+    byName[name] = (byName[name] ?? 0) + 1;
+    total++;
+  });
+  await work();
+  await side.echo(marker);
+  await finished;
+  monitor.disconnect();
+  side.disconnect();
+  return { total, byName };
+}
