@@ -1,0 +1,74 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Redis, RedisOptions } from 'ioredis';
+import { Agent as CookieJar } from '../../shared/test/agent.js';
+import type { TestRedis } from '@sessionkit/testing';
+import { createApp, type AppOptions, type KoaApp } from '../src/app.js';
+
+// What does not depend on the framework is in examples/shared/test.
+export { expectRowsMatchStored, sessionRows, type SessionRow } from '../../shared/test/agent.js';
+export { useRedis } from '@sessionkit/testing';
+
+export const SECRET = 'koa example test secret';
+
+/**
+ * The shared cookie jar, reading koa-session's cookie: the `sid` cookie holds the session id
+ * itself, and `sid.sig` its signature (Keygrip over "sid=<id>").
+ */
+export class Agent extends CookieJar {
+  protected override sessionIdOf(cookie: string): string {
+    return cookie;
+  }
+}
+
+export interface Served {
+  url: string;
+  app: KoaApp;
+  server: Server;
+  store: KoaApp['sessionStore'];
+  /** Stops serving; the Redis client stays open (it is the caller's). */
+  close(): Promise<void>;
+}
+
+/** The example app on `client`, listening on a loopback port of its own. */
+export async function serve(client: AppOptions['client'], options: Partial<AppOptions> = {}): Promise<Served> {
+  const app = createApp({ client, secret: SECRET, ...options });
+  const server = createServer(app.callback());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    app,
+    server,
+    store: app.sessionStore,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+export interface Instance {
+  url: string;
+  app: KoaApp;
+  client: Redis;
+  stop(): Promise<void>;
+}
+
+/** One instance of the example app: its own Redis connection, its own HTTP port. */
+export async function startInstance(redis: TestRedis, options: Partial<AppOptions> = {}, clientOptions: RedisOptions = {}): Promise<Instance> {
+  const client = redis.client(clientOptions);
+  const { url, app, close } = await serve(client, options);
+  let stopped = false;
+  return {
+    url,
+    app,
+    client,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await close();
+      await client.quit().catch(() => client.disconnect());
+    },
+  };
+}
