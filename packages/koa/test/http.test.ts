@@ -1,12 +1,16 @@
+import { createHmac } from 'node:crypto';
 import Koa2 from 'koa2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '@sessionkit/koa';
-import { Client, sleep, startApp, useRedis } from './helpers.js';
+import { Client, KEYS, sleep, startApp, useRedis } from './helpers.js';
 
 /** koa-session 7 on a real Koa server, over real HTTP, on a real redis-server. */
 const redis = useRedis();
 
 type Running = Awaited<ReturnType<typeof startApp>>;
+
+/** Keygrip's default signature (SHA-1 HMAC, base64url) of the cookie "koa.sess=<value>", as Koa signs it. */
+const signature = (value: string) => createHmac('sha1', KEYS[0]!).update(`koa.sess=${value}`).digest('base64url');
 
 async function signIn(url: string, user: string): Promise<Client & { sid: string }> {
   const browser = new Client(url);
@@ -230,6 +234,30 @@ describe('session data', () => {
     expect(loaded).toEqual({ cookie: { theme: 'dark' }, userId: 'ola', _maxAge: 60_000, _expire: expect.any(Number) });
     expect(Math.abs(loaded!._expire! - expire)).toBeLessThan(1000);
     expect(await store.countUserSessions('ola')).toBe(1);
+  });
+});
+
+describe('sessions another koa-session store wrote', () => {
+  it('a plain JSON string of koa-session\'s data (with _expire) is read, then rewritten as a SessionKit record under its owner', async () => {
+    const store = new RedisStore({ client: redis.client(), prefix: 'plain:' });
+    const server = await startApp(store, { session: { maxAge: 3_600_000, rolling: true } });
+    try {
+      // What a store that keeps koa-session's JSON as a string writes (SET key json PX maxAge).
+      const sid = 'written-by-another-store';
+      const sess = { userId: 'rae', views: 4, _expire: Date.now() + 3_600_000, _maxAge: 3_600_000 };
+      await redis.client().set(`plain:${sid}`, JSON.stringify(sess), 'PX', 3_610_000);
+      const browser = new Client(server.url);
+      browser.cookies.set('koa.sess', sid);
+      browser.cookies.set('koa.sess.sig', signature(sid));
+      expect((await browser.get('/me')).json).toMatchObject({ userId: 'rae', views: 4 });
+      // The first save (rolling: that same request) joined it to its owner's index.
+      expect(await store.countUserSessions('rae')).toBe(1);
+      expect((await browser.post('/view')).json.views).toBe(5);
+      expect((await store.listUserSessions('rae')).map((s) => s.id)).toEqual([sid]);
+      expect((await browser.get('/me')).json.views).toBe(5);
+    } finally {
+      await server.close();
+    }
   });
 });
 
