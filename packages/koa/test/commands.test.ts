@@ -70,6 +70,31 @@ describe('Redis commands per request under koa-session 7', () => {
     }
   });
 
+  it('sign-in (change, then regenerate) and logout-everywhere, as docs/koa.md counts them', async () => {
+    const store = new RedisStore({ client: redis.client(), prefix: 'auth:' });
+    const server = await startApp(store, { session: { maxAge: 86_400_000, rolling: true } });
+    try {
+      const browser = new Client(server.url);
+      const first = await countCommands(redis, async () => {
+        await browser.post('/login', { user: 'alice' });
+      });
+      figures['sign-in, no session before'] = `${first.total} (${Object.entries(first.byName).map(([k, v]) => `${k} ${v}`).join(', ')})`;
+      const again = await countCommands(redis, async () => {
+        await browser.post('/login', { user: 'alice' });
+      });
+      figures['sign-in over a loaded session'] = `${again.total} (${Object.entries(again.byName).map(([k, v]) => `${k} ${v}`).join(', ')})`;
+      const out = await countCommands(redis, async () => {
+        await browser.post('/logout-everywhere');
+      });
+      figures['ctx.logoutEverywhere()'] = `${out.total} (${Object.entries(out.byName).map(([k, v]) => `${k} ${v}`).join(', ')})`;
+      // destroy (the id koa-session made up for the visitor) + set + set; with a loaded session, get first.
+      // logoutEverywhere: get + the invalidate script + destroy of this session.
+      expect([first.total, again.total, out.total]).toEqual([3, 4, 3]);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('a session changed and saved with ctx.session.save() (koa-session says changed: false) is still written', async () => {
     const store = new RedisStore({ client: redis.client(), prefix: 'forced:' });
     const server = await startApp(store, { session: { maxAge: 86_400_000, rolling: true } });
