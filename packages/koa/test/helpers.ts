@@ -102,6 +102,14 @@ export async function startApp(store: RedisStore, options: AppOptions = {}) {
       case 'GET /me':
         ctx.body = { userId: s.userId ?? null, views: s.views ?? null, sid: currentSessionId(ctx) ?? null };
         return;
+      case 'GET /inspect':
+        ctx.body = {
+          sid: currentSessionId(ctx) ?? null,
+          userId: s.userId ?? null,
+          keys: Object.keys(s.toJSON()).sort(),
+          polluted: ({} as Record<string, unknown>).polluted ?? null,
+        };
+        return;
       case 'POST /view':
         s.views = ((s.views as number | undefined) ?? 0) + 1;
         ctx.body = { views: s.views };
