@@ -62,6 +62,8 @@ export function complianceTarget(store: RedisStore): ComplianceTarget {
 export interface AppOptions {
   session?: CreateSessionOptions;
   helpers?: boolean;
+  /** Awaited by POST /slow-view after the session was loaded and before it is changed. */
+  pause?: () => Promise<void>;
   /** The Koa class to run (Koa 3 by default; the `koa2` package for Koa 2). */
   Koa?: new () => Koa;
 }
@@ -111,6 +113,11 @@ export async function startApp(store: RedisStore, options: AppOptions = {}) {
         };
         return;
       case 'POST /view':
+        s.views = ((s.views as number | undefined) ?? 0) + 1;
+        ctx.body = { views: s.views };
+        return;
+      case 'POST /slow-view':
+        await options.pause?.();
         s.views = ((s.views as number | undefined) ?? 0) + 1;
         ctx.body = { views: s.views };
         return;

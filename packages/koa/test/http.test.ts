@@ -225,6 +225,53 @@ describe('expiry', () => {
   });
 });
 
+describe('revocation wins over requests in flight', () => {
+  it('a request that loaded the session before logout-everywhere cannot write it back when it ends', async () => {
+    let release!: () => void;
+    let paused!: () => void;
+    const loaded = new Promise<void>((resolve) => (paused = resolve));
+    const store = new RedisStore({ client: redis.client(), prefix: 'race:' });
+    const server = await startApp(store, {
+      session: { maxAge: 3_600_000, rolling: true },
+      pause: () => {
+        paused();
+        return new Promise<void>((resolve) => (release = resolve));
+      },
+    });
+    try {
+      const laptop = await signIn(server.url, 'sam');
+      const phone = await signIn(server.url, 'sam');
+      const slow = phone.post('/slow-view');
+      await loaded;
+      expect((await laptop.post('/logout-everywhere')).json.count).toBe(2);
+      release();
+      expect((await slow).status).toBe(200); // the save is refused quietly (a revoked-write event)
+      expect((await phone.get('/me')).json.userId).toBeNull();
+      expect(await store.countUserSessions('sam')).toBe(0);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('maxSessionsPerUser: a third sign-in signs out the oldest device', async () => {
+    const store = new RedisStore({ client: redis.client(), prefix: 'cap:', maxSessionsPerUser: 2 });
+    const server = await startApp(store, { session: { maxAge: 3_600_000 } });
+    try {
+      const first = await signIn(server.url, 'tia');
+      await sleep(5);
+      const second = await signIn(server.url, 'tia');
+      await sleep(5);
+      const third = await signIn(server.url, 'tia');
+      expect((await first.get('/me')).json.userId).toBeNull();
+      expect((await second.get('/me')).json.userId).toBe('tia');
+      expect((await third.get('/me')).json.userId).toBe('tia');
+      expect(await store.countUserSessions('tia')).toBe(2);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('session data', () => {
   it('a `cookie` key of the app\'s own round trips, and koa-session\'s _expire follows the stored expiry', async () => {
     const store = new RedisStore({ client: redis.client(), prefix: 'data:' });
