@@ -8,4 +8,4 @@ export { SessionKitError, CorruptSessionError, SessionLimitError, RedisOperation
 export { encodeUserId, decodeUserId, hashId, escapeGlob } from './keys.js';
 export { keySlot } from './slot.js';
 export { toStoreClient, type RedisClient, type StoreClient, type RedisNode, type CommandArgs } from './client/index.js';
-export { FrameworkStore, type FrameworkStoreOptions, type CookieSession } from './framework-store.js';
+export { FrameworkStore, VERSION_KEY, type FrameworkStoreOptions, type CookieSession } from './framework-store.js';
