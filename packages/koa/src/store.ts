@@ -2,6 +2,7 @@ import {
   FrameworkStore,
   RedisOperationError,
   SessionKitError,
+  VERSION_KEY,
   type CookieSession,
   type FrameworkStoreOptions,
   type InvalidateOptions,
@@ -78,20 +79,28 @@ function toStored(sess: KoaSessionData, maxAge: unknown): { stored: Stored; fing
   return { stored: stored as Stored, fingerprint };
 }
 
-/** The session as koa-session wants it back, and (when asked) the fingerprint `set` compares with. */
-function fromStored(stored: Stored, withFingerprint = false): { sess: KoaSessionData; fingerprint?: string } {
+/** The session as koa-session wants it back, the version it was loaded at, and (when asked) the fingerprint `set` compares with. */
+function fromStored(stored: Stored, withFingerprint = false): { sess: KoaSessionData; version?: number; fingerprint?: string } {
+  // FrameworkStore marks the loaded version on the session for the save to find. koa-session
+  // would copy the mark onto ctx.session and then drop it on save (it never saves a key starting
+  // with "_"), so the mark travels beside the session instead: see `loaded`.
+  const mark = stored[VERSION_KEY];
+  const version = typeof mark === 'number' ? mark : undefined;
   // A record holding `_expire` was written by another koa-session store (koa-redis writes the
-  // session's JSON as is): hand it over untouched; its first save rewrites it in our form.
-  if ('_expire' in stored) return { sess: stored as KoaSessionData };
+  // session's JSON as is): hand it over; its first save rewrites it in our form.
+  if ('_expire' in stored) {
+    const { [VERSION_KEY]: _mark, ...sess } = stored;
+    return { sess: sess as KoaSessionData, version };
+  }
   const sess: KoaSessionData = {};
   for (const key of Object.keys(stored)) {
-    if (key === 'cookie') continue;
+    if (key === 'cookie' || key === VERSION_KEY) continue;
     sess[key === OWN_COOKIE ? 'cookie' : key] = stored[key];
   }
   const fingerprint = withFingerprint ? JSON.stringify(sess) : undefined;
   const expires = stored.cookie?.expires;
   if (expires) sess._expire = Date.parse(String(expires));
-  return { sess, fingerprint };
+  return { sess, version, fingerprint };
 }
 
 /**
@@ -120,8 +129,12 @@ function withStatus(error: unknown): never {
 export class RedisStore<S extends KoaSessionData = KoaSessionData> {
   /** The shared framework layer (TTL from the cookie, touch throttling, owner lookup). */
   readonly sessions: FrameworkStore<Stored>;
-  /** What `get` loaded in a request, by Koa context: how `set` knows the data is unchanged. */
-  private readonly loaded = new WeakMap<object, { key: string; fingerprint: string }>();
+  /**
+   * What `get` loaded in a request, by Koa context: the version `set` hands back to
+   * FrameworkStore (so that concurrent saves merge against what this request loaded), and, for a
+   * rolling save, the fingerprint that tells an unchanged session.
+   */
+  private readonly loaded = new WeakMap<object, { key: string; version?: number; fingerprint?: string }>();
 
   constructor(options: RedisStoreOptions<S>) {
     if (!options || typeof options !== 'object') throw new SessionKitError('ERR_CONFIG', 'store options are required: { client }');
@@ -157,11 +170,11 @@ export class RedisStore<S extends KoaSessionData = KoaSessionData> {
   async get(key: string, _maxAge?: unknown, options?: KoaStoreCallOptions): Promise<S | null> {
     const stored = await this.sessions.get(key).catch(withStatus);
     if (!stored) return null;
-    // Only a rolling save of the same request can use a fingerprint: koa-session saves an
-    // unchanged session only with `rolling` (or, rarely, `renew`), and the JSON costs CPU.
-    const ctx = options?.rolling && options.ctx && typeof options.ctx === 'object' ? options.ctx : undefined;
-    const { sess, fingerprint } = fromStored(stored, ctx !== undefined);
-    if (ctx && fingerprint !== undefined) this.loaded.set(ctx, { key, fingerprint });
+    const ctx = options?.ctx && typeof options.ctx === 'object' ? options.ctx : undefined;
+    // Only a rolling save can use a fingerprint: koa-session saves an unchanged session only with
+    // `rolling` (or, rarely, `renew`), and the JSON costs CPU.
+    const { sess, version, fingerprint } = fromStored(stored, ctx !== undefined && options?.rolling === true);
+    if (ctx) this.loaded.set(ctx, { key, version, fingerprint });
     return sess as S;
   }
 
@@ -176,7 +189,10 @@ export class RedisStore<S extends KoaSessionData = KoaSessionData> {
     if (ctx) this.loaded.delete(ctx);
     // koa-session's `changed: false` also covers `ctx.session.save()` after a change, so the data
     // is compared too: unchanged means "what get returned", not only "koa-session saw no change".
-    const unchanged = options?.changed === false && seen !== undefined && seen.key === key && seen.fingerprint === fingerprint;
+    const same = seen !== undefined && seen.key === key;
+    const unchanged = options?.changed === false && same && seen.fingerprint === fingerprint;
+    // FrameworkStore takes the mark off before anything is stored.
+    if (same && seen.version !== undefined) (stored as Record<string, unknown>)[VERSION_KEY] = seen.version;
     await this.sessions.set(key, stored, { unchanged }).catch(withStatus);
   }
 
