@@ -205,6 +205,22 @@ describe('expiry', () => {
     }
   });
 
+  it('renew: true: a read in the second half of the session\'s life saves it again, and it lives on', async () => {
+    const server = await startApp(store, { session: { maxAge: 1000, renew: true } });
+    try {
+      const browser = new Client(server.url, { keepLapsed: true });
+      await browser.post('/login', { user: 'pat' });
+      await sleep(650);
+      expect((await browser.get('/me')).json.userId).toBe('pat'); // renewed here
+      await sleep(650);
+      expect((await browser.get('/me')).json.userId).toBe('pat'); // 1.3 s after sign-in: renewed again
+      await sleep(1400);
+      expect((await browser.get('/me')).json.userId).toBeNull();
+    } finally {
+      await server.close();
+    }
+  });
+
   it('maxAge: "session" (a browser-session cookie): the store\'s ttl is the idle timeout', async () => {
     const short = new RedisStore({ client: redis.client(), prefix: 'browser:', ttl: 60_000 });
     const server = await startApp(short, { session: { maxAge: 'session', rolling: true } });
