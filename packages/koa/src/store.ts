@@ -185,8 +185,9 @@ export class RedisStore<S extends KoaSessionData = KoaSessionData> {
   async set(key: string, sess: S, maxAge?: unknown, options?: KoaStoreCallOptions): Promise<void> {
     const { stored, fingerprint } = toStored(sess, maxAge);
     const ctx = options?.ctx && typeof options.ctx === 'object' ? options.ctx : undefined;
+    // Kept for a second save in the same request (`ctx.session.save()`, then the one koa-session
+    // makes at the end): both were made from what this request loaded.
     const seen = ctx ? this.loaded.get(ctx) : undefined;
-    if (ctx) this.loaded.delete(ctx);
     // koa-session's `changed: false` also covers `ctx.session.save()` after a change, so the data
     // is compared too: unchanged means "what get returned", not only "koa-session saw no change".
     const same = seen !== undefined && seen.key === key;
