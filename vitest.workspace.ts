@@ -12,6 +12,7 @@ export const alias = {
   '@sessionkit/testing': src('testing'),
   '@sessionkit/express': src('express'),
   '@sessionkit/fastify': src('fastify'),
+  '@sessionkit/react-router': src('react-router'),
 };
 
 const project = (name: string, root: string, extra: Record<string, unknown> = {}): TestProjectConfiguration => ({
@@ -30,6 +31,7 @@ export default [
   project('fastify', './packages/fastify'),
   // The `sessionkit` binary, built, spawned as a user runs it, against real Redis.
   project('cli', './packages/cli', { testTimeout: 60_000 }),
+  project('react-router', './packages/react-router'),
   // Example apps: real HTTP servers, two instances on one Redis, and a real headless Chromium.
   project('examples', exampleFiles, { include: ['*/test/**/*.test.ts'], testTimeout: 60_000 }),
   // Checks on the built dist: `import` and `require` of every package, their types, and the
