@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as remix from '@remix-run/node';
+import { createRequire } from 'node:module';
 import type { Redis } from 'ioredis';
 import * as reactRouter from 'react-router';
 import { createStaticHandler, redirect, type RouteObject } from 'react-router';
@@ -17,7 +17,17 @@ export interface Flavour {
   createCookie: (name: string, options: reactRouter.CookieOptions) => reactRouter.Cookie;
 }
 
-// Remix 2's types are its own copies of the same shapes; the contract is the same.
+/**
+ * Remix 2, untyped on purpose: @remix-run/node's declarations make `process.env.NODE_ENV`
+ * required for the whole program. Its functions are its own copies of React Router's, with the
+ * same contract.
+ */
+const remix = createRequire(import.meta.url)('@remix-run/node') as {
+  createSessionStorage: unknown;
+  createSession: (data: Record<string, unknown>, id: string) => unknown;
+  createCookie: unknown;
+};
+
 export const flavours: Flavour[] = [
   {
     name: 'react-router 7',

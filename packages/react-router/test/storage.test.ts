@@ -282,6 +282,11 @@ for (const flavour of flavours) {
 }
 
 describe('createRedisSessionStorage options', () => {
+  it('runs on each framework\'s own createSessionStorage', () => {
+    expect(flavours.map((f) => f.name)).toEqual(['react-router 7', '@remix-run/node 2']);
+    expect(flavours[1]!.createSessionStorage).not.toBe(flavours[0]!.createSessionStorage);
+  });
+
   it('refuses a bad ttl and missing options', () => {
     expect(() => createRedisSessionStorage(undefined as never)).toThrow(SessionKitError);
     expect(() => createRedisSessionStorage({ client: redis.client(), ttl: 0 })).toThrow(/ttl/);
