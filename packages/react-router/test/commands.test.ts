@@ -83,6 +83,23 @@ describe('Redis commands per request', () => {
     expect(signOut.perRequest).toBe(2);
   });
 
+  it('getSession alone: 1; a sign-in that first destroys the live session it replaces: 4', async () => {
+    const agent = await signedIn('eve');
+    const header = agent.cookies.header();
+    const read = await perRequest(REQUESTS, async () => {
+      for (let i = 0; i < REQUESTS; i++) await storage.getSession(header);
+    });
+    expect(read.perRequest).toBe(1);
+    const renewed = await perRequest(1, async () => {
+      const old = await storage.getSession(header);
+      await storage.destroySession(old);
+      const fresh = await storage.getSession();
+      fresh.set('userId', 'eve');
+      await storage.commitSession(fresh);
+    });
+    expect(renewed.perRequest).toBe(4);
+  });
+
   it('a visitor without a cookie whose session is never committed: 0', async () => {
     const agent = new Agent(app.url);
     const { perRequest: n } = await perRequest(REQUESTS, async () => {
