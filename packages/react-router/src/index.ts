@@ -128,7 +128,7 @@ function defaultUserId(data: StoredData): string | number | undefined {
  * - A commit that changes nothing only slides the expiry, and only once `touchAfter` has passed,
  *   so apps that commit on every request still cost one Redis command per request.
  * - A commit racing a revocation (revoke, logout-everywhere, destroySession elsewhere) is refused
- *   by the store's tombstone: revocation wins.
+ *   by the store's tombstone: revocation wins. `updateData` never creates a session.
  */
 export function createRedisSessionStorage<Data = SessionData, FlashData = Data>(
   options: RedisSessionStorageOptions<Data, FlashData>,
@@ -161,10 +161,13 @@ export function createRedisSessionStorage<Data = SessionData, FlashData = Data>(
     if (loaded.size >= LOADED_LIMIT) loaded.delete(loaded.keys().next().value as string);
     loaded.set(id, entry);
   };
+  // A load this recent is still covered by the tombstone of any revocation that followed it (a
+  // revocation after the load leaves a tombstone for revokedTtl): a save may then rely on it.
+  const freshFor = Math.min(LOADED_MAX_AGE_MS, core.options.revokedTtl / 2);
   const take = (id: string): Loaded | undefined => {
     const entry = loaded.get(id);
     loaded.delete(id);
-    return entry && Date.now() - entry.at < LOADED_MAX_AGE_MS ? entry : undefined;
+    return entry && Date.now() - entry.at < freshFor ? entry : undefined;
   };
 
   const strategy: SessionIdStorageStrategy<Data, FlashData> = {
@@ -240,6 +243,10 @@ export function createRedisSessionStorage<Data = SessionData, FlashData = Data>(
         await core.touch(id, { ttl });
         return;
       }
+      // Not loaded lately by this process (a slow request, or a commit of a session the app built
+      // itself): a tombstone may have lapsed since, so look first. updateData never creates; a
+      // revocation between this look and the write leaves a fresh tombstone, which refuses it.
+      if (!before && (await core.get(id)) === null) return;
       const details = findMeta?.(record);
       // The store's set refuses a destroyed or revoked id (its tombstone): revocation wins.
       await core.set(id, record, {

@@ -77,16 +77,26 @@ export function complianceTarget(flavour: Flavour, storage: Storage, close: () =
         const { cookie: sessionCookie, ...data } = session;
         const loaded = await storage.getSession(cookiePair(await cookie.serialize(id)));
         if (!loaded.id) {
-          // Gone: commit it as the app would, through the session it was handed.
+          // Gone: commit it anyway, as a request that loaded it earlier would.
           await storage.commitSession(flavour.createSession(data, id), { expires: new Date(String(sessionCookie.expires)) });
           return;
         }
         await storage.commitSession(loaded, { expires: new Date(String(sessionCookie.expires)) });
       },
+      // A request that loads the session and commits it with new data. React Router names no id
+      // for a new session (createData mints one), so a set of an unknown id creates it through
+      // the core store, as the suite needs.
       async set(id, session) {
         const { cookie: sessionCookie, ...data } = session;
         const expires = sessionCookie.expires ? new Date(sessionCookie.expires) : undefined;
-        await storage.commitSession(flavour.createSession(data, id), expires ? { expires } : {});
+        const loaded = await storage.getSession(cookiePair(await cookie.serialize(id)));
+        if (!loaded.id) {
+          await storage.core.set(id, data, { ttl: expires ? expires.getTime() - Date.now() : undefined });
+          return;
+        }
+        for (const key of Object.keys(loaded.data)) loaded.unset(key);
+        for (const [key, value] of Object.entries(data)) loaded.set(key, value);
+        await storage.commitSession(loaded, expires ? { expires } : {});
       },
       async destroy(id) {
         await storage.destroySession(flavour.createSession({}, id));

@@ -130,6 +130,25 @@ for (const flavour of flavours) {
       expect(await storage.listUserSessions('ann')).toEqual([]);
     });
 
+    it('a commit long after its load, once the tombstone has lapsed, still does not bring the session back', async () => {
+      const brief = makeStorage(flavour, { client, prefix, revokedTtl: 200 });
+      const fresh = await brief.getSession(null);
+      fresh.set('userId', 'ann');
+      const setCookie = await brief.commitSession(fresh);
+      const changed = await brief.getSession(cookiePair(setCookie));
+      const unchanged = await brief.getSession(cookiePair(setCookie));
+      const id = changed.id;
+      expect(await brief.revokeUserSession('ann', id)).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 400)); // the request is slow; the tombstone goes
+      expect(await client.exists(prefix + id)).toBe(0);
+      changed.set('theme', 'dark');
+      await brief.commitSession(changed);
+      await brief.commitSession(unchanged);
+      await brief.commitSession(flavour.createSession({ userId: 'ann' }, id) as never); // a session the app built itself
+      expect(await client.exists(prefix + id)).toBe(0);
+      expect(await brief.countUserSessions('ann')).toBe(0);
+    });
+
     it('destroySession elsewhere wins over a later commit, and logout-everywhere over both', async () => {
       const { setCookie } = await signIn('ann');
       const inFlight = await load(setCookie);
