@@ -7,6 +7,8 @@ import {
   type SessionStorage,
 } from 'react-router';
 import {
+  applyChanges,
+  changesSince,
   CorruptSessionError,
   hashId,
   SessionKitError,
@@ -41,6 +43,7 @@ export interface RedisSessionStorageOptions<Data = SessionData, FlashData = Data
     | 'revokeChunkSize'
     | 'scanCount'
     | 'touchAfter'
+    | 'mergeSaves'
   > {
   /** The cookie that carries the session id, or options for one (as `createSessionStorage`). Sign it: give it `secrets`. */
   cookie?: SessionIdStorageStrategy<Data, FlashData>['cookie'];
@@ -79,9 +82,12 @@ export interface RedisSessionStorage<Data = SessionData, FlashData = Data> exten
 
 /** What a read saw, held until the same request commits (per process, bounded, short-lived). */
 interface Loaded {
+  id: string;
   at: number;
-  /** The data as loaded, serialized: a commit of the same text changes nothing. */
-  json: string;
+  /** The data as stored: a commit that serializes to the same text changes nothing. */
+  text: string;
+  /** The stored version, which a save carries to merge with saves that landed meanwhile. */
+  version: number;
   createdAt: number;
   expiresAt: number;
   absoluteExpiresAt?: number;
@@ -89,14 +95,18 @@ interface Loaded {
 }
 
 /**
- * Set by readData on the data it returns and removed by getSession before the app sees it: how
- * getSession tells "the cookie names a live session" from "the cookie names nothing" (the
- * framework builds the same empty session for both).
+ * Set by readData on the data it returns (a token naming that load) and removed by getSession
+ * before the app sees it, which tells "the cookie names a live session" from "the cookie names
+ * nothing" (the framework builds the same empty session for both). commitSession puts it back for
+ * the length of the framework's synchronous read of `session.data`, so that updateData knows which
+ * load it saves, even with several requests on one session in one process.
  */
 const LIVE = '__sessionkit_live__';
 const LOADED_LIMIT = 10_000;
 const LOADED_MAX_AGE_MS = 30_000;
 const ID_ATTEMPTS = 3;
+/** Conflicting saves retried before giving up: one more per save that landed in between. */
+const MERGE_ATTEMPTS = 64;
 /** An unchanged commit that would move the expiry back by less than this is not worth a write. */
 const SHORTEN_TOLERANCE_MS = 1_000;
 
@@ -134,7 +144,7 @@ export function createRedisSessionStorage<Data = SessionData, FlashData = Data>(
   options: RedisSessionStorageOptions<Data, FlashData>,
 ): RedisSessionStorage<Data, FlashData> {
   if (!options || typeof options !== 'object') throw new SessionKitError('ERR_CONFIG', 'options are required: { cookie, client }');
-  const { cookie, ttl, userId, meta, touchAfter, store, createSessionStorage = createRouterSessionStorage, ...storeOptions } = options;
+  const { cookie, ttl, userId, meta, touchAfter, mergeSaves = true, store, createSessionStorage = createRouterSessionStorage, ...storeOptions } = options;
   const fallbackTtl = positiveSeconds(ttl) * 1000;
   if (touchAfter !== undefined && !(touchAfter >= 0)) {
     throw new SessionKitError('ERR_CONFIG', `option touchAfter must be a non-negative number of ms, got ${String(touchAfter)}`);
@@ -155,20 +165,72 @@ export function createRedisSessionStorage<Data = SessionData, FlashData = Data>(
   };
   const touchAfterFor = (ms: number) => touchAfter ?? Math.min(60_000, ms / 10);
 
-  const loaded = new Map<string, Loaded>();
-  const remember = (id: string, entry: Loaded) => {
-    loaded.delete(id);
-    if (loaded.size >= LOADED_LIMIT) loaded.delete(loaded.keys().next().value as string);
-    loaded.set(id, entry);
+  /** What each load saw, by token, until its request commits (bounded, and only for a while). */
+  const loads = new Map<string, Loaded>();
+  /** The owner each id was last loaded with: a hint for deleteData (a wrong one costs a round trip). */
+  const owners = new Map<string, string | null>();
+  /** The token of each session getSession handed out. */
+  const tokens = new WeakMap<object, string>();
+  let nextToken = 0;
+  const bounded = <K, V>(map: Map<K, V>, key: K, value: V) => {
+    map.delete(key);
+    if (map.size >= LOADED_LIMIT) map.delete(map.keys().next().value as K);
+    map.set(key, value);
   };
   // A load this recent is still covered by the tombstone of any revocation that followed it (a
   // revocation after the load leaves a tombstone for revokedTtl): a save may then rely on it.
   const freshFor = Math.min(LOADED_MAX_AGE_MS, core.options.revokedTtl / 2);
-  const take = (id: string): Loaded | undefined => {
-    const entry = loaded.get(id);
-    loaded.delete(id);
-    return entry && Date.now() - entry.at < freshFor ? entry : undefined;
+  /** The load a commit's data names, if it is this id's and recent; the token leaves the data. */
+  const loadOf = (id: string, record: StoredData): { token?: string; before?: Loaded } => {
+    const token = record[LIVE];
+    delete record[LIVE];
+    if (typeof token !== 'string') return {};
+    const entry = loads.get(token);
+    if (!entry || entry.id !== id || Date.now() - entry.at >= freshFor) {
+      loads.delete(token);
+      return {};
+    }
+    return { token, before: entry };
   };
+
+  /**
+   * A full save. With `ifVersion`, it writes only if no other save landed since this request
+   * loaded the session; otherwise it applies this request's own changes (the top-level keys it
+   * set, replaced or deleted, against `base`) on top of what is stored now, and tries again.
+   */
+  async function save(
+    id: string,
+    record: StoredData,
+    ttl: number,
+    at: { createdAt: number; previousUserId: string | null; ifVersion?: number; base?: string },
+  ): Promise<{ data: StoredData; result: Awaited<ReturnType<typeof core.set>> }> {
+    let data = record;
+    let version = at.ifVersion;
+    let previousUserId: string | null | undefined = at.previousUserId;
+    let changes: ReturnType<typeof changesSince> | undefined;
+    for (let attempt = 1; ; attempt++) {
+      const details = findMeta?.(data);
+      // The store's set refuses a destroyed or revoked id (its tombstone): revocation wins.
+      const result = await core.set(id, data, {
+        ttl,
+        userId: ownerOf(data) ?? null,
+        ...(details === undefined ? {} : { meta: details }),
+        createdAt: at.createdAt,
+        ...(previousUserId === undefined ? {} : { previousUserId }),
+        ...(version === undefined ? {} : { ifVersion: version }),
+      });
+      if (result.reason !== 'conflict') return { data, result };
+      if (attempt >= MERGE_ATTEMPTS) {
+        throw new SessionKitError('ERR_CONFLICT', `session save gave up after ${attempt} conflicting saves of the same session`);
+      }
+      changes ??= changesSince(at.base!, core.options.serializer, record);
+      const current = result.current;
+      data = applyChanges<StoredData>(current?.record.data, changes);
+      // Unreadable now (reported as 'corrupt'): nothing to merge with, so write over it.
+      version = current ? current.record.version : undefined;
+      previousUserId = current ? (current.record.userId ?? null) : undefined;
+    }
+  }
 
   const strategy: SessionIdStorageStrategy<Data, FlashData> = {
     cookie,
@@ -187,6 +249,7 @@ export function createRedisSessionStorage<Data = SessionData, FlashData = Data>(
           ttl: ttlOf(expires),
           userId: owner ?? null,
           ...(details === undefined ? {} : { meta: details }),
+          previousUserId: null, // a new id has no owner yet, which saves the script a round trip
         });
         // 'revoked': the id is a tombstone, as good as taken. 'expired' (the cookie's expiry has
         // passed): nothing is stored, and the cookie lapses with it.
@@ -196,72 +259,99 @@ export function createRedisSessionStorage<Data = SessionData, FlashData = Data>(
     },
 
     async readData(id) {
-      let record;
+      let loadedSession;
       try {
-        record = await core.get(id);
+        loadedSession = await core.load(id);
       } catch (error) {
         // A cookie value that cannot be an id (an unsigned cookie someone wrote) names nothing.
         if (error instanceof SessionKitError && error.code === 'ERR_INVALID_ID') return null;
         throw error;
       }
-      if (!record) return null;
+      if (!loadedSession) return null;
+      const { record, text } = loadedSession;
       const data = record.data;
       if (!data || typeof data !== 'object' || Array.isArray(data)) {
         core.emit('corrupt', new CorruptSessionError('stored session is not an object'), { idHash: hashId(id) });
         return null;
       }
-      // Taken now, not at commit: the framework's session shares nested values with this object,
+      // The stored text, not this object: the framework's session shares nested values with it,
       // and an in-place change to them must still count as a change. A record another store
       // wrote (connect-redis) is not remembered, so its first commit rewrites it in our format.
+      owners.delete(id);
+      owners.set(id, record.userId ?? null);
+      if (owners.size > LOADED_LIMIT) owners.delete(owners.keys().next().value as string);
+      const token = String(++nextToken);
       if (!record.legacy) {
-        remember(id, {
+        bounded(loads, token, {
+          id,
           at: Date.now(),
-          json: JSON.stringify(data),
+          text,
+          version: record.version,
           createdAt: record.createdAt,
           expiresAt: record.expiresAt,
           ...(record.absoluteExpiresAt === undefined ? {} : { absoluteExpiresAt: record.absoluteExpiresAt }),
           ...(record.userId === undefined ? {} : { userId: record.userId }),
         });
       }
-      data[LIVE] = true;
+      data[LIVE] = token;
       return data as FlashSessionData<Data, FlashData>;
     },
 
     async updateData(id, data, expires) {
       const record = data as StoredData;
-      delete record[LIVE];
-      const before = take(id);
+      const { token, before } = loadOf(id, record);
       const ttl = ttlOf(expires);
       const owner = ownerOf(record);
-      if (before && ttl > 0 && before.userId === owner && before.json === JSON.stringify(record)) {
+      if (before && ttl > 0 && before.userId === owner && before.text === core.options.serializer.stringify(record)) {
         // Nothing changed but the expiry. Move it only when that is worth a write: forward by
         // touchAfter or more, or back (a shorter maxAge in this commit). Redis's clock, as the
         // stored expiry's. The touch refuses a destroyed or revoked id, like the set below.
         const target = Math.min(core.redisTime() + ttl, before.absoluteExpiresAt ?? Infinity);
         const moved = target - before.expiresAt;
         if (moved > -SHORTEN_TOLERANCE_MS && moved < touchAfterFor(ttl)) return;
-        await core.touch(id, { ttl });
+        const expiresAt = await core.touch(id, { ttl, userId: before.userId ?? null });
+        if (expiresAt === null) loads.delete(token!);
+        else before.expiresAt = expiresAt;
         return;
       }
-      // Not loaded lately by this process (a slow request, or a commit of a session the app built
-      // itself): a tombstone may have lapsed since, so look first. updateData never creates; a
-      // revocation between this look and the write leaves a fresh tombstone, which refuses it.
-      if (!before && (await core.get(id)) === null) return;
-      const details = findMeta?.(record);
-      // The store's set refuses a destroyed or revoked id (its tombstone): revocation wins.
-      await core.set(id, record, {
-        ttl,
-        userId: owner ?? null,
-        ...(details === undefined ? {} : { meta: details }),
+      if (!before) {
+        // Not loaded lately by this request (a slow one, or a session the app built itself): a
+        // tombstone may have lapsed since, so look first. updateData never creates; a revocation
+        // between this look and the write leaves a fresh tombstone, which refuses it. The save
+        // then replaces what it found (there is no load to merge against).
+        const current = await core.load(id);
+        if (!current) return;
+        await save(id, record, ttl, { createdAt: current.record.createdAt, previousUserId: current.record.userId ?? null });
+        return;
+      }
+      const { data: written, result } = await save(id, record, ttl, {
         // If the record expired while this request ran, the absolute timeout still counts from it.
-        ...(before ? { createdAt: before.createdAt } : {}),
+        createdAt: before.createdAt,
+        previousUserId: before.userId ?? null,
+        ...(mergeSaves ? { ifVersion: before.version, base: before.text } : {}),
       });
+      // The session as saved is what a second commit of the same request compares with.
+      if (!result.stored || result.version === undefined || result.expiresAt === undefined) {
+        loads.delete(token!);
+        return;
+      }
+      const savedOwner = ownerOf(written);
+      Object.assign(before, {
+        text: core.options.serializer.stringify(written),
+        version: result.version,
+        expiresAt: result.expiresAt,
+        ...(result.createdAt === undefined ? {} : { createdAt: result.createdAt }),
+      });
+      if (savedOwner === undefined) delete before.userId;
+      else before.userId = savedOwner;
     },
 
     async deleteData(id) {
       if (!id) return; // a session that was never committed
-      loaded.delete(id);
-      await core.destroy(id);
+      const owner = owners.get(id);
+      owners.delete(id);
+      // The owner it was loaded with names the index to leave, which saves a round trip.
+      await core.destroy(id, owner === undefined ? {} : { userId: owner });
     },
   };
 
@@ -270,15 +360,29 @@ export function createRedisSessionStorage<Data = SessionData, FlashData = Data>(
     async getSession(cookieHeader, parseOptions) {
       const session = await storage.getSession(cookieHeader, parseOptions);
       if (!session.id) return session;
-      if (session.has(LIVE as keyof Data & string)) {
+      const token = session.get(LIVE as keyof Data & string) as unknown;
+      if (typeof token === 'string') {
         session.unset(LIVE as keyof Data & string);
+        tokens.set(session, token);
         return session;
       }
       // The cookie names no live session: start a new one, whose first commit mints a fresh id
       // (the framework would otherwise write the stale id back on the next commit).
       return storage.getSession(null);
     },
-    commitSession: (session, serializeOptions) => storage.commitSession(session, serializeOptions),
+    commitSession(session, serializeOptions) {
+      const token = tokens.get(session);
+      if (token === undefined) return storage.commitSession(session, serializeOptions);
+      // The framework reads `session.data` before its first await: the token rides along in it
+      // and is gone from the session again before this returns. (Were it read later, the commit
+      // would only lose its load, and be saved the slower way: still correct.)
+      session.set(LIVE as keyof Data & string, token as never);
+      try {
+        return storage.commitSession(session, serializeOptions);
+      } finally {
+        session.unset(LIVE as keyof Data & string);
+      }
+    },
     destroySession: (session, serializeOptions) => storage.destroySession(session, serializeOptions),
     core,
     listUserSessions: (owner) => core.listUserSessions(owner),

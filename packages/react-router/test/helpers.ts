@@ -221,6 +221,18 @@ export function sessionApp(storage: Storage): (request: Request) => Promise<Resp
       },
     },
     {
+      path: '/set/:key',
+      action: async ({ request, params }) => {
+        const session = await load(request);
+        session.set(params.key!, true);
+        return json({ ok: true }, { headers: { 'set-cookie': await storage.commitSession(session) } });
+      },
+    },
+    {
+      path: '/data',
+      loader: async ({ request }) => json((await load(request)).data),
+    },
+    {
       path: '/sessions',
       loader: async ({ request }) => {
         const session = await load(request);

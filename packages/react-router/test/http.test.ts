@@ -77,6 +77,19 @@ describe('React Router loaders and actions over real HTTP, two instances on one 
     }
   });
 
+  it('concurrent requests on one session, on both instances, each setting its own key: every change is kept', async () => {
+    const browser = new Agent(servers[0]!.url);
+    await browser.json('POST', '/login/ned');
+    const keys = Array.from({ length: 30 }, (_, i) => `k${i}`);
+    await Promise.all(keys.map((key, i) => {
+      const tab = browser.clone();
+      tab.base = servers[i % 2]!.url;
+      return tab.json('POST', `/set/${key}`);
+    }));
+    const { body } = await browser.json('GET', '/data');
+    for (const key of keys) expect(body[key], key).toBe(true);
+  });
+
   it('read path over HTTP: one Redis command per request, with a commit on every response', async () => {
     const browser = new Agent(servers[0]!.url);
     await browser.json('POST', '/login/moe');

@@ -276,6 +276,45 @@ for (const flavour of flavours) {
       expect((await load(setCookie)).get('theme')).toBe('light');
     });
 
+    it('concurrent commits of one session keep each other\'s changes, and a deletion stays deleted', async () => {
+      const { setCookie } = await signIn('ann', { keep: 1, drop: 1 });
+      const [a, b, c] = await Promise.all([load(setCookie), load(setCookie), load(setCookie)]);
+      a.set('fromA', 'a');
+      b.set('fromB', 'b');
+      c.unset('drop');
+      await storage.commitSession(a);
+      await storage.commitSession(b); // loaded before a's save landed: merged, not overwritten
+      await storage.commitSession(c);
+      expect((await load(setCookie)).data).toEqual({ userId: 'ann', keep: 1, fromA: 'a', fromB: 'b' });
+    });
+
+    it('a request that commits twice keeps what another request saved in between', async () => {
+      const { setCookie } = await signIn('ann');
+      const mine = await load(setCookie);
+      mine.set('first', 1);
+      await storage.commitSession(mine);
+      const other = await load(setCookie);
+      other.set('other', true);
+      await storage.commitSession(other);
+      mine.set('second', 2);
+      await storage.commitSession(mine);
+      expect((await load(setCookie)).data).toEqual({ userId: 'ann', first: 1, other: true, second: 2 });
+      expect(mine.has('__sessionkit_live__')).toBe(false); // the token never stays in the session
+    });
+
+    it('with mergeSaves: false the last commit replaces the whole session', async () => {
+      const lww = makeStorage(flavour, { client, prefix, mergeSaves: false });
+      const fresh = await lww.getSession(null);
+      fresh.set('userId', 'ann');
+      const setCookie = await lww.commitSession(fresh);
+      const [a, b] = await Promise.all([lww.getSession(cookiePair(setCookie)), lww.getSession(cookiePair(setCookie))]);
+      a.set('fromA', 'a');
+      b.set('fromB', 'b');
+      await lww.commitSession(a);
+      await lww.commitSession(b);
+      expect((await lww.getSession(cookiePair(setCookie))).data).toEqual({ userId: 'ann', fromB: 'b' });
+    });
+
     it('an in-place change to a nested value counts as a change', async () => {
       const { setCookie } = await signIn('ann', { cart: { items: ['a'] } });
       const session = await load(setCookie);
