@@ -180,17 +180,14 @@ export function createRedisSessionStorage<Data = SessionData, FlashData = Data>(
   // A load this recent is still covered by the tombstone of any revocation that followed it (a
   // revocation after the load leaves a tombstone for revokedTtl): a save may then rely on it.
   const freshFor = Math.min(LOADED_MAX_AGE_MS, core.options.revokedTtl / 2);
-  /** The load a commit's data names, if it is this id's and recent; the token leaves the data. */
-  const loadOf = (id: string, record: StoredData): { token?: string; before?: Loaded } => {
+  /** The load a commit's data names, if it is this id's; the token leaves the data. */
+  const loadOf = (id: string, record: StoredData): { token?: string; before?: Loaded; fresh: boolean } => {
     const token = record[LIVE];
     delete record[LIVE];
-    if (typeof token !== 'string') return {};
+    if (typeof token !== 'string') return { fresh: false };
     const entry = loads.get(token);
-    if (!entry || entry.id !== id || Date.now() - entry.at >= freshFor) {
-      loads.delete(token);
-      return {};
-    }
-    return { token, before: entry };
+    if (!entry || entry.id !== id) return { fresh: false };
+    return { token, before: entry, fresh: Date.now() - entry.at < freshFor };
   };
 
   /**
@@ -299,10 +296,10 @@ export function createRedisSessionStorage<Data = SessionData, FlashData = Data>(
 
     async updateData(id, data, expires) {
       const record = data as StoredData;
-      const { token, before } = loadOf(id, record);
+      const { token, before, fresh } = loadOf(id, record);
       const ttl = ttlOf(expires);
       const owner = ownerOf(record);
-      if (before && ttl > 0 && before.userId === owner && before.text === core.options.serializer.stringify(record)) {
+      if (before && fresh && ttl > 0 && before.userId === owner && before.text === core.options.serializer.stringify(record)) {
         // Nothing changed but the expiry. Move it only when that is worth a write: forward by
         // touchAfter or more, or back (a shorter maxAge in this commit). Redis's clock, as the
         // stored expiry's. The touch refuses a destroyed or revoked id, like the set below.
@@ -314,21 +311,26 @@ export function createRedisSessionStorage<Data = SessionData, FlashData = Data>(
         else before.expiresAt = expiresAt;
         return;
       }
-      if (!before) {
-        // Not loaded lately by this request (a slow one, or a session the app built itself): a
-        // tombstone may have lapsed since, so look first. updateData never creates; a revocation
-        // between this look and the write leaves a fresh tombstone, which refuses it. The save
-        // then replaces what it found (there is no load to merge against).
+      if (!fresh) {
+        // Loaded too long ago (a slow request), or not by this storage (a session the app built
+        // itself): a tombstone may have lapsed since, so look first. updateData never creates; a
+        // revocation between this look and the write leaves a fresh tombstone, which refuses it.
         const current = await core.load(id);
-        if (!current) return;
-        await save(id, record, ttl, { createdAt: current.record.createdAt, previousUserId: current.record.userId ?? null });
-        return;
+        if (!current) {
+          if (token) loads.delete(token);
+          return;
+        }
+        if (!before) {
+          // No load to merge against: the save replaces what it found.
+          await save(id, record, ttl, { createdAt: current.record.createdAt, previousUserId: current.record.userId ?? null });
+          return;
+        }
       }
       const { data: written, result } = await save(id, record, ttl, {
         // If the record expired while this request ran, the absolute timeout still counts from it.
-        createdAt: before.createdAt,
-        previousUserId: before.userId ?? null,
-        ...(mergeSaves ? { ifVersion: before.version, base: before.text } : {}),
+        createdAt: before!.createdAt,
+        previousUserId: before!.userId ?? null,
+        ...(mergeSaves ? { ifVersion: before!.version, base: before!.text } : {}),
       });
       // The session as saved is what a second commit of the same request compares with.
       if (!result.stored || result.version === undefined || result.expiresAt === undefined) {
@@ -336,14 +338,15 @@ export function createRedisSessionStorage<Data = SessionData, FlashData = Data>(
         return;
       }
       const savedOwner = ownerOf(written);
-      Object.assign(before, {
+      Object.assign(before!, {
+        at: Date.now(),
         text: core.options.serializer.stringify(written),
         version: result.version,
         expiresAt: result.expiresAt,
         ...(result.createdAt === undefined ? {} : { createdAt: result.createdAt }),
       });
-      if (savedOwner === undefined) delete before.userId;
-      else before.userId = savedOwner;
+      if (savedOwner === undefined) delete before!.userId;
+      else before!.userId = savedOwner;
     },
 
     async deleteData(id) {

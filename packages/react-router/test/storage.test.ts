@@ -149,6 +149,20 @@ for (const flavour of flavours) {
       expect(await brief.countUserSessions('ann')).toBe(0);
     });
 
+    it('commits of slow requests (past the tombstone\'s cover) still merge, after checking the session is there', async () => {
+      const brief = makeStorage(flavour, { client, prefix, revokedTtl: 200 });
+      const fresh = await brief.getSession(null);
+      fresh.set('userId', 'ann');
+      const setCookie = await brief.commitSession(fresh);
+      const [a, b] = await Promise.all([brief.getSession(cookiePair(setCookie)), brief.getSession(cookiePair(setCookie))]);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      a.set('fromA', 1);
+      b.set('fromB', 2);
+      await brief.commitSession(a);
+      await brief.commitSession(b);
+      expect((await brief.getSession(cookiePair(setCookie))).data).toEqual({ userId: 'ann', fromA: 1, fromB: 2 });
+    });
+
     it('destroySession elsewhere wins over a later commit, and logout-everywhere over both', async () => {
       const { setCookie } = await signIn('ann');
       const inFlight = await load(setCookie);
