@@ -28,6 +28,7 @@ describe('Redis commands per request', () => {
     const commands = await countCommands(redis.client(), client, work);
     const byName = new Map<string, number>();
     for (const name of commands) byName.set(name, (byName.get(name) ?? 0) + 1);
+    if (process.env.SHOW_COMMANDS) console.log(`${requests} requests:`, JSON.stringify(Object.fromEntries(byName)));
     return { perRequest: commands.length / requests, byName: Object.fromEntries(byName) };
   };
 
