@@ -13,6 +13,7 @@ export const alias = {
   '@sessionkit/express': src('express'),
   '@sessionkit/fastify': src('fastify'),
   '@sessionkit/koa': src('koa'),
+  '@sessionkit/react-router': src('react-router'),
 };
 
 const project = (name: string, root: string, extra: Record<string, unknown> = {}): TestProjectConfiguration => ({
@@ -32,6 +33,7 @@ export default [
   project('koa', './packages/koa'),
   // The `sessionkit` binary, built, spawned as a user runs it, against real Redis.
   project('cli', './packages/cli', { testTimeout: 60_000 }),
+  project('react-router', './packages/react-router'),
   // Example apps: real HTTP servers, two instances on one Redis, and a real headless Chromium.
   project('examples', exampleFiles, { include: ['*/test/**/*.test.ts'], testTimeout: 60_000 }),
   // Checks on the built dist: `import` and `require` of every package, their types, and the

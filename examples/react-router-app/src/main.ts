@@ -1,0 +1,55 @@
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { connectRedis } from '@sessionkit/example-shared';
+import { createApp } from './app.js';
+
+/**
+ * Environment:
+ *   PORT            default 3003
+ *   HOST            default all interfaces
+ *   SESSION_SECRET  cookie signing secret; shared by every instance (a random one if unset)
+ *   TRUST_PROXY     true (or 1) when behind a TLS-terminating proxy: X-Forwarded-Proto/-For are believed
+ *   REDIS_URL | REDIS_CLUSTER_NODES | REDIS_SENTINELS (+ REDIS_SENTINEL_NAME): where sessions live;
+ *                   none: an embedded redis-server (development only)
+ */
+const port = Number(process.env.PORT ?? 3003);
+const host = process.env.HOST || undefined;
+
+let secret = process.env.SESSION_SECRET;
+if (!secret) {
+  secret = randomBytes(32).toString('hex');
+  console.warn(
+    'SESSION_SECRET is not set: using a random one. Sessions will not survive a restart, and other\n' +
+      'instances (with their own random secret) will not accept this one\'s cookies. Set SESSION_SECRET.',
+  );
+}
+
+const redis = await connectRedis();
+const trustProxy = ['1', 'true'].includes(process.env.TRUST_PROXY ?? '');
+const app = createApp({ client: redis.client, secret, trustProxy });
+
+const server = createServer(app.listener);
+server.listen(port, host, () => {
+  const { port: actual } = server.address() as AddressInfo;
+  console.log(`SessionKit React Router example listening on http://localhost:${actual} (sign in as alice or bob, password "password")`);
+});
+server.on('error', async (error) => {
+  console.error(error.message);
+  await redis.close();
+  process.exit(1);
+});
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log(`${signal}: shutting down`);
+  setTimeout(() => process.exit(1), 5000).unref(); // keep-alive clients must not hold us up
+  server.closeIdleConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await redis.close();
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -1,0 +1,103 @@
+import { mkdirSync, mkdtempSync, rmSync, statSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Agent, startInstance, useRedis, type Instance } from './helpers.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SCREENSHOT = fileURLToPath(new URL('../../../docs/img/react-router-sessions.png', import.meta.url));
+const IPHONE_UA =
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
+const WINDOWS_FIREFOX_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0';
+
+const redis = useRedis();
+
+async function signIn(page: Page, base: string, username: string): Promise<void> {
+  await page.goto(`${base}/login`);
+  await page.fill('#username', username);
+  await page.fill('#password', 'password');
+  await Promise.all([page.waitForURL(`${base}/`), page.click('button[type=submit]')]);
+}
+
+describe('example React Router app in a real headless Chromium', () => {
+  let a: Instance;
+  let b: Instance;
+  let browser: Browser;
+  let laptop: BrowserContext;
+  let phone: BrowserContext;
+  const shots = mkdtempSync(join(tmpdir(), 'sessionkit-shots-'));
+
+  beforeAll(async () => {
+    [a, b] = await Promise.all([startInstance(redis), startInstance(redis)]);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    });
+    // Two separate browser profiles (cookie jars). The laptop presents this Chromium's version
+    // without "Headless"; the phone presents itself as Safari on an iPhone.
+    const ua = `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${browser.version()} Safari/537.36`;
+    laptop = await browser.newContext({ userAgent: ua, viewport: { width: 1040, height: 480 }, deviceScaleFactor: 1 });
+    phone = await browser.newContext({ userAgent: IPHONE_UA, viewport: { width: 390, height: 760 } });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await a?.stop();
+    await b?.stop();
+    rmSync(shots, { recursive: true, force: true });
+  });
+
+  it('signs one user in from two browsers, revokes one from the other\'s Active sessions page, then signs out everywhere else and everywhere', async () => {
+    const laptopPage = await laptop.newPage();
+    const phonePage = await phone.newPage();
+    await signIn(laptopPage, a.url, 'alice');
+    await signIn(phonePage, b.url, 'alice'); // another instance: the session is in Redis, not in the process
+    expect(await laptopPage.textContent('[data-testid=greeting]')).toBe('Hello, Alice Liddell');
+    expect(await phonePage.textContent('[data-testid=greeting]')).toBe('Hello, Alice Liddell');
+    // A third, older-looking session from a script, so that the page shows some variety.
+    await new Agent(WINDOWS_FIREFOX_UA).signIn(a.url, 'alice');
+
+    await laptopPage.goto(`${b.url}/sessions`);
+    expect(await laptopPage.locator('tbody tr').count()).toBe(3);
+    expect(await laptopPage.textContent('tr[data-current] .device')).toBe('Chrome on Linux');
+    const phoneRow = laptopPage.locator('tbody tr', { hasText: 'Safari on iPhone' });
+    expect(await phoneRow.count()).toBe(1);
+
+    const shot = join(shots, 'react-router-sessions.png');
+    await laptopPage.screenshot({ path: shot, fullPage: true });
+    expect(statSync(shot).size).toBeGreaterThan(10_000);
+    if (process.env.UPDATE_SCREENSHOTS === '1') {
+      mkdirSync(dirname(SCREENSHOT), { recursive: true });
+      copyFileSync(shot, SCREENSHOT);
+    }
+
+    await Promise.all([laptopPage.waitForURL(/notice=revoked/), phoneRow.locator('button', { hasText: 'Revoke' }).click()]);
+    expect(await laptopPage.textContent('[role=status]')).toContain('signed out');
+    expect(await laptopPage.locator('tbody tr').count()).toBe(2);
+    expect(await laptopPage.locator('tbody tr', { hasText: 'Safari on iPhone' }).count()).toBe(0);
+
+    // The phone is signed out, on either instance.
+    await phonePage.goto(`${a.url}/`);
+    expect(phonePage.url()).toContain('/login');
+    expect(await phonePage.textContent('[role=status]')).toContain('Please sign in again');
+    await phonePage.goto(`${b.url}/sessions`);
+    expect(phonePage.url()).toContain('/login');
+
+    // The laptop is not.
+    await laptopPage.goto(`${a.url}/`);
+    expect(await laptopPage.textContent('[data-testid=greeting]')).toBe('Hello, Alice Liddell');
+
+    // "Sign out everywhere else" ends the Firefox session and keeps this one; "Sign out
+    // everywhere" then ends this one too.
+    await laptopPage.goto(`${b.url}/sessions`);
+    await Promise.all([laptopPage.waitForURL(/notice=others/), laptopPage.click('button:text-is("Sign out everywhere else")')]);
+    expect(await laptopPage.locator('tbody tr').count()).toBe(1);
+    expect(await laptopPage.locator('tr[data-current]').count()).toBe(1);
+    await Promise.all([laptopPage.waitForURL(/notice=everywhere/), laptopPage.click('button:text-is("Sign out everywhere")')]);
+    expect(await laptopPage.textContent('[role=status]')).toContain('Signed out everywhere');
+    await laptopPage.goto(`${a.url}/sessions`);
+    expect(laptopPage.url()).toContain('/login');
+    expect(await a.store.countUserSessions('user-alice')).toBe(0);
+  });
+});

@@ -1,0 +1,20 @@
+import { afterAll, beforeAll } from 'vitest';
+import { defineFaultSuites } from '../../shared/test/faults.js';
+import { Agent, serve } from './helpers.js';
+
+/**
+ * The example React Router app with Redis stopped under load, paused, and restarted with and without
+ * persistence: the suites of examples/shared/test/faults.ts, which both example apps run.
+ */
+
+// The app logs one line per Redis failure (console.error): keep the test output readable.
+const logged: string[] = [];
+const consoleError = console.error;
+beforeAll(() => {
+  console.error = (...args: unknown[]) => void logged.push(args.map(String).join(' '));
+});
+afterAll(() => {
+  console.error = consoleError;
+});
+
+defineFaultSuites({ framework: 'React Router', serve, Agent });

@@ -1,0 +1,78 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Redis } from 'ioredis';
+import { Agent as CookieJar } from '../../shared/test/agent.js';
+import type { TestRedis } from '@sessionkit/testing';
+import { createApp, type AppOptions, type AppSessionStorage } from '../src/app.js';
+
+// What does not depend on the framework is in examples/shared/test.
+export { expectRowsMatchStored, sessionRows, type SessionRow } from '../../shared/test/agent.js';
+export { useRedis } from '@sessionkit/testing';
+
+export const SECRET = 'example test secret';
+
+/**
+ * The shared cookie jar, reading React Router's signed cookie: base64 of the JSON of the id, a
+ * dot, and the signature.
+ */
+export class Agent extends CookieJar {
+  protected override sessionIdOf(cookie: string): string {
+    return JSON.parse(Buffer.from(cookie.slice(0, cookie.lastIndexOf('.')), 'base64').toString('utf8')) as string;
+  }
+}
+
+export interface Served {
+  url: string;
+  port: number;
+  server: Server;
+  store: AppSessionStorage;
+  /** Stops serving; the Redis client stays open (it is the caller's). */
+  close(): Promise<void>;
+}
+
+/** The example app on `client`, listening on a loopback port of its own. */
+export async function serve(client: AppOptions['client'], options: Partial<AppOptions> = {}): Promise<Served> {
+  const app = createApp({ client, secret: SECRET, ...options });
+  const server = createServer(app.listener);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    server,
+    store: app.storage,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+export interface Instance {
+  url: string;
+  port: number;
+  server: Server;
+  client: Redis;
+  store: AppSessionStorage;
+  stop(): Promise<void>;
+}
+
+/** One instance of the example app: its own Redis connection, its own HTTP port. */
+export async function startInstance(redis: TestRedis): Promise<Instance> {
+  const client = redis.client();
+  const { url, port, server, store, close } = await serve(client);
+  let stopped = false;
+  return {
+    url,
+    port,
+    server,
+    client,
+    store,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await close();
+      await client.quit().catch(() => client.disconnect());
+    },
+  };
+}
