@@ -1,5 +1,5 @@
 /**
- * Benchmark settings. Defaults give the full run (about 10 minutes on 2 cores); `BENCH_QUICK=1`
+ * Benchmark settings. Defaults give the full run (about 15 minutes on 2 cores); `BENCH_QUICK=1`
  * (or `--quick`) shrinks everything for the smoke test. Every value can be overridden by an env
  * variable, listed next to it.
  */
@@ -7,8 +7,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rootDir } from './util.js';
 
-export type Section = 'express' | 'fastify' | 'memory' | 'logout' | 'store-ops' | 'latency';
-export const ALL_SECTIONS: Section[] = ['express', 'fastify', 'memory', 'logout', 'store-ops', 'latency'];
+export type Section = 'fixed-rate' | 'express' | 'fastify' | 'memory' | 'logout' | 'store-ops' | 'latency';
+export const ALL_SECTIONS: Section[] = ['fixed-rate', 'express', 'fastify', 'memory', 'logout', 'store-ops', 'latency'];
+
+/** The fixed-rate comparison (CPU per request), the one the targets are checked against. */
+export interface FixedRateConfig {
+  /** Requests per second, well below saturation (BENCH_FIXED_RATE). */
+  rate: number;
+  /** Measured seconds per run (BENCH_FIXED_DURATION). */
+  duration: number;
+  /** Seconds at the same rate before each measured run (BENCH_FIXED_WARMUP). */
+  warmup: number;
+  /** Rounds; each visits every store, read and write path (BENCH_FIXED_ROUNDS). */
+  rounds: number;
+  /** Keep-alive connections of the load generator (BENCH_FIXED_CONNECTIONS). */
+  connections: number;
+  /** Seconds of idle time before each round that measure the idle CPU rates subtracted (BENCH_FIXED_IDLE). */
+  idle: number;
+  /** Unpaced requests per path that warm each app once before the first round (BENCH_FIXED_WARMUP_REQUESTS). */
+  warmupRequests: number;
+  /** Requests of the MONITOR pass after each run (BENCH_FIXED_COUNT_REQUESTS). */
+  countRequests: number;
+}
 
 export interface BenchConfig {
   quick: boolean;
@@ -19,6 +39,7 @@ export interface BenchConfig {
   /** Raw results as JSON (BENCH_JSON), '' for none. Default for a full run: .tmp/bench/results.json, which `--report-from=` renders again. */
   json: string;
   sections: Section[];
+  fixedRate: FixedRateConfig;
   /** Repeated rounds per HTTP comparison; each round visits every store (BENCH_ROUNDS). */
   rounds: number;
   /** Measured seconds per HTTP run (BENCH_DURATION). */
@@ -86,6 +107,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), overrides: Pa
   const base: BenchConfig = quick
     ? {
         quick, out, chart, json: '', sections,
+        fixedRate: { rate: 200, duration: 0.2, warmup: 0.05, rounds: 1, connections: 4, idle: 0.1, warmupRequests: 10, countRequests: 20 },
         rounds: 1, duration: 0.3, warmup: 0.1, connections: 8, sessions: 20, countRequests: 40,
         memorySessions: 200, logoutSizes: [10, 100], logoutReps: 1, naiveMax: Infinity, chunkSizes: [10, 50],
         opsDuration: 0.1, redisBenchmarkRequests: [2000, 5000],
@@ -93,14 +115,28 @@ export function loadConfig(argv: string[] = process.argv.slice(2), overrides: Pa
       }
     : {
         quick, out, chart, json: join(rootDir, '.tmp', 'bench', 'results.json'), sections,
-        rounds: 3, duration: 5, warmup: 1, connections: 32, sessions: 1000, countRequests: 1000,
+        fixedRate: { rate: 500, duration: 3, warmup: 0.5, rounds: 3, connections: 8, idle: 1, warmupRequests: 1000, countRequests: 250 },
+        // The throughput, store-operation and latency runs are shorter than they were before
+        // section 1 existed (5 s, 2 s, 5 s), to keep the whole run near 15 minutes.
+        rounds: 3, duration: 3, warmup: 1, connections: 32, sessions: 1000, countRequests: 500,
         memorySessions: 10_000, logoutSizes: [10, 1000, 10_000, 100_000], logoutReps: 3, naiveMax: Infinity, chunkSizes: [250, 500, 1000, 2000],
-        opsDuration: 2, redisBenchmarkRequests: [30_000, 100_000],
-        rate: 300, delayMs: 1, latencyDuration: 5, latencyRounds: 5,
+        opsDuration: 1.5, redisBenchmarkRequests: [30_000, 100_000],
+        rate: 300, delayMs: 1, latencyDuration: 4, latencyRounds: 5,
       };
   const rb = list('BENCH_RB_REQUESTS', base.redisBenchmarkRequests);
+  const f = base.fixedRate;
   return {
     ...base,
+    fixedRate: {
+      rate: Math.max(1, num('BENCH_FIXED_RATE', f.rate)),
+      duration: num('BENCH_FIXED_DURATION', f.duration),
+      warmup: num('BENCH_FIXED_WARMUP', f.warmup),
+      rounds: Math.max(1, Math.round(num('BENCH_FIXED_ROUNDS', f.rounds))),
+      connections: Math.max(1, Math.round(num('BENCH_FIXED_CONNECTIONS', f.connections))),
+      idle: num('BENCH_FIXED_IDLE', f.idle),
+      warmupRequests: Math.round(num('BENCH_FIXED_WARMUP_REQUESTS', f.warmupRequests)),
+      countRequests: Math.max(1, Math.round(num('BENCH_FIXED_COUNT_REQUESTS', f.countRequests))),
+    },
     json: process.env.BENCH_JSON ?? base.json,
     rounds: Math.max(1, Math.round(num('BENCH_ROUNDS', base.rounds))),
     duration: num('BENCH_DURATION', base.duration),

@@ -5,12 +5,10 @@
  */
 import type { Redis } from 'ioredis';
 import type { BenchConfig } from './config.js';
-import { createSessions, runLoad, startApp, type App, type LoadResult } from './http-load.js';
+import { runLoad, startApps, type AppPool, type AppSpec, type LoadResult, type Skipped } from './http-load.js';
 import { median } from './util.js';
 
-export interface StoreSpec {
-  id: string;
-  label: string;
+export interface StoreSpec extends AppSpec {
   /** Paths this store runs; default both. */
   paths?: ('/read' | '/write')[];
 }
@@ -39,6 +37,8 @@ export interface HttpComparison {
   sessions: number;
   rate?: number;
   rows: HttpRow[];
+  /** Optional stores that could not run (e.g. a client the store does not support yet). */
+  skipped?: Skipped[];
 }
 
 export interface CompareOptions {
@@ -55,23 +55,17 @@ export interface CompareOptions {
   rate?: number;
   keepLatencies?: boolean;
   log: (line: string) => void;
+  /** Apps shared with other sections (kept running); without one, the apps stop at the end. */
+  pool?: AppPool;
 }
 
 export async function compareHttp(options: CompareOptions): Promise<HttpComparison> {
-  const { framework, stores, config, log } = options;
+  const { framework, config, log } = options;
   const rounds = options.rounds ?? config.rounds;
-  const apps = new Map<string, App>();
+  // Every app starts up front, then the users log in; optional stores that cannot run are left out.
+  const { apps, skipped, release } = await startApps(framework, options.stores, options.redisUrl, config.sessions, log, options.pool);
+  const stores = options.stores.filter((s) => apps.has(s.id));
   try {
-    // Start every app up front (in parallel: startup is not measured), then log the users in.
-    const settled = await Promise.allSettled(stores.map((s) => startApp(framework, s.id, options.redisUrl)));
-    settled.forEach((r, i) => {
-      if (r.status === 'fulfilled') apps.set(stores[i]!.id, r.value);
-    });
-    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
-    const started = [...apps.values()];
-    for (const app of started) await createSessions(app, config.sessions);
-
     const runs = new Map<string, LoadResult[]>();
     for (let round = 0; round < rounds; round++) {
       const order = stores.map((_, i) => stores[(i + round) % stores.length]!);
@@ -127,9 +121,10 @@ export async function compareHttp(options: CompareOptions): Promise<HttpComparis
       sessions: config.sessions,
       rate: options.rate,
       rows,
+      skipped,
     };
   } finally {
-    await Promise.all([...apps.values()].map((app) => app.stop()));
+    await release();
   }
 }
 

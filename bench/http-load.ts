@@ -17,13 +17,120 @@ export interface App {
   /** The app server's process, for its CPU time. */
   pid: number | undefined;
   cookies: string[];
+  /** CPU seconds the app server has used so far, every thread (process.cpuUsage, reported over IPC). */
+  cpuSeconds(): Promise<number>;
   stop(): Promise<void>;
 }
 
 export async function startApp(framework: 'express' | 'fastify', store: string, redisUrl: string): Promise<App> {
   const child = forkTs<{ port: number }>('app-server.ts', [framework, store, redisUrl]);
   const { port } = await child.ready;
-  return { framework, store, port, pid: child.process.pid, cookies: [], stop: child.stop };
+  let asked = 0;
+  const cpuSeconds = () =>
+    new Promise<number>((resolve) => {
+      const id = ++asked;
+      // /proc (10 ms ticks) if the child does not answer: a measurement, never a hang.
+      const timer = setTimeout(() => {
+        child.process.off('message', onMessage);
+        resolve(processCpuSeconds(child.process.pid));
+      }, 2000);
+      const onMessage = (message: unknown) => {
+        const m = message as { type?: string; id?: number; us?: number };
+        if (m?.type !== 'cpu' || m.id !== id) return;
+        clearTimeout(timer);
+        child.process.off('message', onMessage);
+        resolve((m.us ?? NaN) / 1e6);
+      };
+      child.process.on('message', onMessage);
+      child.process.send({ type: 'cpu', id });
+    });
+  return { framework, store, port, pid: child.process.pid, cookies: [], cpuSeconds, stop: child.stop };
+}
+
+/** A store an HTTP comparison runs; `optional` ones are left out (with the reason) when their app cannot start or log users in. */
+export interface AppSpec {
+  id: string;
+  label: string;
+  optional?: boolean;
+}
+
+export interface Skipped {
+  store: string;
+  label: string;
+  reason: string;
+}
+
+/**
+ * Apps kept for the whole run: the fixed-rate section and the throughput sections drive the same
+ * app processes, so that each starts and logs its users in once (startup dominates a quick run).
+ * One app per framework, store, Redis URL and number of sessions; a failure is kept too (an
+ * unsupported client fails the same way the second time).
+ */
+export class AppPool {
+  private readonly entries = new Map<string, Promise<App>>();
+
+  acquire(framework: 'express' | 'fastify', store: string, redisUrl: string, sessions: number): Promise<App> {
+    const key = `${framework} ${store} ${redisUrl} ${sessions}`;
+    let entry = this.entries.get(key);
+    if (!entry) {
+      entry = (async () => {
+        const app = await startApp(framework, store, redisUrl);
+        try {
+          await createSessions(app, sessions);
+          return app;
+        } catch (error) {
+          await app.stop();
+          throw error;
+        }
+      })();
+      entry.catch(() => {});
+      this.entries.set(key, entry);
+    }
+    return entry;
+  }
+
+  async close(): Promise<void> {
+    const settled = await Promise.allSettled(this.entries.values());
+    this.entries.clear();
+    await Promise.all(settled.map((r) => (r.status === 'fulfilled' ? r.value.stop() : undefined)));
+  }
+}
+
+/**
+ * One app per spec, started (in parallel: startup is not measured) with `sessions` users logged
+ * in, from `pool` if given. A required store that fails stops everything; an optional one (a
+ * client the store may not support yet) is left out and reported in `skipped`. `release` stops
+ * the apps unless they belong to a pool.
+ */
+export async function startApps(
+  framework: 'express' | 'fastify',
+  specs: AppSpec[],
+  redisUrl: string,
+  sessions: number,
+  log: (line: string) => void,
+  pool?: AppPool,
+): Promise<{ apps: Map<string, App>; skipped: Skipped[]; release(): Promise<void> }> {
+  const own = pool ?? new AppPool();
+  const release = () => (pool ? Promise.resolve() : own.close());
+  const apps = new Map<string, App>();
+  const skipped: Skipped[] = [];
+  const settled = await Promise.allSettled(specs.map((s) => own.acquire(framework, s.id, redisUrl, sessions)));
+  for (let i = 0; i < specs.length; i++) {
+    const spec = specs[i]!;
+    const r = settled[i]!;
+    if (r.status === 'fulfilled') {
+      apps.set(spec.id, r.value);
+      continue;
+    }
+    if (!spec.optional) {
+      await release();
+      throw r.reason;
+    }
+    const reason = String((r.reason as Error)?.message ?? r.reason).split('\n')[0]!.slice(0, 300);
+    skipped.push({ store: spec.id, label: spec.label, reason });
+    log(`  ${framework} ${spec.label}: not run (${reason})`);
+  }
+  return { apps, skipped, release };
 }
 
 /** Logs in `count` users (16 at a time) and keeps each session cookie. */

@@ -4,6 +4,7 @@
  */
 import { relative, dirname } from 'node:path';
 import { dec, int, mark, ms, pct, table, times } from './format.js';
+import { fixedRow, type FixedRateComparison, type FixedRateRow } from './fixed-rate.js';
 import { row as httpRow, type HttpComparison } from './http-compare.js';
 import type { LogoutRun } from './logout.js';
 import type { BenchResults, Target } from './results.js';
@@ -11,6 +12,100 @@ import { fasterPeer, logoutRow } from './targets.js';
 
 // ---------------------------------------------------------------------------------------------
 // Sections
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** Section 1: the fixed-rate table, per framework, and the ratios the targets use. */
+function fixedRateSection(r: BenchResults): string {
+  const fr = r.fixedRate!;
+  const first = fr.express ?? fr.fastify!;
+  const out: string[] = ['## 1. CPU per request at a fixed rate', ''];
+  const idle = [fr.express, fr.fastify]
+    .filter((c): c is FixedRateComparison => Boolean(c))
+    .map((c) => `${int(c.idle.redisUsPerSecond)} µs/s for Redis during the ${c.framework === 'express' ? 'Express' : 'Fastify'} rounds, ${dec(c.idle.redisUsPerSecond / c.rate, 1)} µs per request`)
+    .join('; ');
+  out.push(
+    `Every store behind the same app, driven at a fixed ${int(first.rate)} req/s (well below saturation on this machine) over ${first.connections} keep-alive connections: ` +
+      `${first.duration} s measured per run after ${first.warmup} s at the same rate, ${plural(first.rounds, 'round')}, each round visiting every store (read path, then write path) in a rotated order; medians over the rounds. ` +
+      `${int(first.sessions)} users log in first and every request carries the next of their session cookies. **The targets are checked against this table.**`,
+    '',
+    '**How measured.** Requests leave at evenly spaced instants whatever the responses do (an open loop, `bench/paced-load.ts`; autocannon\'s `overallRate` sends each second\'s share in a burst and then waits, so its server is saturated part of the time). ' +
+      'Per run: the app server\'s CPU time (`process.cpuUsage()` of its process, every thread, asked over IPC at the edges of the window) and redis-server\'s (`INFO cpu` used_cpu_user + used_cpu_sys, every thread), ' +
+      `each minus what it uses when idle (measured before every round with every app connected and idle: ${idle}; the same for every store), divided by the 2xx responses. ` +
+      `**Commands sent** come from a MONITOR pass of ${int(first.countRequests)} requests at the same rate after each window (MONITOR slows Redis, so never during one); **executed** counts everything Redis ran in the window, commands inside scripts included (\`INFO commandstats\`). ` +
+      'The load generator runs in the bench process and is not counted. "app + Redis" is the median of each round\'s sum.',
+    '',
+    `**Why a fixed rate.** On this ${r.meta.cores}-core machine, shared by Redis, the app, the load generator and other jobs, saturated req/s measures what the other processes left over and moves by a quarter between rounds (sections 2 and 3 show it). ` +
+      'CPU time per request at a rate the machine can serve does not depend on who else got the cores, and it is what a store costs at scale: the app servers and the Redis node a deployment pays for.',
+    '',
+  );
+  for (const c of [fr.express, fr.fastify]) {
+    if (!c) continue;
+    const fw = c.framework === 'express' ? 'Express 5 + express-session' : 'Fastify 5 + @fastify/session';
+    for (const path of ['/read', '/write'] as const) {
+      const rows = c.rows.filter((x) => x.path === path);
+      if (!rows.length) continue;
+      const cr9 = fixedRow(c, 'connect-redis9', path);
+      const cr8 = fixedRow(c, 'connect-redis8', path);
+      out.push(`### ${fw}, ${path === '/read' ? 'read path (session unchanged)' : 'write path (session modified, owner indexed)'}`, '');
+      out.push(
+        table(
+          ['store', 'app CPU µs/req', 'Redis CPU µs/req', 'app + Redis µs/req', 'each round (app + Redis)', 'vs connect-redis 9', 'vs connect-redis 8', 'Redis CPU vs cr 9 / cr 8', 'commands sent/req', 'executed/req', 'req/s achieved', 'p50 / p99'],
+          rows.map((x: FixedRateRow) => {
+            const none = x.client === 'none';
+            return [
+              x.store.startsWith('sessionkit') ? `**${x.label}**` : x.label,
+              int(x.appCpuUs),
+              none ? '-' : dec(x.redisCpuUs, 1),
+              int(x.totalCpuUs),
+              x.runs.map((y) => int(y.totalCpuUs)).join(' / '),
+              cr9 ? times(x.totalCpuUs / cr9.totalCpuUs) : 'n/a',
+              cr8 ? times(x.totalCpuUs / cr8.totalCpuUs) : 'n/a',
+              none ? '-' : `${cr9 ? times(x.redisCpuUs / cr9.redisCpuUs) : 'n/a'} / ${cr8 ? times(x.redisCpuUs / cr8.redisCpuUs) : 'n/a'}`,
+              none ? '0' : dec(x.commandsPerRequest, 3),
+              none ? '0' : dec(x.executedPerRequest, 2),
+              int(x.rps),
+              `${ms(x.p50)} / ${ms(x.p99)}`,
+            ];
+          }),
+        ),
+        '',
+      );
+      const failures = rows.reduce((sum, x) => sum + x.failures, 0);
+      if (failures) out.push(`**Warning:** ${failures} non-2xx responses or errors in these runs.`, '');
+      // Requests leave on schedule, so a lower achieved rate means responses queued: the machine
+      // was saturated and these rows measure a loaded server, not the fixed rate asked for.
+      const behind = rows.filter((x) => x.rps < 0.9 * c.rate);
+      if (behind.length) out.push(`**Warning:** ${behind.map((x) => x.label).join(', ')} answered below 90% of ${int(c.rate)} req/s: the machine could not keep up, and those figures are of a saturated server.`, '');
+    }
+    for (const s of c.skipped) out.push(`Not run: ${s.label} (${s.reason}).`, '');
+  }
+  // The ratios the targets need, side by side.
+  const comparisons = [fr.express, fr.fastify].filter((c): c is FixedRateComparison => Boolean(c));
+  const ratio = (c: FixedRateComparison, a: string, b: string, key: 'redisCpuUs' | 'totalCpuUs', path: '/read' | '/write') => {
+    const x = fixedRow(c, a, path);
+    const y = fixedRow(c, b, path);
+    return x && y ? times(x[key] / y[key]) : 'n/a';
+  };
+  const lines: [string, string, string, 'redisCpuUs' | 'totalCpuUs'][] = [
+    ['Redis CPU: SessionKit (ioredis) / connect-redis 9', 'sessionkit', 'connect-redis9', 'redisCpuUs'],
+    ['Redis CPU: SessionKit (ioredis) / connect-redis 8', 'sessionkit', 'connect-redis8', 'redisCpuUs'],
+    ['app + Redis: SessionKit (ioredis) / connect-redis 8 (same client)', 'sessionkit', 'connect-redis8', 'totalCpuUs'],
+    ['app + Redis: SessionKit (ioredis) / connect-redis 9', 'sessionkit', 'connect-redis9', 'totalCpuUs'],
+    ['app + Redis: SessionKit (node-redis) / connect-redis 9 (same client)', 'sessionkit-node-redis', 'connect-redis9', 'totalCpuUs'],
+    ['Redis CPU: SessionKit (node-redis) / connect-redis 9', 'sessionkit-node-redis', 'connect-redis9', 'redisCpuUs'],
+  ];
+  out.push(
+    '### The ratios the targets use',
+    '',
+    table(
+      ['ratio (of medians)', ...comparisons.flatMap((c) => ['read', 'write'].map((p) => `${c.framework === 'express' ? 'Express' : 'Fastify'} ${p}`))],
+      lines.map(([label, a, b, key]) => [label, ...comparisons.flatMap((c) => [ratio(c, a, b, key, '/read'), ratio(c, a, b, key, '/write')])]),
+    ),
+    '',
+  );
+  return out.join('\n');
+}
 
 function httpSection(c: HttpComparison, title: string, intro: string): string {
   const out: string[] = [`## ${title}`, '', intro, ''];
@@ -41,11 +136,12 @@ function httpSection(c: HttpComparison, title: string, intro: string): string {
     const failures = rows.reduce((sum, r) => sum + r.failures, 0);
     if (failures) out.push(`**Warning:** ${failures} non-2xx responses, errors or timeouts in these runs.`, '');
   }
+  for (const s of c.skipped ?? []) out.push(`Not run: ${s.label} (${s.reason}).`, '');
   return out.join('\n');
 }
 
 function costSection(r: BenchResults): string {
-  const out: string[] = ['## 3. Redis cost per request and memory per session', ''];
+  const out: string[] = ['## 4. Redis cost per request and memory per session', ''];
   const rows: (string | number)[][] = [];
   for (const c of [r.express, r.fastify]) {
     if (!c) continue;
@@ -70,26 +166,29 @@ function costSection(r: BenchResults): string {
     );
   }
   if (r.memory) {
+    // The reference the targets use: connect-redis 9 (8 stores the same string).
+    const crMemory = r.memory.find((x) => x.label.startsWith('connect-redis 9')) ?? r.memory.find((x) => x.label.startsWith('connect-redis'));
     out.push(
       '### Memory per session',
       '',
       `\`INFO used_memory\` after writing ${int(r.memory[0]?.sessions ?? 0)} sessions shaped like the HTTP apps' (a 1-day cookie, user id, small profile, CSRF token; ` +
         `about ${int(r.storeOps?.valueBytes ?? 250)} bytes of JSON) minus before, on an empty database, divided by the number of sessions: keys, values, expiry entries and, for SessionKit, the per-user index. ` +
-        '`MEMORY USAGE` (SAMPLES 0) of one session key and one index key for the breakdown.',
+        '`MEMORY USAGE` (SAMPLES 0) of one session key and one index key for the breakdown. Default Redis settings in every row but the last; "vs connect-redis" is against connect-redis 9 (connect-redis 8 stores the same string).',
       '',
       table(
-        ['store', 'users', 'bytes per session', 'vs connect-redis', 'session key (MEMORY USAGE)', 'encoding', 'index key', 'note'],
+        ['store', 'users', 'bytes per session (index included)', 'vs connect-redis', 'session key alone (MEMORY USAGE)', 'vs connect-redis', 'encoding', 'index key', 'note'],
         r.memory.map((m) => [
           m.label,
           int(m.users),
           int(m.bytesPerSession),
-          times(m.bytesPerSession / (r.memory!.find((x) => x.label.startsWith('connect-redis 8'))?.bytesPerSession ?? NaN)),
+          times(m.bytesPerSession / (crMemory?.bytesPerSession ?? NaN)),
           `${int(m.sessionKeyBytes)} B`,
+          times(m.sessionKeyBytes / (crMemory?.sessionKeyBytes ?? NaN)),
           m.encoding,
           m.indexKeyBytes ? `${int(m.indexKeyBytes)} B` : '-',
           m.note ?? '',
         ]),
-        ['l', 'r', 'r', 'r', 'r', 'l', 'r', 'l'],
+        ['l', 'r', 'r', 'r', 'r', 'r', 'l', 'r', 'l'],
       ),
       '',
     );
@@ -99,7 +198,7 @@ function costSection(r: BenchResults): string {
 
 function logoutSection(r: BenchResults): string {
   const l = r.logout!;
-  const out: string[] = ['## 4. Logout-everywhere for one user', ''];
+  const out: string[] = ['## 5. Logout-everywhere for one user', ''];
   out.push(
     '- **@sessionkit**: `invalidateAllUserSessions(userId)` with the default `revokeChunkSize` (' + l.defaultChunkSize + '): one script moves the index aside and revokes the first chunk, ' +
       'then one pipeline of chunk scripts; every session becomes a short-lived tombstone.',
@@ -148,9 +247,17 @@ function logoutSection(r: BenchResults): string {
     );
   }
   if (l.unlinkFloorMs !== undefined) {
+    const ours = logoutRow(l, 'sessionkit', l.unlinkFloorSessions ?? NaN);
     out.push(
-      `For scale: deleting ${int(l.unlinkFloorSessions ?? 0)} plain keys with \`UNLINK\` (1,000 keys per command, all in one pipeline) took ${ms(l.unlinkFloorMs)} on this machine: ` +
-        'the floor for any logout that touches every session key.',
+      `**The UNLINK floor.** Deleting ${int(l.unlinkFloorSessions ?? 0)} plain keys with \`UNLINK\` (1,000 keys per command, all in one pipeline) took ${ms(l.unlinkFloorMs)} in this run ` +
+        `(median of ${l.unlinkFloorReps ?? 1}, same setup as the naive rows): the floor for any logout that touches every session key` +
+        (ours ? `; SessionKit's logout of as many sessions took ${times(ours.ms / l.unlinkFloorMs)} that.` : '.'),
+      '',
+    );
+  }
+  if (l.atChunkSize) {
+    out.push(
+      `At exactly the default chunk size (${int(l.atChunkSize.sessions)} sessions) the logout took ${int(l.atChunkSize.roundTrips)} round trip${l.atChunkSize.roundTrips === 1 ? '' : 's'} and ${ms(l.atChunkSize.ms)}.`,
       '',
     );
   }
@@ -159,7 +266,7 @@ function logoutSection(r: BenchResults): string {
 
 function storeOpsSection(r: BenchResults): string {
   const s = r.storeOps!;
-  const out: string[] = ['## 5. Store operations without HTTP', ''];
+  const out: string[] = ['## 6. Store operations without HTTP', ''];
   out.push(
     `One client per store, shared by 1 or 64 concurrent callers that each await one call at a time, ${r.config.opsDuration} s per run, ${r.config.rounds} rounds (medians), 1,000 sessions of ${int(s.valueBytes)} bytes of JSON. ` +
       '`get`/`set`/`touch` are the stores\' own methods: connect-redis GET / SET EX / EXPIRE; @sessionkit/core one script each (set with the user id, so the index is maintained; ' +
@@ -212,7 +319,7 @@ function latencySection(r: BenchResults): string {
   const c = lat.http;
   const mem = httpRow(c, 'memory', '/read');
   const cr9 = httpRow(c, 'connect-redis9', '/read');
-  const out: string[] = ['## 6. Latency with a real network in between', ''];
+  const out: string[] = ['## 7. Latency with a real network in between', ''];
   out.push(
     `The Express read path again, but the app servers reach Redis through \`bench/delay-proxy.ts\`, which holds every chunk ${lat.delayMs} ms in each direction (order preserved; PING through it: ${dec(lat.pingMs)} ms). ` +
       `autocannon sends a fixed ${int(c.rate ?? 0)} req/s over ${c.connections} connections for ${c.duration} s per run (${c.rounds} rounds, medians), far below saturation, so the numbers are network plus work, not queueing. ` +
@@ -301,16 +408,18 @@ export function renderMarkdown(r: BenchResults, targets: Target[], chartPath: st
     ),
     '',
   );
+  if (r.fixedRate) out.push(fixedRateSection(r));
   if (r.express) {
     out.push(
       httpSection(
         r.express,
-        '1. Express 5 + express-session',
+        '2. Express 5 + express-session: throughput',
         `\`resave: false\`, \`saveUninitialized: false\`, cookie \`maxAge\` 1 day. The app runs in a child process; autocannon (in the parent) uses ${r.express.connections} connections for ${r.express.duration} s per run ` +
           `after ${c.warmup} s of warm-up, ${r.express.rounds} rounds, each round visiting every store in a rotated order. ${int(r.express.sessions)} users log in first; every request carries the next of their ` +
           `${int(r.express.sessions)} session cookies, so concurrent requests use different sessions. **Read path**: \`GET /read\` reads the session (express-session then calls \`get\` and \`touch\`). ` +
           '**Write path**: `GET /write` increments a counter (`get` and `set`). connect-redis 9 runs on node-redis 5 (it supports nothing else), connect-redis 8 and SessionKit on ioredis 5. ' +
-          '`@sessionkit/express, touchAfter: 0` is SessionKit with touch throttling off: the cost of a request whose touch is due.',
+          '`@sessionkit/express, touchAfter: 0` is SessionKit with touch throttling off: the cost of a request whose touch is due. ' +
+          'These are saturated runs: req/s here is what the store leaves of a shared machine and moves between rounds; the CPU per request the targets use is in section 1.',
       ),
     );
   }
@@ -318,7 +427,7 @@ export function renderMarkdown(r: BenchResults, targets: Target[], chartPath: st
     out.push(
       httpSection(
         r.fastify,
-        '2. Fastify 5 + @fastify/session',
+        '3. Fastify 5 + @fastify/session: throughput',
         '@fastify/session defaults (`rolling: true`, `saveUninitialized: true`, no `maxAge`), so every request with a session calls `get` and then `set`; only `cookie.secure` is off because the bench speaks plain HTTP. ' +
           `Same method as above (${r.fastify.connections} connections, ${r.fastify.duration} s, ${r.fastify.rounds} rounds). On the read path the session is loaded and saved unchanged: ` +
           'connect-redis writes it back with SET EX; SessionKit sees `isModified() === false` and only slides the expiry, at most once per `touchAfter`.',
@@ -334,21 +443,22 @@ export function renderMarkdown(r: BenchResults, targets: Target[], chartPath: st
     '## How to reproduce',
     '',
     '```sh',
-    'npm run bench                  # builds the packages, then runs every section (about 10-13 minutes)',
+    'npm run bench                  # builds the packages, then runs every section (about 15 minutes)',
     'BENCH_QUICK=1 npm run bench    # seconds-long smoke run; writes to a temp directory unless BENCH_OUT is set',
-    'BENCH_ONLY=express,logout npm run bench   # some sections: express, fastify, memory, logout, store-ops, latency',
+    'BENCH_ONLY=fixed-rate,logout npm run bench   # some sections: fixed-rate, express, fastify, memory, logout, store-ops, latency',
     'npm run bench -- --report-from=.tmp/bench/results.json   # this file and the chart again from the last full run, without measuring',
     '```',
     '',
     'Every setting has an environment variable: `BENCH_OUT` (this file), `BENCH_CHART`, `BENCH_JSON` (raw results), `BENCH_ROUNDS`, `BENCH_DURATION`, `BENCH_WARMUP`, ' +
       '`BENCH_CONNECTIONS`, `BENCH_SESSIONS`, `BENCH_MEMORY_SESSIONS`, `BENCH_LOGOUT_SIZES` (comma separated), `BENCH_LOGOUT_REPS`, `BENCH_CHUNK_SIZES`, `BENCH_OPS_DURATION`, ' +
-      '`BENCH_RB_REQUESTS`, `BENCH_RATE`, `BENCH_DELAY_MS`, `BENCH_LATENCY_DURATION`, `BENCH_LATENCY_ROUNDS`, `BENCH_COUNT_REQUESTS`. Needs `redis-server` and `redis-benchmark` (found like the tests find them: `SESSIONKIT_REDIS_SERVER`, then `PATH`).',
+      '`BENCH_RB_REQUESTS`, `BENCH_RATE`, `BENCH_DELAY_MS`, `BENCH_LATENCY_DURATION`, `BENCH_LATENCY_ROUNDS`, `BENCH_COUNT_REQUESTS`; for section 1 `BENCH_FIXED_RATE`, `BENCH_FIXED_DURATION`, `BENCH_FIXED_WARMUP`, `BENCH_FIXED_ROUNDS`, `BENCH_FIXED_CONNECTIONS`, `BENCH_FIXED_IDLE`, `BENCH_FIXED_WARMUP_REQUESTS`, `BENCH_FIXED_COUNT_REQUESTS`. Needs `redis-server` and `redis-benchmark` (found like the tests find them: `SESSIONKIT_REDIS_SERVER`, then `PATH`).',
     '',
-    `This run: ${c.rounds} rounds, ${c.duration} s per HTTP run after ${c.warmup} s of warm-up, ${c.connections} connections, ${int(c.sessions)} sessions, ` +
+    `This run: section 1 at ${int(c.fixedRate?.rate ?? NaN)} req/s, ${c.fixedRate?.duration ?? 'n/a'} s per run after ${c.fixedRate?.warmup ?? 'n/a'} s, ${c.fixedRate?.rounds ?? 'n/a'} rounds; ` +
+      `${c.rounds} rounds, ${c.duration} s per saturated HTTP run after ${c.warmup} s of warm-up, ${c.connections} connections, ${int(c.sessions)} sessions, ` +
       `${int(c.memorySessions)} sessions for memory, logout sizes ${c.logoutSizes.map(int).join(' / ')} (${c.logoutReps} repetitions), chunk sizes ${c.chunkSizes.join(' / ')}, ` +
       `${c.opsDuration} s per store-operation run, ${int(c.rate)} req/s and ${c.delayMs} ms each way for latency.`,
     '',
-    'Files: `bench/run.ts` (entry), `bench/config.ts`, `bench/app-server.ts` (the apps, one child process per store), `bench/http-load.ts` and `bench/http-compare.ts` (autocannon, rounds, medians), ' +
+    'Files: `bench/run.ts` (entry), `bench/config.ts`, `bench/app-server.ts` (the apps, one child process per store), `bench/fixed-rate.ts` and `bench/paced-load.ts` (section 1), `bench/http-load.ts` and `bench/http-compare.ts` (autocannon, rounds, medians), ' +
       '`bench/http-express.ts`, `bench/http-fastify.ts`, `bench/redis-cost.ts` (memory), `bench/logout.ts`, `bench/store-ops.ts`, `bench/delay-proxy.ts`, `bench/latency.ts`, ' +
       '`bench/stores.ts` (the stores compared), `bench/session-data.ts`, `bench/util.ts`, `bench/targets.ts`, `bench/report.ts`, `bench/chart.ts`, `bench/format.ts`, ' +
       '`bench/results.ts` (the shape of the results), and `bench/test/smoke.test.ts` (runs everything in quick mode).',
@@ -363,6 +473,29 @@ function findings(r: BenchResults, targets: Target[]): string {
   const measured = targets.filter((t) => t.met !== null);
   const missed = measured.filter((t) => t.met === false);
   out.push(missed.length ? `${missed.length} of ${measured.length} targets missed in this run.` : 'Every target measured in this run was met.', '');
+  for (const c of [r.fixedRate?.express, r.fixedRate?.fastify]) {
+    if (!c) continue;
+    const fw = c.framework === 'express' ? 'Express' : 'Fastify';
+    const parts: string[] = [];
+    for (const path of ['/read', '/write'] as const) {
+      const sk = fixedRow(c, 'sessionkit', path);
+      const sknr = fixedRow(c, 'sessionkit-node-redis', path);
+      const cr9 = fixedRow(c, 'connect-redis9', path);
+      const cr8 = fixedRow(c, 'connect-redis8', path);
+      const mem = fixedRow(c, 'memory', path);
+      if (!sk || !cr8) continue;
+      const cpu = (x: FixedRateRow) => `${int(x.totalCpuUs)} µs (app ${int(x.appCpuUs)} + Redis ${dec(x.redisCpuUs, 1)})`;
+      parts.push(
+        `${path === '/read' ? 'Read' : 'Write'} path: SessionKit on ioredis ${cpu(sk)} per request against ${cpu(cr8)} for connect-redis 8 on the same client (${times(sk.totalCpuUs / cr8.totalCpuUs)})` +
+          (cr9 ? ` and ${cpu(cr9)} for connect-redis 9 on node-redis; Redis CPU ${times(sk.redisCpuUs / cr9.redisCpuUs)} connect-redis 9's` : '') +
+          (sknr && cr9 ? `; on node-redis, the same client as connect-redis 9, ${cpu(sknr)} (${times(sknr.totalCpuUs / cr9.totalCpuUs)})` : '') +
+          (mem ? `. The app alone with MemoryStore: ${int(mem.appCpuUs)} µs` : '') +
+          '.',
+      );
+    }
+    const skipped = c.skipped.map((x) => `${x.label} was not run (${x.reason})`).join('; ');
+    if (parts.length) out.push(`- **${fw}, CPU per request at ${int(c.rate)} req/s (section 1).** ${parts.join(' ')}${skipped ? ` ${skipped}.` : ''}`);
+  }
   for (const c of [r.express, r.fastify]) {
     if (!c) continue;
     const fw = c.framework === 'express' ? 'Express' : 'Fastify';
@@ -382,7 +515,7 @@ function findings(r: BenchResults, targets: Target[]): string {
         `Throughput: ${times(ours.rps / peer.rps)} the faster connect-redis, ${times(ours.rps / mem.rps)} MemoryStore. ` +
         `App server CPU per request, the steadier measure of what a store costs the app: ${int(ours.serverCpuUsPerRequest)} µs for SessionKit, ${peers.map((p) => `${int(p.serverCpuUsPerRequest)} µs for ${p.label}`).join(', ')}, ${int(mem.serverCpuUsPerRequest)} µs for MemoryStore. ` +
         `Redis CPU per request: ${dec(ours.redisCpuUsPerRequest, 1)} µs for SessionKit (one HMGET, plus a touch script once a minute per session) against ${dec(peer.redisCpuUsPerRequest, 1)} µs for ${peer.label} (GET + EXPIRE). ` +
-        `With ${c.connections} connections on loopback the server is CPU-bound, not waiting on Redis, so the saved round trip buys little throughput here (it shows in section 6); ` +
+        `With ${c.connections} connections on loopback the server is CPU-bound, not waiting on Redis, so the saved round trip buys little throughput here (it shows in section 7); ` +
         `what decides is the CPU each store takes from the ${r.meta.cores} cores the server, Redis and the load generator share. ` +
         (ours.rps / mem.rps >= 0.97
           ? ''
@@ -430,7 +563,8 @@ function findings(r: BenchResults, targets: Target[]): string {
     const ours = r.memory.find((x) => x.label === '@sessionkit, 1 session per user');
     const ten = r.memory.find((x) => x.label === '@sessionkit, 10 sessions per user');
     const lp = r.memory.find((x) => x.label.includes('listpack'));
-    const cr = r.memory.find((x) => x.label.startsWith('connect-redis 8'));
+    // The same reference as the memory targets: connect-redis 9 (8 writes the same string).
+    const cr = r.memory.find((x) => x.label.startsWith('connect-redis 9')) ?? r.memory.find((x) => x.label.startsWith('connect-redis'));
     if (ours && cr) {
       out.push(
         `- **Memory.** A SessionKit session takes ${int(ours.bytesPerSession)} bytes with one index per session (${ten ? `${int(ten.bytesPerSession)} with 10 sessions per user` : ''}) against connect-redis's ${int(cr.bytesPerSession)} (${times(ours.bytesPerSession / cr.bytesPerSession)}). ` +
@@ -460,7 +594,7 @@ function findings(r: BenchResults, targets: Target[]): string {
           `against ${dec((naive.redisCpuMs * 1000) / n, 1)} µs for the naive GET + DEL, most of which is reading and answering 2N separate network messages. ` +
           `On loopback a round trip costs tens of microseconds, so 2N round trips are cheap and 200x is out of reach for any design that touches every session key ` +
           `(a bare UNLINK of ${int(l.unlinkFloorSessions ?? n)} keys, 1,000 per command in one pipeline, took ${ms(l.unlinkFloorMs ?? NaN)}).` +
-          (po && pn ? ` With ${r.latency!.delayMs} ms each way (section 6) the round trips dominate: ${ms(po.ms)} against ${ms(pn.ms)}, ${times(pn.ms / po.ms, 0)}.` : '') +
+          (po && pn ? ` With ${r.latency!.delayMs} ms each way (section 7) the round trips dominate: ${ms(po.ms)} against ${ms(pn.ms)}, ${times(pn.ms / po.ms, 0)}.` : '') +
           ' What would reach 200x on loopback too: make logout O(1) per user, e.g. a per-user revocation timestamp (or generation number) written by logout-everywhere and checked by the GET, SET and TOUCH scripts ' +
           '(a session created before it counts as revoked and refuses writes, which replaces the per-session tombstones), with the index and the session keys removed lazily or left to expire; ' +
           'it would cost every read a second key, which is why SessionKit does not do it.',
@@ -506,7 +640,7 @@ function notes(r: BenchResults): string {
       'in rotated order, and the tables show every round so the spread is visible. Ratios are more stable than absolute numbers, but differences of a few percent are within the noise: ' +
       'MemoryStore alone can swing by a quarter from one round to the next. The app server CPU per request does not depend on what else got the cores meanwhile and is the steadier figure of what each store costs the app.',
     '- On such a machine every CPU cycle Redis or the load generator uses is taken from the server, so a store that makes Redis work harder loses throughput even when Redis is not the bottleneck. ' +
-      'On a deployment where Redis has its own machine, Redis CPU is not shared with the app and the network round trip matters more (section 6).',
+      'On a deployment where Redis has its own machine, Redis CPU is not shared with the app and the network round trip matters more (section 7).',
     '- Store operations at concurrency 64 depend on how the callers\' commands happen to batch on one socket: SessionKit\'s get, for one, has measured about 1.7x apart between full runs of the same code, ' +
       'with Redis and Node CPU per operation moving together. Compare stores within one run, and read a ratio near a target as "about there".',
     '- SLOWLOG and latency are wall-clock: a process descheduled by the OS in the middle of a command shows up as a slow command. The logout tables also give Redis main-thread CPU time, which does not include such pauses.',

@@ -1,5 +1,6 @@
 /** The shape of one benchmark run's results, shared by the report, the targets and the chart. */
 import type { BenchConfig, Section } from './config.js';
+import type { FixedRateResult } from './fixed-rate.js';
 import type { HttpComparison } from './http-compare.js';
 import type { LatencyResult } from './latency.js';
 import type { LogoutResult } from './logout.js';
@@ -25,6 +26,8 @@ export interface BenchResults {
   meta: Meta;
   config: BenchConfig;
   sections: Section[];
+  /** CPU per request at a fixed rate: the table the targets are checked against. */
+  fixedRate?: FixedRateResult;
   express?: HttpComparison;
   fastify?: HttpComparison;
   memory?: MemoryRow[];

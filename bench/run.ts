@@ -12,6 +12,8 @@ import { RedisServer } from '../packages/testing/src/redis-server.js';
 import { loadConfig, type BenchConfig } from './config.js';
 import { benchExpress } from './http-express.js';
 import { benchFastify } from './http-fastify.js';
+import { benchFixedRate } from './fixed-rate.js';
+import { AppPool } from './http-load.js';
 import { benchLatency } from './latency.js';
 import { benchLogout } from './logout.js';
 import { benchMemory } from './redis-cost.js';
@@ -37,6 +39,8 @@ export async function runBench(config: BenchConfig, log: (line: string) => void 
   const loadStart = loadavg();
   const server = await new RedisServer().start();
   const monitor = new Redis(server.url);
+  // The fixed-rate and throughput sections drive the same app processes (started once).
+  const pool = new AppPool();
   try {
     const packages: Record<string, string> = { '@sessionkit/*': packageVersion('@sessionkit/core') };
     for (const name of PACKAGES) packages[name === 'connect-redis9' ? 'connect-redis (9)' : name] = packageVersion(name);
@@ -66,13 +70,17 @@ export async function runBench(config: BenchConfig, log: (line: string) => void 
       log(`   (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
       return value;
     };
-    results.express = await section('express', '1. Express 5 + express-session', () => benchExpress(server.url, monitor, config, log));
-    results.fastify = await section('fastify', '2. Fastify 5 + @fastify/session', () => benchFastify(server.url, monitor, config, log));
+    // First, on a Redis that nothing else has filled yet: the figures the targets are checked against.
+    results.fixedRate = await section('fixed-rate', '1. CPU per request at a fixed rate', () => benchFixedRate(server.url, monitor, config, log, pool));
+    results.express = await section('express', '2. Express 5 + express-session', () => benchExpress(server.url, monitor, config, log, pool));
+    results.fastify = await section('fastify', '3. Fastify 5 + @fastify/session', () => benchFastify(server.url, monitor, config, log, pool));
+    // Nothing after this uses the apps; idle, they would only sit on memory.
+    await pool.close();
     // Store operations before the sections that fill Redis with 100,000-session users.
-    results.storeOps = await section('store-ops', '5. Store operations', () => benchStoreOps(server.url, server.port, monitor, config, log));
-    results.memory = await section('memory', '3. Redis memory per session', () => benchMemory(server.url, monitor, config, log));
-    results.logout = await section('logout', '4. Logout-everywhere', () => benchLogout(server.url, monitor, config, log));
-    results.latency = await section('latency', '6. Latency through the delay proxy', () => benchLatency({ host: server.host, port: server.port }, monitor, config, log));
+    results.storeOps = await section('store-ops', '6. Store operations', () => benchStoreOps(server.url, server.port, monitor, config, log));
+    results.memory = await section('memory', '4. Redis memory per session', () => benchMemory(server.url, monitor, config, log));
+    results.logout = await section('logout', '5. Logout-everywhere', () => benchLogout(server.url, monitor, config, log));
+    results.latency = await section('latency', '7. Latency through the delay proxy', () => benchLatency({ host: server.host, port: server.port }, monitor, config, log));
 
     results.meta.loadEnd = loadavg();
     results.meta.seconds = (Date.now() - started) / 1000;
@@ -92,6 +100,7 @@ export async function runBench(config: BenchConfig, log: (line: string) => void 
     log(`\nWrote ${config.out} and ${config.chart} in ${results.meta.seconds.toFixed(0)} s.`);
     return { results, targets, markdown, svg };
   } finally {
+    await pool.close();
     await monitor.quit().catch(() => {});
     await server.dispose();
   }

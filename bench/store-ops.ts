@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import type { BenchConfig } from './config.js';
 import { resolveRedisServer, siblingBinary } from '../packages/testing/src/redis-binary.js';
 import { loginSession, sessionId } from './session-data.js';
-import { openStore, type BenchStore, type StoreId } from './stores.js';
+import { openOptionalStore, openStore, STORE_LABELS, type BenchStore, type StoreId } from './stores.js';
 import { closedLoop, commandStats, countCommands, median, redisMainThreadCpu } from './util.js';
 
 const run = promisify(execFile);
@@ -19,6 +19,8 @@ export type Op = 'get' | 'set' | 'touch';
 export const OPS: Op[] = ['get', 'set', 'touch'];
 export const CONCURRENCY = [1, 64] as const;
 const STORES: StoreId[] = ['connect-redis8', 'connect-redis9', 'sessionkit'];
+/** Run when the store supports them (SessionKit on node-redis, once core accepts that client). */
+const OPTIONAL_STORES: StoreId[] = ['sessionkit-node-redis'];
 const KEYS = 1000;
 
 export interface OpsRow {
@@ -56,6 +58,8 @@ export interface StoreOpsResult {
   redisBenchmark: RedisBenchmarkRow[];
   valueBytes: number;
   redisBenchmarkCommand: string;
+  /** Optional stores that could not run, with the reason. */
+  skipped?: { store: string; label: string; reason: string }[];
 }
 
 async function redisBenchmark(port: number, connections: number, pipeline: number, requests: number, valueBytes: number): Promise<{ GET: number; SET: number; command: string }> {
@@ -94,6 +98,14 @@ const RB_SHAPES = [
 
 export async function benchStoreOps(redisUrl: string, port: number, monitor: Redis, config: BenchConfig, log: (line: string) => void): Promise<StoreOpsResult> {
   const stores = await Promise.all(STORES.map((id) => openStore(id, redisUrl)));
+  const skipped: NonNullable<StoreOpsResult['skipped']> = [];
+  for (const id of OPTIONAL_STORES) {
+    const opened = await openOptionalStore(id, redisUrl);
+    if ('skipped' in opened) {
+      skipped.push({ store: id, label: STORE_LABELS[id], reason: opened.skipped });
+      log(`  ${STORE_LABELS[id]}: not run (${opened.skipped})`);
+    } else stores.push(opened);
+  }
   try {
     const data = new Map<string, Awaited<ReturnType<typeof prepare>>>();
     for (const store of stores) data.set(store.id, await prepare(store));
@@ -176,7 +188,7 @@ export async function benchStoreOps(redisUrl: string, port: number, monitor: Red
         redisBenchmarkRows.push({ test, concurrency: shape.concurrency, connections: shape.connections, pipeline: shape.pipeline, rps: median(r), runs: r });
       }
     }
-    return { rows, redisBenchmark: redisBenchmarkRows, valueBytes, redisBenchmarkCommand: rbCommand };
+    return { rows, redisBenchmark: redisBenchmarkRows, valueBytes, redisBenchmarkCommand: rbCommand, skipped };
   } finally {
     await Promise.all(stores.map((s) => s.close()));
   }

@@ -140,6 +140,14 @@ export async function redisMainThreadCpu(redis: Redis): Promise<number> {
   return Number(user ?? NaN) + Number(sys ?? NaN);
 }
 
+/** CPU seconds the whole redis-server process has used (INFO cpu used_cpu_user + used_cpu_sys: every thread). */
+export async function redisProcessCpu(redis: Redis): Promise<number> {
+  const text = await redis.info('cpu');
+  const user = /used_cpu_user:([\d.]+)/.exec(text)?.[1];
+  const sys = /used_cpu_sys:([\d.]+)/.exec(text)?.[1];
+  return Number(user ?? NaN) + Number(sys ?? NaN);
+}
+
 export async function usedMemory(redis: Redis): Promise<number> {
   const text = await redis.info('memory');
   const match = /used_memory:(\d+)/.exec(text);
@@ -257,8 +265,12 @@ export interface Child<M> {
   stop(): Promise<void>;
 }
 
-/** Forks a TypeScript entry of bench/ with tsx, IPC on; `ready` resolves with its first message. */
-export function forkTs<M>(entry: string, args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Child<M> {
+/**
+ * Forks a TypeScript entry of bench/ with tsx, IPC on; `ready` resolves with its first message.
+ * The timeout is generous: on a loaded 2-core machine several apps starting at once have taken
+ * over 30 s; it only guards against a child that hangs.
+ */
+export function forkTs<M>(entry: string, args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Child<M> {
   const child = fork(join(benchDir, entry), args, {
     execArgv: ['--import', tsxLoader],
     env: { ...process.env, NODE_ENV: 'production', ...env },

@@ -1,0 +1,267 @@
+/**
+ * Comparison 1: CPU per request at a fixed rate, the table the targets are checked against.
+ *
+ * Each store runs behind the same app (Express 5 + express-session, Fastify 5 + @fastify/session,
+ * one child process per store, as in the throughput sections), driven at a fixed rate well below
+ * saturation by bench/paced-load.ts. Per run: app-process CPU (process.cpuUsage over IPC), Redis
+ * CPU (INFO cpu used_cpu_user + used_cpu_sys of the whole redis-server), each minus its idle
+ * rate, per 2xx response; commands Redis executed (INFO commandstats) and, in a short pass of its
+ * own, the commands the store sent (MONITOR). Rounds visit every store in turn (rotated), and the
+ * table gives medians.
+ *
+ * Why: on a shared 2-core machine saturated req/s moves by a quarter between rounds, because it
+ * measures what the other processes left over. CPU time per request at an unsaturated rate is
+ * what a store costs, whatever else runs, and it is what users pay for at scale.
+ */
+import type { Redis } from 'ioredis';
+import type { BenchConfig } from './config.js';
+import { startApps, type App, type AppPool, type AppSpec, type Skipped } from './http-load.js';
+import { PacedClient } from './paced-load.js';
+import { commandStats, countCommands, median, monitorCommands, redisProcessCpu, sleep } from './util.js';
+
+export type RedisClientName = 'ioredis' | 'node-redis' | 'none';
+
+export interface FixedRateSpec extends AppSpec {
+  client: RedisClientName;
+}
+
+/** `sessionkit-node-redis` is optional: it runs once core accepts a node-redis client, and is listed as not run before. */
+export const FIXED_RATE_STORES: Record<'express' | 'fastify', FixedRateSpec[]> = {
+  express: [
+    { id: 'memory', label: 'MemoryStore (floor: no Redis)', client: 'none' },
+    { id: 'connect-redis9', label: 'connect-redis 9 (node-redis)', client: 'node-redis' },
+    { id: 'connect-redis8', label: 'connect-redis 8 (ioredis)', client: 'ioredis' },
+    { id: 'sessionkit', label: '@sessionkit/express (ioredis)', client: 'ioredis' },
+    { id: 'sessionkit-node-redis', label: '@sessionkit/express (node-redis)', client: 'node-redis', optional: true },
+  ],
+  fastify: [
+    { id: 'memory', label: 'MemoryStore (floor: no Redis)', client: 'none' },
+    { id: 'connect-redis9', label: 'connect-redis 9 (node-redis)', client: 'node-redis' },
+    { id: 'connect-redis8', label: 'connect-redis 8 (ioredis)', client: 'ioredis' },
+    { id: 'sessionkit', label: '@sessionkit/fastify (ioredis)', client: 'ioredis' },
+    { id: 'sessionkit-node-redis', label: '@sessionkit/fastify (node-redis)', client: 'node-redis', optional: true },
+  ],
+};
+
+export type Path = '/read' | '/write';
+export const PATHS: Path[] = ['/read', '/write'];
+
+export interface FixedRateRun {
+  requests: number;
+  seconds: number;
+  /** Achieved rate (2xx per second): close to the asked rate, or the server could not keep up. */
+  rps: number;
+  failures: number;
+  /** CPU µs per request, idle rates subtracted. */
+  appCpuUs: number;
+  redisCpuUs: number;
+  totalCpuUs: number;
+  /** Commands Redis executed per request in the window, those inside scripts included. */
+  executedPerRequest: number;
+  /** Commands the store sent per request (MONITOR pass after the window). */
+  commandsPerRequest: number;
+  byCommand: Record<string, number>;
+  p50: number;
+  p99: number;
+}
+
+export interface FixedRateRow {
+  framework: 'express' | 'fastify';
+  store: string;
+  label: string;
+  client: RedisClientName;
+  path: Path;
+  runs: FixedRateRun[];
+  /** Medians over the rounds (app + Redis: the median of each round's sum). */
+  appCpuUs: number;
+  redisCpuUs: number;
+  totalCpuUs: number;
+  commandsPerRequest: number;
+  executedPerRequest: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  failures: number;
+}
+
+export interface FixedRateComparison {
+  framework: 'express' | 'fastify';
+  rate: number;
+  duration: number;
+  warmup: number;
+  rounds: number;
+  connections: number;
+  sessions: number;
+  countRequests: number;
+  /** Idle CPU rates subtracted, µs per second (medians of the idle windows before each round). */
+  idle: { redisUsPerSecond: number; appUsPerSecond: Record<string, number> };
+  rows: FixedRateRow[];
+  skipped: Skipped[];
+}
+
+export interface FixedRateResult {
+  express?: FixedRateComparison;
+  fastify?: FixedRateComparison;
+}
+
+interface Driven {
+  spec: FixedRateSpec;
+  app: App;
+  client: PacedClient;
+}
+
+async function compareFixedRate(
+  framework: 'express' | 'fastify',
+  redisUrl: string,
+  admin: Redis,
+  config: BenchConfig,
+  log: (line: string) => void,
+  pool?: AppPool,
+): Promise<FixedRateComparison> {
+  const f = config.fixedRate;
+  const specs = FIXED_RATE_STORES[framework];
+  const { apps, skipped, release } = await startApps(framework, specs, redisUrl, config.sessions, log, pool);
+  const targets: Driven[] = specs.filter((s) => apps.has(s.id)).map((spec) => {
+    const app = apps.get(spec.id)!;
+    return { spec, app, client: new PacedClient(app.port, app.cookies, f.connections) };
+  });
+  try {
+    // Warm every app's read and write paths (JIT, connections, the scripts on each Redis
+    // connection) unpaced, so that the first round is not the cold one.
+    for (const t of targets) for (const path of PATHS) await t.client.run(path, Math.max(5000, f.rate * 10), f.warmupRequests);
+
+    const idleRedis: number[] = [];
+    const idleApp = new Map<string, number[]>();
+    const runs = new Map<string, FixedRateRun[]>();
+    const count = Math.max(1, Math.round(f.rate * f.duration));
+    const warm = Math.round(f.rate * f.warmup);
+    for (let round = 0; round < f.rounds; round++) {
+      // Idle rates: Redis's serverCron and the apps' timers cost CPU with no request at all
+      // (about 2-3 ms per second for an idle redis-server here, several µs per request at
+      // 500 req/s), the same for every store; measured with every app connected and idle.
+      if (f.idle > 0) {
+        const r0 = await redisProcessCpu(admin);
+        const a0 = await Promise.all(targets.map((t) => t.app.cpuSeconds()));
+        const t0 = performance.now();
+        await sleep(f.idle * 1000);
+        const seconds = (performance.now() - t0) / 1000;
+        const a1 = await Promise.all(targets.map((t) => t.app.cpuSeconds()));
+        idleRedis.push((((await redisProcessCpu(admin)) - r0) * 1e6) / seconds);
+        targets.forEach((t, i) => idleApp.set(t.spec.id, [...(idleApp.get(t.spec.id) ?? []), ((a1[i]! - a0[i]!) * 1e6) / seconds]));
+      }
+      const order = targets.map((_, i) => targets[(i + round) % targets.length]!);
+      for (const t of order) {
+        for (const path of PATHS) {
+          if (warm > 0) await t.client.run(path, f.rate, warm);
+          const stats0 = await commandStats(admin);
+          const redis0 = await redisProcessCpu(admin);
+          const app0 = await t.app.cpuSeconds();
+          const tw = performance.now();
+          const load = await t.client.run(path, f.rate, count);
+          const app1 = await t.app.cpuSeconds();
+          const redis1 = await redisProcessCpu(admin);
+          const window = (performance.now() - tw) / 1000;
+          const executed = countCommands(stats0, await commandStats(admin)).executed;
+          let counted = 0;
+          let monitorFailures = 0;
+          const sent = await monitorCommands(admin, async () => {
+            const pass = await t.client.run(path, f.rate, f.countRequests);
+            counted = pass.ok;
+            monitorFailures = pass.failures;
+          });
+          const byCommand: Record<string, number> = {};
+          let commands = 0;
+          for (const [name, calls] of Object.entries(sent)) {
+            byCommand[name] = counted ? calls / counted : NaN;
+            commands += byCommand[name]!;
+          }
+          const idleR = median(idleRedis);
+          const idleA = median(idleApp.get(t.spec.id) ?? []);
+          const per = (cpuSeconds: number, idleUsPerSecond: number) =>
+            load.ok ? (cpuSeconds * 1e6 - (Number.isFinite(idleUsPerSecond) ? idleUsPerSecond : 0) * window) / load.ok : NaN;
+          const appCpuUs = per(app1 - app0, idleA);
+          // MemoryStore never talks to Redis: what Redis did meanwhile is not its cost.
+          const redisCpuUs = t.spec.client === 'none' ? 0 : per(redis1 - redis0, idleR);
+          const run: FixedRateRun = {
+            requests: load.ok,
+            seconds: load.seconds,
+            rps: load.seconds > 0 ? load.ok / load.seconds : NaN,
+            failures: load.failures + monitorFailures,
+            appCpuUs,
+            redisCpuUs,
+            totalCpuUs: appCpuUs + redisCpuUs,
+            executedPerRequest: t.spec.client === 'none' ? 0 : load.ok ? executed / load.ok : NaN,
+            commandsPerRequest: t.spec.client === 'none' ? 0 : counted ? commands : NaN,
+            byCommand,
+            p50: load.p50,
+            p99: load.p99,
+          };
+          const key = `${t.spec.id} ${path}`;
+          runs.set(key, [...(runs.get(key) ?? []), run]);
+          log(
+            `  round ${round + 1}/${f.rounds} ${framework} ${t.spec.label.padEnd(34)} ${path.padEnd(6)} ${run.rps.toFixed(0).padStart(5)} req/s  ` +
+              `app ${run.appCpuUs.toFixed(0).padStart(4)} µs  Redis ${run.redisCpuUs.toFixed(1).padStart(5)} µs  sum ${run.totalCpuUs.toFixed(0).padStart(4)} µs/req  ` +
+              `${run.commandsPerRequest.toFixed(3)} cmd/req  p50 ${run.p50.toFixed(2)} ms${run.failures ? `  FAILURES ${run.failures}` : ''}`,
+          );
+        }
+      }
+    }
+
+    const rows: FixedRateRow[] = [];
+    for (const path of PATHS) {
+      for (const { spec } of targets) {
+        const r = runs.get(`${spec.id} ${path}`) ?? [];
+        if (!r.length) continue;
+        rows.push({
+          framework,
+          store: spec.id,
+          label: spec.label,
+          client: spec.client,
+          path,
+          runs: r,
+          appCpuUs: median(r.map((x) => x.appCpuUs)),
+          redisCpuUs: median(r.map((x) => x.redisCpuUs)),
+          totalCpuUs: median(r.map((x) => x.totalCpuUs)),
+          commandsPerRequest: median(r.map((x) => x.commandsPerRequest)),
+          executedPerRequest: median(r.map((x) => x.executedPerRequest)),
+          rps: median(r.map((x) => x.rps)),
+          p50: median(r.map((x) => x.p50)),
+          p99: median(r.map((x) => x.p99)),
+          failures: r.reduce((sum, x) => sum + x.failures, 0),
+        });
+      }
+    }
+    const appUsPerSecond: Record<string, number> = {};
+    for (const [id, xs] of idleApp) appUsPerSecond[id] = median(xs);
+    return {
+      framework,
+      rate: f.rate,
+      duration: f.duration,
+      warmup: f.warmup,
+      rounds: f.rounds,
+      connections: f.connections,
+      sessions: config.sessions,
+      countRequests: f.countRequests,
+      idle: { redisUsPerSecond: median(idleRedis), appUsPerSecond },
+      rows,
+      skipped,
+    };
+  } finally {
+    for (const t of targets) t.client.close();
+    await release();
+  }
+}
+
+export async function benchFixedRate(redisUrl: string, admin: Redis, config: BenchConfig, log: (line: string) => void, pool?: AppPool): Promise<FixedRateResult> {
+  log(
+    `  ${config.fixedRate.rate} req/s, ${config.fixedRate.duration} s per run after ${config.fixedRate.warmup} s at the same rate, ` +
+      `${config.fixedRate.rounds} rounds, ${config.fixedRate.connections} keep-alive connections`,
+  );
+  const express = await compareFixedRate('express', redisUrl, admin, config, log, pool);
+  const fastify = await compareFixedRate('fastify', redisUrl, admin, config, log, pool);
+  return { express, fastify };
+}
+
+export function fixedRow(c: FixedRateComparison | undefined, store: string, path: Path): FixedRateRow | undefined {
+  return c?.rows.find((r) => r.store === store && r.path === path);
+}
