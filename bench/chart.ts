@@ -121,7 +121,7 @@ export function benchChart(r: BenchResults): string {
       if (!rows.length) continue;
       panels.push({
         title: `${c.framework === 'express' ? 'Express 5' : 'Fastify 5'}, ${path === '/read' ? 'read path' : 'write path'}: CPU µs per request`,
-        subtitle: `app + Redis at a fixed ${int(c.rate)} req/s, median of ${c.rounds} rounds, lower is better`,
+        subtitle: `app + Redis at a fixed ${int(c.rate)} req/s, ${c.rounds === 1 ? "one round" : `median of ${c.rounds} rounds`}, lower is better`,
         bars: rows.map((x) => ({
           label: short(x.label),
           value: x.totalCpuUs,

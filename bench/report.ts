@@ -30,9 +30,10 @@ function fixedRateSection(r: BenchResults): string {
       `${int(first.sessions)} users log in first and every request carries the next of their session cookies. **The targets are checked against this table.**`,
     '',
     '**How measured.** Requests leave at evenly spaced instants whatever the responses do (an open loop, `bench/paced-load.ts`; autocannon\'s `overallRate` sends each second\'s share in a burst and then waits, so its server is saturated part of the time). ' +
-      'Per run: the app server\'s CPU time (`process.cpuUsage()` of its process, every thread, asked over IPC at the edges of the window) and redis-server\'s (`INFO cpu` used_cpu_user + used_cpu_sys, every thread), ' +
-      `each minus what it uses when idle (measured before every round with every app connected and idle: ${idle}; the same for every store), divided by the 2xx responses. ` +
-      `**Commands sent** come from a MONITOR pass of ${int(first.countRequests)} requests at the same rate after each window (MONITOR slows Redis, so never during one); **executed** counts everything Redis ran in the window, commands inside scripts included (\`INFO commandstats\`). ` +
+      'Per run, divided by the 2xx responses: the app server\'s CPU time (`process.cpuUsage()` of its process, every thread, asked over IPC at the edges of the window) and redis-server\'s (`INFO cpu` used_cpu_user + used_cpu_sys, every thread) ' +
+      `minus what Redis uses when idle (its timers; measured before every round with every app connected and idle: ${idle}; the same for every store). ` +
+      'The app\'s CPU is not corrected: an idle Node process uses next to nothing, and what it uses just after a run is that run\'s garbage collection. ' +
+      `**Commands sent** come from a MONITOR pass of ${int(first.countRequests)} requests after each window (MONITOR slows Redis, so never during one; unpaced, since what a store sends per request does not depend on the rate); **executed** counts everything Redis ran in the window, commands inside scripts included (\`INFO commandstats\`). ` +
       'The load generator runs in the bench process and is not counted. "app + Redis" is the median of each round\'s sum.',
     '',
     `**Why a fixed rate.** On this ${r.meta.cores}-core machine, shared by Redis, the app, the load generator and other jobs, saturated req/s measures what the other processes left over and moves by a quarter between rounds (sections 2 and 3 show it). ` +
