@@ -20,6 +20,12 @@ export interface FixedRateConfig {
   warmup: number;
   /** Rounds; each visits every store, read and write path (BENCH_FIXED_ROUNDS). */
   rounds: number;
+  /**
+   * Sessions the requests cycle through (BENCH_FIXED_SESSIONS), at most BENCH_SESSIONS (the apps'
+   * logged-in users). Kept below the warm-up's requests, so that each run's warm-up visits every
+   * session: see fixed-rate.ts on the touch.
+   */
+  sessions: number;
   /** Keep-alive connections of the load generator (BENCH_FIXED_CONNECTIONS). */
   connections: number;
   /** Seconds of idle time before each round that measure the idle CPU rates subtracted (BENCH_FIXED_IDLE). */
@@ -107,7 +113,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), overrides: Pa
   const base: BenchConfig = quick
     ? {
         quick, out, chart, json: '', sections,
-        fixedRate: { rate: 200, duration: 0.2, warmup: 0.05, rounds: 1, connections: 4, idle: 0.1, warmupRequests: 10, countRequests: 20 },
+        fixedRate: { rate: 200, duration: 0.2, warmup: 0.05, rounds: 1, sessions: 10, connections: 4, idle: 0.1, warmupRequests: 10, countRequests: 20 },
         rounds: 1, duration: 0.3, warmup: 0.1, connections: 8, sessions: 20, countRequests: 40,
         memorySessions: 200, logoutSizes: [10, 100], logoutReps: 1, naiveMax: Infinity, chunkSizes: [10, 50],
         opsDuration: 0.1, redisBenchmarkRequests: [2000, 5000],
@@ -115,7 +121,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), overrides: Pa
       }
     : {
         quick, out, chart, json: join(rootDir, '.tmp', 'bench', 'results.json'), sections,
-        fixedRate: { rate: 500, duration: 3, warmup: 0.5, rounds: 3, connections: 8, idle: 1, warmupRequests: 1000, countRequests: 250 },
+        fixedRate: { rate: 500, duration: 3, warmup: 0.5, rounds: 3, sessions: 200, connections: 8, idle: 1, warmupRequests: 1000, countRequests: 250 },
         // The throughput, store-operation and latency runs are shorter than they were before
         // section 1 existed (5 s, 2 s, 5 s), to keep the whole run near 15 minutes.
         rounds: 3, duration: 3, warmup: 1, connections: 32, sessions: 1000, countRequests: 500,
@@ -132,6 +138,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), overrides: Pa
       duration: num('BENCH_FIXED_DURATION', f.duration),
       warmup: num('BENCH_FIXED_WARMUP', f.warmup),
       rounds: Math.max(1, Math.round(num('BENCH_FIXED_ROUNDS', f.rounds))),
+      sessions: Math.max(1, Math.round(num('BENCH_FIXED_SESSIONS', f.sessions))),
       connections: Math.max(1, Math.round(num('BENCH_FIXED_CONNECTIONS', f.connections))),
       idle: num('BENCH_FIXED_IDLE', f.idle),
       warmupRequests: Math.round(num('BENCH_FIXED_WARMUP_REQUESTS', f.warmupRequests)),

@@ -42,7 +42,7 @@ const SCENARIOS: Scenario[] = [
     label: '@sessionkit, 1 per user, hash-max-listpack-value 1024',
     sessionsPerUser: 1,
     config: { 'hash-max-listpack-value': '1024' },
-    note: 'Redis setting: keeps the session hash in the compact listpack encoding',
+    note: 'not a default: the setting compacts small hashes (a record stored as a hash stays a listpack); a string record does not need it',
   },
 ];
 

@@ -15,6 +15,15 @@ import { fasterPeer, logoutRow } from './targets.js';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
+/** "GET + EXPIRE": the commands a store sent about once or more per request (MONITOR), by name. */
+function sentNames(byCommand: Record<string, number> | undefined): string {
+  const names = Object.entries(byCommand ?? {})
+    .filter(([, perRequest]) => perRequest >= 0.5)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name]) => name.toUpperCase());
+  return names.length === 1 ? `one ${names[0]}` : names.join(' + ') || 'no command';
+}
+
 /** Section 1: the fixed-rate table, per framework, and the ratios the targets use. */
 function fixedRateSection(r: BenchResults): string {
   const fr = r.fixedRate!;
@@ -27,14 +36,16 @@ function fixedRateSection(r: BenchResults): string {
   out.push(
     `Every store behind the same app, driven at a fixed ${int(first.rate)} req/s (well below saturation on this machine) over ${first.connections} keep-alive connections: ` +
       `${first.duration} s measured per run after ${first.warmup} s at the same rate, ${plural(first.rounds, 'round')}, each round visiting every store (read path, then write path) in a rotated order; medians over the rounds. ` +
-      `${int(first.sessions)} users log in first and every request carries the next of their session cookies. **The targets are checked against this table.**`,
+      `Requests cycle through the session cookies of ${int(first.sessions)} signed-in users. **The targets are checked against this table.**`,
     '',
     '**How measured.** Requests leave at evenly spaced instants whatever the responses do (an open loop, `bench/paced-load.ts`; autocannon\'s `overallRate` sends each second\'s share in a burst and then waits, so its server is saturated part of the time). ' +
       'Per run, divided by the 2xx responses: the app server\'s CPU time (`process.cpuUsage()` of its process, every thread, asked over IPC at the edges of the window) and redis-server\'s (`INFO cpu` used_cpu_user + used_cpu_sys, every thread) ' +
       `minus what Redis uses when idle (its timers; measured before every round with every app connected and idle: ${idle}; the same for every store). ` +
       'The app\'s CPU is not corrected: an idle Node process uses next to nothing, and what it uses just after a run is that run\'s garbage collection. ' +
       `**Commands sent** come from a MONITOR pass of ${int(first.countRequests)} requests after each window (MONITOR slows Redis, so never during one; unpaced, since what a store sends per request does not depend on the rate); **executed** counts everything Redis ran in the window, commands inside scripts included (\`INFO commandstats\`). ` +
-      'The load generator runs in the bench process and is not counted. "app + Redis" is the median of each round\'s sum.',
+      'The load generator runs in the bench process and is not counted. "app + Redis" is the median of each round\'s sum. ' +
+      'SessionKit touches a session at most once per `touchAfter` (60 s); a store waits over a minute for its next turn, so every session\'s touch falls due again meanwhile: ' +
+      `each run's warm-up visits all ${int(first.sessions)} sessions, which pays those touches before the window, and the window measures sessions active within the last minute, as in a busy app.`,
     '',
     `**Why a fixed rate.** On this ${r.meta.cores}-core machine, shared by Redis, the app, the load generator and other jobs, saturated req/s measures what the other processes left over and moves by a quarter between rounds (sections 2 and 3 show it). ` +
       'CPU time per request at a rate the machine can serve does not depend on who else got the cores, and it is what a store costs at scale: the app servers and the Redis node a deployment pays for.',
@@ -515,7 +526,7 @@ function findings(r: BenchResults, targets: Target[]): string {
         `${t0 ? `; with \`touchAfter: 0\` it is ${dec(t0.commandsPerRequest, 2)}, like connect-redis` : ''}. ` +
         `Throughput: ${times(ours.rps / peer.rps)} the faster connect-redis, ${times(ours.rps / mem.rps)} MemoryStore. ` +
         `App server CPU per request, the steadier measure of what a store costs the app: ${int(ours.serverCpuUsPerRequest)} µs for SessionKit, ${peers.map((p) => `${int(p.serverCpuUsPerRequest)} µs for ${p.label}`).join(', ')}, ${int(mem.serverCpuUsPerRequest)} µs for MemoryStore. ` +
-        `Redis CPU per request: ${dec(ours.redisCpuUsPerRequest, 1)} µs for SessionKit (one HMGET, plus a touch script once a minute per session) against ${dec(peer.redisCpuUsPerRequest, 1)} µs for ${peer.label} (GET + EXPIRE). ` +
+        `Redis CPU per request: ${dec(ours.redisCpuUsPerRequest, 1)} µs for SessionKit (${sentNames(ours.runs[0]?.byCommand)}, plus a touch script once a minute per session) against ${dec(peer.redisCpuUsPerRequest, 1)} µs for ${peer.label} (GET + EXPIRE). ` +
         `With ${c.connections} connections on loopback the server is CPU-bound, not waiting on Redis, so the saved round trip buys little throughput here (it shows in section 7); ` +
         `what decides is the CPU each store takes from the ${r.meta.cores} cores the server, Redis and the load generator share. ` +
         (ours.rps / mem.rps >= 0.97
@@ -523,21 +534,20 @@ function findings(r: BenchResults, targets: Target[]): string {
           : `Against MemoryStore (no I/O at all) the gap is the Redis call: the client's CPU for the command and reply, Redis's CPU, and the JSON; the best Redis store here reaches ${times(bestRedis / mem.rps)} MemoryStore. `) +
         (ours.rps / peer.rps >= 1
           ? ''
-          : `The read is already one plain command; the remaining difference (${pct(ours.rps / peer.rps)}) is the Node side of reading a record (seven fields and their parsing, where connect-redis parses one string) against the second command connect-redis sends, and is within this machine's round-to-round spread (see the runs above).`),
+          : `The read is already one plain command; the remaining difference (${pct(ours.rps / peer.rps)}) is the Node side of reading and decoding a record against the second command connect-redis sends, and is within this machine's round-to-round spread (see the runs above).`),
     );
     const w = httpRow(c, 'sessionkit', '/write');
     const pw = fasterPeer(c, '/write');
     if (w && pw) {
       out.push(
         `- **${fw} write path.** Each save is one script (1 round trip, index included), as many round trips as connect-redis's SET. The script does more work: Redis CPU ${dec(w.redisCpuUsPerRequest, 1)} µs per request ` +
-          `against ${dec(pw.redisCpuUsPerRequest, 1)} µs for ${pw.label} (it reads the record for a tombstone, its createdAt and its owner, moves the session's score in the user's index and extends the index key's expiry, and rewrites the record in place with its expiry: ` +
+          `against ${dec(pw.redisCpuUsPerRequest, 1)} µs for ${pw.label} (the record, its owner's index and its expiry in one atomic step: ` +
           `${dec(w.executedPerRequest, 1)} commands executed per request against ${dec(pw.executedPerRequest, 1)}; inside a script each costs Redis a microsecond or two on top of the command). ` +
-          `App server CPU per request: ${int(w.serverCpuUsPerRequest)} µs against ${int(pw.serverCpuUsPerRequest)} µs (the store's own work and a seven-field read and a 17-argument script call through ioredis, where connect-redis sends GET and SET). Throughput: ${times(w.rps / pw.rps)} ${pw.label}.` +
+          `App server CPU per request: ${int(w.serverCpuUsPerRequest)} µs against ${int(pw.serverCpuUsPerRequest)} µs (the store's own work for the load and the save, and a script call, where connect-redis sends GET and SET). Throughput: ${times(w.rps / pw.rps)} ${pw.label}.` +
           (w.rps / pw.rps >= 1
             ? ''
-            : ' That work is what the index, the tombstones and the absolute timeout cost: connect-redis overwrites one string and keeps no index, so a logout-everywhere or a device list is impossible with it. ' +
-              'What would close most of the gap: let a save leave the index alone while the expiry moves within a slack (the index score only needs to stay at or above the expiry, so it can move in coarse steps, two commands fewer per save), ' +
-              'at the price of counts that include sessions expired within that slack; and on Redis >= 8, HSETEX (fields and expiry in one command).'),
+            : ' That work is what the index and the revocation guarantees cost: connect-redis overwrites one string and keeps no index, so a logout-everywhere or a device list is impossible with it. ' +
+              'Section 1 gives what it costs per request at a fixed rate, where the machine\'s noise does not decide.'),
       );
     }
   }
@@ -551,7 +561,7 @@ function findings(r: BenchResults, targets: Target[]): string {
       out.push(
         `- **Store operations.** Redis CPU per operation at concurrency 64: SessionKit get ${dec(get.redisCpuUsPerOp, 1)} µs, set ${dec(set.redisCpuUsPerOp, 1)} µs, touch ${dec(touch.redisCpuUsPerOp, 1)} µs; ` +
           `connect-redis GET ${dec(crget.redisCpuUsPerOp, 1)} µs, SET ${dec(crset.redisCpuUsPerOp, 1)} µs. Node CPU: ${dec(get.nodeUsPerOp, 1)} / ${dec(set.nodeUsPerOp, 1)} / ${dec(touch.nodeUsPerOp, 1)} µs against ` +
-          `${dec(crget.nodeUsPerOp, 1)} / ${dec(crset.nodeUsPerOp, 1)}. SessionKit's get is a plain HMGET (${times(get.redisCpuUsPerOp / crget.redisCpuUsPerOp, 1)} the Redis CPU of connect-redis's GET); set and touch are Lua scripts, ` +
+          `${dec(crget.nodeUsPerOp, 1)} / ${dec(crset.nodeUsPerOp, 1)}. SessionKit's get is one plain command (${times(get.redisCpuUsPerOp / crget.redisCpuUsPerOp, 1)} the Redis CPU of connect-redis's GET); set and touch are Lua scripts, ` +
           'and inside a script each `redis.call` goes through the full command path with its arguments and reply converted to Lua values and back (about a microsecond or two each here, on top of the command), which is why they cost Redis several times a plain SET. ' +
           'redis-benchmark `-c 64` (64 connections, one request each) is not a hard ceiling for one Node client: one pipelined connection (`-P 64`) does far more' +
           (cr9get && rbGet && cr9get.opsPerSec > rbGet
@@ -564,15 +574,18 @@ function findings(r: BenchResults, targets: Target[]): string {
     const ours = r.memory.find((x) => x.label === '@sessionkit, 1 session per user');
     const ten = r.memory.find((x) => x.label === '@sessionkit, 10 sessions per user');
     const lp = r.memory.find((x) => x.label.includes('listpack'));
+    const hash = ours?.encoding === 'hashtable' || ours?.encoding === 'listpack';
     // The same reference as the memory targets: connect-redis 9 (8 writes the same string).
     const cr = r.memory.find((x) => x.label.startsWith('connect-redis 9')) ?? r.memory.find((x) => x.label.startsWith('connect-redis'));
     if (ours && cr) {
       out.push(
         `- **Memory.** A SessionKit session takes ${int(ours.bytesPerSession)} bytes with one index per session (${ten ? `${int(ten.bytesPerSession)} with 10 sessions per user` : ''}) against connect-redis's ${int(cr.bytesPerSession)} (${times(ours.bytesPerSession / cr.bytesPerSession)}). ` +
-          `Most of the difference is the encoding, not the index: the session is a hash whose \`d\` field (the JSON) is longer than Redis's default \`hash-max-listpack-value\` (64 bytes), so Redis stores it as a hash table (${ours.encoding}, ${int(ours.sessionKeyBytes)} B by MEMORY USAGE against ${int(cr.sessionKeyBytes)} B for the string) ` +
-          `instead of a compact listpack.${lp ? ` With \`hash-max-listpack-value 1024\` the same session takes ${int(lp.bytesPerSession)} bytes (${lp.encoding}, ${int(lp.sessionKeyBytes)} B).` : ''} ` +
-          `The index costs one sorted set per user: ${ours.indexKeyBytes ? `${int(ours.indexKeyBytes)} B for one member` : ''}${ten?.indexKeyBytes ? `, ${int(ten.indexKeyBytes)} B for ten` : ''}. ` +
-          'What would close most of the gap without a Redis setting: keep the record compact, e.g. the metadata (created, expires, last seen, owner) in one short field and the data in a string that does not force the hash out of listpack, or the whole record as one string with a small header.',
+          (hash
+            ? `Most of the difference is the encoding, not the index: the session is a hash whose data field (the JSON) is longer than Redis's default \`hash-max-listpack-value\` (64 bytes), so Redis stores it as a hash table (${ours.encoding}, ${int(ours.sessionKeyBytes)} B by MEMORY USAGE against ${int(cr.sessionKeyBytes)} B for the string) ` +
+              `instead of a compact listpack.${lp ? ` With \`hash-max-listpack-value 1024\` the same session takes ${int(lp.bytesPerSession)} bytes (${lp.encoding}, ${int(lp.sessionKeyBytes)} B).` : ''} `
+            : `The session key alone is one string (${ours.encoding}) of ${int(ours.sessionKeyBytes)} B by MEMORY USAGE against ${int(cr.sessionKeyBytes)} B for connect-redis's (${times(ours.sessionKeyBytes / cr.sessionKeyBytes)}): the same JSON plus the record's header; it needs no Redis setting to stay compact. `) +
+          `The index costs one sorted set per user: ${ours.indexKeyBytes ? `${int(ours.indexKeyBytes)} B for one member` : ''}${ten?.indexKeyBytes ? `, ${int(ten.indexKeyBytes)} B for ten` : ''}, which is most of what remains at one session per user and is shared at ten.` +
+          (hash ? ' What would close most of the gap without a Redis setting: keep the record compact, e.g. the whole record as one string with a small header.' : ''),
       );
     }
   }
@@ -591,7 +604,7 @@ function findings(r: BenchResults, targets: Target[]): string {
       out.push(
         `- **Logout-everywhere.** At ${int(n)} sessions SessionKit needs ${int(ours.roundTrips)} round trips against ${int(naive.roundTrips)} and is ${times(naive.ms / ours.ms, 1)} faster than the naive way on loopback` +
           `${piped ? ` (${times(piped.ms / ours.ms, 1)} faster than the pipelined naive way)` : ''}. ` +
-          `Its time is Redis work, not round trips: ${dec((ours.redisCpuMs * 1000) / n, 1)} µs of Redis CPU per revoked session (an HGET of the owner and a SET ... PX of the tombstone, plus its share of ZPOPMIN), ` +
+          `Its time is Redis work, not round trips: ${dec((ours.redisCpuMs * 1000) / n, 1)} µs of Redis CPU per revoked session (what the revocation scripts do per session, plus each session's share of reading the index), ` +
           `against ${dec((naive.redisCpuMs * 1000) / n, 1)} µs for the naive GET + DEL, most of which is reading and answering 2N separate network messages. ` +
           `On loopback a round trip costs tens of microseconds, so 2N round trips are cheap and 200x is out of reach for any design that touches every session key ` +
           `(a bare UNLINK of ${int(l.unlinkFloorSessions ?? n)} keys, 1,000 per command in one pipeline, took ${ms(l.unlinkFloorMs ?? NaN)}).` +

@@ -70,7 +70,7 @@ export async function commandStats(redis: Redis): Promise<CommandStats> {
  */
 export const SCRIPT_INNER_COMMANDS = new Set([
   'time', 'type', 'hmget', 'hget', 'hset', 'hdel', 'set', 'del', 'pexpire', 'pexpireat', 'zadd', 'zrem', 'zrange', 'zremrangebyscore',
-  'zscore', 'zcard', 'zpopmin', 'exists', 'rename', 'zunionstore', 'get', 'pttl',
+  'zscore', 'zcard', 'zpopmin', 'exists', 'rename', 'zunionstore', 'get', 'pttl', 'getrange', 'setrange', 'getdel',
 ]);
 
 /** Commands of the measuring connection itself, never part of a result. */
