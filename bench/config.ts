@@ -113,7 +113,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), overrides: Pa
   const base: BenchConfig = quick
     ? {
         quick, out, chart, json: '', sections,
-        fixedRate: { rate: 200, duration: 0.2, warmup: 0.05, rounds: 1, sessions: 10, connections: 4, idle: 0.1, warmupRequests: 10, countRequests: 20 },
+        fixedRate: { rate: 200, duration: 0.2, warmup: 0.1, rounds: 1, sessions: 20, connections: 4, idle: 0.1, warmupRequests: 10, countRequests: 20 },
         rounds: 1, duration: 0.3, warmup: 0.1, connections: 8, sessions: 20, countRequests: 40,
         memorySessions: 200, logoutSizes: [10, 100], logoutReps: 1, naiveMax: Infinity, chunkSizes: [10, 50],
         opsDuration: 0.1, redisBenchmarkRequests: [2000, 5000],

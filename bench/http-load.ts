@@ -126,7 +126,9 @@ export async function startApps(
       await release();
       throw r.reason;
     }
-    const reason = String((r.reason as Error)?.message ?? r.reason).split('\n')[0]!.slice(0, 300);
+    // The child's first error line, without the command line forkTs puts before it (it holds a port).
+    const message = String((r.reason as Error)?.message ?? r.reason).split('\n')[0]!;
+    const reason = message.replace(`app-server.ts ${framework} ${spec.id} ${redisUrl}: `, '').slice(0, 300);
     skipped.push({ store: spec.id, label: spec.label, reason });
     log(`  ${framework} ${spec.label}: not run (${reason})`);
   }

@@ -30,8 +30,9 @@ describe('npm run bench, quick mode', () => {
     json: join(dir, 'results.json'),
   });
 
-  // A quiet machine runs it in about a minute; a busy one (2 cores, everybody's tests) in up to three.
-  it('runs every section and writes the report, the chart and the raw results to the given paths', { timeout: 240_000 }, async () => {
+  // Mostly app start-up (ten app processes); measured at 1.5-3.5 minutes with the 2 cores at a
+  // load average of 15-20, so the limit leaves room for a busier machine still.
+  it('runs every section and writes the report, the chart and the raw results to the given paths', { timeout: 300_000 }, async () => {
     run = await runBench(config, () => {});
     expect(readFileSync(config.out, 'utf8')).toBe(run.markdown);
     expect(readFileSync(config.chart, 'utf8')).toBe(run.svg);
