@@ -12,6 +12,8 @@ export const ALL_SECTIONS: Section[] = ['fixed-rate', 'express', 'fastify', 'mem
 
 /** The fixed-rate comparison (CPU per request), the one the targets are checked against. */
 export interface FixedRateConfig {
+  /** Frameworks to run (BENCH_FIXED_FRAMEWORKS, comma separated): express, fastify. */
+  frameworks: ('express' | 'fastify')[];
   /** Requests per second, well below saturation (BENCH_FIXED_RATE). */
   rate: number;
   /** Measured seconds per run (BENCH_FIXED_DURATION). */
@@ -100,6 +102,14 @@ function list(name: string, fallback: number[]): number[] {
   });
 }
 
+function frameworks(fallback: ('express' | 'fastify')[]): ('express' | 'fastify')[] {
+  const raw = process.env.BENCH_FIXED_FRAMEWORKS;
+  if (!raw) return fallback;
+  const names = raw.split(',').map((s) => s.trim());
+  for (const n of names) if (n !== 'express' && n !== 'fastify') throw new Error(`BENCH_FIXED_FRAMEWORKS: unknown framework ${n}; known: express, fastify`);
+  return names as ('express' | 'fastify')[];
+}
+
 export function loadConfig(argv: string[] = process.argv.slice(2), overrides: Partial<BenchConfig> = {}): BenchConfig {
   const quick = overrides.quick ?? (argv.includes('--quick') || ['1', 'true', 'yes'].includes(String(process.env.BENCH_QUICK ?? '').toLowerCase()));
   const outArg = argv.find((a) => a.startsWith('--out='))?.slice('--out='.length);
@@ -113,7 +123,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), overrides: Pa
   const base: BenchConfig = quick
     ? {
         quick, out, chart, json: '', sections,
-        fixedRate: { rate: 200, duration: 0.2, warmup: 0.1, rounds: 1, sessions: 20, connections: 4, idle: 0.1, warmupRequests: 10, countRequests: 20 },
+        fixedRate: { frameworks: ['express', 'fastify'], rate: 200, duration: 0.2, warmup: 0.1, rounds: 1, sessions: 20, connections: 4, idle: 0.1, warmupRequests: 10, countRequests: 20 },
         rounds: 1, duration: 0.3, warmup: 0.1, connections: 8, sessions: 20, countRequests: 40,
         memorySessions: 200, logoutSizes: [10, 100], logoutReps: 1, naiveMax: Infinity, chunkSizes: [10, 50],
         opsDuration: 0.1, redisBenchmarkRequests: [2000, 5000],
@@ -121,7 +131,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), overrides: Pa
       }
     : {
         quick, out, chart, json: join(rootDir, '.tmp', 'bench', 'results.json'), sections,
-        fixedRate: { rate: 500, duration: 3, warmup: 0.5, rounds: 3, sessions: 200, connections: 8, idle: 1, warmupRequests: 1000, countRequests: 250 },
+        fixedRate: { frameworks: ['express', 'fastify'], rate: 500, duration: 3, warmup: 0.5, rounds: 3, sessions: 200, connections: 8, idle: 1, warmupRequests: 1000, countRequests: 250 },
         // The throughput, store-operation and latency runs are shorter than they were before
         // section 1 existed (5 s, 2 s, 5 s), to keep the whole run near 15 minutes.
         rounds: 3, duration: 3, warmup: 1, connections: 32, sessions: 1000, countRequests: 500,
@@ -134,6 +144,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), overrides: Pa
   return {
     ...base,
     fixedRate: {
+      frameworks: frameworks(f.frameworks),
       rate: Math.max(1, num('BENCH_FIXED_RATE', f.rate)),
       duration: num('BENCH_FIXED_DURATION', f.duration),
       warmup: num('BENCH_FIXED_WARMUP', f.warmup),

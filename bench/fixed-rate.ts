@@ -270,9 +270,9 @@ export async function benchFixedRate(redisUrl: string, admin: Redis, config: Ben
     `  ${config.fixedRate.rate} req/s, ${config.fixedRate.duration} s per run after ${config.fixedRate.warmup} s at the same rate, ` +
       `${config.fixedRate.rounds} rounds, ${config.fixedRate.connections} keep-alive connections`,
   );
-  const express = await compareFixedRate('express', redisUrl, admin, config, log, pool);
-  const fastify = await compareFixedRate('fastify', redisUrl, admin, config, log, pool);
-  return { express, fastify };
+  const result: FixedRateResult = {};
+  for (const framework of config.fixedRate.frameworks) result[framework] = await compareFixedRate(framework, redisUrl, admin, config, log, pool);
+  return result;
 }
 
 export function fixedRow(c: FixedRateComparison | undefined, store: string, path: Path): FixedRateRow | undefined {

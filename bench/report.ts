@@ -45,7 +45,8 @@ function fixedRateSection(r: BenchResults): string {
       `**Commands sent** come from a MONITOR pass of ${int(first.countRequests)} requests after each window (MONITOR slows Redis, so never during one; unpaced, since what a store sends per request does not depend on the rate); **executed** counts everything Redis ran in the window, commands inside scripts included (\`INFO commandstats\`). ` +
       'The load generator runs in the bench process and is not counted. "app + Redis" is the median of each round\'s sum. ' +
       'SessionKit touches a session at most once per `touchAfter` (60 s); a store waits over a minute for its next turn, so every session\'s touch falls due again meanwhile: ' +
-      `each run's warm-up visits all ${int(first.sessions)} sessions, which pays those touches before the window, and the window measures sessions active within the last minute, as in a busy app.`,
+      `each run's warm-up visits all ${int(first.sessions)} sessions, which pays those touches before the window, and the window measures sessions active within the last minute, as in a busy app. ` +
+      'In the first round the touches of sessions signed in a minute earlier can fall due inside a window; the median over the rounds sets that round aside.',
     '',
     `**Why a fixed rate.** On this ${r.meta.cores}-core machine, shared by Redis, the app, the load generator and other jobs, saturated req/s measures what the other processes left over and moves by a quarter between rounds (sections 2 and 3 show it). ` +
       'CPU time per request at a rate the machine can serve does not depend on who else got the cores, and it is what a store costs at scale: the app servers and the Redis node a deployment pays for.',
