@@ -37,13 +37,6 @@ const SCENARIOS: Scenario[] = [
   { store: 'connect-redis8', label: 'connect-redis 8 (ioredis)', sessionsPerUser: 1 },
   { store: 'sessionkit', label: '@sessionkit, 1 session per user', sessionsPerUser: 1, note: 'one index key per session: the worst case' },
   { store: 'sessionkit', label: '@sessionkit, 10 sessions per user', sessionsPerUser: 10 },
-  {
-    store: 'sessionkit',
-    label: '@sessionkit, 1 per user, hash-max-listpack-value 1024',
-    sessionsPerUser: 1,
-    config: { 'hash-max-listpack-value': '1024' },
-    note: 'not a default: the setting compacts small hashes (a record stored as a hash stays a listpack); a string record does not need it',
-  },
 ];
 
 export async function benchMemory(redisUrl: string, admin: Redis, config: BenchConfig, log: (line: string) => void): Promise<MemoryRow[]> {

@@ -150,7 +150,8 @@ describe('npm run bench, quick mode', () => {
 
   it('measures memory per session for every store', () => {
     const rows = run.results.memory!;
-    expect(rows.length).toBe(5);
+    // connect-redis 9 and 8, SessionKit at 1 and 10 sessions per user, all at default settings.
+    expect(rows.length).toBe(4);
     for (const m of rows) {
       expect(m.bytesPerSession, m.label).toBeGreaterThan(50);
       expect(m.bytesPerSession, m.label).toBeLessThan(100_000);
