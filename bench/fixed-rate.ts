@@ -268,7 +268,7 @@ async function compareFixedRate(
 export async function benchFixedRate(redisUrl: string, admin: Redis, config: BenchConfig, log: (line: string) => void, pool?: AppPool): Promise<FixedRateResult> {
   log(
     `  ${config.fixedRate.rate} req/s, ${config.fixedRate.duration} s per run after ${config.fixedRate.warmup} s at the same rate, ` +
-      `${config.fixedRate.rounds} rounds, ${config.fixedRate.connections} keep-alive connections`,
+      `${config.fixedRate.rounds} round${config.fixedRate.rounds === 1 ? "" : "s"}, ${config.fixedRate.connections} keep-alive connections`,
   );
   const result: FixedRateResult = {};
   for (const framework of config.fixedRate.frameworks) result[framework] = await compareFixedRate(framework, redisUrl, admin, config, log, pool);
