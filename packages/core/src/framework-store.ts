@@ -3,6 +3,8 @@ import { CorruptSessionError, SessionKitError } from './errors.js';
 import { hashId } from './keys.js';
 import { applyChanges, changesSince, type Changes } from './merge.js';
 import type { SessionStoreOptions } from './options.js';
+import { checkFrameworkOptions, fromFrameworkStore } from './option-checks.js';
+import { checkedOwner, defaultOwner } from './owner.js';
 import type { SessionInfo } from './records.js';
 import { SessionStore, type InvalidateOptions } from './store.js';
 
@@ -30,7 +32,7 @@ export interface FrameworkStoreOptions<S extends CookieSession = CookieSession> 
   disableTouch?: boolean;
   /** As in connect-redis: keys never expire in Redis (and the cookie governs). Default false. */
   disableTTL?: boolean;
-  /** Finds the owner in a session. Default: `session.userId`, then `session.user.id`. */
+  /** Finds the owner in a session. Default: `session.userId`, then `session.user.id`, then Passport's `session.passport.user`. */
   userId?: (session: S) => string | number | null | undefined;
   /** Device details to keep beside the session for listings. Default: none (stored meta is kept). */
   meta?: (session: S) => Record<string, unknown> | null | undefined;
@@ -80,14 +82,6 @@ const MERGE_ATTEMPTS = 64;
 const LOADED_MAX_AGE_MS = 30_000;
 const HUNDRED_YEARS_MS = 100 * 365 * 86_400_000;
 
-function defaultUserId(session: CookieSession): string | number | undefined {
-  const direct = session.userId;
-  if (typeof direct === 'string' || typeof direct === 'number') return direct;
-  const user = session.user as { id?: unknown } | undefined;
-  if (user && (typeof user.id === 'string' || typeof user.id === 'number')) return user.id;
-  return undefined;
-}
-
 /**
  * The cookie's settings without its expiry (maxAge, path, domain, secure, ...), as a string.
  * A save whose data is unchanged but whose cookie settings changed (a "remember me" maxAge,
@@ -132,6 +126,7 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
 
   constructor(options: FrameworkStoreOptions<S>) {
     if (!options || typeof options !== 'object') throw new SessionKitError('ERR_CONFIG', 'store options are required: { client }');
+    checkFrameworkOptions(options);
     const ttl = options.ttl ?? 86_400;
     if (typeof ttl !== 'function' && (typeof ttl !== 'number' || !(ttl > 0))) {
       throw new SessionKitError('ERR_CONFIG', `option ttl must be a positive number of seconds or a function, got ${String(ttl)}`);
@@ -144,13 +139,13 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
     this.disableTTL = options.disableTTL ?? false;
     this.touchAfter = options.touchAfter;
     this.mergeSaves = options.mergeSaves ?? true;
-    this.findUserId = options.userId ?? (defaultUserId as (session: S) => string | number | undefined);
+    this.findUserId = options.userId ?? defaultOwner;
     this.findMeta = options.meta;
     const {
       client, store, ttl: _seconds, disableTouch: _t, disableTTL: _d, userId: _u, meta: _m, touchAfter: _a, mergeSaves: _g, ...core
     } = options;
     this.core = (store as SessionStore<S> | undefined) ??
-      new SessionStore<S>({ ...core, client: client as RedisClient, ttl: typeof ttl === 'number' ? ttl * 1000 : undefined });
+      new SessionStore<S>(fromFrameworkStore({ ...core, client: client as RedisClient, ttl: typeof ttl === 'number' ? ttl * 1000 : undefined }));
   }
 
   get client(): RedisClient {
@@ -347,8 +342,7 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
 
   /** The session's owner as the `userId` option finds it, as a string; undefined when anonymous. */
   userIdOf(session: S): string | undefined {
-    const id = this.findUserId(session);
-    return id === undefined || id === null || id === '' ? undefined : String(id);
+    return checkedOwner(this.findUserId(session));
   }
 
   private remember(sid: string, loaded: Loaded): void {

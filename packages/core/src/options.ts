@@ -1,5 +1,6 @@
 import type { RedisClient } from './client/index.js';
 import { SessionKitError } from './errors.js';
+import { checkStoreOptions } from './option-checks.js';
 import { safeJsonSerializer, type Serializer } from './serializer.js';
 
 export type SessionLimitPolicy = 'evict-oldest' | 'reject';
@@ -58,6 +59,7 @@ export function resolveOptions(options: SessionStoreOptions): ResolvedOptions {
   if (!options || typeof options !== 'object' || !options.client) {
     throw new SessionKitError('ERR_CONFIG', 'SessionStore needs { client }: an ioredis (or iovalkey) Redis or Cluster client');
   }
+  checkStoreOptions(options);
   const prefix = options.prefix ?? 'sess:';
   if (typeof prefix !== 'string' || prefix.length === 0) {
     throw new SessionKitError('ERR_CONFIG', 'option prefix must be a non-empty string (an empty prefix would let session keys collide with index keys)');

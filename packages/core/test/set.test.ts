@@ -51,22 +51,22 @@ describe('set', () => {
   });
 
   it('keeps createdAt across writes and refuses to extend past the absolute timeout', async () => {
-    const store = fresh({ absoluteTimeout: 400 });
+    const store = fresh({ absoluteTimeout: 1000 }); // the shortest accepted: a shorter one is taken for a unit mistake
     const first = await store.set('abs', { v: 1 }, { ttl: 60_000 });
     await sleep(50);
     const second = await store.set('abs', { v: 2 }, { ttl: 60_000 });
     expect(second.createdAt).toBe(first.createdAt);
-    expect(second.expiresAt).toBe(first.createdAt! + 400);
-    expect((await store.get('abs'))!.absoluteExpiresAt).toBe(first.createdAt! + 400);
-    await sleep(450);
+    expect(second.expiresAt).toBe(first.createdAt! + 1000);
+    expect((await store.get('abs'))!.absoluteExpiresAt).toBe(first.createdAt! + 1000);
+    await sleep(1050);
     expect(await store.get('abs')).toBeNull();
     expect(await store.set('abs', { v: 3 }, { ttl: 60_000 })).toMatchObject({ stored: true });
   });
 
   it('a late write to a record that expired in flight keeps the absolute timeout of its createdAt', async () => {
-    const store = fresh({ absoluteTimeout: 300 });
+    const store = fresh({ absoluteTimeout: 1000 });
     const first = await store.set('late', { v: 1 }, { ttl: 60_000, userId: 'ann' });
-    await sleep(350); // past the absolute expiry: Redis has dropped the key
+    await sleep(1050); // past the absolute expiry: Redis has dropped the key
     // The request that loaded it passes the createdAt it read: refused, not a new lifetime.
     expect(await store.set('late', { v: 2 }, { ttl: 60_000, userId: 'ann', createdAt: first.createdAt })).toEqual({ stored: false, reason: 'expired' });
     expect(await store.get('late')).toBeNull();
@@ -75,7 +75,7 @@ describe('set', () => {
     const again = await store.set('idle', { v: 1 }, { ttl: 50 });
     await sleep(100);
     const late = await store.set('idle', { v: 2 }, { ttl: 60_000, createdAt: again.createdAt });
-    expect(late).toMatchObject({ stored: true, createdAt: again.createdAt, expiresAt: again.createdAt! + 300 });
+    expect(late).toMatchObject({ stored: true, createdAt: again.createdAt, expiresAt: again.createdAt! + 1000 });
     await expect(store.set('x', {}, { createdAt: Number.NaN })).rejects.toThrow(/createdAt must be a time in ms/);
   });
 

@@ -55,11 +55,13 @@ export class RedisStore extends Store {
 
   constructor(options: RedisStoreOptions) {
     super();
-    this.sessions = new FrameworkStore<ExpressSessionData>(options);
+    // `connectionEvents` is this adapter's own option: the shared layer would warn about a name it does not know.
+    const { connectionEvents, ...shared } = options ?? ({} as RedisStoreOptions);
+    this.sessions = new FrameworkStore<ExpressSessionData>(options ? shared : options);
     this.core = this.sessions.core;
     this.client = this.core.client;
     this.prefix = this.core.options.prefix;
-    this.detach = options.connectionEvents === false ? () => {} : this.relayConnectionEvents(this.client);
+    this.detach = connectionEvents === false ? () => {} : this.relayConnectionEvents(this.client);
   }
 
   override get(sid: string, callback?: Callback<ExpressSessionData | null>): void {
@@ -155,6 +157,7 @@ export class RedisStore extends Store {
   }
 }
 
-export type { InvalidateOptions, SessionInfo, SessionStore, FrameworkStoreOptions } from '@sessionkit/core';
-export type { Serializer, SessionLimitPolicy } from '@sessionkit/core';
-export { SessionKitError, RedisOperationError, SessionLimitError, CorruptSessionError } from '@sessionkit/core';
+// What the docs use, so that an app installs only this package.
+export type { InvalidateOptions, SessionInfo, SessionRecord, SessionStore, FrameworkStoreOptions } from '@sessionkit/core';
+export type { Serializer, SessionLimitPolicy, SessionKitErrorCode } from '@sessionkit/core';
+export { SessionKitError, RedisOperationError, SessionLimitError, CorruptSessionError, hashId } from '@sessionkit/core';

@@ -7,6 +7,8 @@ export {
   RedisOperationError,
   hashId,
   type SessionInfo,
+  type SessionRecord,
+  type SessionKitErrorCode,
   type InvalidateOptions,
   type SessionLimitPolicy,
   type Serializer,
