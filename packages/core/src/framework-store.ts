@@ -124,9 +124,10 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
   /** Per process: session id -> the versions loaded lately; bounded, and entries go stale after 30 s. */
   private readonly loaded = new Map<string, Map<number, Loaded>>();
 
-  constructor(options: FrameworkStoreOptions<S>) {
+  /** `adapterOptionNames`: options the adapter handles itself (not unknown, see option-checks.ts). */
+  constructor(options: FrameworkStoreOptions<S>, adapterOptionNames: readonly string[] = []) {
     if (!options || typeof options !== 'object') throw new SessionKitError('ERR_CONFIG', 'store options are required: { client }');
-    checkFrameworkOptions(options);
+    checkFrameworkOptions(options, adapterOptionNames);
     const ttl = options.ttl ?? 86_400;
     if (typeof ttl !== 'function' && (typeof ttl !== 'number' || !(ttl > 0))) {
       throw new SessionKitError('ERR_CONFIG', `option ttl must be a positive number of seconds or a function, got ${String(ttl)}`);

@@ -31,6 +31,9 @@ export interface RedisStoreOptions extends FrameworkStoreOptions<ExpressSessionD
   connectionEvents?: boolean;
 }
 
+/** This adapter's own options, beside the shared ones: tsc fails if one is added to RedisStoreOptions and not here. */
+const expressOptionNames = Object.keys({ connectionEvents: true } satisfies Record<Exclude<keyof RedisStoreOptions, keyof FrameworkStoreOptions>, true>);
+
 type Callback<T> = ((err: any, value?: T) => void) | undefined;
 
 /**
@@ -55,13 +58,11 @@ export class RedisStore extends Store {
 
   constructor(options: RedisStoreOptions) {
     super();
-    // `connectionEvents` is this adapter's own option: the shared layer would warn about a name it does not know.
-    const { connectionEvents, ...shared } = options ?? ({} as RedisStoreOptions);
-    this.sessions = new FrameworkStore<ExpressSessionData>(options ? shared : options);
+    this.sessions = new FrameworkStore<ExpressSessionData>(options, expressOptionNames);
     this.core = this.sessions.core;
     this.client = this.core.client;
     this.prefix = this.core.options.prefix;
-    this.detach = connectionEvents === false ? () => {} : this.relayConnectionEvents(this.client);
+    this.detach = options.connectionEvents === false ? () => {} : this.relayConnectionEvents(this.client);
   }
 
   override get(sid: string, callback?: Callback<ExpressSessionData | null>): void {

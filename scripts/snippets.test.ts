@@ -1,0 +1,225 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, RedisServer } from '@sessionkit/testing';
+import { allSnippets, codeOf, importsOf, isJs, isShell, isTs, programKey, root, toJavaScript, typeErrors, where, type Snippet } from './snippets.js';
+
+/*
+ * Every code block of README.md, docs/*.md and packages/* /README.md, as printed: TypeScript
+ * type-checked (strict, nodenext, against the built packages), JavaScript and blocks marked
+ * `run <scenario>` run against a real redis-server and exercised, shell lines checked against
+ * the repo and the doc's own imports. Needs `npm run build` first (as exports.test.ts).
+ */
+
+const snippets = allSnippets();
+const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const workspacePackages = ['core', 'express', 'fastify', 'testing'].map((p) => `@sessionkit/${p}`);
+const knownPackages = new Set([...Object.keys(manifest.devDependencies ?? {}), ...Object.keys(manifest.dependencies ?? {}), ...workspacePackages]);
+
+/** The last TypeScript block above `s` in its file that stands on its own (not `after`): what `after` pastes `s` below. */
+function contextOf(s: Snippet): Snippet | undefined {
+  if (!s.marker.after) return undefined;
+  const before = snippets.filter((o) => o.file === s.file && o.line < s.line && isTs(o) && !o.marker.after);
+  const context = before.at(-1);
+  if (!context) throw new Error(`${where(s)} is marked "after" but no TypeScript block that stands on its own comes before it`);
+  return context;
+}
+
+describe('documentation snippets: found', () => {
+  it('finds the blocks of every document (the list is read, not kept)', () => {
+    const files = new Set(snippets.map((s) => s.file));
+    for (const file of ['README.md', 'docs/core.md', 'docs/express.md', 'docs/fastify.md', 'packages/core/README.md']) expect(files).toContain(file);
+    expect(snippets.filter(isTs).length).toBeGreaterThan(20);
+  });
+
+  it('knows what to do with every block: no language means a listing, anything else must be checkable', () => {
+    const unknown = snippets.filter((s) => s.lang !== '' && !isTs(s) && !isJs(s) && !isShell(s)).map((s) => `${where(s)} (${s.lang})`);
+    expect(unknown).toEqual([]);
+    const unexercised = snippets.filter((s) => isJs(s) && !s.marker.run && !s.marker.partial).map(where);
+    expect(unexercised, 'a JavaScript block is tested by running it: mark it <!-- snippet: run <scenario> -->').toEqual([]);
+    const noScenario = snippets.filter((s) => s.marker.run && !(s.marker.run in scenarios)).map((s) => `${where(s)}: ${s.marker.run}`);
+    expect(noScenario).toEqual([]);
+  });
+});
+
+describe('documentation snippets: TypeScript (strict, nodenext)', () => {
+  const checked = new Map<string, Map<Snippet, string[]>>();
+  /** Checks the snippet's whole program the first time one of its members is asked for. */
+  const errorsOf = (s: Snippet): string[] => {
+    const key = programKey(s, contextOf(s));
+    if (!checked.has(key)) {
+      const members = snippets.filter((o) => isTs(o) && programKey(o, contextOf(o)) === key);
+      checked.set(key, typeErrors(members.map((snippet) => ({ snippet, context: contextOf(snippet) }))));
+    }
+    return checked.get(key)!.get(s)!;
+  };
+  for (const s of snippets.filter(isTs)) {
+    const how = s.marker.partial ? `partial${s.marker.after ? ', after the block above' : ''}${s.marker.free.length ? `, given ${s.marker.free.join(', ')}` : ''}` : 'whole';
+    it(`${where(s)} type-checks (${how})`, () => {
+      expect(errorsOf(s)).toEqual([]);
+    });
+  }
+});
+
+describe('documentation snippets: install and shell lines', () => {
+  const shell = snippets.filter(isShell);
+  for (const s of shell) {
+    it(`${where(s)} names packages and scripts that exist`, () => {
+      const problems: string[] = [];
+      for (const line of s.code.split('\n').flatMap((l) => l.split(/&&|;/))) {
+        const install = /^npm (?:install|i)\s+(.*)$/.exec(line.trim());
+        if (install) {
+          for (const word of install[1]!.split(/\s+/)) {
+            if (!word || word.startsWith('-') || word === '&&') continue;
+            if (!knownPackages.has(word)) problems.push(`npm install ${word}: not a package this repo builds or tests with`);
+          }
+        }
+        for (const run of line.matchAll(/npm run ([\w:-]+)/g)) if (!manifest.scripts?.[run[1]!]) problems.push(`npm run ${run[1]}: no such script`);
+      }
+      expect(problems).toEqual([]);
+    });
+  }
+
+  const files = [...new Set(snippets.map((s) => s.file))];
+  for (const file of files) {
+    const installed = shell
+      .filter((s) => s.file === file)
+      .flatMap((s) => [...s.code.matchAll(/^npm (?:install|i)\s+([^&;]*)/gm)].flatMap((m) => m[1]!.split(/\s+/)))
+      .filter((w) => w && !w.startsWith('-'));
+    if (installed.length === 0) continue;
+    it(`${file}: its install line covers every package its snippets import`, () => {
+      const imported = snippets.filter((s) => s.file === file && (isTs(s) || isJs(s))).flatMap((s) => importsOf(codeOf(s)));
+      expect([...new Set(imported)].filter((name) => !installed.includes(name))).toEqual([]);
+    });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Running blocks. Files go under .tmp/ inside the repo, so that '@sessionkit/*' and every other
+// import resolve to the workspace's node_modules (the built packages), as in an app.
+
+const runDir = join(root, '.tmp', 'snippets-run');
+
+interface Running {
+  child: ChildProcess;
+  port: number;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Starts a block as a program; `express4` makes `import 'express'` find Express 4. */
+async function start(s: Snippet, env: Record<string, string>, { express4 = false } = {}): Promise<Running> {
+  const dir = join(runDir, express4 ? 'express4' : 'default');
+  mkdirSync(dir, { recursive: true });
+  if (express4) {
+    mkdirSync(join(dir, 'node_modules'), { recursive: true });
+    rmSync(join(dir, 'node_modules', 'express'), { recursive: true, force: true });
+    symlinkSync(join(root, 'node_modules', 'express4'), join(dir, 'node_modules', 'express'), 'dir');
+  }
+  // TypeScript goes through the compiler's transpiler (in process, fast), not a loader: the
+  // types were checked above, and what runs is the block's own code.
+  const file = join(dir, `${s.file.replace(/[/.]/g, '_')}_${s.line}.mjs`);
+  writeFileSync(file, isTs(s) ? toJavaScript(codeOf(s)) : codeOf(s));
+  const port = await freePort();
+  const child = spawn(process.execPath, [file], {
+    cwd: root,
+    env: { ...process.env, PORT: String(port), SESSION_SECRET: 'snippet-test-secret-of-32-characters!', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (c) => (output += c));
+  child.stderr!.on('data', (c) => (output += c));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, port, output: () => output, exited };
+}
+
+async function listening(app: Running): Promise<void> {
+  for (let i = 0; i < 150; i++) {
+    if (app.child.exitCode !== null) break;
+    if (await fetch(`http://127.0.0.1:${app.port}/`).then(() => true, () => false)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the snippet did not start listening:\n${app.output()}`);
+}
+
+const stopApp = async (app: Running) => {
+  if (app.child.exitCode === null) app.child.kill();
+  await app.exited;
+};
+
+const cookieOf = (res: Response) => res.headers.get('set-cookie')?.split(';')[0];
+
+/**
+ * What each `run <scenario>` does with its block. A scenario asserts what a user of the snippet
+ * would see; it gets a fresh redis-server.
+ */
+const scenarios: Record<string, (s: Snippet, redis: RedisServer) => Promise<void>> = {
+  /** The README's Express quick start, on Express 5 and on Express 4. */
+  'express-quick-start': async (s, redis) => {
+    for (const express4 of [false, true]) {
+      const app = await start(s, { REDIS_URL: redis.url }, { express4 });
+      try {
+        await listening(app);
+        const url = `http://127.0.0.1:${app.port}`;
+        const login = async () => {
+          const res = await fetch(`${url}/login`, { method: 'POST', redirect: 'manual' });
+          expect(res.status).toBe(302);
+          return cookieOf(res)!;
+        };
+        const home = (cookie?: string) => fetch(`${url}/`, { headers: cookie ? { cookie } : {} }).then((r) => r.text());
+        const laptop = await login();
+        const phone = await login();
+        expect(await home(laptop)).toBe('Hello alice');
+        expect(await home(phone)).toBe('Hello alice');
+        // Signed out: a clear 401, not an unhandled rejection (which ends an Express 4 process).
+        const anonymous = await fetch(`${url}/password`, { method: 'POST' });
+        expect(anonymous.status).toBe(401);
+        const res = await fetch(`${url}/password`, { method: 'POST', headers: { cookie: laptop } });
+        expect(await res.json()).toEqual({ signedOut: 1 });
+        expect(await home(laptop)).toBe('Hello alice');
+        expect(await home(phone)).toBe('Please sign in');
+        // Redis away: express-session hands over no session; the snippet answers 503, and the
+        // client's errors are handled (no "[ioredis] Unhandled error event").
+        await redis.stop();
+        let status = 0;
+        for (let i = 0; i < 50 && status !== 503; i++) {
+          status = await fetch(`${url}/`, { headers: { cookie: laptop } }).then((r) => r.status, () => 0);
+          if (status !== 503) await new Promise((r) => setTimeout(r, 100));
+        }
+        expect(status).toBe(503);
+        await redis.start();
+        expect(app.child.exitCode, app.output()).toBeNull();
+        expect(app.output()).not.toMatch(/Unhandled error event|UnhandledPromiseRejection|TypeError/);
+      } finally {
+        await stopApp(app);
+      }
+    }
+  },
+
+  /** A script: it must do its work and end by itself (the client closed), with nothing on stderr. */
+  script: async (s, redis) => {
+    const app = await start(s, { REDIS_URL: redis.url });
+    const timer = setTimeout(() => app.child.kill(), 20_000);
+    const code = await app.exited;
+    clearTimeout(timer);
+    expect(app.child.signalCode, `did not exit by itself:\n${app.output()}`).toBeNull();
+    expect(code, app.output()).toBe(0);
+  },
+};
+
+describe('documentation snippets: run against a real Redis', () => {
+  const redis = new RedisServer();
+  beforeAll(async () => {
+    await redis.start();
+  });
+  afterAll(async () => {
+    await redis.dispose();
+  });
+
+  for (const s of snippets.filter((o) => o.marker.run)) {
+    it(`${where(s)} runs (${s.marker.run})`, async () => {
+      await scenarios[s.marker.run!]!(s, redis);
+    }, 60_000);
+  }
+});
