@@ -2,6 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { SessionStore } from '@sessionkit/core';
 import { freePort, RedisServer } from '@sessionkit/testing';
 import { allSnippets, codeOf, importsOf, isJs, isShell, isTs, programKey, root, toJavaScript, typeErrors, where, type Snippet } from './snippets.js';
 
@@ -108,6 +110,14 @@ interface Running {
   exited: Promise<number | null>;
 }
 
+/**
+ * What the test puts in place of the names a block leaves to the reader (`free: ...`), so that
+ * the block itself runs unchanged.
+ */
+const standIns: Record<string, string> = {
+  checkPassword: "const checkPassword = (username, password) => (password === 'right' ? { id: username } : undefined);",
+};
+
 /** Starts a block as a program; `express4` makes `import 'express'` find Express 4. */
 async function start(s: Snippet, env: Record<string, string>, { express4 = false } = {}): Promise<Running> {
   const dir = join(runDir, express4 ? 'express4' : 'default');
@@ -120,7 +130,12 @@ async function start(s: Snippet, env: Record<string, string>, { express4 = false
   // TypeScript goes through the compiler's transpiler (in process, fast), not a loader: the
   // types were checked above, and what runs is the block's own code.
   const file = join(dir, `${s.file.replace(/[/.]/g, '_')}_${s.line}.mjs`);
-  writeFileSync(file, isTs(s) ? toJavaScript(codeOf(s)) : codeOf(s));
+  const given = s.marker.free.map((name) => {
+    if (!standIns[name]) throw new Error(`${where(s)} runs but leaves ${name} to the reader: add a stand-in for it in snippets.test.ts`);
+    return standIns[name];
+  });
+  // On the block's first line, so that line numbers in a stack trace still match the document.
+  writeFileSync(file, given.join(' ') + (isTs(s) ? toJavaScript(codeOf(s)) : codeOf(s)));
   const port = await freePort();
   const child = spawn(process.execPath, [file], {
     cwd: root,
@@ -194,6 +209,37 @@ const scenarios: Record<string, (s: Snippet, redis: RedisServer) => Promise<void
       } finally {
         await stopApp(app);
       }
+    }
+  },
+
+  /**
+   * A quick start's sign-in over plain HTTP, from an HTML form: the form body is parsed, the
+   * cookie comes back without `Secure` (secure: 'auto'), and the session is in its user's index.
+   */
+  'sign-in': async (s, redis) => {
+    const app = await start(s, { REDIS_URL: redis.url });
+    const user = `ann-${s.file.replace(/\W/g, '-')}`;
+    const sessions = new SessionStore({ client: new Redis(redis.url) });
+    try {
+      await listening(app);
+      const post = (password: string) =>
+        fetch(`http://127.0.0.1:${app.port}/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ username: user, password }).toString(),
+          redirect: 'manual',
+        });
+      expect((await post('wrong')).status, app.output()).toBe(401);
+      const res = await post('right');
+      expect([302, 303], app.output()).toContain(res.status);
+      const cookie = res.headers.get('set-cookie');
+      expect(cookie, 'no cookie over plain HTTP').toBeTruthy();
+      expect(cookie).not.toMatch(/;\s*Secure/i);
+      expect(await sessions.countUserSessions(user)).toBe(1);
+      expect(app.output()).not.toMatch(/Unhandled error event|UnhandledPromiseRejection/);
+    } finally {
+      await stopApp(app);
+      await sessions.client.quit();
     }
   },
 
