@@ -38,6 +38,14 @@ describe('published entry points (built dist, through each package.json exports 
     });
   }
 
+  it('each adapter re-exports what its docs import, so an app installs only the adapter', () => {
+    const names = ['hashId', 'SessionKitError', 'CorruptSessionError', 'SessionLimitError', 'RedisOperationError'];
+    for (const adapter of ['@sessionkit/express', '@sessionkit/fastify']) {
+      const esm = run(['--input-type=module', '-e', `const m = await import(${JSON.stringify(adapter)}); const c = await import('@sessionkit/core'); console.log(JSON.stringify(${JSON.stringify(names)}.filter((n) => m[n] !== c[n])))`]);
+      expect(JSON.parse(esm), adapter).toEqual([]);
+    }
+  });
+
   // skipLibCheck off: a consumer's tsc reads react-router's and React's declarations too (~12 s of CPU).
   it('types resolve for ESM (.mts) and CommonJS (.cts) consumers under node16 resolution', { timeout: 180_000 }, () => {
     // Inside the repo (a git-ignored folder), so that resolution finds the workspace's node_modules.
