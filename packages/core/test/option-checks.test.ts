@@ -76,7 +76,7 @@ describe('option checks: names', () => {
     const seen = await warningsOf(() => new FrameworkStore({ client: redis.client(), tll: 60 } as never));
     expect(seen).toHaveLength(1);
     expect(seen[0]!.code).toBe('SESSIONKIT_UNKNOWN_OPTION');
-    expect(seen[0]!.message).toMatch(/^RedisStore: unknown option tll is ignored; did you mean ttl\? \(known options: client, store, prefix/);
+    expect(seen[0]!.message).toMatch(/^RedisStore: unknown option tll is ignored; did you mean ttl\? \(known options: client, prefix, indexPrefix, ttl/);
     const core = await warningsOf(() => new SessionStore({ client: redis.client(), maxSessionPerUser: 3 } as never));
     expect(core.map((w) => w.message)).toEqual([expect.stringMatching(/^SessionStore: unknown option maxSessionPerUser is ignored; did you mean maxSessionsPerUser\?/)]);
     const far = await warningsOf(() => new SessionStore({ client: redis.client(), somethingElse: 1 } as never));
