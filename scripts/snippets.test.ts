@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
@@ -16,7 +16,14 @@ import { allSnippets, codeOf, importsOf, isJs, isShell, isTs, programKey, root, 
 
 const snippets = allSnippets();
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-const workspacePackages = ['core', 'express', 'fastify', 'testing'].map((p) => `@sessionkit/${p}`);
+/** Every package of packages/*, read from its manifest: a new package is known without an edit here. */
+const workspacePackages = readdirSync(join(root, 'packages')).flatMap((dir) => {
+  try {
+    return [JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8')).name as string];
+  } catch {
+    return [];
+  }
+});
 const knownPackages = new Set([...Object.keys(manifest.devDependencies ?? {}), ...Object.keys(manifest.dependencies ?? {}), ...workspacePackages]);
 
 /** The last TypeScript block above `s` in its file that stands on its own (not `after`): what `after` pastes `s` below. */
@@ -69,7 +76,8 @@ describe('documentation snippets: install and shell lines', () => {
   for (const s of shell) {
     it(`${where(s)} names packages and scripts that exist`, () => {
       const problems: string[] = [];
-      for (const line of s.code.split('\n').flatMap((l) => l.split(/&&|;/))) {
+      // Comments (`# or globally: npm install -g ...`) are prose, and a line may chain commands.
+      for (const line of s.code.split('\n').flatMap((l) => l.replace(/(^|\s)#.*$/, '').split(/&&|;/))) {
         const install = /^npm (?:install|i)\s+(.*)$/.exec(line.trim());
         if (install) {
           for (const word of install[1]!.split(/\s+/)) {
@@ -87,7 +95,7 @@ describe('documentation snippets: install and shell lines', () => {
   for (const file of files) {
     const installed = shell
       .filter((s) => s.file === file)
-      .flatMap((s) => [...s.code.matchAll(/^npm (?:install|i)\s+([^&;]*)/gm)].flatMap((m) => m[1]!.split(/\s+/)))
+      .flatMap((s) => [...s.code.matchAll(/^npm (?:install|i)\s+([^&;#]*)/gm)].flatMap((m) => m[1]!.split(/\s+/)))
       .filter((w) => w && !w.startsWith('-'));
     if (installed.length === 0) continue;
     it(`${file}: its install line covers every package its snippets import`, () => {
