@@ -40,7 +40,12 @@ describe('published entry points (built dist, through each package.json exports 
 
   it('each adapter re-exports what its docs import, so an app installs only the adapter', () => {
     const names = ['hashId', 'SessionKitError', 'CorruptSessionError', 'SessionLimitError', 'RedisOperationError'];
-    for (const adapter of ['@sessionkit/express', '@sessionkit/fastify']) {
+    // Every library built on core: each adapter, whatever its framework.
+    const adapters = manifests
+      .filter(({ manifest }) => manifest.exports && manifest.name !== '@sessionkit/core' && manifest.dependencies?.['@sessionkit/core'])
+      .map(({ manifest }) => manifest.name as string);
+    expect(adapters).toContain('@sessionkit/express');
+    for (const adapter of adapters) {
       const esm = run(['--input-type=module', '-e', `const m = await import(${JSON.stringify(adapter)}); const c = await import('@sessionkit/core'); console.log(JSON.stringify(${JSON.stringify(names)}.filter((n) => m[n] !== c[n])))`]);
       expect(JSON.parse(esm), adapter).toEqual([]);
     }

@@ -45,10 +45,21 @@ describe('documentation snippets: found', () => {
   it('knows what to do with every block: no language means a listing, anything else must be checkable', () => {
     const unknown = snippets.filter((s) => s.lang !== '' && !isTs(s) && !isJs(s) && !isShell(s)).map((s) => `${where(s)} (${s.lang})`);
     expect(unknown).toEqual([]);
-    const unexercised = snippets.filter((s) => isJs(s) && !s.marker.run && !s.marker.partial).map(where);
+    const unexercised = snippets.filter((s) => isJs(s) && !s.marker.run && !s.marker.partial && !s.marker.testedBy).map(where);
     expect(unexercised, 'a JavaScript block is tested by running it: mark it <!-- snippet: run <scenario> -->').toEqual([]);
     const noScenario = snippets.filter((s) => s.marker.run && !(s.marker.run in scenarios)).map((s) => `${where(s)}: ${s.marker.run}`);
     expect(noScenario).toEqual([]);
+    const elsewhere = snippets
+      .filter((s) => s.marker.testedBy)
+      .filter((s) => {
+        try {
+          return !readFileSync(join(root, s.marker.testedBy!), 'utf8').includes(s.file);
+        } catch {
+          return true;
+        }
+      })
+      .map((s) => `${where(s)}: ${s.marker.testedBy} does not exist or does not read ${s.file}`);
+    expect(elsewhere).toEqual([]);
   });
 });
 

@@ -21,6 +21,7 @@ export const root = fileURLToPath(new URL('..', import.meta.url));
  *   `any`). Any other name the block uses and does not define is an error.
  * - `run <scenario>`: the block is also run, against a real Redis, and the test's scenario of
  *   that name exercises it (HTTP requests, Redis contents, exit).
+ * - `tested-by <path>`: another test file runs the block (it must exist and name this document).
  *
  * A block with no comment is a whole program: `js` blocks must name a scenario (a JavaScript
  * snippet is only tested by running it); `ts` blocks are type-checked as they stand.
@@ -30,6 +31,7 @@ export interface Marker {
   after: boolean;
   free: string[];
   run?: string;
+  testedBy?: string;
 }
 
 export interface Snippet {
@@ -67,6 +69,7 @@ function parseMarker(text: string): Marker {
     else if (word === 'after') marker.after = true;
     else if (word === 'free') marker.free = part.slice(part.indexOf(':') + 1).split(',').map((s) => s.trim()).filter(Boolean);
     else if (word === 'run' && rest[0]) marker.run = rest[0];
+    else if (word === 'tested-by' && rest[0]) marker.testedBy = rest[0];
     else throw new Error(`unknown snippet marker "${part}" in <!-- snippet: ${text} -->`);
   }
   return marker;

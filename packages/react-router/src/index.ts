@@ -397,4 +397,4 @@ export function createRedisSessionStorage<Data = SessionData, FlashData = Data>(
 
 export type { InvalidateOptions, SessionInfo, SessionStore, FrameworkStoreOptions } from '@sessionkit/core';
 export type { Serializer, SessionLimitPolicy } from '@sessionkit/core';
-export { SessionKitError, RedisOperationError, SessionLimitError, CorruptSessionError } from '@sessionkit/core';
+export { SessionKitError, RedisOperationError, SessionLimitError, CorruptSessionError, hashId } from '@sessionkit/core';
