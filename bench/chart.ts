@@ -92,7 +92,7 @@ export function renderChart(title: string, subtitle: string, panels: Panel[], co
   const body: string[] = [];
   for (const row of rows) {
     const h = Math.max(...row.map(panelHeight));
-    row.forEach((p, c) => body.push(drawPanel(p, PAD + c * (PANEL_W + PAD), y)));
+    for (const [c, p] of row.entries()) body.push(drawPanel(p, PAD + c * (PANEL_W + PAD), y));
     y += h + PAD;
   }
   const height = y + 8;

@@ -184,8 +184,7 @@ export async function monitorCommands(admin: Redis, work: () => Promise<void>): 
   socket.setEncoding('utf8');
   socket.on('data', (chunk: string) => {
     buffered += chunk;
-    let newline: number;
-    while ((newline = buffered.indexOf('\r\n')) >= 0) {
+    for (let newline = buffered.indexOf('\r\n'); newline >= 0; newline = buffered.indexOf('\r\n')) {
       const line = buffered.slice(0, newline);
       buffered = buffered.slice(newline + 2);
       if (line === '+OK') started();

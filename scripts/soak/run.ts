@@ -336,7 +336,10 @@ const ops: Op[] = [
 const totalWeight = ops.reduce((sum, op) => sum + op.weight, 0);
 function pickOp(): Op {
   let r = Math.random() * totalWeight;
-  for (const op of ops) if ((r -= op.weight) < 0) return op;
+  for (const op of ops) {
+    r -= op.weight;
+    if (r < 0) return op;
+  }
   return ops[0]!;
 }
 
@@ -452,7 +455,7 @@ async function main(): Promise<void> {
     paused = false;
     const waiters = pauseWaiters;
     pauseWaiters = [];
-    waiters.forEach((w) => w());
+    for (const w of waiters) w();
   }
 
   /** Every stable browser must still be signed in as bob. Returns how many were not. */
@@ -590,7 +593,7 @@ async function main(): Promise<void> {
     processFailures.unhandledRejections === 0 &&
     processFailures.uncaughtExceptions === 0;
   mkdirSync(dirname(outFile), { recursive: true });
-  writeFileSync(outFile, JSON.stringify({ pass, ...summary }, null, 2) + '\n');
+  writeFileSync(outFile, `${JSON.stringify({ pass, ...summary }, null, 2)}\n`);
   log(`${pass ? 'PASS' : 'FAIL'}: ${stats.requests} requests in ${elapsed.toFixed(0)} s, ${stats.errors.total} errors (${stats.errors.outsideOutage} outside outages), ${sessionsLost} sessions lost, ${stats.wrongUser} wrong-user pages`);
   log(`summary written to ${outFile}`);
 

@@ -54,7 +54,6 @@ const NOTICES: Record<string, string> = {
 const FRAMEWORK = 'Express';
 
 declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Locals {
       sessionStore: RedisStore;

@@ -125,7 +125,12 @@ export function defineSecuritySuites<Store extends StoreUnderTest, Data>(target:
       ids.push(sid);
       return original.call(this, sid, ...rest);
     };
-    return { ids, restore: () => void (wrapped.get = original) };
+    return {
+      ids,
+      restore: () => {
+        wrapped.get = original;
+      },
+    };
   }
 
   describe('session ids (ASVS 7.2.3)', () => {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Cluster, Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 import { Redis as Redis6 } from 'ioredis6';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FrameworkStore, RedisOperationError, SessionLimitError, SessionStore } from '@sessionkit/core';

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisOperationError, SessionKitError, SessionStore } from '@sessionkit/core';
+import { RedisOperationError, type SessionKitError, SessionStore } from '@sessionkit/core';
 import { freePort } from '@sessionkit/testing';
 import { useRedis } from './helpers.js';
 

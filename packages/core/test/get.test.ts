@@ -111,7 +111,7 @@ describe('get', () => {
     const record = await store.get('evil');
     const data = record!.data as Record<string, unknown>;
     expect(data.ok).toBe(1);
-    expect(Object.prototype.hasOwnProperty.call(data, '__proto__')).toBe(false);
+    expect(Object.hasOwn(data, '__proto__')).toBe(false);
     expect(Object.getPrototypeOf(data)).toBe(Object.prototype);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.assign({}, data).polluted).toBeUndefined();

@@ -1,6 +1,6 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { FrameworkStore } from '@sessionkit/core';
-import { type ComplianceTarget, type TestSession } from '@sessionkit/testing';
+import type { ComplianceTarget, TestSession } from '@sessionkit/testing';
 
 export { useRedis } from '@sessionkit/testing';
 

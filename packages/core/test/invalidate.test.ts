@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { hashId, SessionStore } from '@sessionkit/core';
 import { commandCalls, countWrites, sleep, useRedis } from './helpers.js';
@@ -96,7 +96,9 @@ describe('invalidateAllUserSessions', () => {
       const writers = Array.from({ length: 3 }, () => new SessionStore({ client: redis.client(), ...options }));
       const lister = new SessionStore({ client: redis.client(), ...options });
       const evictedHashes = new Set<string>();
-      for (const w of writers) w.on('evict', ({ idHashes }) => idHashes.forEach((h) => evictedHashes.add(h)));
+      for (const w of writers) w.on('evict', ({ idHashes }) => {
+        for (const h of idHashes) evictedHashes.add(h);
+      });
       const totals = { revoked: 0, inFlightAcks: 0, ackedDuringOrAfter: 0, survivors: 0, strictlyChecked: 0 };
 
       for (let round = 0; round < 8; round++) {

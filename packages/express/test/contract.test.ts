@@ -33,7 +33,7 @@ describe.each([
 
   it('login sets a cookie, later requests read the session', async () => {
     const alice = new Agent(app.url);
-    const login = await alice.json('POST', '/login/alice');
+    const login = await alice.json<{ sid: string }>('POST', '/login/alice');
     expect(login.status).toBe(200);
     expect(alice.sid).toBe(login.body.sid);
     for (let i = 0; i < 3; i++) {

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import session, { type SessionData, type Store } from 'express-session';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { CookieJar, type ComplianceTarget, type TestSession } from '@sessionkit/testing';
 import type { RedisStore } from '@sessionkit/express';
 
@@ -51,11 +51,11 @@ export function complianceTarget(store: RedisStore): ComplianceTarget {
 }
 
 /** Just enough of Express 4 and 5 for these tests; both `express` and `express4` fit. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: Express 4 and 5 have different types; one helper drives both.
 export type ExpressFactory = () => any;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: as above, the request of either Express.
 type Req = any;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: as above, the response of either Express.
 type Res = any;
 type Next = (err?: unknown) => void;
 
@@ -160,7 +160,7 @@ export class Agent {
     return res;
   }
 
-  async json<T = Record<string, any>>(method: string, path: string): Promise<{ status: number; body: T }> {
+  async json<T = Record<string, unknown>>(method: string, path: string): Promise<{ status: number; body: T }> {
     const res = await this.request(method, path);
     return { status: res.status, body: (await res.json()) as T };
   }

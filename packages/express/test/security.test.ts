@@ -17,9 +17,9 @@ import { Agent, listen, SECRET, sleep, useRedis, type Running } from './helpers.
  */
 const redis = useRedis();
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: these apps run on Express 4 and 5, whose types differ.
 type Req = any;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: as above.
 type Res = any;
 
 /** A small app: sign-in with regenerate, a JSON "who am I", the password-change recipe, and a cap-aware error handler. */
@@ -93,7 +93,7 @@ async function start(options: Partial<RedisStoreOptions> = {}, cookie?: session.
 }
 afterAll(async () => {
   await Promise.all(apps.map((a) => a.close()));
-  stores.forEach((s) => s.close());
+  for (const s of stores) s.close();
 });
 
 /** Wraps the real store's `get` to record the ids it is asked for. */

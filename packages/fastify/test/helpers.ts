@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import fastifyCookie from '@fastify/cookie';
 import fastifySession, { type FastifySessionOptions } from '@fastify/session';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { CookieJar, type ComplianceTarget, type TestSession } from '@sessionkit/testing';
 import { sessionKitPlugin, type RedisStore } from '@sessionkit/fastify';
 
@@ -139,6 +139,7 @@ export class Client {
     this.cookies.keepLapsed = options.keepLapsed ?? false;
   }
 
+  // biome-ignore lint/suspicious/noExplicitAny: the test app's JSON replies; each test asserts the shape it reads.
   async request(method: string, path: string, body?: unknown, base = this.base): Promise<{ status: number; json: any; headers: Headers }> {
     this.cookies.forgetLapsed();
     const headers: Record<string, string> = {};

@@ -41,8 +41,8 @@ describe('Redis unavailable', () => {
       const browser = new Client(server.url);
       await browser.post('/login', { user: 'ann' });
       redis.server.pause();
-      let response;
-      let ms;
+      let response: Awaited<ReturnType<Client['get']>>;
+      let ms: number;
       try {
         [response, ms] = await timed(browser.get('/me'));
       } finally {

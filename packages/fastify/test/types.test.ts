@@ -1,6 +1,6 @@
 import type { FastifySessionOptions } from '@fastify/session';
 import type { FastifyRequest } from 'fastify';
-import { RedisStore, type ListedSession, type RedisStoreOptions } from '@sessionkit/fastify';
+import type { RedisStore, ListedSession, RedisStoreOptions } from '@sessionkit/fastify';
 import { describe, expectTypeOf, it } from 'vitest';
 
 // Compile-time checks (root `tsc -p tsconfig.json` covers this file); the runtime part is trivial.

@@ -136,7 +136,7 @@ export function runStoreCompliance(name: string, setup: () => Promise<Compliance
     it('handles concurrent writes to different ids independently', async () => {
       await Promise.all(Array.from({ length: 50 }, (_, i) => store.set(`c-${i}`, sessionExpiringIn(60_000, { i }))));
       const got = await Promise.all(Array.from({ length: 50 }, (_, i) => store.get(`c-${i}`)));
-      got.forEach((s, i) => expect(s?.i).toBe(i));
+      for (const [i, s] of got.entries()) expect(s?.i).toBe(i);
     });
   });
 }

@@ -256,7 +256,7 @@ export class RedisCluster {
   /** Kills a master (SIGKILL by default: a crash, nothing flushed). Its replica should take over after the node timeout. */
   async killMaster(port: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const me = (await this.topology()).find((n) => n.port === port);
-    if (!me || me.role !== 'master' || me.slots.length === 0) throw new Error(`node ${port} is not a master serving slots`);
+    if (me?.role !== 'master' || me.slots.length === 0) throw new Error(`node ${port} is not a master serving slots`);
     this.killedSlots.set(port, me.slots);
     this.killed.add(port);
     await this.server(port).stop(signal);

@@ -28,7 +28,7 @@ export function tamperedValueCases(client: () => Redis): TamperCase[] {
       '__proto__ and constructor.prototype keys',
       async (key) => {
         const data = JSON.parse(await readRecordData(client(), key));
-        const text = JSON.stringify(data).slice(0, -1) + ',"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},"prototype":{"polluted":"yes"}}';
+        const text = `${JSON.stringify(data).slice(0, -1)},"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},"prototype":{"polluted":"yes"}}`;
         return writeRecordData(client(), key, text);
       },
       'alice',

@@ -23,7 +23,10 @@ let binB: string;
 beforeAll(async () => {
   real = await resolveRedisServer();
   root = mkdtempSync(join(tmpdir(), 'sessionkit-resolver-'));
-  for (const name of Object.keys(dirs) as (keyof typeof dirs)[]) mkdirSync((dirs[name] = join(root, name)));
+  for (const name of Object.keys(dirs) as (keyof typeof dirs)[]) {
+    dirs[name] = join(root, name);
+    mkdirSync(dirs[name]);
+  }
   binA = link(dirs.a, 'redis-a');
   binB = link(dirs.b, 'redis-b');
   link(dirs.path, 'redis-server');

@@ -88,7 +88,9 @@ describe('RedisServer', () => {
       const parent = spawn(process.execPath, ['--import', 'tsx', fixture], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       let err = '';
-      parent.stderr.on('data', (chunk: Buffer) => void (err += chunk.toString()));
+      parent.stderr.on('data', (chunk: Buffer) => {
+        err += chunk.toString();
+      });
       const started = await new Promise<{ pid: number; port: number; dir: string }>((resolve, reject) => {
         parent.stdout.on('data', (chunk: Buffer) => {
           out += chunk.toString();
