@@ -1,7 +1,16 @@
 export { resolveRedisServer, redisServerVersion, siblingBinary } from './redis-binary.js';
 export { RedisServer, startRedisServer, freePort, portAccepts, type RedisServerOptions } from './redis-server.js';
 export { runStoreCompliance, sessionExpiringIn, type ComplianceStore, type ComplianceTarget, type TestSession } from './compliance.js';
-export { RedisCluster, startRedisCluster, adminCommand, parseClusterNodes, type RedisClusterOptions, type ClusterAddress, type ClusterNodeInfo, type FailoverResult } from './redis-cluster.js';
+export {
+  RedisCluster,
+  startRedisCluster,
+  adminCommand,
+  parseClusterNodes,
+  type RedisClusterOptions,
+  type ClusterAddress,
+  type ClusterNodeInfo,
+  type FailoverResult,
+} from './redis-cluster.js';
 export { RedisSentinel, SentinelProcess, startRedisSentinel, type RedisSentinelOptions, type SentinelFailoverResult } from './redis-sentinel.js';
 export { cookieExpiry, CookieJar } from './cookies.js';
 export { useRedisCluster } from './use-redis-cluster.js';

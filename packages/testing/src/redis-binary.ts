@@ -12,7 +12,7 @@ const FIXES = [
   '  - set SESSIONKIT_REDIS_SERVER to the path of a redis-server binary',
   '  - npm install -D redis-memory-server: it is not a dependency of this repo, and once installed',
   '    step 3 downloads the Redis source from download.redis.io and builds it, which needs internet',
-  '    access, make and a C compiler (the first time only; the build is cached). This repo\'s',
+  "    access, make and a C compiler (the first time only; the build is cached). This repo's",
   '    package.json turns off its install-time download, so the first test run does it.',
 ].join('\n');
 

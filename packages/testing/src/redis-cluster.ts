@@ -136,14 +136,19 @@ export class RedisCluster {
   async start(): Promise<this> {
     const total = this.masterCount * (1 + this.replicasPerMaster);
     const args = [
-      '--cluster-enabled', 'yes',
+      '--cluster-enabled',
+      'yes',
       // Relative to --dir, which is each node's own temporary directory.
-      '--cluster-config-file', 'nodes.conf',
-      '--cluster-node-timeout', String(this.nodeTimeout),
+      '--cluster-config-file',
+      'nodes.conf',
+      '--cluster-node-timeout',
+      String(this.nodeTimeout),
       // Let a replica take over however long it was cut off: tests kill masters on purpose.
-      '--cluster-replica-validity-factor', '0',
+      '--cluster-replica-validity-factor',
+      '0',
       // Replicas sync at once instead of waiting 5 s for more replicas to share a diskless transfer.
-      '--repl-diskless-sync-delay', '0',
+      '--repl-diskless-sync-delay',
+      '0',
       ...(this.options.args ?? []),
     ];
     try {
@@ -188,9 +193,7 @@ export class RedisCluster {
       return true;
     });
     const replicas = this.nodes.slice(this.masterCount);
-    await Promise.all(
-      replicas.map((n, j) => adminCommand(n, 'CLUSTER', 'REPLICATE', ids[j % this.masterCount]!)),
-    );
+    await Promise.all(replicas.map((n, j) => adminCommand(n, 'CLUSTER', 'REPLICATE', ids[j % this.masterCount]!)));
   }
 
   /** Resolves when every live node says cluster_state:ok with all slots assigned and every replica is in sync. */
@@ -203,7 +206,13 @@ export class RedisCluster {
         if (info.cluster_state !== 'ok' || info.cluster_slots_ok !== '16384') return false;
       }
       // Every live node agrees on who serves the slots, and every live replica's link is up.
-      const masterSets = views.map((v) => v.filter((x) => x.role === 'master' && x.slots.length && !x.flags.includes('fail')).map((x) => x.port).sort().join(','));
+      const masterSets = views.map((v) =>
+        v
+          .filter((x) => x.role === 'master' && x.slots.length && !x.flags.includes('fail'))
+          .map((x) => x.port)
+          .sort()
+          .join(','),
+      );
       if (new Set(masterSets).size !== 1) return false;
       const me = views.map((v) => v.find((x) => x.flags.includes('myself'))!);
       for (let i = 0; i < live.length; i++) {

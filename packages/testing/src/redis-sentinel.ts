@@ -167,18 +167,20 @@ export class RedisSentinel {
       });
       for (let i = 0; i < count; i++) {
         this.sentinelProcesses.push(
-          new SentinelProcess((port, dir) => [
-            `port ${port}`,
-            'bind 127.0.0.1',
-            'protected-mode no',
-            'daemonize no',
-            `dir ${dir}`,
-            `sentinel monitor ${this.name} ${this.primary.host} ${this.primary.port} ${quorum}`,
-            `sentinel down-after-milliseconds ${this.name} ${downAfter}`,
-            `sentinel failover-timeout ${this.name} ${failoverTimeout}`,
-            `sentinel parallel-syncs ${this.name} 1`,
-            '',
-          ].join('\n')),
+          new SentinelProcess((port, dir) =>
+            [
+              `port ${port}`,
+              'bind 127.0.0.1',
+              'protected-mode no',
+              'daemonize no',
+              `dir ${dir}`,
+              `sentinel monitor ${this.name} ${this.primary.host} ${this.primary.port} ${quorum}`,
+              `sentinel down-after-milliseconds ${this.name} ${downAfter}`,
+              `sentinel failover-timeout ${this.name} ${failoverTimeout}`,
+              `sentinel parallel-syncs ${this.name} 1`,
+              '',
+            ].join('\n'),
+          ),
         );
       }
       await Promise.all(this.sentinelProcesses.map((s) => s.start()));

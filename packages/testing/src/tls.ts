@@ -36,18 +36,57 @@ export function makeTlsFiles(): TlsFiles {
   const dir = mkdtempSync(join(tmpdir(), 'sessionkit-tls-'));
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   try {
-    openssl(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=SessionKit test CA',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
+    openssl(
+      [
+        'req',
+        '-x509',
+        ...ec,
+        '-keyout',
+        'ca.key',
+        '-out',
+        'ca.crt',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=SessionKit test CA',
+        '-addext',
+        'basicConstraints=critical,CA:TRUE',
+        '-addext',
+        'keyUsage=critical,keyCertSign,cRLSign',
+      ],
+      dir,
+    );
     openssl(['req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost'], dir);
-    writeFileSync(join(dir, 'server.ext'), [
-      'basicConstraints=CA:FALSE',
-      'keyUsage=critical,digitalSignature,keyEncipherment',
-      'extendedKeyUsage=serverAuth',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '',
-    ].join('\n'));
-    openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',
-      '-out', 'server.crt', '-days', '2', '-extfile', 'server.ext'], dir);
+    writeFileSync(
+      join(dir, 'server.ext'),
+      [
+        'basicConstraints=CA:FALSE',
+        'keyUsage=critical,digitalSignature,keyEncipherment',
+        'extendedKeyUsage=serverAuth',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        '',
+      ].join('\n'),
+    );
+    openssl(
+      [
+        'x509',
+        '-req',
+        '-in',
+        'server.csr',
+        '-CA',
+        'ca.crt',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-out',
+        'server.crt',
+        '-days',
+        '2',
+        '-extfile',
+        'server.ext',
+      ],
+      dir,
+    );
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     throw error;
@@ -69,10 +108,15 @@ export function makeTlsFiles(): TlsFiles {
  */
 export function tlsServerArgs(files: TlsFiles, tlsPort: number): string[] {
   return [
-    '--tls-port', String(tlsPort),
-    '--tls-cert-file', files.certFile,
-    '--tls-key-file', files.keyFile,
-    '--tls-ca-cert-file', files.caFile,
-    '--tls-auth-clients', 'no',
+    '--tls-port',
+    String(tlsPort),
+    '--tls-cert-file',
+    files.certFile,
+    '--tls-key-file',
+    files.keyFile,
+    '--tls-ca-cert-file',
+    files.caFile,
+    '--tls-auth-clients',
+    'no',
   ];
 }

@@ -64,7 +64,10 @@ describe('resolveRedisServer(env)', () => {
       [{ REDISMS_SYSTEM_BINARY: join(dirs.decoys, 'redis-server') }, 'REDISMS_SYSTEM_BINARY', join(dirs.decoys, 'redis-server')],
     ];
     for (const [vars, name, value] of cases) {
-      const error = await resolveRedisServer({ PATH, ...vars }).then(() => null, (e: unknown) => e as Error);
+      const error = await resolveRedisServer({ PATH, ...vars }).then(
+        () => null,
+        (e: unknown) => e as Error,
+      );
       expect(error, name).toBeInstanceOf(Error);
       expect(error!.message).toContain(`${name}=${value} is not an executable file`);
     }
@@ -79,7 +82,10 @@ describe('resolveRedisServer(env)', () => {
 
   it.skipIf(memoryServerInstalled)('with nothing to find, says what it tried and how to get a binary', async () => {
     for (const PATH of ['', [dirs.empty, dirs.decoys].join(delimiter)]) {
-      const error = await resolveRedisServer({ PATH }).then(() => null, (e: unknown) => e as Error);
+      const error = await resolveRedisServer({ PATH }).then(
+        () => null,
+        (e: unknown) => e as Error,
+      );
       expect(error).toBeInstanceOf(Error);
       const message = error!.message;
       expect(message).toMatch(/^No redis-server binary found/);
