@@ -213,7 +213,12 @@ describe('SessionStore on a real Redis Cluster (3 masters, 3 replicas)', () => {
     expect(events).toEqual([{ userId: 'carol', count: 58 }]);
     expect((await store.listUserSessions('carol')).map((s) => s.id).sort()).toEqual(['all-0', 'all-1']);
     const left = await Promise.all(ids.map((id) => store.get(id)));
-    expect(left.filter(Boolean).map((r) => r!.id).sort()).toEqual(['all-0', 'all-1']);
+    expect(
+      left
+        .filter(Boolean)
+        .map((r) => r!.id)
+        .sort(),
+    ).toEqual(['all-0', 'all-1']);
     expect(await store.get('other-user')).not.toBeNull();
     // No draining key is left behind, and revoked ids refuse writes.
     expect(await client.exists(store.keys.draining(encodeUserId('carol')))).toBe(0);
@@ -428,7 +433,7 @@ describe('an ioredis 6 Cluster client', () => {
     complianceTarget(new FrameworkStore<TestSession>({ client: asCluster(), prefix: 'compliance6:', touchAfter: 0 })),
   );
 
-  it('lists a user\'s sessions and logs out everywhere but one, one pipeline per master', async () => {
+  it("lists a user's sessions and logs out everywhere but one, one pipeline per master", async () => {
     const store = new SessionStore({ client: asCluster(), prefix: `c${++prefixCount}:` });
     const ids = Array.from({ length: 60 }, (_, i) => `six-${i}`);
     await Promise.all(ids.map((id) => store.set(id, { id }, { userId: 'six-user', meta: { id } })));
@@ -490,7 +495,9 @@ describe('failover (runs last: it kills a master)', () => {
           }
         } catch (error) {
           failed++;
-          const message = String((error as Error).message).replace(/\d+/g, 'N').slice(0, 120);
+          const message = String((error as Error).message)
+            .replace(/\d+/g, 'N')
+            .slice(0, 120);
           errors.set(message, (errors.get(message) ?? 0) + 1);
         }
         const previous = acked[acked.length - 1 - (n % 8)];
@@ -516,7 +523,9 @@ describe('failover (runs last: it kills a master)', () => {
     expect(ackedBeforeKill).toBeGreaterThan(0);
     expect(firstVictimWriteAfterKill).toBeGreaterThan(0);
     // The same client serves every slot again, the promoted replica's included.
-    const probe = Array.from({ length: 64 }, (_, i) => `probe-${i}`).filter(onVictim).slice(0, 5);
+    const probe = Array.from({ length: 64 }, (_, i) => `probe-${i}`)
+      .filter(onVictim)
+      .slice(0, 5);
     for (const id of probe) expect((await store.set(id, { n: -1 }, { userId: 'probe' })).stored).toBe(true);
     expect(await store.countUserSessions('probe')).toBe(probe.length);
 

@@ -32,7 +32,10 @@ describe('Redis failures', () => {
       ['clear', () => store.clear()],
     ];
     for (const [name, call] of calls) {
-      const error = await call().then(() => null, (e: unknown) => e);
+      const error = await call().then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(error, name).toBeInstanceOf(RedisOperationError);
       expect((error as SessionKitError).code).toBe('ERR_REDIS');
       expect((error as Error).message).toContain(name);
@@ -51,7 +54,10 @@ describe('Redis failures', () => {
     await client.config('SET', 'maxmemory', '1');
     await client.config('SET', 'maxmemory-policy', 'noeviction');
     try {
-      const error = await store.set('oom', { big: 'x'.repeat(1000) }).then(() => null, (e: unknown) => e);
+      const error = await store.set('oom', { big: 'x'.repeat(1000) }).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(RedisOperationError);
       expect(String((error as Error).message)).toMatch(/OOM|maxmemory/i);
     } finally {

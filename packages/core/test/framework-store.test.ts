@@ -214,7 +214,11 @@ describe('FrameworkStore (the layer both adapters share)', () => {
     await store.set('x', sessionExpiringIn(10_000, { userId: 'u', n: 1 }));
     await store.set('y', sessionExpiringIn(10_000, { userId: 'u', n: 2 }));
     await store.set('z', sessionExpiringIn(10_000, { userId: 'w', n: 3 }));
-    expect((await store.all()).map((s) => [s.id, s.n]).sort()).toEqual([['x', 1], ['y', 2], ['z', 3]]);
+    expect((await store.all()).map((s) => [s.id, s.n]).sort()).toEqual([
+      ['x', 1],
+      ['y', 2],
+      ['z', 3],
+    ]);
     expect(await store.revokeUserSession('w', 'x')).toBe(false);
     expect(await store.revokeUserSession('u', 'x')).toBe(true);
     expect(await store.invalidateAllUserSessions('u')).toBe(1);

@@ -15,7 +15,7 @@ async function keysOfUser(store: SessionStore, userId: string): Promise<string[]
 }
 
 describe('per-user index', () => {
-  it("an app server whose clock runs ahead lists live sessions and leaves them in the index", async () => {
+  it('an app server whose clock runs ahead lists live sessions and leaves them in the index', async () => {
     const store = fresh();
     await store.set('a', {}, { userId: 'skew', ttl: 60_000 });
     await store.set('b', {}, { userId: 'skew', ttl: 60_000 });

@@ -31,7 +31,11 @@ describe('invalidateAllUserSessions', () => {
     expect(await store.invalidateAllUserSessions('ann')).toBe(1);
     expect(await store.countUserSessions('ann')).toBe(0);
     expect(await store.client.keys(`${store.options.indexPrefix}{ann}*`)).toEqual([]);
-    expect(events).toEqual([{ userId: 'ann', count: 4 }, { userId: 'ann', count: 0 }, { userId: 'ann', count: 1 }]);
+    expect(events).toEqual([
+      { userId: 'ann', count: 4 },
+      { userId: 'ann', count: 0 },
+      { userId: 'ann', count: 1 },
+    ]);
     expect(await store.invalidateAllUserSessions('nobody')).toBe(0);
   });
 
@@ -89,16 +93,20 @@ describe('invalidateAllUserSessions', () => {
    * sent was executed by Redis before it, and a command sent after the call's reply arrived is
    * executed after it. Nothing else is ordered, so the assertions below use only those two facts.
    */
-  for (const [name, cap] of [['no cap', {}], ["maxSessionsPerUser 40, 'evict-oldest'", { maxSessionsPerUser: 40 }]] as const) {
+  for (const [name, cap] of [
+    ['no cap', {}],
+    ["maxSessionsPerUser 40, 'evict-oldest'", { maxSessionsPerUser: 40 }],
+  ] as const) {
     it(`race (${name}): logins while logout-everywhere runs leave no earlier session alive and no unindexed survivor (x8)`, async () => {
       const admin = fresh(cap);
       const options = { ...cap, prefix: admin.options.prefix };
       const writers = Array.from({ length: 3 }, () => new SessionStore({ client: redis.client(), ...options }));
       const lister = new SessionStore({ client: redis.client(), ...options });
       const evictedHashes = new Set<string>();
-      for (const w of writers) w.on('evict', ({ idHashes }) => {
-        for (const h of idHashes) evictedHashes.add(h);
-      });
+      for (const w of writers)
+        w.on('evict', ({ idHashes }) => {
+          for (const h of idHashes) evictedHashes.add(h);
+        });
       const totals = { revoked: 0, inFlightAcks: 0, ackedDuringOrAfter: 0, survivors: 0, strictlyChecked: 0 };
 
       for (let round = 0; round < 8; round++) {

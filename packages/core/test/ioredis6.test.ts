@@ -35,7 +35,7 @@ describe('per-user API on an ioredis 6 client', () => {
     expect(await six().call('CLIENT', 'INFO')).toMatch(/ resp=3\b/);
   });
 
-  it('lists a user\'s sessions and logs out everywhere but the current one, in chunks', async () => {
+  it("lists a user's sessions and logs out everywhere but the current one, in chunks", async () => {
     const store = new SessionStore<{ n: number }>({ client: six(), prefix: 'six:', revokeChunkSize: 2 });
     const ids = ['p1', 'p2', 'p3', 'p4', 'p5'];
     for (const [i, id] of ids.entries()) await store.set(id, { n: i }, { userId: 'ann', meta: { device: id } });

@@ -19,7 +19,12 @@ describe('events carry hashed ids only (safe to log and meter)', () => {
     for (const name of ['corrupt', 'invalidate', 'evict', 'revoked-write'] as const) {
       store.on(name, (...args: unknown[]) => void events.push([name, args]));
     }
-    const ids = ['sid-one-AAAAAAAAAAAAAAAAAAAAAAAAAAAA', 'sid-two-BBBBBBBBBBBBBBBBBBBBBBBBBBBB', 'sid-three-CCCCCCCCCCCCCCCCCCCCCCCC', 'sid-bad-DDDDDDDDDDDDDDDDDDDDDDDDDDDD'];
+    const ids = [
+      'sid-one-AAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+      'sid-two-BBBBBBBBBBBBBBBBBBBBBBBBBBBB',
+      'sid-three-CCCCCCCCCCCCCCCCCCCCCCCC',
+      'sid-bad-DDDDDDDDDDDDDDDDDDDDDDDDDDDD',
+    ];
     await store.set(ids[0]!, { n: 0 }, { userId: 'ann', ttl: 10_000 });
     await store.set(ids[1]!, { n: 1 }, { userId: 'ann', ttl: 20_000 });
     await store.set(ids[2]!, { n: 2 }, { userId: 'ann', ttl: 30_000 }); // evicts ids[0], nearest expiry
@@ -64,7 +69,10 @@ describe('errors never carry session ids or session data', () => {
       ['invalidateAllUserSessions', () => store.invalidateAllUserSessions('ann', { except: id })],
     ];
     for (const [name, call] of calls) {
-      const error = await call().then(() => null, (e: unknown) => e);
+      const error = await call().then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(error, name).toBeInstanceOf(RedisOperationError);
       expect((error as Error).message, name).toMatch(/NOPERM/);
       const cause = (error as Error).cause as { command?: { name?: string; args?: unknown } };

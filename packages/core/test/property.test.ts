@@ -31,7 +31,11 @@ describe('property: hostile ids, user ids and payloads against a real Redis', ()
     let run = 0;
     await fc.assert(
       fc.asyncProperty(
-        fc.uniqueArray(fc.record({ id: hostileId, userId: hostileId, payload: fc.jsonValue({ maxDepth: 3 }) }), { selector: (r) => r.id, minLength: 1, maxLength: 12 }),
+        fc.uniqueArray(fc.record({ id: hostileId, userId: hostileId, payload: fc.jsonValue({ maxDepth: 3 }) }), {
+          selector: (r) => r.id,
+          minLength: 1,
+          maxLength: 12,
+        }),
         async (sessions) => {
           const store = new SessionStore({ client: redis.client(), prefix: `prop${++run}*[x]:` });
           for (const { id, userId, payload } of sessions) {

@@ -117,7 +117,9 @@ describe('SessionStore through Redis Sentinel (1 primary, 1 replica, 3 sentinels
           await store.get(id);
         } catch (error) {
           failed++;
-          const message = String((error as Error).message).replace(/\d+/g, 'N').slice(0, 120);
+          const message = String((error as Error).message)
+            .replace(/\d+/g, 'N')
+            .slice(0, 120);
           errors.set(message, (errors.get(message) ?? 0) + 1);
           await sleep(20);
         }

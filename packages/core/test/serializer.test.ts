@@ -70,10 +70,23 @@ describe('a custom serializer', () => {
   });
 
   it('a stringify that throws or returns no string is ERR_SERIALIZE, and nothing is written', async () => {
-    const throwing = fresh({ serializer: { ...tagged, stringify: () => { throw new Error('cannot encode'); } } });
+    const throwing = fresh({
+      serializer: {
+        ...tagged,
+        stringify: () => {
+          throw new Error('cannot encode');
+        },
+      },
+    });
     const notText = fresh({ serializer: { ...tagged, stringify: () => 42 as unknown as string } });
-    for (const [store, message] of [[throwing, /cannot encode/], [notText, /returned number/]] as const) {
-      const error = await store.set('s', { n: 1 }, { userId: 'ann' }).then(() => null, (e: unknown) => e);
+    for (const [store, message] of [
+      [throwing, /cannot encode/],
+      [notText, /returned number/],
+    ] as const) {
+      const error = await store.set('s', { n: 1 }, { userId: 'ann' }).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(SessionKitError);
       expect((error as SessionKitError).code).toBe('ERR_SERIALIZE');
       expect((error as Error).message).toMatch(message);

@@ -95,7 +95,7 @@ describe('set', () => {
     const odd = ['*', '?', '[a]', '{x}', 'a:b', 'with space', 'ünï©ødé 🙂', 'user:{1}'];
     for (const id of odd) await store.set(id, { id }, { userId: id });
     for (const id of odd) {
-      expect((await store.get(id))).toMatchObject({ data: { id }, userId: id });
+      expect(await store.get(id)).toMatchObject({ data: { id }, userId: id });
       expect((await store.listUserSessions(id)).map((s) => s.id)).toEqual([id]);
     }
     expect((await store.ids()).sort()).toEqual([...odd].sort());
@@ -115,13 +115,27 @@ describe('set', () => {
       [() => store.set('ok', {}, { userId: 'a\uDC00' }), 'ERR_INVALID_USER_ID'],
       [() => store.set('ok', { blob: 'x'.repeat(200) }), 'ERR_PAYLOAD_TOO_LARGE'],
       [() => store.set('ok', { n: 10n }), 'ERR_SERIALIZE'],
-      [() => store.set('ok', (() => { const o: Record<string, unknown> = {}; o.self = o; return o; })()), 'ERR_SERIALIZE'],
+      [
+        () =>
+          store.set(
+            'ok',
+            (() => {
+              const o: Record<string, unknown> = {};
+              o.self = o;
+              return o;
+            })(),
+          ),
+        'ERR_SERIALIZE',
+      ],
       [() => store.set('ok', undefined), 'ERR_SERIALIZE'],
       [() => store.set('ok', {}, { ttl: NaN }), 'ERR_INVALID_OPTION'],
       [() => store.set('ok', {}, { meta: [] as unknown as Record<string, unknown> }), 'ERR_INVALID_OPTION'],
     ];
     for (const [call, code] of cases) {
-      const error = await call().then(() => null, (e: unknown) => e);
+      const error = await call().then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(error, code).toBeInstanceOf(SessionKitError);
       expect((error as SessionKitError).code).toBe(code);
       expect((error as Error).message.length).toBeGreaterThan(10);

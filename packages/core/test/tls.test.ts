@@ -8,13 +8,19 @@ import { complianceTarget } from './helpers.js';
 // certificate from a throwaway CA, and ioredis clients that check it as production clients do.
 const redis = useRedisTls();
 
-runStoreCompliance('core FrameworkStore over TLS', async () =>
-  complianceTarget(new FrameworkStore<TestSession>({ client: redis.client(), touchAfter: 0 })),
-);
+runStoreCompliance('core FrameworkStore over TLS', async () => complianceTarget(new FrameworkStore<TestSession>({ client: redis.client(), touchAfter: 0 })));
 
 describe('TLS', () => {
   it('the listener speaks only TLS: a plain client on that port gets no answer', async () => {
-    const plain = new Redis({ host: '127.0.0.1', port: redis.port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2000, commandTimeout: 2000 });
+    const plain = new Redis({
+      host: '127.0.0.1',
+      port: redis.port,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      connectTimeout: 2000,
+      commandTimeout: 2000,
+    });
     plain.on('error', () => {});
     try {
       await expect(plain.connect().then(() => plain.ping())).rejects.toThrow();
@@ -45,7 +51,10 @@ describe('TLS', () => {
     untrusting.on('error', (error: Error) => errors.push(error));
     const store = new SessionStore({ client: untrusting, prefix: 'tls-untrusted:' });
     try {
-      const failure = await store.set('any', { secret: 1 }, { userId: 'u' }).then(() => undefined, (error: unknown) => error);
+      const failure = await store.set('any', { secret: 1 }, { userId: 'u' }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
       expect(failure).toBeInstanceOf(RedisOperationError);
       expect((failure as RedisOperationError).code).toBe('ERR_REDIS');
       await expect(store.get('any')).rejects.toBeInstanceOf(RedisOperationError);
