@@ -96,20 +96,32 @@ export function sessionApp(express: ExpressFactory, store: Store, cookie: sessio
     req.session.destroy();
     res.json({ ok: true });
   });
-  app.post('/logout-others', wrap(async (req, res) => {
-    const revoked = await kit.invalidateAllUserSessions(req.session.userId, { except: req.sessionID });
-    res.json({ revoked });
-  }));
-  app.post('/logout-everywhere', wrap(async (req, res) => {
-    const revoked = await kit.invalidateAllUserSessions(req.session.userId);
-    res.json({ revoked });
-  }));
-  app.get('/sessions', wrap(async (req, res) => {
-    res.json(await kit.listUserSessions(req.session.userId));
-  }));
-  app.post('/revoke/:sid', wrap(async (req, res) => {
-    res.json({ revoked: await kit.revokeUserSession(req.session.userId, req.params.sid) });
-  }));
+  app.post(
+    '/logout-others',
+    wrap(async (req, res) => {
+      const revoked = await kit.invalidateAllUserSessions(req.session.userId, { except: req.sessionID });
+      res.json({ revoked });
+    }),
+  );
+  app.post(
+    '/logout-everywhere',
+    wrap(async (req, res) => {
+      const revoked = await kit.invalidateAllUserSessions(req.session.userId);
+      res.json({ revoked });
+    }),
+  );
+  app.get(
+    '/sessions',
+    wrap(async (req, res) => {
+      res.json(await kit.listUserSessions(req.session.userId));
+    }),
+  );
+  app.post(
+    '/revoke/:sid',
+    wrap(async (req, res) => {
+      res.json({ revoked: await kit.revokeUserSession(req.session.userId, req.params.sid) });
+    }),
+  );
   app.use((err: Error & { code?: string }, _req: Req, res: Res, _next: Next) => {
     res.status(500).json({ error: err.message, code: err.code ?? null });
   });

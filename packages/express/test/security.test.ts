@@ -51,7 +51,7 @@ function secureApp(store: RedisStore, cookie: session.CookieOptions = { maxAge: 
       sid: req.sessionID ?? null,
       userId: req.session?.userId ?? null,
       keys: Object.keys(req.session ?? {}).sort(),
-      polluted: (({}) as Record<string, unknown>).polluted ?? null,
+      polluted: ({} as Record<string, unknown>).polluted ?? null,
     });
   });
   // Saved explicitly: express-session's implicit save runs once the response has begun (status
@@ -268,7 +268,7 @@ describe('timeouts, end to end', () => {
 });
 
 describe('logout-everywhere after a password change (the documented recipe)', () => {
-  it("signs out every other device, keeps this one with a fresh id, and leaves other users alone", async () => {
+  it('signs out every other device, keeps this one with a fresh id, and leaves other users alone', async () => {
     const { url, store } = await start();
     const devices = [new Agent(url), new Agent(url), new Agent(url)];
     for (const d of devices) await d.json('POST', '/login/pw-user');

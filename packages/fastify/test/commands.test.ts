@@ -16,7 +16,9 @@ async function perRequest(label: string, client: Client, method: 'GET' | 'POST',
       expect(response.status).toBe(200);
     }
   });
-  figures[label] = `${(total / REQUESTS).toFixed(2)} per request (${Object.entries(byName).map(([k, v]) => `${k} ${v}`).join(', ')})`;
+  figures[label] = `${(total / REQUESTS).toFixed(2)} per request (${Object.entries(byName)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')})`;
   return total / REQUESTS;
 }
 

@@ -135,7 +135,10 @@ export class Client {
   lastSetCookie: string[] = [];
 
   /** `keepLapsed`: see CookieJar.keepLapsed. */
-  constructor(readonly base: string, options: { keepLapsed?: boolean } = {}) {
+  constructor(
+    readonly base: string,
+    options: { keepLapsed?: boolean } = {},
+  ) {
     this.cookies.keepLapsed = options.keepLapsed ?? false;
   }
 
@@ -176,7 +179,10 @@ export class Client {
  * Counts the commands clients send to Redis while `work` runs, with MONITOR (commands that
  * Lua scripts run inside Redis are not round trips and are left out).
  */
-export async function countCommands(redis: { client(o?: RedisOptions): Redis }, work: () => Promise<void>): Promise<{ total: number; byName: Record<string, number> }> {
+export async function countCommands(
+  redis: { client(o?: RedisOptions): Redis },
+  work: () => Promise<void>,
+): Promise<{ total: number; byName: Record<string, number> }> {
   const side = redis.client();
   await side.ping();
   const monitor = await redis.client().monitor();

@@ -40,7 +40,7 @@ async function secureApp(store: RedisStore, cookie: FastifySessionOptions['cooki
     sid: request.session.sessionId,
     userId: request.session.userId ?? null,
     keys: Object.keys(request.session).sort(),
-    polluted: (({}) as Record<string, unknown>).polluted ?? null,
+    polluted: ({} as Record<string, unknown>).polluted ?? null,
   }));
   app.post('/note', async (request) => {
     request.session.note = 'changed';

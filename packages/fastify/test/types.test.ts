@@ -9,7 +9,7 @@ describe('types', () => {
     expectTypeOf<RedisStore>().toExtend<NonNullable<FastifySessionOptions['store']>>();
   });
 
-  it('option callbacks see fastify\'s Session, with the fields the app declared', () => {
+  it("option callbacks see fastify's Session, with the fields the app declared", () => {
     const options: RedisStoreOptions = {
       ttl: (s) => (s.userId ? 3600 : 600),
       userId: (s) => s.userId,

@@ -64,7 +64,7 @@ describe('per-user sessions over real HTTP', () => {
     expect((await lose.get('/me')).json.userId).toBeNull();
   });
 
-  it('lists the signed-in user\'s sessions, the current one flagged, with meta', async () => {
+  it("lists the signed-in user's sessions, the current one flagged, with meta", async () => {
     const first = await signIn('eve');
     const second = await signIn('eve', other.url);
     const list = (await second.get('/sessions')).json as { id: string; current: boolean; createdAt: number; expiresAt: number }[];
@@ -74,7 +74,7 @@ describe('per-user sessions over real HTTP', () => {
     expect((await new Client(server.url).get('/sessions')).json).toEqual([]);
   });
 
-  it('revokes one of the user\'s own sessions; the revoked browser is signed out', async () => {
+  it("revokes one of the user's own sessions; the revoked browser is signed out", async () => {
     const keep = await signIn('finn');
     const lost = await signIn('finn');
     expect((await keep.post('/revoke', { sid: lost.sid })).json.revoked).toBe(true);
@@ -83,7 +83,7 @@ describe('per-user sessions over real HTTP', () => {
     expect(await store.countUserSessions('finn')).toBe(1);
   });
 
-  it('revokeUserSession refuses another user\'s session', async () => {
+  it("revokeUserSession refuses another user's session", async () => {
     const victim = await signIn('gwen');
     const attacker = await signIn('hugo');
     expect((await attacker.post('/revoke', { sid: victim.sid })).json.revoked).toBe(false);
