@@ -125,16 +125,22 @@ export function createApp(options: AppOptions): express.Express {
     }
     next();
   };
-  const wrap = (fn: (req: Request, res: Response) => Promise<void>): RequestHandler => (req, res, next) => {
-    fn(req, res).catch(next);
-  };
+  const wrap =
+    (fn: (req: Request, res: Response) => Promise<void>): RequestHandler =>
+    (req, res, next) => {
+      fn(req, res).catch(next);
+    };
   const notice = (req: Request) => NOTICES[String(req.query.notice ?? '')];
 
-  app.get(routes.home, requireUser, wrap(async (req, res) => {
-    const user = currentUser(req)!;
-    const sessionCount = await store.countUserSessions(user.id);
-    res.send(homePage({ framework: FRAMEWORK, user, sessionCount, notice: notice(req) }));
-  }));
+  app.get(
+    routes.home,
+    requireUser,
+    wrap(async (req, res) => {
+      const user = currentUser(req)!;
+      const sessionCount = await store.countUserSessions(user.id);
+      res.send(homePage({ framework: FRAMEWORK, user, sessionCount, notice: notice(req) }));
+    }),
+  );
 
   app.get(routes.signIn, (req, res) => {
     if (currentUser(req)) return res.redirect(303, routes.home);
@@ -166,34 +172,50 @@ export function createApp(options: AppOptions): express.Express {
     });
   });
 
-  app.get(routes.sessions, requireUser, wrap(async (req, res) => {
-    const user = currentUser(req)!;
-    const sessions = await store.listUserSessions(user.id);
-    res.send(sessionsPage({ framework: FRAMEWORK, user, sessions, currentSessionId: req.sessionID, notice: notice(req) }));
-  }));
+  app.get(
+    routes.sessions,
+    requireUser,
+    wrap(async (req, res) => {
+      const user = currentUser(req)!;
+      const sessions = await store.listUserSessions(user.id);
+      res.send(sessionsPage({ framework: FRAMEWORK, user, sessions, currentSessionId: req.sessionID, notice: notice(req) }));
+    }),
+  );
 
-  app.post(routes.revoke, requireUser, wrap(async (req, res) => {
-    const user = currentUser(req)!;
-    // The form names a session by its handle, looked up among this user's own sessions only;
-    // revokeUserSession checks the owner again inside Redis.
-    const target = findSessionByHandle(await store.listUserSessions(user.id), req.body?.session);
-    if (target && target.id === req.sessionID) return res.redirect(307, routes.signOut);
-    const revoked = target ? await store.revokeUserSession(user.id, target.id) : false;
-    res.redirect(303, `${routes.sessions}?notice=${revoked ? 'revoked' : 'not-found'}`);
-  }));
+  app.post(
+    routes.revoke,
+    requireUser,
+    wrap(async (req, res) => {
+      const user = currentUser(req)!;
+      // The form names a session by its handle, looked up among this user's own sessions only;
+      // revokeUserSession checks the owner again inside Redis.
+      const target = findSessionByHandle(await store.listUserSessions(user.id), req.body?.session);
+      if (target && target.id === req.sessionID) return res.redirect(307, routes.signOut);
+      const revoked = target ? await store.revokeUserSession(user.id, target.id) : false;
+      res.redirect(303, `${routes.sessions}?notice=${revoked ? 'revoked' : 'not-found'}`);
+    }),
+  );
 
-  app.post(routes.signOutOthers, requireUser, wrap(async (req, res) => {
-    await store.invalidateAllUserSessions(currentUser(req)!.id, { except: req.sessionID });
-    res.redirect(303, `${routes.sessions}?notice=others`);
-  }));
+  app.post(
+    routes.signOutOthers,
+    requireUser,
+    wrap(async (req, res) => {
+      await store.invalidateAllUserSessions(currentUser(req)!.id, { except: req.sessionID });
+      res.redirect(303, `${routes.sessions}?notice=others`);
+    }),
+  );
 
-  app.post(routes.signOutEverywhere, requireUser, wrap(async (req, res) => {
-    await store.invalidateAllUserSessions(currentUser(req)!.id);
-    // This session is revoked too; destroy it here so the response does not touch it again.
-    await new Promise<void>((resolve, reject) => req.session.destroy((err) => (err ? reject(err) : resolve())));
-    res.clearCookie('sid', { path: '/' });
-    res.redirect(303, `${routes.signIn}?notice=everywhere`);
-  }));
+  app.post(
+    routes.signOutEverywhere,
+    requireUser,
+    wrap(async (req, res) => {
+      await store.invalidateAllUserSessions(currentUser(req)!.id);
+      // This session is revoked too; destroy it here so the response does not touch it again.
+      await new Promise<void>((resolve, reject) => req.session.destroy((err) => (err ? reject(err) : resolve())));
+      res.clearCookie('sid', { path: '/' });
+      res.redirect(303, `${routes.signIn}?notice=everywhere`);
+    }),
+  );
 
   app.use((req, res) => {
     res.status(404).send(messagePage('Not found', `Nothing lives at ${req.path}.`, { framework: FRAMEWORK }));
@@ -247,5 +269,8 @@ function sameOriginPosts(req: Request, res: Response, next: NextFunction): void 
 
 /** express-session skips the store while Redis is unreachable: say so instead of "please sign in". */
 function unavailable(res: Response): void {
-  res.status(503).set('Retry-After', '5').send(messagePage('Sessions unavailable', 'The session store cannot be reached right now. Please try again in a moment.', { framework: FRAMEWORK }));
+  res
+    .status(503)
+    .set('Retry-After', '5')
+    .send(messagePage('Sessions unavailable', 'The session store cannot be reached right now. Please try again in a moment.', { framework: FRAMEWORK }));
 }

@@ -41,7 +41,10 @@ defineSecuritySuites({
     // The Express app's log is the console (it prints one line per Redis failure).
     appLog: [],
     checkLog: (_ids, printed) => {
-      expect(printed.some((line) => /SessionKit \w+ failed: NOPERM/.test(line)), printed.join('\n')).toBe(true);
+      expect(
+        printed.some((line) => /SessionKit \w+ failed: NOPERM/.test(line)),
+        printed.join('\n'),
+      ).toBe(true);
     },
   },
 });

@@ -122,7 +122,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Pages show personal data: keep them out of shared caches and the back-button cache.
     reply.header('cache-control', 'no-store');
     if (request.method === 'POST' && !sameOrigin(request)) {
-      return reply.code(403).type('text/html; charset=utf-8').send(messagePage('Forbidden', 'Cross-site form submissions are refused.', { framework: FRAMEWORK }));
+      return reply
+        .code(403)
+        .type('text/html; charset=utf-8')
+        .send(messagePage('Forbidden', 'Cross-site form submissions are refused.', { framework: FRAMEWORK }));
     }
   });
 
@@ -203,7 +206,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (error.statusCode === 503) {
       request.log.error({ err: error }, 'session store unavailable');
       reply.code(503).header('retry-after', '5');
-      return html(reply, messagePage('Sessions unavailable', 'The session store cannot be reached right now. Please try again in a moment.', { framework: FRAMEWORK }));
+      return html(
+        reply,
+        messagePage('Sessions unavailable', 'The session store cannot be reached right now. Please try again in a moment.', { framework: FRAMEWORK }),
+      );
     }
     if (error.statusCode && error.statusCode < 500) {
       reply.code(error.statusCode);

@@ -127,9 +127,7 @@ ${notice}${error}${body}
 }
 
 export function signInPage(options: PageOptions & { username?: string } = {}): string {
-  const list = users
-    .map((u) => `<li><code>${escapeHtml(u.username)}</code> (${escapeHtml(u.name)})</li>`)
-    .join('');
+  const list = users.map((u) => `<li><code>${escapeHtml(u.username)}</code> (${escapeHtml(u.name)})</li>`).join('');
   return layout(
     'Sign in',
     `<div class="card" style="max-width:420px;margin:0 auto 18px">
@@ -187,9 +185,7 @@ function metaString(meta: Record<string, unknown> | undefined, key: string): str
  * The user's sessions, most recently seen first (as `listUserSessions` returns them), each with
  * a Revoke button; the current one is marked "This device" and offers Sign out instead.
  */
-export function sessionsPage(
-  options: PageOptions & { user: DemoUser; sessions: readonly SessionInfo[]; currentSessionId: string; now?: number },
-): string {
+export function sessionsPage(options: PageOptions & { user: DemoUser; sessions: readonly SessionInfo[]; currentSessionId: string; now?: number }): string {
   const { user, sessions, currentSessionId } = options;
   const now = options.now ?? Date.now();
   // The current session first, then the others as given.
@@ -236,5 +232,9 @@ ${rows || '<tr><td colspan="5" class="muted">No active sessions.</td></tr>'}
 
 /** A plain page for errors and dead ends (404, 500). */
 export function messagePage(title: string, message: string, options: PageOptions & { user?: DemoUser } = {}): string {
-  return layout(title, `<div class="card"><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p><p><a href="${routes.home}">Back to the start</a></p></div>`, options);
+  return layout(
+    title,
+    `<div class="card"><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p><p><a href="${routes.home}">Back to the start</a></p></div>`,
+    options,
+  );
 }

@@ -20,7 +20,12 @@ export abstract class Agent {
   /** The session id inside the (URI-decoded) value of the signed `sid` cookie. */
   protected abstract sessionIdOf(cookie: string): string;
 
-  async request(method: 'GET' | 'POST', url: string, form?: Record<string, string>, headers: Record<string, string> = {}): Promise<{ status: number; location: string | null; text: string }> {
+  async request(
+    method: 'GET' | 'POST',
+    url: string,
+    form?: Record<string, string>,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; location: string | null; text: string }> {
     this.cookies.forgetLapsed();
     const cookie = this.cookies.header();
     const res = await fetch(url, {

@@ -131,7 +131,10 @@ export function defineFaultSuites({ framework, serve, Agent }: FaultTarget): voi
       await redis.start(); // same port, no persistence: the sessions are gone
       phase = 'back';
       const probe = new Agent();
-      const recoveryMs = await until(async () => (await probe.post(`${app.url}/login`, { username: 'alice', password: 'password' })).status === 303, RECOVERY_BOUND_MS);
+      const recoveryMs = await until(
+        async () => (await probe.post(`${app.url}/login`, { username: 'alice', password: 'password' })).status === 303,
+        RECOVERY_BOUND_MS,
+      );
       stop = true;
       await Promise.all(workers);
 
