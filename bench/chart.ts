@@ -8,7 +8,6 @@ import { row as httpRow } from './http-compare.js';
 import type { BenchResults } from './results.js';
 import { logoutRow } from './targets.js';
 
-
 export interface Bar {
   label: string;
   value: number;
@@ -110,7 +109,17 @@ export function renderChart(title: string, subtitle: string, panels: Panel[], co
 /** The headline numbers of a run as one SVG. */
 export function benchChart(r: BenchResults): string {
   const color = (store: string) =>
-    store === 'sessionkit' ? COLORS.ours : store === 'sessionkit-node-redis' ? COLORS.oursAlt : store === 'connect-redis9' ? COLORS.connectRedis : store === 'connect-redis8' ? COLORS.connectRedisAlt : store === 'memory' ? COLORS.memory : COLORS.other;
+    store === 'sessionkit'
+      ? COLORS.ours
+      : store === 'sessionkit-node-redis'
+        ? COLORS.oursAlt
+        : store === 'connect-redis9'
+          ? COLORS.connectRedis
+          : store === 'connect-redis8'
+            ? COLORS.connectRedisAlt
+            : store === 'memory'
+              ? COLORS.memory
+              : COLORS.other;
   const short = (label: string) => label.replace(' (ceiling)', '').replace(' (floor: no Redis)', '').replace(', touchAfter: 0', ' (touchAfter 0)');
   const panels: Panel[] = [];
   // The fixed-rate CPU per request is the headline (the targets use it); saturated req/s only when it was not run.
@@ -121,7 +130,7 @@ export function benchChart(r: BenchResults): string {
       if (!rows.length) continue;
       panels.push({
         title: `${c.framework === 'express' ? 'Express 5' : 'Fastify 5'}, ${path === '/read' ? 'read path' : 'write path'}: CPU µs per request`,
-        subtitle: `app + Redis at a fixed ${int(c.rate)} req/s, ${c.rounds === 1 ? "one round" : `median of ${c.rounds} rounds`}, lower is better`,
+        subtitle: `app + Redis at a fixed ${int(c.rate)} req/s, ${c.rounds === 1 ? 'one round' : `median of ${c.rounds} rounds`}, lower is better`,
         bars: rows.map((x) => ({
           label: short(x.label),
           value: x.totalCpuUs,
@@ -139,7 +148,12 @@ export function benchChart(r: BenchResults): string {
       panels.push({
         title: `${c.framework === 'express' ? 'Express 5' : 'Fastify 5'}, ${path === '/read' ? 'read path' : 'write path'}: req/s`,
         subtitle: `median of ${c.rounds} rounds, ${c.connections} connections, higher is better`,
-        bars: rows.map((x) => ({ label: short(x.label), value: x.rps, text: `${int(x.rps)}  (${dec(x.commandsPerRequest, 2)} cmd/req)`, color: color(x.store) })),
+        bars: rows.map((x) => ({
+          label: short(x.label),
+          value: x.rps,
+          text: `${int(x.rps)}  (${dec(x.commandsPerRequest, 2)} cmd/req)`,
+          color: color(x.store),
+        })),
       });
     }
   }
@@ -151,7 +165,12 @@ export function benchChart(r: BenchResults): string {
       subtitle: `Express read path at ${int(c.rate ?? 0)} req/s, p50, lower is better`,
       bars: c.rows
         .filter((x) => x.store !== 'memory')
-        .map((x) => ({ label: short(x.label), value: mem ? x.p50 - mem.p50 : NaN, text: mem ? `+${ms(x.p50 - mem.p50)} (p99 +${ms(x.p99 - mem.p99)})` : 'n/a', color: color(x.store) })),
+        .map((x) => ({
+          label: short(x.label),
+          value: mem ? x.p50 - mem.p50 : NaN,
+          text: mem ? `+${ms(x.p50 - mem.p50)} (p99 +${ms(x.p99 - mem.p99)})` : 'n/a',
+          color: color(x.store),
+        })),
     });
   }
   if (r.logout) {
@@ -174,7 +193,11 @@ export function benchChart(r: BenchResults): string {
       title: 'Redis memory per session',
       subtitle: 'INFO used_memory delta / sessions, index included, lower is better',
       bars: r.memory.map((m) => ({
-        label: m.label.replace('hash-max-listpack-value', 'listpack-value').replace(', 1 session per user', ', 1/user').replace(', 10 sessions per user', ', 10/user').replace(', 1 per user', ', 1/user'),
+        label: m.label
+          .replace('hash-max-listpack-value', 'listpack-value')
+          .replace(', 1 session per user', ', 1/user')
+          .replace(', 10 sessions per user', ', 10/user')
+          .replace(', 1 per user', ', 1/user'),
         value: m.bytesPerSession,
         text: `${int(m.bytesPerSession)} B`,
         color: m.label.startsWith('@sessionkit') ? COLORS.ours : m.label.includes('9') ? COLORS.connectRedis : COLORS.connectRedisAlt,
@@ -186,7 +209,12 @@ export function benchChart(r: BenchResults): string {
     const bars: Bar[] = [];
     for (const op of ['get', 'set', 'touch'] as const) {
       for (const x of s.rows.filter((y) => y.op === op && y.concurrency === 64)) {
-        bars.push({ label: `${op}: ${x.store.startsWith('sessionkit') ? x.label : x.label.replace(' (ioredis)', '').replace(' (node-redis)', '')}`, value: x.opsPerSec, text: int(x.opsPerSec), color: color(x.store) });
+        bars.push({
+          label: `${op}: ${x.store.startsWith('sessionkit') ? x.label : x.label.replace(' (ioredis)', '').replace(' (node-redis)', '')}`,
+          value: x.opsPerSec,
+          text: int(x.opsPerSec),
+          color: color(x.store),
+        });
       }
       const rb = s.redisBenchmark.find((y) => y.test === (op === 'get' ? 'GET' : 'SET') && y.connections === 64 && y.pipeline === 1);
       if (rb && op !== 'touch') bars.push({ label: `${op}: redis-benchmark -c 64`, value: rb.rps, text: int(rb.rps), color: COLORS.memory });

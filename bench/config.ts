@@ -114,7 +114,11 @@ export function loadConfig(argv: string[] = process.argv.slice(2), overrides: Pa
   const quick = overrides.quick ?? (argv.includes('--quick') || ['1', 'true', 'yes'].includes(String(process.env.BENCH_QUICK ?? '').toLowerCase()));
   const outArg = argv.find((a) => a.startsWith('--out='))?.slice('--out='.length);
   // Quick mode never overwrites docs/benchmarks.md unless told to.
-  const out = overrides.out ?? outArg ?? process.env.BENCH_OUT ?? (quick ? join(tmpdir(), 'sessionkit-bench-quick', 'benchmarks.md') : join(rootDir, 'docs', 'benchmarks.md'));
+  const out =
+    overrides.out ??
+    outArg ??
+    process.env.BENCH_OUT ??
+    (quick ? join(tmpdir(), 'sessionkit-bench-quick', 'benchmarks.md') : join(rootDir, 'docs', 'benchmarks.md'));
   const chart = overrides.chart ?? process.env.BENCH_CHART ?? join(out, '..', quick ? 'benchmarks-quick.svg' : 'img/benchmarks.svg');
   const onlyArg = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? process.env.BENCH_ONLY;
   const sections = onlyArg ? (onlyArg.split(',').map((s) => s.trim()) as Section[]) : ALL_SECTIONS;
@@ -122,22 +126,78 @@ export function loadConfig(argv: string[] = process.argv.slice(2), overrides: Pa
 
   const base: BenchConfig = quick
     ? {
-        quick, out, chart, json: '', sections,
-        fixedRate: { frameworks: ['express', 'fastify'], rate: 200, duration: 0.2, warmup: 0.1, rounds: 1, sessions: 20, connections: 4, idle: 0.1, warmupRequests: 10, countRequests: 20 },
-        rounds: 1, duration: 0.3, warmup: 0.1, connections: 8, sessions: 20, countRequests: 40,
-        memorySessions: 200, logoutSizes: [10, 100], logoutReps: 1, naiveMax: Infinity, chunkSizes: [10, 50],
-        opsDuration: 0.1, redisBenchmarkRequests: [2000, 5000],
-        rate: 100, delayMs: 1, latencyDuration: 0.4, latencyRounds: 1,
+        quick,
+        out,
+        chart,
+        json: '',
+        sections,
+        fixedRate: {
+          frameworks: ['express', 'fastify'],
+          rate: 200,
+          duration: 0.2,
+          warmup: 0.1,
+          rounds: 1,
+          sessions: 20,
+          connections: 4,
+          idle: 0.1,
+          warmupRequests: 10,
+          countRequests: 20,
+        },
+        rounds: 1,
+        duration: 0.3,
+        warmup: 0.1,
+        connections: 8,
+        sessions: 20,
+        countRequests: 40,
+        memorySessions: 200,
+        logoutSizes: [10, 100],
+        logoutReps: 1,
+        naiveMax: Infinity,
+        chunkSizes: [10, 50],
+        opsDuration: 0.1,
+        redisBenchmarkRequests: [2000, 5000],
+        rate: 100,
+        delayMs: 1,
+        latencyDuration: 0.4,
+        latencyRounds: 1,
       }
     : {
-        quick, out, chart, json: join(rootDir, '.tmp', 'bench', 'results.json'), sections,
-        fixedRate: { frameworks: ['express', 'fastify'], rate: 500, duration: 3, warmup: 0.5, rounds: 3, sessions: 200, connections: 8, idle: 1, warmupRequests: 1000, countRequests: 250 },
+        quick,
+        out,
+        chart,
+        json: join(rootDir, '.tmp', 'bench', 'results.json'),
+        sections,
+        fixedRate: {
+          frameworks: ['express', 'fastify'],
+          rate: 500,
+          duration: 3,
+          warmup: 0.5,
+          rounds: 3,
+          sessions: 200,
+          connections: 8,
+          idle: 1,
+          warmupRequests: 1000,
+          countRequests: 250,
+        },
         // The throughput, store-operation and latency runs are shorter than they were before
         // section 1 existed (5 s, 2 s, 5 s), to keep the whole run near 15 minutes.
-        rounds: 3, duration: 3, warmup: 1, connections: 32, sessions: 1000, countRequests: 500,
-        memorySessions: 10_000, logoutSizes: [10, 1000, 10_000, 100_000], logoutReps: 3, naiveMax: Infinity, chunkSizes: [250, 500, 1000, 2000],
-        opsDuration: 1.5, redisBenchmarkRequests: [30_000, 100_000],
-        rate: 300, delayMs: 1, latencyDuration: 4, latencyRounds: 5,
+        rounds: 3,
+        duration: 3,
+        warmup: 1,
+        connections: 32,
+        sessions: 1000,
+        countRequests: 500,
+        memorySessions: 10_000,
+        logoutSizes: [10, 1000, 10_000, 100_000],
+        logoutReps: 3,
+        naiveMax: Infinity,
+        chunkSizes: [250, 500, 1000, 2000],
+        opsDuration: 1.5,
+        redisBenchmarkRequests: [30_000, 100_000],
+        rate: 300,
+        delayMs: 1,
+        latencyDuration: 4,
+        latencyRounds: 5,
       };
   const rb = list('BENCH_RB_REQUESTS', base.redisBenchmarkRequests);
   const f = base.fixedRate;

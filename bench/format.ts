@@ -9,9 +9,5 @@ export const mark = (met: boolean | null) => (met === null ? 'not measured' : me
 
 export function table(head: string[], rows: (string | number)[][], align?: ('l' | 'r')[]): string {
   const a = align ?? head.map((_, i) => (i === 0 ? 'l' : 'r'));
-  return [
-    `| ${head.join(' | ')} |`,
-    `| ${a.map((x) => (x === 'r' ? '---:' : '---')).join(' | ')} |`,
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
-  ].join('\n');
+  return [`| ${head.join(' | ')} |`, `| ${a.map((x) => (x === 'r' ? '---:' : '---')).join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }

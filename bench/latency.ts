@@ -71,11 +71,7 @@ export async function benchLatency(
     const logout: LogoutRun[] = [];
     const sizes = config.quick ? [10] : [1000, 10_000];
     for (const n of sizes) {
-      for (const run of [
-        () => runSessionKit(url, monitor, n),
-        () => runNaive(url, monitor, n, true),
-        () => runNaive(url, monitor, n, false),
-      ]) {
+      for (const run of [() => runSessionKit(url, monitor, n), () => runNaive(url, monitor, n, true), () => runNaive(url, monitor, n, false)]) {
         const r = await run();
         logout.push(r);
         log(`  through the proxy: ${r.method.padEnd(16)} ${String(n).padStart(6)} sessions: ${r.ms.toFixed(0)} ms, ${r.roundTrips} round trips`);

@@ -74,11 +74,7 @@ async function slowlog(admin: Redis): Promise<{ ms: number; command: string; med
 }
 
 /** Runs `work` with round trips, commands and the slowest command recorded. */
-async function measure(
-  admin: Redis,
-  client: Redis,
-  work: () => Promise<number>,
-): Promise<Omit<LogoutRun, 'method' | 'sessions' | 'chunkSize'>> {
+async function measure(admin: Redis, client: Redis, work: () => Promise<number>): Promise<Omit<LogoutRun, 'method' | 'sessions' | 'chunkSize'>> {
   await admin.call('SLOWLOG', 'RESET');
   const before = await commandStats(admin);
   const cpu0 = await redisMainThreadCpu(admin);

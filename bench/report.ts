@@ -31,20 +31,23 @@ function fixedRateSection(r: BenchResults): string {
   const out: string[] = ['## 1. CPU per request at a fixed rate', ''];
   const idle = [fr.express, fr.fastify]
     .filter((c): c is FixedRateComparison => Boolean(c))
-    .map((c) => `${int(c.idle.redisUsPerSecond)} µs/s for Redis during the ${c.framework === 'express' ? 'Express' : 'Fastify'} rounds, ${dec(c.idle.redisUsPerSecond / c.rate, 1)} µs per request`)
+    .map(
+      (c) =>
+        `${int(c.idle.redisUsPerSecond)} µs/s for Redis during the ${c.framework === 'express' ? 'Express' : 'Fastify'} rounds, ${dec(c.idle.redisUsPerSecond / c.rate, 1)} µs per request`,
+    )
     .join('; ');
   out.push(
     `Every store behind the same app, driven at a fixed ${int(first.rate)} req/s (well below saturation on this machine) over ${first.connections} keep-alive connections: ` +
       `${first.duration} s measured per run after ${first.warmup} s at the same rate, ${plural(first.rounds, 'round')}, each round visiting every store (read path, then write path) in a rotated order; medians over the rounds. ` +
       `Requests cycle through the session cookies of ${int(first.sessions)} signed-in users. **The targets are checked against this table.**`,
     '',
-    '**How measured.** Requests leave at evenly spaced instants whatever the responses do (an open loop, `bench/paced-load.ts`; autocannon\'s `overallRate` sends each second\'s share in a burst and then waits, so its server is saturated part of the time). ' +
-      'Per run, divided by the 2xx responses: the app server\'s CPU time (`process.cpuUsage()` of its process, every thread, asked over IPC at the edges of the window) and redis-server\'s (`INFO cpu` used_cpu_user + used_cpu_sys, every thread) ' +
+    "**How measured.** Requests leave at evenly spaced instants whatever the responses do (an open loop, `bench/paced-load.ts`; autocannon's `overallRate` sends each second's share in a burst and then waits, so its server is saturated part of the time). " +
+      "Per run, divided by the 2xx responses: the app server's CPU time (`process.cpuUsage()` of its process, every thread, asked over IPC at the edges of the window) and redis-server's (`INFO cpu` used_cpu_user + used_cpu_sys, every thread) " +
       `minus what Redis uses when idle (its timers; measured before every round with every app connected and idle: ${idle}; the same for every store). ` +
-      'The app\'s CPU is not corrected: an idle Node process uses next to nothing, and what it uses just after a run is that run\'s garbage collection. ' +
+      "The app's CPU is not corrected: an idle Node process uses next to nothing, and what it uses just after a run is that run's garbage collection. " +
       `**Commands sent** come from a MONITOR pass of ${int(first.countRequests)} requests after each window (MONITOR slows Redis, so never during one; unpaced, since what a store sends per request does not depend on the rate); **executed** counts everything Redis ran in the window, commands inside scripts included (\`INFO commandstats\`). ` +
       'The load generator runs in the bench process and is not counted. "app + Redis" is the median of each round\'s sum. ' +
-      'SessionKit touches a session at most once per `touchAfter` (60 s); a store waits over a minute for its next turn, so every session\'s touch falls due again meanwhile: ' +
+      "SessionKit touches a session at most once per `touchAfter` (60 s); a store waits over a minute for its next turn, so every session's touch falls due again meanwhile: " +
       `each run's warm-up visits all ${int(first.sessions)} sessions, which pays those touches before the window, and the window measures sessions active within the last minute, as in a busy app. ` +
       'In the first round the touches of sessions signed in a minute earlier can fall due inside a window; the median over the rounds sets that round aside.',
     '',
@@ -63,7 +66,20 @@ function fixedRateSection(r: BenchResults): string {
       out.push(`### ${fw}, ${path === '/read' ? 'read path (session unchanged)' : 'write path (session modified, owner indexed)'}`, '');
       out.push(
         table(
-          ['store', 'app CPU µs/req', 'Redis CPU µs/req', 'app + Redis µs/req', 'each round (app + Redis)', 'vs connect-redis 9', 'vs connect-redis 8', 'Redis CPU vs cr 9 / cr 8', 'commands sent/req', 'executed/req', 'req/s achieved', 'p50 / p99'],
+          [
+            'store',
+            'app CPU µs/req',
+            'Redis CPU µs/req',
+            'app + Redis µs/req',
+            'each round (app + Redis)',
+            'vs connect-redis 9',
+            'vs connect-redis 8',
+            'Redis CPU vs cr 9 / cr 8',
+            'commands sent/req',
+            'executed/req',
+            'req/s achieved',
+            'p50 / p99',
+          ],
           rows.map((x: FixedRateRow) => {
             const none = x.client === 'none';
             return [
@@ -89,7 +105,11 @@ function fixedRateSection(r: BenchResults): string {
       // Requests leave on schedule, so a lower achieved rate means responses queued: the machine
       // was saturated and these rows measure a loaded server, not the fixed rate asked for.
       const behind = rows.filter((x) => x.rps < 0.9 * c.rate);
-      if (behind.length) out.push(`**Warning:** ${behind.map((x) => x.label).join(', ')} answered below 90% of ${int(c.rate)} req/s: the machine could not keep up, and those figures are of a saturated server.`, '');
+      if (behind.length)
+        out.push(
+          `**Warning:** ${behind.map((x) => x.label).join(', ')} answered below 90% of ${int(c.rate)} req/s: the machine could not keep up, and those figures are of a saturated server.`,
+          '',
+        );
     }
     for (const s of c.skipped) out.push(`Not run: ${s.label} (${s.reason}).`, '');
   }
@@ -140,7 +160,12 @@ function httpSection(c: HttpComparison, title: string, intro: string): string {
           const cells: (string | number)[] = [r.store === 'sessionkit' ? `**${r.label}**` : r.label, int(r.rps), r.runs.map((x) => int(x.rps)).join(' / ')];
           if (cr9) cells.push(times(r.rps / cr9.rps));
           if (cr8) cells.push(times(r.rps / cr8.rps));
-          cells.push(mem ? times(r.rps / mem.rps) : 'n/a', r.store === 'memory' ? '0' : dec(r.commandsPerRequest, 3), int(r.serverCpuUsPerRequest), r.store === 'memory' ? '0' : dec(r.redisCpuUsPerRequest, 1));
+          cells.push(
+            mem ? times(r.rps / mem.rps) : 'n/a',
+            r.store === 'memory' ? '0' : dec(r.commandsPerRequest, 3),
+            int(r.serverCpuUsPerRequest),
+            r.store === 'memory' ? '0' : dec(r.redisCpuUsPerRequest, 1),
+          );
           return cells;
         }),
       ),
@@ -174,7 +199,14 @@ function costSection(r: BenchResults): string {
         '**Executed** counts everything Redis ran in the measured window (`INFO commandstats` deltas), commands inside scripts included, per 2xx response. ' +
         '**Redis CPU** is the CPU time of Redis\'s main thread per request in that window (`INFO cpu` used_cpu_*_main_thread): running the commands and reading and writing the sockets, the whole cost one request puts on Redis. Medians over the rounds; "by command" is from the first round.',
       '',
-      table(['store', 'path', 'sent = round trips/req', 'by command (per request)', 'executed/req (incl. inside scripts)', 'Redis CPU µs/req'], rows, ['l', 'l', 'r', 'l', 'r', 'r']),
+      table(['store', 'path', 'sent = round trips/req', 'by command (per request)', 'executed/req (incl. inside scripts)', 'Redis CPU µs/req'], rows, [
+        'l',
+        'l',
+        'r',
+        'l',
+        'r',
+        'r',
+      ]),
       '',
     );
   }
@@ -189,7 +221,17 @@ function costSection(r: BenchResults): string {
         '`MEMORY USAGE` (SAMPLES 0) of one session key and one index key for the breakdown. Default Redis settings (a record that is one string needs no \`hash-max-*\` setting); "vs connect-redis" is against connect-redis 9 (connect-redis 8 stores the same string).',
       '',
       table(
-        ['store', 'users', 'bytes per session (index included)', 'vs connect-redis', 'session key alone (MEMORY USAGE)', 'vs connect-redis', 'encoding', 'index key', 'note'],
+        [
+          'store',
+          'users',
+          'bytes per session (index included)',
+          'vs connect-redis',
+          'session key alone (MEMORY USAGE)',
+          'vs connect-redis',
+          'encoding',
+          'index key',
+          'note',
+        ],
         r.memory.map((m) => [
           m.label,
           int(m.users),
@@ -213,7 +255,9 @@ function logoutSection(r: BenchResults): string {
   const l = r.logout!;
   const out: string[] = ['## 5. Logout-everywhere for one user', ''];
   out.push(
-    '- **@sessionkit**: `invalidateAllUserSessions(userId)` with the default `revokeChunkSize` (' + l.defaultChunkSize + '): one script moves the index aside and revokes the first chunk, ' +
+    '- **@sessionkit**: `invalidateAllUserSessions(userId)` with the default `revokeChunkSize` (' +
+      l.defaultChunkSize +
+      '): one script moves the index aside and revokes the first chunk, ' +
       'then one pipeline of chunk scripts; every session becomes a short-lived tombstone.',
     '- **naive**: what a hand-rolled version does (connect-redis-style string sessions plus a SET of ids per user): SMEMBERS, then for each id a GET (check the owner) and a DEL, awaited one by one; then DEL the set. 2N + 2 round trips.',
     '- **naive, pipelined**: the same commands, 1,000 GETs per pipeline, then the DELs for those ids.',
@@ -238,7 +282,20 @@ function logoutSection(r: BenchResults): string {
       x.reps,
     ];
   });
-  out.push(table(['sessions', 'method', 'time', 'faster than naive', 'round trips', 'top-level commands', 'Redis CPU', 'longest single command', 'reps'], rows, ['r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r']), '');
+  out.push(
+    table(['sessions', 'method', 'time', 'faster than naive', 'round trips', 'top-level commands', 'Redis CPU', 'longest single command', 'reps'], rows, [
+      'r',
+      'l',
+      'r',
+      'r',
+      'r',
+      'r',
+      'r',
+      'r',
+      'r',
+    ]),
+    '',
+  );
   if (l.chunks.length) {
     const largest = Math.max(...r.config.logoutSizes);
     out.push(
@@ -282,13 +339,14 @@ function storeOpsSection(r: BenchResults): string {
   const out: string[] = ['## 6. Store operations without HTTP', ''];
   out.push(
     `One client per store, shared by 1 or 64 concurrent callers that each await one call at a time, ${r.config.opsDuration} s per run, ${r.config.rounds} rounds (medians), 1,000 sessions of ${int(s.valueBytes)} bytes of JSON. ` +
-      '`get`/`set`/`touch` are the stores\' own methods: connect-redis GET / SET EX / EXPIRE; @sessionkit/core one script each (set with the user id, so the index is maintained; ' +
+      "`get`/`set`/`touch` are the stores' own methods: connect-redis GET / SET EX / EXPIRE; @sessionkit/core one script each (set with the user id, so the index is maintained; " +
       'touch unthrottled: the adapters skip most touches, see `touchAfter`). ' +
       `\`${s.redisBenchmarkCommand}\` on the same server is the reference; \`-c 64\` is 64 connections with one request in flight each, as asked; ` +
       '`-c 1 -P 64` is one connection with 64 requests in flight, the shape of one Node client shared by 64 callers (both ioredis and node-redis pipeline concurrent commands on their connection).',
     '',
   );
-  const rb = (test: 'GET' | 'SET', connections: number, pipeline: number) => s.redisBenchmark.find((x) => x.test === test && x.connections === connections && x.pipeline === pipeline)?.rps ?? NaN;
+  const rb = (test: 'GET' | 'SET', connections: number, pipeline: number) =>
+    s.redisBenchmark.find((x) => x.test === test && x.connections === connections && x.pipeline === pipeline)?.rps ?? NaN;
   const stores = [...new Set(s.rows.map((x) => x.store))];
   const labels = stores.map((id) => s.rows.find((x) => x.store === id)!.label);
   const rows: (string | number)[][] = [];
@@ -308,7 +366,7 @@ function storeOpsSection(r: BenchResults): string {
   }
   out.push(table(['operation', ...labels, 'redis-benchmark -c 1 / -c 64', 'redis-benchmark -c 1 -P 64', '@sessionkit / redis-benchmark'], rows), '');
   out.push(
-    'Where the time goes, per operation (medians): Redis CPU = CPU time of Redis\'s main thread (commands and socket I/O); in commands = commandstats time of the top-level commands; Node CPU = CPU time of the benchmark process (user + system).',
+    "Where the time goes, per operation (medians): Redis CPU = CPU time of Redis's main thread (commands and socket I/O); in commands = commandstats time of the top-level commands; Node CPU = CPU time of the benchmark process (user + system).",
     '',
     table(
       ['operation', ...labels.map((l) => `${l}: Redis CPU / in commands / Node CPU (µs), commands`)],
@@ -397,7 +455,11 @@ export function renderMarkdown(r: BenchResults, targets: Target[], chartPath: st
   out.push(
     '## Targets',
     '',
-    table(['area', 'target', 'measured', 'result', 'note'], targets.map((t) => [t.area, t.target, t.measured, mark(t.met), t.note]), ['l', 'l', 'l', 'l', 'l']),
+    table(
+      ['area', 'target', 'measured', 'result', 'note'],
+      targets.map((t) => [t.area, t.target, t.measured, mark(t.met), t.note]),
+      ['l', 'l', 'l', 'l', 'l'],
+    ),
     '',
     'What the missed targets would need is under [Findings](#findings).',
     '',
@@ -414,7 +476,12 @@ export function renderMarkdown(r: BenchResults, targets: Target[], chartPath: st
         ['Node.js', m.node],
         ['Redis', `${m.redis} (redis-server started by the bench: no persistence, default settings)`],
         ['Load average (1 min) at start / end', `${dec(m.loadStart[0] ?? NaN)} / ${dec(m.loadEnd[0] ?? NaN)}`],
-        ['Packages', Object.entries(m.packages).map(([k, v]) => `${k} ${v}`).join(', ')],
+        [
+          'Packages',
+          Object.entries(m.packages)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', '),
+        ],
         ['Date', m.date],
       ],
       ['l', 'l'],
@@ -548,14 +615,20 @@ function findings(r: BenchResults, targets: Target[]): string {
           (w.rps / pw.rps >= 1
             ? ''
             : ' That work is what the index and the revocation guarantees cost: connect-redis overwrites one string and keeps no index, so a logout-everywhere or a device list is impossible with it. ' +
-              'Section 1 gives what it costs per request at a fixed rate, where the machine\'s noise does not decide.'),
+              "Section 1 gives what it costs per request at a fixed rate, where the machine's noise does not decide."),
       );
     }
   }
   const s = r.storeOps;
   if (s) {
     const find = (store: string, op: string) => s.rows.find((x) => x.store === store && x.op === op && x.concurrency === 64);
-    const [get, set, touch, crget, crset] = [find('sessionkit', 'get'), find('sessionkit', 'set'), find('sessionkit', 'touch'), find('connect-redis8', 'get'), find('connect-redis8', 'set')];
+    const [get, set, touch, crget, crset] = [
+      find('sessionkit', 'get'),
+      find('sessionkit', 'set'),
+      find('sessionkit', 'touch'),
+      find('connect-redis8', 'get'),
+      find('connect-redis8', 'set'),
+    ];
     const cr9get = find('connect-redis9', 'get');
     const rbGet = s.redisBenchmark.find((x) => x.test === 'GET' && x.connections === 64 && x.pipeline === 1)?.rps;
     if (get && set && touch && crget && crset) {
@@ -586,7 +659,9 @@ function findings(r: BenchResults, targets: Target[]): string {
               `instead of a compact listpack.${lp ? ` With \`hash-max-listpack-value 1024\` the same session takes ${int(lp.bytesPerSession)} bytes (${lp.encoding}, ${int(lp.sessionKeyBytes)} B).` : ''} `
             : `The session key alone is one string (${ours.encoding}) of ${int(ours.sessionKeyBytes)} B by MEMORY USAGE against ${int(cr.sessionKeyBytes)} B for connect-redis's (${times(ours.sessionKeyBytes / cr.sessionKeyBytes)}): the same JSON plus the record's header; it needs no Redis setting to stay compact. `) +
           `The index costs one sorted set per user: ${ours.indexKeyBytes ? `${int(ours.indexKeyBytes)} B for one member` : ''}${ten?.indexKeyBytes ? `, ${int(ten.indexKeyBytes)} B for ten` : ''}, which is most of what remains at one session per user and is shared at ten.` +
-          (hash ? ' What would close most of the gap without a Redis setting: keep the record compact, e.g. the whole record as one string with a small header.' : ''),
+          (hash
+            ? ' What would close most of the gap without a Redis setting: keep the record compact, e.g. the whole record as one string with a small header.'
+            : ''),
       );
     }
   }
@@ -609,7 +684,9 @@ function findings(r: BenchResults, targets: Target[]): string {
           `against ${dec((naive.redisCpuMs * 1000) / n, 1)} µs for the naive GET + DEL, most of which is reading and answering 2N separate network messages. ` +
           `On loopback a round trip costs tens of microseconds, so 2N round trips are cheap and 200x is out of reach for any design that touches every session key ` +
           `(a bare UNLINK of ${int(l.unlinkFloorSessions ?? n)} keys, 1,000 per command in one pipeline, took ${ms(l.unlinkFloorMs ?? NaN)}).` +
-          (po && pn ? ` With ${r.latency!.delayMs} ms each way (section 7) the round trips dominate: ${ms(po.ms)} against ${ms(pn.ms)}, ${times(pn.ms / po.ms, 0)}.` : '') +
+          (po && pn
+            ? ` With ${r.latency!.delayMs} ms each way (section 7) the round trips dominate: ${ms(po.ms)} against ${ms(pn.ms)}, ${times(pn.ms / po.ms, 0)}.`
+            : '') +
           ' What would reach 200x on loopback too: make logout O(1) per user, e.g. a per-user revocation timestamp (or generation number) written by logout-everywhere and checked by the GET, SET and TOUCH scripts ' +
           '(a session created before it counts as revoked and refuses writes, which replaces the per-session tombstones), with the index and the session keys removed lazily or left to expire; ' +
           'it would cost every read a second key, which is why SessionKit does not do it.',
@@ -656,7 +733,7 @@ function notes(r: BenchResults): string {
       'MemoryStore alone can swing by a quarter from one round to the next. The app server CPU per request does not depend on what else got the cores meanwhile and is the steadier figure of what each store costs the app.',
     '- On such a machine every CPU cycle Redis or the load generator uses is taken from the server, so a store that makes Redis work harder loses throughput even when Redis is not the bottleneck. ' +
       'On a deployment where Redis has its own machine, Redis CPU is not shared with the app and the network round trip matters more (section 7).',
-    '- Store operations at concurrency 64 depend on how the callers\' commands happen to batch on one socket: SessionKit\'s get, for one, has measured about 1.7x apart between full runs of the same code, ' +
+    "- Store operations at concurrency 64 depend on how the callers' commands happen to batch on one socket: SessionKit's get, for one, has measured about 1.7x apart between full runs of the same code, " +
       'with Redis and Node CPU per operation moving together. Compare stores within one run, and read a ratio near a target as "about there".',
     '- SLOWLOG and latency are wall-clock: a process descheduled by the OS in the middle of a command shows up as a slow command. The logout tables also give Redis main-thread CPU time, which does not include such pauses.',
     '- The delay proxy uses Node timers (1 ms resolution), so "1 ms each way" is 1 to 1.5 ms each way; it adds the same delay to every store.',

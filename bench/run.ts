@@ -31,7 +31,18 @@ export interface RunOutput {
   svg: string;
 }
 
-const PACKAGES = ['express', 'express-session', 'fastify', '@fastify/session', '@fastify/cookie', 'connect-redis', 'connect-redis9', 'ioredis', 'redis', 'autocannon'];
+const PACKAGES = [
+  'express',
+  'express-session',
+  'fastify',
+  '@fastify/session',
+  '@fastify/cookie',
+  'connect-redis',
+  'connect-redis9',
+  'ioredis',
+  'redis',
+  'autocannon',
+];
 
 /** Runs the benchmark with `config` and writes the report; `log` gets progress lines. */
 export async function runBench(config: BenchConfig, log: (line: string) => void = console.log): Promise<RunOutput> {
@@ -80,7 +91,9 @@ export async function runBench(config: BenchConfig, log: (line: string) => void 
     results.storeOps = await section('store-ops', '6. Store operations', () => benchStoreOps(server.url, server.port, monitor, config, log));
     results.memory = await section('memory', '4. Redis memory per session', () => benchMemory(server.url, monitor, config, log));
     results.logout = await section('logout', '5. Logout-everywhere', () => benchLogout(server.url, monitor, config, log));
-    results.latency = await section('latency', '7. Latency through the delay proxy', () => benchLatency({ host: server.host, port: server.port }, monitor, config, log));
+    results.latency = await section('latency', '7. Latency through the delay proxy', () =>
+      benchLatency({ host: server.host, port: server.port }, monitor, config, log),
+    );
 
     results.meta.loadEnd = loadavg();
     results.meta.seconds = (Date.now() - started) / 1000;

@@ -62,10 +62,33 @@ export interface StoreOpsResult {
   skipped?: { store: string; label: string; reason: string }[];
 }
 
-async function redisBenchmark(port: number, connections: number, pipeline: number, requests: number, valueBytes: number): Promise<{ GET: number; SET: number; command: string }> {
+async function redisBenchmark(
+  port: number,
+  connections: number,
+  pipeline: number,
+  requests: number,
+  valueBytes: number,
+): Promise<{ GET: number; SET: number; command: string }> {
   const binary = siblingBinary(await resolveRedisServer(), 'redis-benchmark');
   if (!binary) throw new Error('redis-benchmark not found next to redis-server or on PATH');
-  const args = ['-h', '127.0.0.1', '-p', String(port), '-t', 'get,set', '-c', String(connections), ...(pipeline > 1 ? ['-P', String(pipeline)] : []), '-n', String(requests), '-d', String(valueBytes), '-r', String(KEYS), '--csv'];
+  const args = [
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-t',
+    'get,set',
+    '-c',
+    String(connections),
+    ...(pipeline > 1 ? ['-P', String(pipeline)] : []),
+    '-n',
+    String(requests),
+    '-d',
+    String(valueBytes),
+    '-r',
+    String(KEYS),
+    '--csv',
+  ];
   const { stdout } = await run(binary, args, { timeout: 120_000 });
   const out = { GET: NaN, SET: NaN, command: `redis-benchmark ${args.slice(4).join(' ')}` };
   for (const line of stdout.split(/\r?\n/)) {
@@ -158,7 +181,9 @@ export async function benchStoreOps(redisUrl: string, port: number, monitor: Red
           const key = `${test} ${shape.connections} ${shape.pipeline}`;
           rb.set(key, [...(rb.get(key) ?? []), r[test]]);
         }
-        log(`  round ${round + 1}/${config.rounds} redis-benchmark -c ${shape.connections}${shape.pipeline > 1 ? ` -P ${shape.pipeline}` : ''}: GET ${r.GET.toFixed(0)} SET ${r.SET.toFixed(0)} req/s`);
+        log(
+          `  round ${round + 1}/${config.rounds} redis-benchmark -c ${shape.connections}${shape.pipeline > 1 ? ` -P ${shape.pipeline}` : ''}: GET ${r.GET.toFixed(0)} SET ${r.SET.toFixed(0)} req/s`,
+        );
       }
     }
     const rows: OpsRow[] = [];

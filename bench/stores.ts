@@ -37,7 +37,9 @@ interface ConnectRedisLike {
 
 function wrapConnectRedis(id: StoreId, label: string, prefix: string, store: ConnectRedisLike, quit: () => Promise<unknown>): BenchStore {
   return {
-    id, label, prefix,
+    id,
+    label,
+    prefix,
     get: (sid) => store.get(sid),
     set: async (sid, s) => void (await store.set(sid, s as never)),
     touch: async (sid, s) => void (await store.touch(sid, s as never)),
@@ -82,7 +84,9 @@ export async function openStore(id: StoreId, redisUrl: string, options: { revoke
 function wrapSessionKit(id: StoreId, label: string, prefix: string, client: SessionStoreOptions['client'], options: { revokeChunkSize?: number }): BenchStore {
   const store = new SessionStore<Session>({ client, prefix, ttl: TTL_MS, ...(options.revokeChunkSize ? { revokeChunkSize: options.revokeChunkSize } : {}) });
   return {
-    id, label, prefix,
+    id,
+    label,
+    prefix,
     get: (sid) => store.get(sid),
     // What the adapters do on a save: the owner comes from the session, the index follows.
     set: async (sid, s) => void (await store.set(sid, s, { ttl: TTL_MS, userId: s.userId ?? null })),
@@ -105,6 +109,10 @@ export async function openOptionalStore(id: StoreId, redisUrl: string): Promise<
     return store;
   } catch (error) {
     await store?.close().catch(() => {});
-    return { skipped: String((error as Error)?.message ?? error).split('\n')[0]!.slice(0, 300) };
+    return {
+      skipped: String((error as Error)?.message ?? error)
+        .split('\n')[0]!
+        .slice(0, 300),
+    };
   }
 }

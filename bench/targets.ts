@@ -16,7 +16,16 @@ export function logoutRow(l: LogoutResult, method: LogoutRow['method'], n: numbe
 }
 
 /** A ratio's target, met or missed; `null` when one side was not measured (with the reason). */
-function ratioTarget(area: string, target: string, a: { label: string; value: number } | undefined, b: { label: string; value: number } | undefined, limit: number, unit: string, note: string, missing?: string): Target {
+function ratioTarget(
+  area: string,
+  target: string,
+  a: { label: string; value: number } | undefined,
+  b: { label: string; value: number } | undefined,
+  limit: number,
+  unit: string,
+  note: string,
+  missing?: string,
+): Target {
   if (!a || !b || !Number.isFinite(a.value) || !Number.isFinite(b.value) || b.value <= 0) {
     return { area, target, measured: 'not measured', met: null, note: missing ?? 'a store of this ratio was not measured in this run' };
   }
@@ -86,7 +95,8 @@ function fixedRateTargets(c: FixedRateComparison): Target[] {
         redis(redisPeer),
         read ? 1.0 : 2.0,
         'µs',
-        `${at}; idle Redis CPU subtracted` + (c.framework === 'fastify' && cr9 && sk ? `; against connect-redis 9: ${times(sk.redisCpuUs / cr9.redisCpuUs)}` : ''),
+        `${at}; idle Redis CPU subtracted` +
+          (c.framework === 'fastify' && cr9 && sk ? `; against connect-redis 9: ${times(sk.redisCpuUs / cr9.redisCpuUs)}` : ''),
       ),
       ratioTarget(
         name,
@@ -122,9 +132,33 @@ export function computeTargets(r: BenchResults): Target[] {
     const bytes = (m: MemoryRow | undefined, key: 'bytesPerSession' | 'sessionKeyBytes') => m && { label: m.label, value: m[key] };
     const note = `default Redis settings; against ${cr?.label ?? 'connect-redis'}, which keeps no index`;
     targets.push(
-      ratioTarget('Memory', 'per session, index included, 1 session per user: <= 1.7x connect-redis', bytes(one, 'bytesPerSession'), bytes(cr, 'bytesPerSession'), 1.7, 'B', note),
-      ratioTarget('Memory', 'per session, index included, 10 sessions per user: <= 1.35x connect-redis', bytes(ten, 'bytesPerSession'), bytes(cr, 'bytesPerSession'), 1.35, 'B', note),
-      ratioTarget('Memory', 'the session key alone (MEMORY USAGE): <= 1.2x connect-redis', bytes(one, 'sessionKeyBytes'), bytes(cr, 'sessionKeyBytes'), 1.2, 'B', note),
+      ratioTarget(
+        'Memory',
+        'per session, index included, 1 session per user: <= 1.7x connect-redis',
+        bytes(one, 'bytesPerSession'),
+        bytes(cr, 'bytesPerSession'),
+        1.7,
+        'B',
+        note,
+      ),
+      ratioTarget(
+        'Memory',
+        'per session, index included, 10 sessions per user: <= 1.35x connect-redis',
+        bytes(ten, 'bytesPerSession'),
+        bytes(cr, 'bytesPerSession'),
+        1.35,
+        'B',
+        note,
+      ),
+      ratioTarget(
+        'Memory',
+        'the session key alone (MEMORY USAGE): <= 1.2x connect-redis',
+        bytes(one, 'sessionKeyBytes'),
+        bytes(cr, 'sessionKeyBytes'),
+        1.2,
+        'B',
+        note,
+      ),
     );
   }
   if (r.logout) {

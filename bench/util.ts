@@ -69,12 +69,54 @@ export async function commandStats(redis: Redis): Promise<CommandStats> {
  * `INFO commandstats` (and in total_commands_processed) as well as the EVALSHA itself.
  */
 export const SCRIPT_INNER_COMMANDS = new Set([
-  'time', 'type', 'hmget', 'hget', 'hset', 'hdel', 'set', 'del', 'pexpire', 'pexpireat', 'zadd', 'zrem', 'zrange', 'zremrangebyscore',
-  'zscore', 'zcard', 'zpopmin', 'exists', 'rename', 'zunionstore', 'get', 'pttl', 'getrange', 'setrange', 'getdel',
+  'time',
+  'type',
+  'hmget',
+  'hget',
+  'hset',
+  'hdel',
+  'set',
+  'del',
+  'pexpire',
+  'pexpireat',
+  'zadd',
+  'zrem',
+  'zrange',
+  'zremrangebyscore',
+  'zscore',
+  'zcard',
+  'zpopmin',
+  'exists',
+  'rename',
+  'zunionstore',
+  'get',
+  'pttl',
+  'getrange',
+  'setrange',
+  'getdel',
 ]);
 
 /** Commands of the measuring connection itself, never part of a result. */
-const HOUSEKEEPING = new Set(['info', 'monitor', 'config|set', 'config|get', 'config|resetstat', 'slowlog|get', 'slowlog|reset', 'memory|usage', 'memory|purge', 'flushall', 'dbsize', 'ping', 'client|setname', 'client|setinfo', 'hello', 'select', 'command', 'command|docs']);
+const HOUSEKEEPING = new Set([
+  'info',
+  'monitor',
+  'config|set',
+  'config|get',
+  'config|resetstat',
+  'slowlog|get',
+  'slowlog|reset',
+  'memory|usage',
+  'memory|purge',
+  'flushall',
+  'dbsize',
+  'ping',
+  'client|setname',
+  'client|setinfo',
+  'hello',
+  'select',
+  'command',
+  'command|docs',
+]);
 
 export interface CommandCount {
   /** Commands clients sent: EVALSHA/EVAL plus every plain command (see `countCommands`). */

@@ -87,7 +87,10 @@ describe('npm run bench, quick mode', () => {
       expect(c.rows.length).toBeGreaterThanOrEqual(3);
       for (const row of c.rows) {
         expect(row.failures, `${c.framework} ${row.label} ${row.path}`).toBe(0);
-        expect(row.runs.every((r) => r.requests > 0), `${row.label} served requests`).toBe(true);
+        expect(
+          row.runs.every((r) => r.requests > 0),
+          `${row.label} served requests`,
+        ).toBe(true);
         expect(positive(row.rps)).toBe(true);
         expect(row.serverCpuUsPerRequest, `${row.label} server CPU`).toBeGreaterThan(0);
         // autocannon reports whole milliseconds: a p50 of 0 is a fast loopback, not a failure.
@@ -199,7 +202,16 @@ describe('npm run bench, quick mode', () => {
 
   it('states every target as met or missed', () => {
     const areas = new Set(run.targets.map((t) => t.area));
-    for (const area of ['Express read path', 'Express write path', 'Fastify read path', 'Fastify write path', 'Memory', 'Logout-everywhere', 'Store operations', 'Latency, 1 ms each way']) {
+    for (const area of [
+      'Express read path',
+      'Express write path',
+      'Fastify read path',
+      'Fastify write path',
+      'Memory',
+      'Logout-everywhere',
+      'Store operations',
+      'Latency, 1 ms each way',
+    ]) {
       expect(areas.has(area), area).toBe(true);
     }
     const targets = run.targets.map((t) => `${t.area}: ${t.target}`);
@@ -227,7 +239,10 @@ describe('npm run bench, quick mode', () => {
     for (const t of run.targets) {
       if (t.met === null) {
         expect(t.target, t.area).toMatch(/same client \(node-redis\)/);
-        expect(skipped.some((label) => t.note.includes(label)), t.note).toBe(true);
+        expect(
+          skipped.some((label) => t.note.includes(label)),
+          t.note,
+        ).toBe(true);
       } else expect(typeof t.met, `${t.area}: ${t.target}`).toBe('boolean');
     }
   });
