@@ -25,7 +25,11 @@ describe('published entry points (built dist, through each package.json exports 
 
   for (const name of packages) {
     it(`${name}: import and require load the same API`, () => {
-      const esm = run(['--input-type=module', '-e', `const m = await import(${JSON.stringify(name)}); console.log(JSON.stringify(Object.keys(m).filter(k => k !== 'default').sort()))`]);
+      const esm = run([
+        '--input-type=module',
+        '-e',
+        `const m = await import(${JSON.stringify(name)}); console.log(JSON.stringify(Object.keys(m).filter(k => k !== 'default').sort()))`,
+      ]);
       const cjs = run(['-e', `const m = require(${JSON.stringify(name)}); console.log(JSON.stringify(Object.keys(m).sort()))`]);
       expect(JSON.parse(esm).length).toBeGreaterThan(0);
       expect(JSON.parse(cjs)).toEqual(JSON.parse(esm));
@@ -60,10 +64,13 @@ describe('published entry points (built dist, through each package.json exports 
       const lines = packages.map((name, i) => `import * as p${i} from ${JSON.stringify(name)};\nexport const k${i}: string[] = Object.keys(p${i});`).join('\n');
       writeFileSync(join(dir, 'esm.mts'), `${lines}\nimport { SessionStore } from '@sessionkit/core';\nexport type S = SessionStore;\n`);
       writeFileSync(join(dir, 'cjs.cts'), `${lines}\nimport { SessionStore } from '@sessionkit/core';\nexport type S = SessionStore;\n`);
-      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
-        compilerOptions: { module: 'node16', moduleResolution: 'node16', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] },
-        files: ['esm.mts', 'cjs.cts'],
-      }));
+      writeFileSync(
+        join(dir, 'tsconfig.json'),
+        JSON.stringify({
+          compilerOptions: { module: 'node16', moduleResolution: 'node16', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] },
+          files: ['esm.mts', 'cjs.cts'],
+        }),
+      );
       execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', dir], { cwd: dir, encoding: 'utf8' });
     } catch (error) {
       throw new Error(`tsc failed:\n${(error as { stdout?: string }).stdout ?? error}`);

@@ -61,7 +61,8 @@ const config = {
   requestTimeoutMs: 10_000,
 };
 if (!['express', 'fastify', 'both'].includes(config.app)) throw new Error(`SOAK_APP must be express, fastify or both, got ${config.app}`);
-if (config.stable + config.churn < config.concurrency + 4) throw new Error('SOAK_STABLE + SOAK_CHURN must exceed SOAK_CONCURRENCY by a few (one request per browser at a time)');
+if (config.stable + config.churn < config.concurrency + 4)
+  throw new Error('SOAK_STABLE + SOAK_CHURN must exceed SOAK_CONCURRENCY by a few (one request per browser at a time)');
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const outFile = resolve(env.SOAK_OUT || `.tmp/soak/soak-${config.app}-${stamp}.json`);
 const SECRET = 'soak secret: at least 32 characters, shared by every instance';
@@ -84,7 +85,13 @@ const appLog = { errorLines: 0, samples: [] as string[] };
 const originalError = console.error.bind(console);
 console.error = (...args: unknown[]) => {
   appLog.errorLines++;
-  if (appLog.samples.length < 5) appLog.samples.push(args.map((a) => (a instanceof Error ? a.message : String(a))).join(' ').slice(0, 300));
+  if (appLog.samples.length < 5)
+    appLog.samples.push(
+      args
+        .map((a) => (a instanceof Error ? a.message : String(a)))
+        .join(' ')
+        .slice(0, 300),
+    );
 };
 
 const log = (line: string) => console.log(`[soak ${((Date.now() - t0) / 1000).toFixed(0).padStart(5)} s] ${line}`);
@@ -156,7 +163,12 @@ class Browser {
   epoch = 0;
   ambiguous = false;
 
-  constructor(readonly target: Target, readonly username: 'alice' | 'bob', readonly name: string, readonly kind: 'stable' | 'churn') {}
+  constructor(
+    readonly target: Target,
+    readonly username: 'alice' | 'bob',
+    readonly name: string,
+    readonly kind: 'stable' | 'churn',
+  ) {}
 
   async request(op: string, method: 'GET' | 'POST', path: string, form?: Record<string, string>): Promise<Reply | null> {
     if (stats.requests >= config.maxRequests) return null;
@@ -208,7 +220,8 @@ class Browser {
     inc(stats.errors.byKind, kind);
     if (during || inOutage()) {
       stats.errors.duringOutage++;
-      if (kind !== '503' && stats.errors.duringSamples.length < 20) stats.errors.duringSamples.push(`${new Date().toISOString()} ${this.target.name} ${detail}`);
+      if (kind !== '503' && stats.errors.duringSamples.length < 20)
+        stats.errors.duringSamples.push(`${new Date().toISOString()} ${this.target.name} ${detail}`);
     } else {
       stats.errors.outsideOutage++;
       if (stats.errors.outsideSamples.length < 20) stats.errors.outsideSamples.push(`${new Date().toISOString()} ${this.target.name} ${detail}`);
@@ -397,7 +410,9 @@ async function main(): Promise<void> {
   admin.on('error', () => {});
   await Promise.all([client.ping(), admin.ping()]);
   const targets = await startTargets(client);
-  log(`redis-server ${redisServerVersion(binary)} on ${redis.url} (appendonly yes, appendfsync ${config.fsync}); apps: ${targets.map((t) => `${t.name} ${t.url}`).join(', ')}`);
+  log(
+    `redis-server ${redisServerVersion(binary)} on ${redis.url} (appendonly yes, appendfsync ${config.fsync}); apps: ${targets.map((t) => `${t.name} ${t.url}`).join(', ')}`,
+  );
   log(`config: ${JSON.stringify(config)}`);
 
   const stable = Array.from({ length: config.stable }, (_, i) => new Browser(targets[i % targets.length]!, 'bob', `stable-${i}`, 'stable'));
@@ -496,9 +511,14 @@ async function main(): Promise<void> {
     let recoveredAt = 0;
     const probe = stable.find((b) => !b.busy) ?? stable[0]!;
     for (let tries = 0; tries < 600 && !recoveredAt; tries++) {
-      const res = await fetch(`${probe.target.url}/health`).then((r) => r.json() as Promise<{ redis: string }>).catch(() => null);
+      const res = await fetch(`${probe.target.url}/health`)
+        .then((r) => r.json() as Promise<{ redis: string }>)
+        .catch(() => null);
       if (res?.redis === 'ready') {
-        const page = await fetch(`${probe.target.url}/`, { headers: { cookie: [...probe.cookies].map(([k, v]) => `${k}=${v}`).join('; ') }, redirect: 'manual' }).catch(() => null);
+        const page = await fetch(`${probe.target.url}/`, {
+          headers: { cookie: [...probe.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
+          redirect: 'manual',
+        }).catch(() => null);
         if (page && page.status !== 503 && page.status !== 500) recoveredAt = Date.now();
       }
       if (!recoveredAt) await sleep(50);
@@ -530,7 +550,9 @@ async function main(): Promise<void> {
     lastReport = { t: now, requests: stats.requests };
     const mem = processMemory();
     memorySamples.push({ t: Math.round((now - started) / 1000), ...mem });
-    log(`${stats.requests} requests (${rate.toFixed(0)}/s), errors ${stats.errors.total} (outside outages ${stats.errors.outsideOutage}), lost ${stats.stableLostLive}, wrong user ${stats.wrongUser}, rss ${mem.rssMB} MB, heap ${mem.heapUsedMB} MB`);
+    log(
+      `${stats.requests} requests (${rate.toFixed(0)}/s), errors ${stats.errors.total} (outside outages ${stats.errors.outsideOutage}), lost ${stats.stableLostLive}, wrong user ${stats.wrongUser}, rss ${mem.rssMB} MB, heap ${mem.heapUsedMB} MB`,
+    );
   }, 30_000);
 
   const workers = Array.from({ length: config.concurrency }, () => worker());
@@ -594,7 +616,9 @@ async function main(): Promise<void> {
     processFailures.uncaughtExceptions === 0;
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, `${JSON.stringify({ pass, ...summary }, null, 2)}\n`);
-  log(`${pass ? 'PASS' : 'FAIL'}: ${stats.requests} requests in ${elapsed.toFixed(0)} s, ${stats.errors.total} errors (${stats.errors.outsideOutage} outside outages), ${sessionsLost} sessions lost, ${stats.wrongUser} wrong-user pages`);
+  log(
+    `${pass ? 'PASS' : 'FAIL'}: ${stats.requests} requests in ${elapsed.toFixed(0)} s, ${stats.errors.total} errors (${stats.errors.outsideOutage} outside outages), ${sessionsLost} sessions lost, ${stats.wrongUser} wrong-user pages`,
+  );
   log(`summary written to ${outFile}`);
 
   for (const t of targets) await t.close();
