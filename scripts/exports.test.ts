@@ -1,17 +1,19 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { publicPackages } from './public-packages.js';
 
+/**
+ * What publint and attw (scripts/packages.test.ts) do not do: load each published entry point for
+ * real, from ESM and from CommonJS, start each command-line bin, and type-check the shipped
+ * declaration files themselves.
+ */
 const root = fileURLToPath(new URL('..', import.meta.url));
-
-/** Every publishable package, read from packages/*: the check grows with the repo. */
-const manifests = readdirSync(join(root, 'packages'))
-  .map((dir) => ({ dir, manifest: JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8')) }))
-  .filter(({ manifest }) => !manifest.private);
+const manifests = publicPackages(root);
 /** The libraries (an exports map); a command-line package such as @sessionkit/cli has a bin instead. */
-const packages = manifests.filter(({ manifest }) => manifest.exports).map(({ manifest }) => manifest.name as string);
+const packages = manifests.filter(({ manifest }) => manifest.exports).map((p) => p.name);
 const bins = manifests.flatMap(({ dir, manifest }) =>
   Object.entries((manifest.bin ?? {}) as Record<string, string>).map(([name, path]) => ({ name, path: join(root, 'packages', dir, path) })),
 );
@@ -46,8 +48,8 @@ describe('published entry points (built dist, through each package.json exports 
     const names = ['hashId', 'SessionKitError', 'CorruptSessionError', 'SessionLimitError', 'RedisOperationError'];
     // Every library built on core: each adapter, whatever its framework.
     const adapters = manifests
-      .filter(({ manifest }) => manifest.exports && manifest.name !== '@sessionkit/core' && manifest.dependencies?.['@sessionkit/core'])
-      .map(({ manifest }) => manifest.name as string);
+      .filter(({ manifest }) => manifest.exports && manifest.name !== '@sessionkit/core' && (manifest.dependencies as Record<string, string> | undefined)?.['@sessionkit/core'])
+      .map((p) => p.name);
     expect(adapters).toContain('@sessionkit/express');
     for (const adapter of adapters) {
       const esm = run(['--input-type=module', '-e', `const m = await import(${JSON.stringify(adapter)}); const c = await import('@sessionkit/core'); console.log(JSON.stringify(${JSON.stringify(names)}.filter((n) => m[n] !== c[n])))`]);
@@ -55,8 +57,10 @@ describe('published entry points (built dist, through each package.json exports 
     }
   });
 
-  // skipLibCheck off: a consumer's tsc reads react-router's and React's declarations too (~12 s of CPU).
-  it('types resolve for ESM (.mts) and CommonJS (.cts) consumers under node16 resolution', { timeout: 180_000 }, () => {
+  // attw checks that the types resolve; this compiles them with skipLibCheck off, which catches a
+  // declaration file that refers to a type its package does not depend on. A consumer's tsc reads
+  // react-router's and React's declarations too (~12 s of CPU).
+  it('the declaration files type-check for ESM (.mts) and CommonJS (.cts) consumers (skipLibCheck off)', { timeout: 180_000 }, () => {
     // Inside the repo (a git-ignored folder), so that resolution finds the workspace's node_modules.
     mkdirSync(join(root, '.tmp'), { recursive: true });
     const dir = mkdtempSync(join(root, '.tmp', 'types-'));
