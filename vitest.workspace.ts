@@ -36,8 +36,9 @@ export default [
   project('react-router', './packages/react-router'),
   // Example apps: real HTTP servers, two instances on one Redis, and a real headless Chromium.
   project('examples', exampleFiles, { include: ['*/test/**/*.test.ts'], testTimeout: 60_000 }),
-  // Checks on the built dist: `import` and `require` of every package, their types, and every
-  // code block of README.md, docs/*.md and packages/*/README.md as printed (scripts/snippets.test.ts).
+  // Checks on the built dist: each public package packed and checked by publint and attw,
+  // `import` and `require` of every package, their declarations, and every code block of
+  // README.md, docs/*.md and packages/*/README.md as printed (scripts/snippets.test.ts).
   project('repo', './scripts', { include: ['*.test.ts'] }),
   // `npm run bench` end to end in quick mode (tiny durations, into a temp dir): counts and shape
   // only, never timings. The full run is `npm run bench`, outside the test command.
