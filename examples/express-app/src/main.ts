@@ -33,15 +33,24 @@ function trustProxy(value: string | undefined): boolean | number | string | unde
 const redis = await connectRedis();
 const app = createApp({ client: redis.client, secret, trustProxy: trustProxy(process.env.TRUST_PROXY) });
 
-const server = app.listen(port, host as string, () => {
+// Express 5 hands a listen error (a port in use, say) to this callback as well as emitting it:
+// exit once, after closing Redis, and never through an async listener whose promise the emitter
+// would drop (a failed close would then be an unhandled rejection instead of this exit).
+let failed = false;
+function fail(error: Error): void {
+  if (failed) return;
+  failed = true;
+  console.error(error.message);
+  const exit = () => process.exit(1);
+  redis.close().then(exit, exit);
+}
+
+const server = app.listen(port, host as string, (error?: Error) => {
+  if (error) return fail(error);
   const { port: actual } = server.address() as AddressInfo;
   console.log(`SessionKit Express example listening on http://localhost:${actual} (sign in as alice or bob, password "password")`);
 });
-server.on('error', async (error) => {
-  console.error(error.message);
-  await redis.close();
-  process.exit(1);
-});
+server.on('error', fail);
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, portAccepts, readRecordData, RedisServer, useRedisTls } from '@sessionkit/testing';
@@ -69,6 +70,19 @@ export function defineEntryPointSuites({ main: mainPath, sessionSecret, Agent }:
 
         expect(await main.stop('SIGTERM')).toEqual({ code: 0, signal: null });
         expect(await client.exists(`sess:${agent.sid}`)).toBe(1);
+      });
+
+      it('on a port already in use: prints why and exits 1', async () => {
+        const busy = createServer();
+        await new Promise<void>((resolve) => busy.listen(0, resolve));
+        try {
+          const { port } = busy.address() as AddressInfo;
+          await expect(startMain({ PORT: String(port), SESSION_SECRET: sessionSecret, REDIS_URL: server.url })).rejects.toThrow(
+            /exited \(code 1, signal null\) before listening:[\s\S]*EADDRINUSE/,
+          );
+        } finally {
+          await new Promise((resolve) => busy.close(resolve));
+        }
       });
     });
 
