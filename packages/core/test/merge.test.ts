@@ -58,7 +58,11 @@ describe('merging by serialized form', () => {
 describe('concurrent saves against a sequential model (fast-check)', () => {
   const keyArb = fc.constantFrom('a', 'b', 'c', 'd', 'e');
   const changeArb = fc.oneof(
-    fc.record({ op: fc.constant('set' as const), key: keyArb, value: fc.oneof(fc.integer(), fc.string(), fc.array(fc.integer(), { maxLength: 3 }), fc.constant([]), fc.constant({})) }),
+    fc.record({
+      op: fc.constant('set' as const),
+      key: keyArb,
+      value: fc.oneof(fc.integer(), fc.string(), fc.array(fc.integer(), { maxLength: 3 }), fc.constant([]), fc.constant({})),
+    }),
     fc.record({ op: fc.constant('delete' as const), key: keyArb }),
   );
   // Each step: an actor loads (if it holds nothing) or saves its changes (if it holds a load).

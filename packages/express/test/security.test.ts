@@ -5,7 +5,16 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashId } from '@sessionkit/core';
 import { RedisStore, type RedisStoreOptions } from '@sessionkit/express';
-import { cookieValue, hostileCookieValue, hostileSessionId, tamperedValueCases, tamperedValueTitle, readRecordData, writeRecordData, type TamperCase } from '@sessionkit/testing';
+import {
+  cookieValue,
+  hostileCookieValue,
+  hostileSessionId,
+  tamperedValueCases,
+  tamperedValueTitle,
+  readRecordData,
+  writeRecordData,
+  type TamperCase,
+} from '@sessionkit/testing';
 import { Agent, listen, SECRET, sleep, useRedis, type Running } from './helpers.js';
 
 /**

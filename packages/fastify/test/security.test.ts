@@ -6,7 +6,15 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashId } from '@sessionkit/core';
 import { RedisStore, type RedisStoreOptions } from '@sessionkit/fastify';
-import { cookieValue, hostileCookieValue, hostileSessionId, tamperedValueCases, tamperedValueTitle, readRecordData, writeRecordData } from '@sessionkit/testing';
+import {
+  cookieValue,
+  hostileCookieValue,
+  hostileSessionId,
+  tamperedValueCases,
+  tamperedValueTitle,
+  readRecordData,
+  writeRecordData,
+} from '@sessionkit/testing';
 import { Client, SECRET, sleep, useRedis } from './helpers.js';
 
 /**

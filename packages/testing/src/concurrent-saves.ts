@@ -7,23 +7,16 @@ import { expect } from 'vitest';
  * `POST /drop/:key`, `GET /keys`), so every request loads the session before any of them saves:
  * the case where a whole-session save loses all but one change.
  */
-export async function concurrentSaves(
-  url: string,
-  cookie: string,
-  writers: number,
-): Promise<{ keys: Record<string, unknown>; status: number[] }> {
+export async function concurrentSaves(url: string, cookie: string, writers: number): Promise<{ keys: Record<string, unknown>; status: number[] }> {
   // The body is read: express-session sends a response's headers before its save completes, and ends it after.
   const post = async (path: string) => {
     const response = await fetch(url + path, { method: 'POST', headers: { cookie } });
     await response.text();
     return response;
   };
-  const status = (
-    await Promise.all([
-      ...Array.from({ length: writers }, (_, i) => post(`/keys/k${i}`)),
-      post('/drop/doomed'),
-    ])
-  ).map((response) => response.status);
+  const status = (await Promise.all([...Array.from({ length: writers }, (_, i) => post(`/keys/k${i}`)), post('/drop/doomed')])).map(
+    (response) => response.status,
+  );
   const response = await fetch(`${url}/keys`, { headers: { cookie } });
   return { keys: (await response.json()) as Record<string, unknown>, status };
 }
