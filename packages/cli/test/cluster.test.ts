@@ -4,6 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useRedisCluster } from '@sessionkit/testing';
 import { Browser, clusterNodes, expressApp, LAPTOP, PHONE, sessionkit, sessionkitJson, TABLET, type App } from './helpers.js';
 
+/** One check of `doctor --json`. */
+interface Check {
+  id: string;
+  status: string;
+  detail: string;
+}
+
 /**
  * The CLI on a real 3-master cluster, seeded through --cluster-nodes or REDIS_CLUSTER_NODES:
  * list, revoke and stats, with sessions signed in through @sessionkit/express on an ioredis
@@ -38,7 +45,7 @@ describe('list and revoke on a cluster', () => {
 
     const listed = await sessionkitJson(['--cluster-nodes', nodes, 'list', 'nina']);
     expect(listed.code, listed.stderr).toBe(0);
-    expect(listed.json.sessions.map((s: any) => s.id).sort()).toEqual(browsers.map((b) => b.sid).sort());
+    expect(listed.json.sessions.map((s: { id: string }) => s.id).sort()).toEqual(browsers.map((b) => b.sid).sort());
     // REDIS_CLUSTER_NODES gives the same answer.
     expect((await sessionkitJson(['list', 'nina'], { REDIS_CLUSTER_NODES: nodes })).json.count).toBe(6);
 
@@ -98,12 +105,12 @@ describe('doctor on a cluster', () => {
   it('checks every master and the cluster state', async () => {
     const run = await sessionkitJson(['--cluster-nodes', nodes, 'doctor', '--samples', '3']);
     expect(run.json.masters).toBe(3);
-    const topology = run.json.checks.find((c: any) => c.id === 'topology');
+    const topology = run.json.checks.find((c: Check) => c.id === 'topology') as Check;
     expect(topology.status).toBe('pass');
     expect(topology.detail).toContain('cluster_state ok, 16384 of 16384 slots assigned');
     // The test cluster's masters run with default maxmemory-policy (noeviction) and no persistence.
-    expect(run.json.checks.find((c: any) => c.id === 'maxmemory-policy').status).toBe('pass');
-    expect(run.json.checks.find((c: any) => c.id === 'acl').status).toBe('pass');
+    expect((run.json.checks.find((c: Check) => c.id === 'maxmemory-policy') as Check).status).toBe('pass');
+    expect((run.json.checks.find((c: Check) => c.id === 'acl') as Check).status).toBe('pass');
     expect(run.code).toBe(0);
   });
 });

@@ -30,7 +30,7 @@ describe('maxmemory-policy allkeys-lru', () => {
 
     const readable = await sessionkit(['--url', redisUrl(redis.client()), 'doctor']);
     expect(readable.code).toBe(1);
-    expect(readable.stdout).toMatch(/^FAIL  maxmemory-policy: maxmemory-policy is allkeys-lru/m);
+    expect(readable.stdout).toMatch(/^FAIL {2}maxmemory-policy: maxmemory-policy is allkeys-lru/m);
     expect(readable.stdout).toMatch(/^ +fix: CONFIG SET maxmemory-policy noeviction/m);
     expect(readable.stdout).toMatch(/, 1 failed$/m);
   });

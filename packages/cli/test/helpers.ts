@@ -58,6 +58,7 @@ export function sessionkit(args: string[], env: Record<string, string | undefine
 }
 
 /** Runs with --json and parses stdout, which must hold exactly one JSON document. */
+// biome-ignore lint/suspicious/noExplicitAny: the command's JSON output; each test asserts the shape it reads.
 export async function sessionkitJson<T = any>(args: string[], env: Record<string, string | undefined> = {}): Promise<Run & { json: T }> {
   const run = await sessionkit([...args, '--json'], env);
   let json: T;

@@ -141,8 +141,8 @@ describe('migrate', () => {
     for (const browser of ann) expect(await browser.me()).toBe('ann');
     // Listed as the owner's sessions already, before any request through SessionKit.
     const listed = await sessionkitJson(['--url', url, 'list', 'ann']);
-    expect(listed.json.sessions.map((s: any) => s.id).sort()).toEqual(ann.map((b) => b.sid).sort());
-    expect(listed.json.sessions.every((s: any) => s.legacy === true)).toBe(true);
+    expect(listed.json.sessions.map((s: { id: string }) => s.id).sort()).toEqual(ann.map((b) => b.sid).sort());
+    expect(listed.json.sessions.every((s: { legacy?: boolean }) => s.legacy === true)).toBe(true);
 
     const store = new SessionStore({ client: redis.client() });
     expect(await store.invalidateAllUserSessions('ann')).toBe(3);

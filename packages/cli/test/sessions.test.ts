@@ -5,6 +5,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useRedis } from '@sessionkit/testing';
 import { Browser, expectNoStack, expressApp, LAPTOP, PHONE, redisUrl, sessionkit, sessionkitJson, TABLET, type App } from './helpers.js';
 
+/** One session of `list --json`. */
+interface Listed {
+  id: string;
+  meta?: unknown;
+  createdAt: number;
+  expiresAt: number;
+  lastSeenAt: number;
+}
+
 /**
  * list, revoke and stats on one real Redis, against sessions that real browsers got by signing in
  * through @sessionkit/express: what the CLI prints is checked against what the app then does
@@ -42,9 +51,9 @@ describe('list', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.json.userId).toBe('ann');
     expect(run.json.count).toBe(2);
-    const byId = new Map(run.json.sessions.map((s: any) => [s.id, s]));
+    const byId = new Map(run.json.sessions.map((s: Listed) => [s.id, s] as const));
     expect([...byId.keys()].sort()).toEqual([laptop.sid, phone.sid].sort());
-    const listed = byId.get(phone.sid) as any;
+    const listed = byId.get(phone.sid) as Listed;
     expect(listed.meta).toEqual({ userAgent: PHONE });
     expect(listed.createdAt).toBeTypeOf('number');
     expect(listed.expiresAt).toBeGreaterThan(listed.lastSeenAt);
@@ -68,7 +77,7 @@ describe('list', () => {
     const user = 'a{b}:c*?[x] é';
     const browser = await signIn(user, LAPTOP);
     const run = await sessionkitJson(['--url', url, 'list', user]);
-    expect(run.json.sessions.map((s: any) => s.id)).toEqual([browser.sid]);
+    expect(run.json.sessions.map((s: Listed) => s.id)).toEqual([browser.sid]);
     // A glob-like id must not match other users.
     expect((await sessionkitJson(['--url', url, 'list', 'a*'])).json.count).toBe(0);
   });
@@ -80,7 +89,7 @@ describe('list', () => {
       await browser.post('/login/cat');
       expect((await sessionkitJson(['list', 'cat'], { REDIS_URL: url })).json.count).toBe(0);
       const run = await sessionkitJson(['--prefix', 'other:', 'list', 'cat'], { REDIS_URL: url });
-      expect(run.json.sessions.map((s: any) => s.id)).toEqual([browser.sid]);
+      expect(run.json.sessions.map((s: Listed) => s.id)).toEqual([browser.sid]);
       const explicit = await sessionkitJson(['--prefix', 'other:', '--index-prefix', 'idx:other:', 'list', 'cat'], { REDIS_URL: url });
       expect(explicit.json.count).toBe(1);
     } finally {

@@ -283,7 +283,7 @@ async function aclCheck(
   for (const rule of [...missingRequired, ...missingOptional]) {
     const where = refused.get(rule)!;
     const probed = new Set(probes.filter((p) => p.rule === rule && p.pattern).map((p) => p.pattern!));
-    if (where.size > 0 && where.size < probed.size) where.forEach((pattern) => patterns.add(pattern));
+    if (where.size > 0 && where.size < probed.size) for (const pattern of where) patterns.add(pattern);
     else commands.push(rule);
   }
   const fix = `ACL SETUSER <user> ${[...[...patterns].map((p) => `~${p}`), ...commands].join(' ')}`;
