@@ -40,7 +40,9 @@ function resolvePrefixes(options: GlobalOptions): { prefix: string; indexPrefix:
   if (!prefix) throw new UsageError('--prefix must not be empty');
   const indexPrefix = options.indexPrefix ?? `idx:${prefix}`;
   if (!indexPrefix || indexPrefix.startsWith(prefix) || prefix.startsWith(indexPrefix)) {
-    throw new UsageError(`--index-prefix (${JSON.stringify(indexPrefix)}) must be non-empty and neither start with nor be the start of --prefix (${JSON.stringify(prefix)})`);
+    throw new UsageError(
+      `--index-prefix (${JSON.stringify(indexPrefix)}) must be non-empty and neither start with nor be the start of --prefix (${JSON.stringify(prefix)})`,
+    );
   }
   return { prefix, indexPrefix };
 }
@@ -83,7 +85,7 @@ export async function main(argv: string[], io: Io, signal: AbortSignal = new Abo
     .option('--cluster-nodes <host:port,...>', 'Redis Cluster seed nodes (default: REDIS_CLUSTER_NODES)')
     .option('--sentinels <host:port,...>', 'Redis Sentinel addresses (default: REDIS_SENTINELS)')
     .option('--sentinel-name <name>', 'master name for --sentinels (default: REDIS_SENTINEL_NAME, else mymaster)')
-    .option('--prefix <prefix>', 'prefix of session keys, as the store\'s `prefix` option', 'sess:')
+    .option('--prefix <prefix>', "prefix of session keys, as the store's `prefix` option", 'sess:')
     .option('--index-prefix <prefix>', 'prefix of user index keys, as the store\'s `indexPrefix` option (default: "idx:" + prefix)')
     .addHelpText(
       'after',
@@ -124,7 +126,9 @@ Examples:
   const jsonOption = () => new Option('--json', 'print one JSON document on stdout, nothing else');
   const progressOption = () => new Option('--no-progress', 'no progress bar (there is none unless stderr is a terminal)');
   const rateOption = () =>
-    new Option('--rate <keys>', 'at most this many keys per second, all masters together; 0 for no limit').argParser(count('--rate', { allowZero: true })).default(5000);
+    new Option('--rate <keys>', 'at most this many keys per second, all masters together; 0 for no limit')
+      .argParser(count('--rate', { allowZero: true }))
+      .default(5000);
 
   program
     .command('list')
@@ -135,7 +139,7 @@ Examples:
 
   program
     .command('revoke')
-    .description('revoke some of a user\'s sessions (only ones that are theirs), or all of them with --all')
+    .description("revoke some of a user's sessions (only ones that are theirs), or all of them with --all")
     .argument('<userId>', 'the user id')
     .argument('[sessionIds...]', 'sessions to revoke')
     .option('--all', 'sign the user out everywhere (logout-everywhere)')
@@ -174,7 +178,9 @@ Examples:
     .addOption(jsonOption())
     .action((options: { dryRun?: boolean; rate: number; userField?: string; progress: boolean }, command: Command) => {
       if (options.userField !== undefined) parseUserField(options.userField);
-      return run(command, (ctx) => migrate(ctx, { dryRun: options.dryRun === true, rate: options.rate, userField: options.userField, progress: options.progress }));
+      return run(command, (ctx) =>
+        migrate(ctx, { dryRun: options.dryRun === true, rate: options.rate, userField: options.userField, progress: options.progress }),
+      );
     });
 
   try {

@@ -98,7 +98,8 @@ export async function connect(flags: ConnectionFlags, env: NodeJS.ProcessEnv = p
   let client: Redis | Cluster;
   let description: string;
   if (target.kind === 'url') {
-    if (!/^rediss?:\/\//i.test(target.url)) throw new UsageError(`${target.source}: expected a redis:// or rediss:// URL, got ${JSON.stringify(maskUrl(target.url))}`);
+    if (!/^rediss?:\/\//i.test(target.url))
+      throw new UsageError(`${target.source}: expected a redis:// or rediss:// URL, got ${JSON.stringify(maskUrl(target.url))}`);
     client = new Redis(target.url, { ...baseOptions, lazyConnect: true, retryStrategy });
     description = `${maskUrl(target.url)} (${target.source})`;
   } else if (target.kind === 'cluster') {

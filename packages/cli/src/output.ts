@@ -86,16 +86,14 @@ export class Output {
   /** A progress bar on stderr when it is a terminal; a no-op otherwise (pipes, CI, tests). */
   progress(label: string, total: number): Progress {
     if (!this.showProgress || this.io.stderr.isTTY !== true) return noProgress;
-    const bar = new SingleBar(
-      {
-        format: `${label} [{bar}] {percentage}% | {value}/{total} keys | {rate} keys/s | ETA {eta_formatted}`,
-        stream: this.io.stderr as NodeJS.WriteStream,
-        hideCursor: true,
-        clearOnComplete: true,
-        etaBuffer: 50,
-        fps: 5,
-      },
-    );
+    const bar = new SingleBar({
+      format: `${label} [{bar}] {percentage}% | {value}/{total} keys | {rate} keys/s | ETA {eta_formatted}`,
+      stream: this.io.stderr as NodeJS.WriteStream,
+      hideCursor: true,
+      clearOnComplete: true,
+      etaBuffer: 50,
+      fps: 5,
+    });
     const started = Date.now();
     let value = 0;
     bar.start(Math.max(total, 1), 0, { rate: '0' });

@@ -116,7 +116,7 @@ describe('doctor on a cluster', () => {
 });
 
 describe('migrate on a cluster', () => {
-  it("indexes connect-redis sessions found on every master; logout-everywhere then reaches them", async () => {
+  it('indexes connect-redis sessions found on every master; logout-everywhere then reaches them', async () => {
     const prefix = 'cmig:';
     // What connect-redis writes: the session as a JSON string, with the cookie's expiry as its TTL.
     const cookie = { originalMaxAge: 3_600_000, expires: new Date(Date.now() + 3_600_000).toISOString() };

@@ -29,7 +29,15 @@ let before: { url: string; close(): Promise<void> };
 /** The app before the switch: express-session on connect-redis 9 with a node-redis client. */
 async function connectRedisApp(client: RedisClientType) {
   const app = express();
-  app.use(session({ store: new ConnectRedisStore({ client, prefix: 'sess:' }), secret: SECRET, resave: false, saveUninitialized: false, cookie: { maxAge: 3_600_000 } }));
+  app.use(
+    session({
+      store: new ConnectRedisStore({ client, prefix: 'sess:' }),
+      secret: SECRET,
+      resave: false,
+      saveUninitialized: false,
+      cookie: { maxAge: 3_600_000 },
+    }),
+  );
   // Three ways apps keep the owner: userId, user.id (both found by default) and passport.user.
   app.post('/login/:user', (req, res) => {
     (req.session as unknown as { userId: string }).userId = req.params.user;
@@ -54,10 +62,11 @@ async function connectRedisApp(client: RedisClientType) {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -167,9 +176,7 @@ describe('migrate', () => {
     const legacy = new ConnectRedisStore({ client, prefix: 'sess:' });
     const total = 400;
     const cookie = { originalMaxAge: 3_600_000, expires: new Date(Date.now() + 3_600_000).toISOString() };
-    await Promise.all(
-      Array.from({ length: total }, (_, i) => legacy.set(`s${i}`, { cookie, userId: `u${i % 40}` } as never)),
-    );
+    await Promise.all(Array.from({ length: total }, (_, i) => legacy.set(`s${i}`, { cookie, userId: `u${i % 40}` } as never)));
     const indexed = async () => {
       const keys = await admin.keys('idx:sess:*');
       const sizes = await Promise.all(keys.map((key) => admin.zcard(key)));

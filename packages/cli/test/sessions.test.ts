@@ -99,7 +99,7 @@ describe('list', () => {
 });
 
 describe('revoke', () => {
-  it('named sessions: only those that are the user\'s; the browsers are signed out', async () => {
+  it("named sessions: only those that are the user's; the browsers are signed out", async () => {
     const laptop = await signIn('carl', LAPTOP);
     const phone = await signIn('carl', PHONE);
     const other = await signIn('dora', TABLET);

@@ -52,7 +52,11 @@ describe('usage errors exit 2 and say what is wrong', () => {
     ['two connection flags', ['--url', 'redis://a:1', '--cluster-nodes', 'b:2', 'list', '42'], /use one of --url, --cluster-nodes and --sentinels/],
     ['a URL that is not redis://', ['--url', 'http://localhost:6379', 'list', '42'], /expected a redis:\/\/ or rediss:\/\/ URL/],
     ['cluster nodes that are not host:port', ['--cluster-nodes', 'localhost', 'stats'], /expected a comma-separated list of host:port/],
-    ['an index prefix inside the prefix', ['--prefix', 'app:', '--index-prefix', 'app:idx:', 'list', '42'], /--index-prefix .* must be non-empty and neither start with/],
+    [
+      'an index prefix inside the prefix',
+      ['--prefix', 'app:', '--index-prefix', 'app:idx:', 'list', '42'],
+      /--index-prefix .* must be non-empty and neither start with/,
+    ],
     ['a bad --user-field', ['--url', NOWHERE, 'migrate', '--user-field', 'a..b'], /--user-field: expected a dotted path/],
   ];
 

@@ -58,7 +58,7 @@ function serverCheck(info: Record<string, string>): NodeCheck {
   if (atLeast(version, 7)) {
     const enables = [
       'PEXPIREAT ... GT (a write keeps its user index alive in one O(1) call)',
-      'ACL rules applied inside scripts (hence the scripts\' commands in the ACL list)',
+      "ACL rules applied inside scripts (hence the scripts' commands in the ACL list)",
       'redis.acl_check_cmd (the ACL check below)',
     ];
     if (atLeast(version, 7, 2)) enables.push('CLIENT SETINFO, which ioredis sends on connect (ACL rule +client|setinfo)');
@@ -100,7 +100,7 @@ function maxmemoryCheck(memory: Record<string, string>, stats: Record<string, st
       detail:
         `maxmemory-policy is noeviction (${limitText}): nothing SessionKit writes is ever dropped; the trade-off is that when memory ` +
         `is full, writes (logins, saves) fail with an OOM error (RedisOperationError in the store), which you should alert on.${evictions}`,
-      ...(evicted > 0 ? { fix: 'Find what evicted keys (a policy change?) and invalidate the affected users\' sessions.' } : {}),
+      ...(evicted > 0 ? { fix: "Find what evicted keys (a policy change?) and invalidate the affected users' sessions." } : {}),
     };
   }
   if (policy.startsWith('volatile-')) {
@@ -111,7 +111,7 @@ function maxmemoryCheck(memory: Record<string, string>, stats: Record<string, st
         'out this policy can still evict sessions, user indexes and tombstones' +
         (policy === 'volatile-ttl' ? ' (tombstones first: theirs is the shortest TTL)' : '') +
         `. Fine on an instance dedicated to sessions and sized so that it never evicts; alert on evicted_keys > 0.${evictions}`,
-      ...(evicted > 0 ? { fix: 'Give Redis more memory or use noeviction; invalidate the affected users\' sessions.' } : {}),
+      ...(evicted > 0 ? { fix: "Give Redis more memory or use noeviction; invalidate the affected users' sessions." } : {}),
     };
   }
   return { status: 'warn', detail: `maxmemory-policy is ${policy}, which this check does not know.`, fix: 'Use noeviction.' };
@@ -245,7 +245,11 @@ async function aclCheck(
   const optional = atLeast(version, 7, 2) ? (documentedAcl.extras['Redis >= 7.2'] ?? []) : [];
   if (required.length === 0) return { status: 'warn', detail: 'This build carries no ACL list to check against.' };
   if (!atLeast(version, 7)) {
-    return { status: 'warn', detail: 'Permissions can be checked on Redis 7 or later only (redis.acl_check_cmd).', fix: 'Check the ACL user by hand against docs/operations.md, "ACL user".' };
+    return {
+      status: 'warn',
+      detail: 'Permissions can be checked on Redis 7 or later only (redis.acl_check_cmd).',
+      fix: 'Check the ACL user by hand against docs/operations.md, "ACL user".',
+    };
   }
   let user = 'the connected user';
   try {
@@ -275,7 +279,10 @@ async function aclCheck(
   const missingOptional = [...refused.keys()].filter((rule) => !required.includes(rule));
   const checked = new Set(probes.map((p) => p.rule)).size;
   if (missingRequired.length === 0 && missingOptional.length === 0) {
-    return { status: 'pass', detail: `${user} may run all ${checked} commands the store needs${cluster ? ' on a cluster' : ''}, on keys under both prefixes (docs/operations.md, "ACL user").` };
+    return {
+      status: 'pass',
+      detail: `${user} may run all ${checked} commands the store needs${cluster ? ' on a cluster' : ''}, on keys under both prefixes (docs/operations.md, "ACL user").`,
+    };
   }
   // A command refused under one prefix but allowed under the other is a missing key pattern.
   const patterns = new Set<string>();
@@ -316,7 +323,8 @@ function topologyNodeCheck(replication: Record<string, string>): NodeCheck {
   const replicas = Number(replication.connected_slaves ?? 0);
   return {
     status: 'pass',
-    detail: `Single primary with ${replicas} replica${replicas === 1 ? '' : 's'}: every write with its index is one atomic script.` +
+    detail:
+      `Single primary with ${replicas} replica${replicas === 1 ? '' : 's'}: every write with its index is one atomic script.` +
       (replicas === 0 ? ' With no replica a crash of this node signs everyone out until it is back (and loses what persistence did not keep).' : ''),
   };
 }
@@ -328,9 +336,14 @@ async function clusterCheck(node: Redis): Promise<NodeCheck> {
   const failing = Number(info.cluster_slots_fail ?? 0) + Number(info.cluster_slots_pfail ?? 0);
   const detail = `cluster_state ${state}, ${assigned} of 16384 slots assigned, ${failing} failing, ${info.cluster_known_nodes ?? '?'} known nodes, ${info.cluster_size ?? '?'} masters serving slots`;
   if (state !== 'ok' || assigned !== 16384) {
-    return { status: 'fail', detail: `${detail}: commands on the missing or failing slots are refused (CLUSTERDOWN).`, fix: 'Assign every slot and bring failed masters back (redis-cli --cluster check / fix).' };
+    return {
+      status: 'fail',
+      detail: `${detail}: commands on the missing or failing slots are refused (CLUSTERDOWN).`,
+      fix: 'Assign every slot and bring failed masters back (redis-cli --cluster check / fix).',
+    };
   }
-  if (failing > 0) return { status: 'warn', detail: `${detail}: some slots are served by nodes suspected down.`, fix: 'Check the failing nodes (redis-cli --cluster check).' };
+  if (failing > 0)
+    return { status: 'warn', detail: `${detail}: some slots are served by nodes suspected down.`, fix: 'Check the failing nodes (redis-cli --cluster check).' };
   return { status: 'pass', detail: `${detail}. Writes with an owner cost 2 round trips (session slot, then index slot).` };
 }
 
@@ -347,24 +360,28 @@ async function latencyCheck(node: Redis, samples: number): Promise<NodeCheck> {
   const median = at(0.5);
   const detail = `${samples} round trips: min ${times[0]!.toFixed(2)} ms, median ${median.toFixed(2)} ms, max ${times[times.length - 1]!.toFixed(2)} ms (from this machine)`;
   if (median > 10) {
-    return { status: 'warn', detail: `${detail}: every request waits at least one round trip for its session.`, fix: 'Run the app (and this check) close to Redis: same region and zone.' };
+    return {
+      status: 'warn',
+      detail: `${detail}: every request waits at least one round trip for its session.`,
+      fix: 'Run the app (and this check) close to Redis: same region and zone.',
+    };
   }
   return { status: 'pass', detail: `${detail}.` };
 }
 
 /** Runs one check on every master, and folds the answers into one line (or one per node when they differ). */
-async function perMaster(
-  id: Check['id'],
-  title: string,
-  masters: Redis[],
-  run: (node: Redis) => Promise<NodeCheck>,
-): Promise<Check> {
+async function perMaster(id: Check['id'], title: string, masters: Redis[], run: (node: Redis) => Promise<NodeCheck>): Promise<Check> {
   const results = await Promise.all(
     masters.map(async (node) => {
       try {
         return { node: nodeName(node), ...(await run(node)) };
       } catch (error) {
-        return { node: nodeName(node), status: 'fail' as Status, detail: `Could not check: ${message(error)}`, fix: 'Give the user this command, or run doctor as an admin user.' };
+        return {
+          node: nodeName(node),
+          status: 'fail' as Status,
+          detail: `Could not check: ${message(error)}`,
+          fix: 'Give the user this command, or run doctor as an admin user.',
+        };
       }
     }),
   );
@@ -396,7 +413,9 @@ export async function doctor(ctx: Context, options: DoctorOptions): Promise<Resu
   checks.push(await perMaster('maxmemory-policy', 'maxmemory-policy', masters, async (node) => maxmemoryCheck(await info(node), await info(node))));
   checks.push(await perMaster('persistence', 'Persistence', masters, async (node) => persistenceCheck(node, await info(node))));
   checks.push(
-    await perMaster('acl', 'ACL permissions', masters, async (node) => aclCheck(node, versionOf((await info(node)).redis_version ?? '0'), cluster, ctx.prefixes)),
+    await perMaster('acl', 'ACL permissions', masters, async (node) =>
+      aclCheck(node, versionOf((await info(node)).redis_version ?? '0'), cluster, ctx.prefixes),
+    ),
   );
   checks.push(
     cluster

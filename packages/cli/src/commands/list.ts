@@ -28,7 +28,9 @@ export async function list(ctx: Context, userId: string): Promise<Result> {
         out.line(`User ${c.bold(userId)} has no live sessions.`);
         return;
       }
-      out.line(`User ${c.bold(userId)}: ${sessions.length} live session${sessions.length === 1 ? '' : 's'}, most recently seen first (times in UTC; --json for exact ones)`);
+      out.line(
+        `User ${c.bold(userId)}: ${sessions.length} live session${sessions.length === 1 ? '' : 's'}, most recently seen first (times in UTC; --json for exact ones)`,
+      );
       out.line(
         out.table(
           ['session id', 'device', 'created', 'last seen', 'expires', 'absolute expiry'],

@@ -30,7 +30,11 @@ export async function migrate(ctx: Context, options: MigrateOptions): Promise<Re
 
   const scan = await scanKeyspace(
     ctx.connection,
-    { rate: options.rate, signal: ctx.signal, progress: options.progress ? (total) => ctx.out.progress(options.dryRun ? 'migrate (dry run)' : 'migrate', total) : undefined },
+    {
+      rate: options.rate,
+      signal: ctx.signal,
+      progress: options.progress ? (total) => ctx.out.progress(options.dryRun ? 'migrate (dry run)' : 'migrate', total) : undefined,
+    },
     async (node, keys) => {
       const legacy = (await classify(node, keys, ctx.prefixes, { keepSession: true })).filter(
         (info): info is Extract<KeyInfo, { kind: 'session' }> => info.kind === 'session' && info.format === 'legacy',
