@@ -70,7 +70,9 @@ describe('published packages (packed tarballs)', () => {
         check(bin('publint'), ['run', '--strict', tarball().tarball]);
       });
 
-      it('attw: types resolve for every entry point and module system', { timeout: 60_000 }, () => {
+      // A command-line package (only a bin, like @sessionkit/cli) has no types for attw to resolve.
+      const library = ['exports', 'main', 'types'].some((field) => field in pkg.manifest);
+      it.skipIf(!library)('attw: types resolve for every entry point and module system', { timeout: 60_000 }, () => {
         // --no-definitely-typed: no @types lookups on the registry; the packages ship their own types.
         check(bin('attw'), [tarball().tarball, '--no-definitely-typed', '--format', 'ascii', '--no-color', '--no-emoji']);
       });
@@ -86,7 +88,8 @@ describe('published packages (packed tarballs)', () => {
         const targets = [...readme.matchAll(/\]\(([^)\s]+)[^)]*\)|<img[^>]+src="([^"]+)"/g)].map((m) => m[1] ?? m[2]!);
         expect(targets.length).toBeGreaterThan(0);
         expect(targets.filter((t) => !/^(https:\/\/|#)/.test(t))).toEqual([]);
-        for (const heading of ['## Install', '## Options']) expect(readme).toContain(heading);
+        // It tells how to install the package.
+        expect(readme).toMatch(new RegExp(`npm (install|i) [^\\n]*${pkg.name.replace('/', '\\/')}`));
       });
 
       it('names its repository folder, so npm links to the source', () => {
