@@ -156,7 +156,7 @@ async function compareFixedRate(
         const seconds = (performance.now() - t0) / 1000;
         const a1 = await Promise.all(targets.map((t) => t.app.cpuSeconds()));
         idleRedis.push((((await redisProcessCpu(admin)) - r0) * 1e6) / seconds);
-        targets.forEach((t, i) => idleApp.set(t.spec.id, [...(idleApp.get(t.spec.id) ?? []), ((a1[i]! - a0[i]!) * 1e6) / seconds]));
+        for (const [i, t] of targets.entries()) idleApp.set(t.spec.id, [...(idleApp.get(t.spec.id) ?? []), ((a1[i]! - a0[i]!) * 1e6) / seconds]);
       }
       const order = targets.map((_, i) => targets[(i + round) % targets.length]!);
       for (const t of order) {

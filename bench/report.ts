@@ -218,7 +218,7 @@ function costSection(r: BenchResults): string {
       '',
       `\`INFO used_memory\` after writing ${int(r.memory[0]?.sessions ?? 0)} sessions shaped like the HTTP apps' (a 1-day cookie, user id, small profile, CSRF token; ` +
         `about ${int(r.storeOps?.valueBytes ?? 250)} bytes of JSON) minus before, on an empty database, divided by the number of sessions: keys, values, expiry entries and, for SessionKit, the per-user index. ` +
-        '`MEMORY USAGE` (SAMPLES 0) of one session key and one index key for the breakdown. Default Redis settings (a record that is one string needs no \`hash-max-*\` setting); "vs connect-redis" is against connect-redis 9 (connect-redis 8 stores the same string).',
+        '`MEMORY USAGE` (SAMPLES 0) of one session key and one index key for the breakdown. Default Redis settings (a record that is one string needs no `hash-max-*` setting); "vs connect-redis" is against connect-redis 9 (connect-redis 8 stores the same string).',
       '',
       table(
         [

@@ -188,7 +188,7 @@ describe('example Koa app: two instances sharing one Redis', () => {
       const agent = new Agent();
       await agent.signIn(fragile.url, 'alice');
       redis.server.pause();
-      let res;
+      let res: Awaited<ReturnType<Agent['get']>>;
       const started = Date.now();
       try {
         res = await agent.get(`${fragile.url}/`);

@@ -77,7 +77,7 @@ describe('example React Router app: two instances sharing one Redis', () => {
         else if (from === source) commands.push(String(args[0]).toLowerCase());
       }),
     );
-    let res;
+    let res: Awaited<ReturnType<Agent['get']>>;
     try {
       res = await agent.get(`${a.url}/login`); // signed in: redirected home, no page work in Redis
       await a.client.echo(marker);

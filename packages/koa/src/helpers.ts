@@ -1,6 +1,6 @@
 import type {} from 'koa';
 import type { SessionInfo } from '@sessionkit/core';
-import type { RedisStore } from './store.js';
+import type { KoaSessionData, RedisStore } from './store.js';
 
 /** A session of the signed-in user, as `ctx.listSessions()` returns it. */
 export interface ListedSession extends SessionInfo {
@@ -26,7 +26,7 @@ declare module 'koa' {
 
 export interface SessionHelpersOptions {
   /** The store given to koa-session. */
-  store: RedisStore<any>;
+  store: RedisStore<KoaSessionData>;
 }
 
 /** What these helpers read of koa-session's `ctx.session` (a Session, or null once cleared). */

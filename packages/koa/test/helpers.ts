@@ -175,6 +175,7 @@ export class Client {
     this.cookies.keepLapsed = options.keepLapsed ?? false;
   }
 
+  // biome-ignore lint/suspicious/noExplicitAny: the test app's JSON replies; each test asserts the shape it reads.
   async request(method: string, path: string, body?: unknown): Promise<{ status: number; json: any; headers: Headers }> {
     this.cookies.forgetLapsed();
     const headers: Record<string, string> = {};

@@ -256,7 +256,7 @@ export function createRedisSessionStorage<Data = SessionData, FlashData = Data>(
     },
 
     async readData(id) {
-      let loadedSession;
+      let loadedSession: Awaited<ReturnType<typeof core.load>>;
       try {
         loadedSession = await core.load(id);
       } catch (error) {

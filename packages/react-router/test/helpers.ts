@@ -159,7 +159,7 @@ async function respond(handle: (request: Request) => Promise<Response>, req: Inc
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const headers = new Headers();
     for (const [name, value] of Object.entries(req.headers)) {
-      if (Array.isArray(value)) value.forEach((v) => headers.append(name, v));
+      if (Array.isArray(value)) for (const v of value) headers.append(name, v);
       else if (value !== undefined) headers.set(name, value);
     }
     const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
@@ -284,7 +284,7 @@ export class Agent {
     return res;
   }
 
-  async json<T = Record<string, any>>(method: string, path: string): Promise<{ status: number; body: T }> {
+  async json<T = Record<string, unknown>>(method: string, path: string): Promise<{ status: number; body: T }> {
     const res = await this.request(method, path);
     return { status: res.status, body: (await res.json()) as T };
   }
