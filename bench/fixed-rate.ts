@@ -128,12 +128,15 @@ async function compareFixedRate(
   // whose touch is not due: the steady state of a busy app, not an artefact of the rotation.
   const sessions = Math.min(f.sessions, config.sessions);
   const warm = Math.round(f.rate * f.warmup);
-  if (warm < sessions) log(`  note: the warm-up (${warm} requests) does not visit all ${sessions} sessions; touches that fell due between rounds land in the window`);
+  if (warm < sessions)
+    log(`  note: the warm-up (${warm} requests) does not visit all ${sessions} sessions; touches that fell due between rounds land in the window`);
   const { apps, skipped, release } = await startApps(framework, specs, redisUrl, config.sessions, log, pool);
-  const targets: Driven[] = specs.filter((s) => apps.has(s.id)).map((spec) => {
-    const app = apps.get(spec.id)!;
-    return { spec, app, client: new PacedClient(app.port, app.cookies.slice(0, sessions), f.connections) };
-  });
+  const targets: Driven[] = specs
+    .filter((s) => apps.has(s.id))
+    .map((spec) => {
+      const app = apps.get(spec.id)!;
+      return { spec, app, client: new PacedClient(app.port, app.cookies.slice(0, sessions), f.connections) };
+    });
   try {
     // Warm every app's read and write paths (JIT, connections, the scripts on each Redis
     // connection) unpaced, so that the first round is not the cold one.
@@ -265,10 +268,16 @@ async function compareFixedRate(
   }
 }
 
-export async function benchFixedRate(redisUrl: string, admin: Redis, config: BenchConfig, log: (line: string) => void, pool?: AppPool): Promise<FixedRateResult> {
+export async function benchFixedRate(
+  redisUrl: string,
+  admin: Redis,
+  config: BenchConfig,
+  log: (line: string) => void,
+  pool?: AppPool,
+): Promise<FixedRateResult> {
   log(
     `  ${config.fixedRate.rate} req/s, ${config.fixedRate.duration} s per run after ${config.fixedRate.warmup} s at the same rate, ` +
-      `${config.fixedRate.rounds} round${config.fixedRate.rounds === 1 ? "" : "s"}, ${config.fixedRate.connections} keep-alive connections`,
+      `${config.fixedRate.rounds} round${config.fixedRate.rounds === 1 ? '' : 's'}, ${config.fixedRate.connections} keep-alive connections`,
   );
   const result: FixedRateResult = {};
   for (const framework of config.fixedRate.frameworks) result[framework] = await compareFixedRate(framework, redisUrl, admin, config, log, pool);

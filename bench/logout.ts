@@ -254,7 +254,8 @@ export async function benchLogout(redisUrl: string, admin: Redis, config: BenchC
       chunks.push({ ...row, chunkSize: size });
       if (!existing) print(row);
     }
-    const atChunk = rows.find((r) => r.method === 'sessionkit' && r.sessions === defaultChunkSize) ?? summarize([await runSessionKit(redisUrl, admin, defaultChunkSize)]);
+    const atChunk =
+      rows.find((r) => r.method === 'sessionkit' && r.sessions === defaultChunkSize) ?? summarize([await runSessionKit(redisUrl, admin, defaultChunkSize)]);
     if (!config.logoutSizes.includes(defaultChunkSize)) print(atChunk);
     const tenK = config.logoutSizes.includes(10_000) ? 10_000 : largest;
     // The floor gets as many repetitions as SessionKit's own runs, and the same median.

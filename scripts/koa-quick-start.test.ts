@@ -41,7 +41,10 @@ describe('docs/koa.md quick start', () => {
     app.stdout!.on('data', (c) => (output += c));
     app.stderr!.on('data', (c) => (output += c));
     for (let i = 0; i < 300; i++) {
-      const up = await fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false);
+      const up = await fetch(`http://127.0.0.1:${port}/`).then(
+        () => true,
+        () => false,
+      );
       if (up) return;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -57,10 +60,14 @@ describe('docs/koa.md quick start', () => {
   const login = async () => {
     const res = await fetch(`http://127.0.0.1:${port}/login`, { method: 'POST', redirect: 'manual' });
     expect(res.status).toBe(302);
-    return res.headers.getSetCookie().map((line) => line.split(';')[0]!).filter((pair) => !pair.endsWith('=')).join('; ');
+    return res.headers
+      .getSetCookie()
+      .map((line) => line.split(';')[0]!)
+      .filter((pair) => !pair.endsWith('='))
+      .join('; ');
   };
 
-  it('signs in, lists the user\'s sessions, and signs out the other devices', async () => {
+  it("signs in, lists the user's sessions, and signs out the other devices", async () => {
     const laptop = await login();
     const phone = await login();
     const get = (path: string, cookie: string) => fetch(`http://127.0.0.1:${port}${path}`, { headers: { cookie } });

@@ -65,7 +65,10 @@ const NOTICES: Record<string, string> = {
 };
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -116,7 +119,9 @@ export function createApp(options: AppOptions): KoaApp {
         console.error((error as Error).message);
         ctx.status = 503;
         ctx.set('Retry-After', '5');
-        ctx.body = messagePage('Sessions unavailable', 'The session store cannot be reached right now. Please try again in a moment.', { framework: FRAMEWORK });
+        ctx.body = messagePage('Sessions unavailable', 'The session store cannot be reached right now. Please try again in a moment.', {
+          framework: FRAMEWORK,
+        });
       } else if (error instanceof HttpError) {
         ctx.status = error.status;
         ctx.body = messagePage('Bad request', error.message, { framework: FRAMEWORK });
@@ -274,4 +279,3 @@ function sameOrigin(ctx: Context): boolean {
     return false;
   }
 }
-

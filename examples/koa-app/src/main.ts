@@ -23,7 +23,7 @@ if (process.env.SESSION_SECRET) {
   secret = [randomBytes(32).toString('hex')];
   console.warn(
     'SESSION_SECRET is not set: using a random one. Sessions will not survive a restart, and other\n' +
-      'instances (with their own random secret) will not accept this one\'s cookies. Set SESSION_SECRET.',
+      "instances (with their own random secret) will not accept this one's cookies. Set SESSION_SECRET.",
   );
 }
 

@@ -77,7 +77,9 @@ describe('example Koa app: two instances sharing one Redis', () => {
 
   it('lists the sessions of the user with device and IP, marking this one', async () => {
     const laptop = new Agent();
-    const phone = new Agent('Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1');
+    const phone = new Agent(
+      'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1',
+    );
     await laptop.signIn(a.url, 'bob');
     await phone.signIn(b.url, 'bob');
     const page = await laptop.get(`${b.url}/sessions`);
@@ -95,7 +97,7 @@ describe('example Koa app: two instances sharing one Redis', () => {
     expect(home.text).toMatch(/\d+ active sessions/);
   });
 
-  it('revokes one of my sessions from the Active sessions page, but never another user\'s', async () => {
+  it("revokes one of my sessions from the Active sessions page, but never another user's", async () => {
     const alice1 = new Agent();
     const alice2 = new Agent();
     const bob = new Agent();

@@ -8,8 +8,7 @@ import { Agent, startInstance, useRedis, type Instance } from './helpers.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOT = fileURLToPath(new URL('../../../docs/img/koa-sessions.png', import.meta.url));
-const IPHONE_UA =
-  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
+const IPHONE_UA = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
 const WINDOWS_FIREFOX_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0';
 
 const redis = useRedis();
@@ -33,7 +32,15 @@ describe('example Koa app in a real headless Chromium', () => {
     [a, b] = await Promise.all([startInstance(redis), startInstance(redis)]);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
     });
     // Two separate browser profiles (cookie jars). The laptop keeps Chromium's own user agent,
     // minus "Headless"; the phone presents itself as Safari on an iPhone.
@@ -50,7 +57,7 @@ describe('example Koa app in a real headless Chromium', () => {
     rmSync(shots, { recursive: true, force: true });
   });
 
-  it('signs one user in from two browsers, revokes one from the other\'s Active sessions page', async () => {
+  it("signs one user in from two browsers, revokes one from the other's Active sessions page", async () => {
     const laptopPage = await laptop.newPage();
     const phonePage = await phone.newPage();
     await signIn(laptopPage, a.url, 'alice');

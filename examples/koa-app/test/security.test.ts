@@ -12,7 +12,10 @@ const redis = useRedis();
 
 /** Keygrip's signature (Koa's `app.keys`, SHA-1 HMAC by default) of the cookie "sid=<value>", as `sid.sig` carries it. */
 const sign = (value: string, key: string) =>
-  createHmac('sha1', key).update(`sid=${value}`).digest('base64').replace(/\/|\+|=/g, (c) => ({ '/': '_', '+': '-', '=': '' })[c]!);
+  createHmac('sha1', key)
+    .update(`sid=${value}`)
+    .digest('base64')
+    .replace(/\/|\+|=/g, (c) => ({ '/': '_', '+': '-', '=': '' })[c]!);
 
 describe('example Koa app: security', () => {
   let app: Served;
@@ -41,7 +44,7 @@ describe('example Koa app: security', () => {
     expect(new Set(ids.join('')).size).toBe(64);
   });
 
-  it('forged cookies (ASVS 7.2.1): another user\'s raw id, a signature made with another key, a tampered one or one of another id never reach the store', async () => {
+  it("forged cookies (ASVS 7.2.1): another user's raw id, a signature made with another key, a tampered one or one of another id never reach the store", async () => {
     const victim = new Agent();
     await victim.signIn(app.url, 'alice');
     const victimId = victim.sid!;

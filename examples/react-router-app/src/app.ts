@@ -128,7 +128,10 @@ export function createApp(options: AppOptions): App {
     const hadCookie = new RegExp(`(?:^|;\\s*)${COOKIE}=`).test(request.headers.get('cookie') ?? '');
     if (!hadCookie) throw redirect(routes.signIn, 303);
     // Clear the dead cookie, so that the notice shows once (no Redis call: the session was never saved).
-    throw redirect(`${routes.signIn}?notice=expired`, { status: 303, headers: { 'set-cookie': await storage.destroySession(session, { secure: context.secure }) } });
+    throw redirect(`${routes.signIn}?notice=expired`, {
+      status: 303,
+      headers: { 'set-cookie': await storage.destroySession(session, { secure: context.secure }) },
+    });
   };
 
   const routeObjects: RouteObject[] = [
@@ -168,7 +171,10 @@ export function createApp(options: AppOptions): App {
       path: routes.signOut,
       action: async ({ request, context }: Args) => {
         const session = await load(request);
-        throw redirect(`${routes.signIn}?notice=signed-out`, { status: 303, headers: { 'set-cookie': await storage.destroySession(session, { secure: context.secure }) } });
+        throw redirect(`${routes.signIn}?notice=signed-out`, {
+          status: 303,
+          headers: { 'set-cookie': await storage.destroySession(session, { secure: context.secure }) },
+        });
       },
     },
     {
@@ -289,8 +295,16 @@ async function serveNode(
   trustProxy: boolean,
 ): Promise<void> {
   try {
-    const forwardedProto = trustProxy ? String(req.headers['x-forwarded-proto'] ?? '').split(',')[0]!.trim() : '';
-    const forwardedFor = trustProxy ? String(req.headers['x-forwarded-for'] ?? '').split(',')[0]!.trim() : '';
+    const forwardedProto = trustProxy
+      ? String(req.headers['x-forwarded-proto'] ?? '')
+          .split(',')[0]!
+          .trim()
+      : '';
+    const forwardedFor = trustProxy
+      ? String(req.headers['x-forwarded-for'] ?? '')
+          .split(',')[0]!
+          .trim()
+      : '';
     const secure = forwardedProto === 'https';
     const headers = new Headers();
     for (const [name, value] of Object.entries(req.headers)) {

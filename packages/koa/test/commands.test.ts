@@ -15,7 +15,9 @@ async function perRequest(label: string, client: Client, method: 'GET' | 'POST',
       expect(response.status).toBe(200);
     }
   });
-  figures[label] = `${(total / REQUESTS).toFixed(2)} per request (${Object.entries(byName).map(([k, v]) => `${k} ${v}`).join(', ')})`;
+  figures[label] = `${(total / REQUESTS).toFixed(2)} per request (${Object.entries(byName)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')})`;
   return total / REQUESTS;
 }
 
@@ -25,7 +27,7 @@ describe('Redis commands per request under koa-session 7', () => {
     for (const [label, figure] of Object.entries(figures)) console.log(`  ${label.padEnd(52)} ${figure}`);
   });
 
-  it('rolling: true: an unchanged session costs one read (koa-session\'s changed: false), a changed one read + one write script', async () => {
+  it("rolling: true: an unchanged session costs one read (koa-session's changed: false), a changed one read + one write script", async () => {
     const store = new RedisStore({ client: redis.client(), prefix: 'roll:' });
     const server = await startApp(store, { session: { maxAge: 86_400_000, rolling: true } });
     try {
@@ -78,15 +80,21 @@ describe('Redis commands per request under koa-session 7', () => {
       const first = await countCommands(redis, async () => {
         await browser.post('/login', { user: 'alice' });
       });
-      figures['sign-in, no session before'] = `${first.total} (${Object.entries(first.byName).map(([k, v]) => `${k} ${v}`).join(', ')})`;
+      figures['sign-in, no session before'] = `${first.total} (${Object.entries(first.byName)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')})`;
       const again = await countCommands(redis, async () => {
         await browser.post('/login', { user: 'alice' });
       });
-      figures['sign-in over a loaded session'] = `${again.total} (${Object.entries(again.byName).map(([k, v]) => `${k} ${v}`).join(', ')})`;
+      figures['sign-in over a loaded session'] = `${again.total} (${Object.entries(again.byName)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')})`;
       const out = await countCommands(redis, async () => {
         await browser.post('/logout-everywhere');
       });
-      figures['ctx.logoutEverywhere()'] = `${out.total} (${Object.entries(out.byName).map(([k, v]) => `${k} ${v}`).join(', ')})`;
+      figures['ctx.logoutEverywhere()'] = `${out.total} (${Object.entries(out.byName)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')})`;
       // destroy (the id koa-session made up for the visitor) + set + set; with a loaded session, get first.
       // logoutEverywhere: get + the invalidate script + destroy of this session.
       expect([first.total, again.total, out.total]).toEqual([3, 4, 3]);

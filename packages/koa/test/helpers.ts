@@ -171,7 +171,10 @@ export class Client {
   cookies = new CookieJar();
   lastSetCookie: string[] = [];
 
-  constructor(readonly base: string, options: { keepLapsed?: boolean } = {}) {
+  constructor(
+    readonly base: string,
+    options: { keepLapsed?: boolean } = {},
+  ) {
     this.cookies.keepLapsed = options.keepLapsed ?? false;
   }
 
@@ -212,7 +215,10 @@ export class Client {
  * Counts the commands clients send to Redis while `work` runs, with MONITOR (commands that
  * Lua scripts run inside Redis are not round trips and are left out).
  */
-export async function countCommands(redis: { client(o?: RedisOptions): Redis }, work: () => Promise<void>): Promise<{ total: number; byName: Record<string, number> }> {
+export async function countCommands(
+  redis: { client(o?: RedisOptions): Redis },
+  work: () => Promise<void>,
+): Promise<{ total: number; byName: Record<string, number> }> {
   const side = redis.client();
   await side.ping();
   const monitor = await redis.client().monitor();

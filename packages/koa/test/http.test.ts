@@ -77,7 +77,7 @@ describe('koa-session 7 on Koa 3 with @sessionkit/koa', () => {
     expect(await store.get(before)).toBeNull();
   });
 
-  it('ctx.listSessions(): the user\'s sessions, the current one flagged; empty when anonymous', async () => {
+  it("ctx.listSessions(): the user's sessions, the current one flagged; empty when anonymous", async () => {
     const laptop = await signIn(server.url, 'bea');
     const phone = await signIn(server.url, 'bea');
     await signIn(server.url, 'cid');
@@ -87,7 +87,7 @@ describe('koa-session 7 on Koa 3 with @sessionkit/koa', () => {
     expect((await new Client(server.url).get('/sessions')).json).toEqual([]);
   });
 
-  it('ctx.revokeSession(id): signs out that device, never another user\'s', async () => {
+  it("ctx.revokeSession(id): signs out that device, never another user's", async () => {
     const laptop = await signIn(server.url, 'dee');
     const phone = await signIn(server.url, 'dee');
     const stranger = await signIn(server.url, 'eve');
@@ -108,7 +108,7 @@ describe('koa-session 7 on Koa 3 with @sessionkit/koa', () => {
     expect(await store.countUserSessions('fay')).toBe(0);
   });
 
-  it('ctx.logoutEverywhere({ keepCurrent: true }): every other session of the user ends, this one and other users\' stay', async () => {
+  it("ctx.logoutEverywhere({ keepCurrent: true }): every other session of the user ends, this one and other users' stay", async () => {
     const here = await signIn(server.url, 'gus');
     const there = await signIn(server.url, 'gus');
     const third = await signIn(server.url, 'gus');
@@ -191,7 +191,7 @@ describe('expiry', () => {
     }
   });
 
-  it('rolling: false (koa-session\'s default): reads do not extend the session; it ends maxAge after its last save', async () => {
+  it("rolling: false (koa-session's default): reads do not extend the session; it ends maxAge after its last save", async () => {
     const server = await startApp(store, { session: { maxAge: 900 } });
     try {
       const browser = new Client(server.url, { keepLapsed: true });
@@ -205,7 +205,7 @@ describe('expiry', () => {
     }
   });
 
-  it('renew: true: a read in the second half of the session\'s life saves it again, and it lives on', async () => {
+  it("renew: true: a read in the second half of the session's life saves it again, and it lives on", async () => {
     const server = await startApp(store, { session: { maxAge: 1000, renew: true } });
     try {
       const browser = new Client(server.url, { keepLapsed: true });
@@ -289,7 +289,7 @@ describe('revocation wins over requests in flight', () => {
 });
 
 describe('session data', () => {
-  it('a `cookie` key of the app\'s own round trips, and koa-session\'s _expire follows the stored expiry', async () => {
+  it("a `cookie` key of the app's own round trips, and koa-session's _expire follows the stored expiry", async () => {
     const store = new RedisStore({ client: redis.client(), prefix: 'data:' });
     const expire = Date.now() + 60_000;
     await store.set('s1', { cookie: { theme: 'dark' }, userId: 'ola', _expire: expire, _maxAge: 60_000 }, 70_000, { changed: true });
@@ -301,7 +301,7 @@ describe('session data', () => {
 });
 
 describe('sessions another koa-session store wrote', () => {
-  it('a plain JSON string of koa-session\'s data (with _expire) is read, then rewritten as a SessionKit record under its owner', async () => {
+  it("a plain JSON string of koa-session's data (with _expire) is read, then rewritten as a SessionKit record under its owner", async () => {
     const store = new RedisStore({ client: redis.client(), prefix: 'plain:' });
     const server = await startApp(store, { session: { maxAge: 3_600_000, rolling: true } });
     try {

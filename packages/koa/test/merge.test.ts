@@ -58,7 +58,10 @@ async function mergeApp(store: RedisStore, rolling: boolean): Promise<string> {
 async function signIn(url: string, user: string): Promise<string> {
   const response = await fetch(`${url}/login/${user}`, { method: 'POST' });
   await response.text();
-  return response.headers.getSetCookie().map((line) => line.split(';')[0]!).join('; ');
+  return response.headers
+    .getSetCookie()
+    .map((line) => line.split(';')[0]!)
+    .join('; ');
 }
 
 describe('concurrent saves over HTTP (koa-session)', () => {

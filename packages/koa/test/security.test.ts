@@ -61,13 +61,15 @@ describe('hostile cookies, property-based, over HTTP', () => {
     const victimId = victim.sid;
     const before = await redis.client().get(`sess:${victimId}`);
     const goodSig = signature(victimId);
-    const nearMissSig = fc.oneof(
-      fc.constant(''),
-      fc.string({ maxLength: 44 }),
-      fc.string({ minLength: 1, maxLength: 8 }).map((extra) => goodSig.slice(0, -1) + extra),
-      fc.constant(signature(victimId, 'another key')),
-      fc.constant(signature(`${victimId}x`)),
-    ).filter((sig) => sig !== goodSig); // a near miss, never the real signature by chance
+    const nearMissSig = fc
+      .oneof(
+        fc.constant(''),
+        fc.string({ maxLength: 44 }),
+        fc.string({ minLength: 1, maxLength: 8 }).map((extra) => goodSig.slice(0, -1) + extra),
+        fc.constant(signature(victimId, 'another key')),
+        fc.constant(signature(`${victimId}x`)),
+      )
+      .filter((sig) => sig !== goodSig); // a near miss, never the real signature by chance
     await fc.assert(
       fc.asyncProperty(hostileCookieValue(fc.constant(victimId)), hostileCookieValue(nearMissSig), fc.boolean(), async (raw, sig, twice) => {
         const pair = `koa.sess=${cookieValue(raw)}; koa.sess.sig=${cookieValue(sig)}`;

@@ -19,7 +19,7 @@ describe('types', () => {
     expectTypeOf(options.userId!).parameter(0).toHaveProperty('account');
   });
 
-  it('sessionHelpers adds ctx helpers to Koa\'s context types', () => {
+  it("sessionHelpers adds ctx helpers to Koa's context types", () => {
     expectTypeOf<Awaited<ReturnType<Koa.Context['listSessions']>>>().toEqualTypeOf<ListedSession[]>();
     expectTypeOf<Koa.Context['logoutEverywhere']>().parameter(0).toEqualTypeOf<{ keepCurrent?: boolean } | undefined>();
     expectTypeOf<Koa.Context['revokeSession']>().returns.toEqualTypeOf<Promise<boolean>>();

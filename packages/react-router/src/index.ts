@@ -149,7 +149,8 @@ export function createRedisSessionStorage<Data = SessionData, FlashData = Data>(
   if (touchAfter !== undefined && !(touchAfter >= 0)) {
     throw new SessionKitError('ERR_CONFIG', `option touchAfter must be a non-negative number of ms, got ${String(touchAfter)}`);
   }
-  const core = (store as SessionStore<StoredData> | undefined) ??
+  const core =
+    (store as SessionStore<StoredData> | undefined) ??
     new SessionStore<StoredData>({ ...storeOptions, client: storeOptions.client as SessionStoreOptions['client'], ttl: fallbackTtl });
   const findOwner = (userId ?? defaultUserId) as (data: StoredData) => string | number | null | undefined;
   const findMeta = meta as ((data: StoredData) => Record<string, unknown> | null | undefined) | undefined;

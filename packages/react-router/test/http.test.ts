@@ -81,11 +81,13 @@ describe('React Router loaders and actions over real HTTP, two instances on one 
     const browser = new Agent(servers[0]!.url);
     await browser.json('POST', '/login/ned');
     const keys = Array.from({ length: 30 }, (_, i) => `k${i}`);
-    await Promise.all(keys.map((key, i) => {
-      const tab = browser.clone();
-      tab.base = servers[i % 2]!.url;
-      return tab.json('POST', `/set/${key}`);
-    }));
+    await Promise.all(
+      keys.map((key, i) => {
+        const tab = browser.clone();
+        tab.base = servers[i % 2]!.url;
+        return tab.json('POST', `/set/${key}`);
+      }),
+    );
     const { body } = await browser.json('GET', '/data');
     for (const key of keys) expect(body[key], key).toBe(true);
   });

@@ -149,7 +149,7 @@ for (const flavour of flavours) {
       expect(await brief.countUserSessions('ann')).toBe(0);
     });
 
-    it('commits of slow requests (past the tombstone\'s cover) still merge, after checking the session is there', async () => {
+    it("commits of slow requests (past the tombstone's cover) still merge, after checking the session is there", async () => {
       const brief = makeStorage(flavour, { client, prefix, revokedTtl: 200 });
       const fresh = await brief.getSession(null);
       fresh.set('userId', 'ann');
@@ -237,7 +237,7 @@ for (const flavour of flavours) {
       await custom.core.clear();
     });
 
-    it('takes the TTL from the commit\'s expiry, and the ttl option when there is none', async () => {
+    it("takes the TTL from the commit's expiry, and the ttl option when there is none", async () => {
       const { setCookie, id } = await signIn('ann');
       const ttlDefault = await client.pttl(prefix + id);
       expect(ttlDefault).toBeGreaterThan(86_400_000 - 60_000);
@@ -290,7 +290,7 @@ for (const flavour of flavours) {
       expect((await load(setCookie)).get('theme')).toBe('light');
     });
 
-    it('concurrent commits of one session keep each other\'s changes, and a deletion stays deleted', async () => {
+    it("concurrent commits of one session keep each other's changes, and a deletion stays deleted", async () => {
       const { setCookie } = await signIn('ann', { keep: 1, drop: 1 });
       const [a, b, c] = await Promise.all([load(setCookie), load(setCookie), load(setCookie)]);
       a.set('fromA', 'a');
@@ -354,7 +354,7 @@ for (const flavour of flavours) {
 }
 
 describe('createRedisSessionStorage options', () => {
-  it('runs on each framework\'s own createSessionStorage', () => {
+  it("runs on each framework's own createSessionStorage", () => {
     expect(flavours.map((f) => f.name)).toEqual(['react-router 7', '@remix-run/node 2']);
     expect(flavours[1]!.createSessionStorage).not.toBe(flavours[0]!.createSessionStorage);
   });
