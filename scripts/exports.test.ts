@@ -48,11 +48,18 @@ describe('published entry points (built dist, through each package.json exports 
     const names = ['hashId', 'SessionKitError', 'CorruptSessionError', 'SessionLimitError', 'RedisOperationError'];
     // Every library built on core: each adapter, whatever its framework.
     const adapters = manifests
-      .filter(({ manifest }) => manifest.exports && manifest.name !== '@sessionkit/core' && (manifest.dependencies as Record<string, string> | undefined)?.['@sessionkit/core'])
+      .filter(
+        ({ manifest }) =>
+          manifest.exports && manifest.name !== '@sessionkit/core' && (manifest.dependencies as Record<string, string> | undefined)?.['@sessionkit/core'],
+      )
       .map((p) => p.name);
     expect(adapters).toContain('@sessionkit/express');
     for (const adapter of adapters) {
-      const esm = run(['--input-type=module', '-e', `const m = await import(${JSON.stringify(adapter)}); const c = await import('@sessionkit/core'); console.log(JSON.stringify(${JSON.stringify(names)}.filter((n) => m[n] !== c[n])))`]);
+      const esm = run([
+        '--input-type=module',
+        '-e',
+        `const m = await import(${JSON.stringify(adapter)}); const c = await import('@sessionkit/core'); console.log(JSON.stringify(${JSON.stringify(names)}.filter((n) => m[n] !== c[n])))`,
+      ]);
       expect(JSON.parse(esm), adapter).toEqual([]);
     }
   });

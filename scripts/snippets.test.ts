@@ -75,7 +75,9 @@ describe('documentation snippets: TypeScript (strict, nodenext)', () => {
     return checked.get(key)!.get(s)!;
   };
   for (const s of snippets.filter(isTs)) {
-    const how = s.marker.partial ? `partial${s.marker.after ? ', after the block above' : ''}${s.marker.free.length ? `, given ${s.marker.free.join(', ')}` : ''}` : 'whole';
+    const how = s.marker.partial
+      ? `partial${s.marker.after ? ', after the block above' : ''}${s.marker.free.length ? `, given ${s.marker.free.join(', ')}` : ''}`
+      : 'whole';
     it(`${where(s)} type-checks (${how})`, () => {
       expect(errorsOf(s)).toEqual([]);
     });
@@ -171,7 +173,13 @@ async function start(s: Snippet, env: Record<string, string>, { express4 = false
 async function listening(app: Running): Promise<void> {
   for (let i = 0; i < 150; i++) {
     if (app.child.exitCode !== null) break;
-    if (await fetch(`http://127.0.0.1:${app.port}/`).then(() => true, () => false)) return;
+    if (
+      await fetch(`http://127.0.0.1:${app.port}/`).then(
+        () => true,
+        () => false,
+      )
+    )
+      return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`the snippet did not start listening:\n${app.output()}`);
@@ -218,7 +226,10 @@ const scenarios: Record<string, (s: Snippet, redis: RedisServer) => Promise<void
         await redis.stop();
         let status = 0;
         for (let i = 0; i < 50 && status !== 503; i++) {
-          status = await fetch(`${url}/`, { headers: { cookie: laptop } }).then((r) => r.status, () => 0);
+          status = await fetch(`${url}/`, { headers: { cookie: laptop } }).then(
+            (r) => r.status,
+            () => 0,
+          );
           if (status !== 503) await new Promise((r) => setTimeout(r, 100));
         }
         expect(status).toBe(503);

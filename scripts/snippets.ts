@@ -63,11 +63,19 @@ export function markdownFiles(): string[] {
 
 function parseMarker(text: string): Marker {
   const marker: Marker = { partial: false, after: false, free: [] };
-  for (const part of text.split(';').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(';')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [word, ...rest] = part.split(/[\s:]+/);
     if (word === 'partial') marker.partial = true;
     else if (word === 'after') marker.after = true;
-    else if (word === 'free') marker.free = part.slice(part.indexOf(':') + 1).split(',').map((s) => s.trim()).filter(Boolean);
+    else if (word === 'free')
+      marker.free = part
+        .slice(part.indexOf(':') + 1)
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
     else if (word === 'run' && rest[0]) marker.run = rest[0];
     else if (word === 'tested-by' && rest[0]) marker.testedBy = rest[0];
     else throw new Error(`unknown snippet marker "${part}" in <!-- snippet: ${text} -->`);
@@ -84,7 +92,10 @@ export function snippetsOf(file: string): Snippet[] {
     const [, indent, fence, lang] = open;
     let end = i + 1;
     while (end < lines.length && !lines[end]!.trimStart().startsWith(fence!)) end++;
-    const code = lines.slice(i + 1, end).map((l) => (l.startsWith(indent!) ? l.slice(indent!.length) : l)).join('\n');
+    const code = lines
+      .slice(i + 1, end)
+      .map((l) => (l.startsWith(indent!) ? l.slice(indent!.length) : l))
+      .join('\n');
     let before = i - 1;
     while (before >= 0 && lines[before]!.trim() === '') before--;
     const comment = before >= 0 ? /^\s*<!--\s*snippet:\s*(.*?)\s*-->\s*$/.exec(lines[before]!) : null;
@@ -106,7 +117,10 @@ export const isShell = (s: Snippet) => s.lang === 'sh' || s.lang === 'bash' || s
 export function codeOf(s: Snippet): string {
   if (s.lang !== 'diff') return s.code;
   // Removed lines become blank, so that line numbers still match the document.
-  return s.code.split('\n').map((l) => (l.startsWith('-') ? '' : l.slice(1))).join('\n');
+  return s.code
+    .split('\n')
+    .map((l) => (l.startsWith('-') ? '' : l.slice(1)))
+    .join('\n');
 }
 
 /** Bare module names a block imports or requires (`node:` built-ins left out). */

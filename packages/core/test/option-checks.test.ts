@@ -49,7 +49,9 @@ describe('option checks: units', () => {
     const absolute = configError(() => new SessionStore({ client: redis.client(), absoluteTimeout: 2 }));
     expect(absolute.message).toMatch(/^option absoluteTimeout is in milliseconds: 2 is read as 2 ms.*write 2_000$/);
     // Through an adapter, absoluteTimeout is milliseconds too; 0 still means off.
-    expect(configError(() => new FrameworkStore({ client: redis.client(), absoluteTimeout: 900 })).message).toMatch(/^option absoluteTimeout is in milliseconds: 900/);
+    expect(configError(() => new FrameworkStore({ client: redis.client(), absoluteTimeout: 900 })).message).toMatch(
+      /^option absoluteTimeout is in milliseconds: 900/,
+    );
     expect(() => new SessionStore({ client: redis.client(), absoluteTimeout: 0 })).not.toThrow();
     expect(() => new FrameworkStore({ client: redis.client(), absoluteTimeout: 0 })).not.toThrow();
   });
@@ -78,7 +80,9 @@ describe('option checks: names', () => {
     expect(seen[0]!.code).toBe('SESSIONKIT_UNKNOWN_OPTION');
     expect(seen[0]!.message).toMatch(/^RedisStore: unknown option tll is ignored; did you mean ttl\? \(known options: client, prefix, indexPrefix, ttl/);
     const core = await warningsOf(() => new SessionStore({ client: redis.client(), maxSessionPerUser: 3 } as never));
-    expect(core.map((w) => w.message)).toEqual([expect.stringMatching(/^SessionStore: unknown option maxSessionPerUser is ignored; did you mean maxSessionsPerUser\?/)]);
+    expect(core.map((w) => w.message)).toEqual([
+      expect.stringMatching(/^SessionStore: unknown option maxSessionPerUser is ignored; did you mean maxSessionsPerUser\?/),
+    ]);
     const far = await warningsOf(() => new SessionStore({ client: redis.client(), somethingElse: 1 } as never));
     expect(far[0]!.message).toMatch(/^SessionStore: unknown option somethingElse is ignored \(known options/);
   });
@@ -90,8 +94,14 @@ describe('option checks: names', () => {
     });
     expect(store).toBeInstanceOf(FrameworkStore);
     expect(seen.map((w) => [w.code, w.message])).toEqual([
-      ['SESSIONKIT_LEGACY_OPTION', "RedisStore: option logErrors is a connect-redis 3 option that means nothing here and is ignored; listen to the client's 'error' event and the store's 'error' event instead"],
-      ['SESSIONKIT_LEGACY_OPTION', 'RedisStore: option db is a connect-redis 3 option that means nothing here and is ignored; give the database to the client: new Redis({ db })'],
+      [
+        'SESSIONKIT_LEGACY_OPTION',
+        "RedisStore: option logErrors is a connect-redis 3 option that means nothing here and is ignored; listen to the client's 'error' event and the store's 'error' event instead",
+      ],
+      [
+        'SESSIONKIT_LEGACY_OPTION',
+        'RedisStore: option db is a connect-redis 3 option that means nothing here and is ignored; give the database to the client: new Redis({ db })',
+      ],
     ]);
   });
 
@@ -99,9 +109,22 @@ describe('option checks: names', () => {
     const seen = await warningsOf(
       () =>
         new FrameworkStore({
-          client: redis.client(), prefix: 'names:', indexPrefix: 'names-idx:', ttl: 3600, disableTouch: false, disableTTL: false,
-          scanCount: 10, userId: (s) => s.userId as string, meta: () => undefined, absoluteTimeout: 3_600_000,
-          maxSessionsPerUser: 5, sessionLimitPolicy: 'reject', maxPayloadBytes: 10_000, revokedTtl: 60_000, revokeChunkSize: 100, touchAfter: 0,
+          client: redis.client(),
+          prefix: 'names:',
+          indexPrefix: 'names-idx:',
+          ttl: 3600,
+          disableTouch: false,
+          disableTTL: false,
+          scanCount: 10,
+          userId: (s) => s.userId as string,
+          meta: () => undefined,
+          absoluteTimeout: 3_600_000,
+          maxSessionsPerUser: 5,
+          sessionLimitPolicy: 'reject',
+          maxPayloadBytes: 10_000,
+          revokedTtl: 60_000,
+          revokeChunkSize: 100,
+          touchAfter: 0,
         }),
     );
     expect(seen).toEqual([]);

@@ -84,7 +84,7 @@ describe('Passport', () => {
     }
   });
 
-  it("takes connectionEvents as its own option: no unknown-option warning, and a misspelt one is named", async () => {
+  it('takes connectionEvents as its own option: no unknown-option warning, and a misspelt one is named', async () => {
     const seen: Error[] = [];
     const listener = (w: Error) => seen.push(w);
     process.on('warning', listener);
