@@ -295,6 +295,14 @@ describe('documentation snippets: run against a real Redis', () => {
 
   for (const s of snippets.filter((o) => o.marker.run)) {
     it(`${where(s)} runs (${s.marker.run})`, async () => {
+      // One server for all the blocks: each starts on an empty one, or a second block of the same
+      // scenario would find the first one's sessions (the README's and the Express package's).
+      const admin = new Redis(redis.url);
+      try {
+        await admin.flushall();
+      } finally {
+        await admin.quit();
+      }
       await scenarios[s.marker.run!]!(s, redis);
     }, 60_000);
   }
