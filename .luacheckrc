@@ -27,7 +27,3 @@ read_globals = {
   bit = { other_fields = true },
   struct = { other_fields = true },
 }
-
--- TEMPORARY: includes/revoke.lua line 16 binds `head` and never reads it (`local _, rec` would
--- say so). Remove this line with that fix.
-ignore = { '211/head' }

@@ -13,7 +13,7 @@
 -- expiry taken from its header. An unlisted id is read first and written only if it is uid's.
 local function revoke(key, uid, listed, now, ttl)
   if not listed then
-    local head, rec = read_head(key)
+    local _, rec = read_head(key)
     if not rec or rec.u ~= uid then return 0 end
     tombstone(key, now, ttl)
     return 1
