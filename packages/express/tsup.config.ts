@@ -8,5 +8,5 @@ export default defineConfig({
   sourcemap: true,
   target: 'node20',
   // Peers and core stay imports: one copy of express-session's Store and of the Lua scripts.
-  external: ['@sessionkit/core', 'express-session', 'ioredis'],
+  external: ['@sessionkit/core', 'express-session', 'ioredis', 'redis'],
 });

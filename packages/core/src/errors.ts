@@ -40,7 +40,8 @@ export class SessionLimitError extends SessionKitError {
 /** Redis rejected or failed a command; `cause` is the client's error. */
 export class RedisOperationError extends SessionKitError {
   constructor(readonly operation: string, cause: unknown) {
-    const detail = cause instanceof Error ? cause.message : String(cause);
+    // node-redis's TimeoutError has no message: its class says what happened.
+    const detail = cause instanceof Error ? cause.message || cause.constructor.name : String(cause);
     super('ERR_REDIS', `SessionKit ${operation} failed: ${detail}`, { cause });
     this.name = 'RedisOperationError';
     // ioredis hangs the failed command on its errors (`error.command.args`): key names that hold

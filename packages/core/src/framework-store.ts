@@ -19,7 +19,7 @@ export interface CookieSession {
  * and the framework-level ones below.
  */
 export interface FrameworkStoreOptions<S extends CookieSession = CookieSession> extends Omit<SessionStoreOptions, 'client' | 'ttl'> {
-  /** The Redis client (ioredis `Redis` or `Cluster`). Required unless `store` is given. */
+  /** The Redis client (ioredis `Redis`/`Cluster`, or a connected node-redis client). Required unless `store` is given. */
   client?: RedisClient;
   /** Use an existing core store (its client, prefixes and limits) instead of building one. */
   store?: SessionStore;

@@ -10,3 +10,4 @@ export { keySlot } from './slot.js';
 export { toStoreClient, type RedisClient, type StoreClient, type RedisNode, type CommandArgs } from './client/index.js';
 export { FrameworkStore, VERSION_KEY, type FrameworkStoreOptions, type CookieSession } from './framework-store.js';
 export { changesSince, applyChanges, type Changes } from './merge.js';
+export { settle } from './callbacks.js';

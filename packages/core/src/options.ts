@@ -1,4 +1,4 @@
-import type { RedisClient } from './client/index.js';
+import { SUPPORTED_CLIENTS, type RedisClient } from './client/index.js';
 import { SessionKitError } from './errors.js';
 import { checkStoreOptions } from './option-checks.js';
 import { safeJsonSerializer, type Serializer } from './serializer.js';
@@ -6,7 +6,7 @@ import { safeJsonSerializer, type Serializer } from './serializer.js';
 export type SessionLimitPolicy = 'evict-oldest' | 'reject';
 
 export interface SessionStoreOptions {
-  /** The Redis client: ioredis (or iovalkey) `Redis` (single node or Sentinel) or `Cluster`. Required. */
+  /** The Redis client: ioredis (or iovalkey) `Redis`/`Cluster`, or a connected node-redis client (`createClient`, `createCluster`, `createSentinel`). Required. */
   client: RedisClient;
   /** Prefix of session keys. Default `'sess:'` (connect-redis's, so its sessions stay readable). */
   prefix?: string;
@@ -57,7 +57,7 @@ function nonNegativeInt(name: string, value: unknown, fallback: number, { positi
 
 export function resolveOptions(options: SessionStoreOptions): ResolvedOptions {
   if (!options || typeof options !== 'object' || !options.client) {
-    throw new SessionKitError('ERR_CONFIG', 'SessionStore needs { client }: an ioredis (or iovalkey) Redis or Cluster client');
+    throw new SessionKitError('ERR_CONFIG', `SessionStore needs { client }: ${SUPPORTED_CLIENTS}`);
   }
   checkStoreOptions(options);
   const prefix = options.prefix ?? 'sess:';

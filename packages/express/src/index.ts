@@ -1,8 +1,8 @@
 import session from 'express-session';
 import type { SessionData } from 'express-session';
-import type { Cluster, Redis } from 'ioredis';
 import {
   FrameworkStore,
+  settle,
   type FrameworkStoreOptions,
   type InvalidateOptions,
   type SessionInfo,
@@ -24,7 +24,7 @@ export type ExpressSessionData = SessionData & { [key: string]: unknown };
  */
 export interface RedisStoreOptions extends FrameworkStoreOptions<ExpressSessionData> {
   /**
-   * Re-emit the ioredis client's connection state as `connect` / `disconnect`, which
+   * Re-emit the Redis client's connection state as `connect` / `disconnect`, which
    * express-session listens to: while Redis is unreachable, requests run without a session
    * (`req.session` undefined) instead of waiting on the client's offline queue. Default true.
    */
@@ -50,8 +50,8 @@ export class RedisStore extends Store {
   readonly sessions: FrameworkStore<ExpressSessionData>;
   /** The core store, for its events: 'corrupt', 'invalidate', 'evict', 'revoked-write'. */
   readonly core: SessionStore<ExpressSessionData>;
-  /** The ioredis client (as connect-redis's `store.client`). */
-  readonly client: Redis | Cluster;
+  /** The Redis client, ioredis or node-redis, as passed (as connect-redis's `store.client`). */
+  readonly client: NonNullable<FrameworkStoreOptions['client']>;
   /** The session key prefix (as connect-redis's `store.prefix`). */
   readonly prefix: string;
   private readonly detach: () => void;
@@ -62,7 +62,8 @@ export class RedisStore extends Store {
     this.core = this.sessions.core;
     this.client = this.core.client;
     this.prefix = this.core.options.prefix;
-    this.detach = options.connectionEvents === false ? () => {} : this.relayConnectionEvents(this.client);
+    this.detach =
+      options.connectionEvents === false ? () => {} : this.core.redis.onConnectionChange((up) => this.emit(up ? 'connect' : 'disconnect'));
   }
 
   override get(sid: string, callback?: Callback<ExpressSessionData | null>): void {
@@ -131,30 +132,11 @@ export class RedisStore extends Store {
     this.detach();
   }
 
-  /** Calls back outside the promise chain, so a throwing callback cannot become a rejection or run twice. */
+  /** Calls back outside the promise chain; without a callback, a failure becomes an 'error' event if anyone listens. */
   private settle<T>(work: Promise<T>, callback: Callback<T>): void {
-    work.then(
-      (value) => {
-        if (callback) process.nextTick(callback, null, value);
-      },
-      (error: unknown) => {
-        if (callback) process.nextTick(callback, error);
-        else if (this.listenerCount('error') > 0) this.emit('error', error);
-      },
-    );
-  }
-
-  private relayConnectionEvents(client: Redis | Cluster): () => void {
-    const onReady = () => this.emit('connect');
-    const onDown = () => this.emit('disconnect');
-    client.on('ready', onReady);
-    client.on('close', onDown);
-    client.on('end', onDown);
-    return () => {
-      client.off('ready', onReady);
-      client.off('close', onDown);
-      client.off('end', onDown);
-    };
+    settle(work, callback, (error) => {
+      if (this.listenerCount('error') > 0) this.emit('error', error);
+    });
   }
 }
 

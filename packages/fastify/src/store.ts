@@ -1,10 +1,10 @@
 // fastify's `Session` interface (and `request.session`) come from @fastify/session's declarations.
 /// <reference types="@fastify/session" />
 import type { Session as FastifySession } from 'fastify';
-import type { Cluster, Redis } from 'ioredis';
 import {
   FrameworkStore,
   RedisOperationError,
+  settle,
   type CookieSession,
   type FrameworkStoreOptions,
   type InvalidateOptions,
@@ -56,17 +56,6 @@ function withStatus(error: unknown): never {
 }
 
 /**
- * Calls back on a later tick, outside the promise chain: an exception thrown by the callback
- * surfaces as what it is instead of turning into an unhandled rejection.
- */
-function settle<T>(work: Promise<T>, callback: ValueCallback<T>): void {
-  work.then(
-    (value) => process.nextTick(callback, null, value),
-    (error: unknown) => process.nextTick(callback, error as Error),
-  );
-}
-
-/**
  * Redis session store for @fastify/session (Fastify 5), a thin layer over SessionKit's
  * `FrameworkStore`:
  *
@@ -86,8 +75,8 @@ export class RedisStore<S = SessionData> {
     this.sessions = new FrameworkStore<CookieSession>(options as FrameworkStoreOptions);
   }
 
-  /** The ioredis client. */
-  get client(): Redis | Cluster {
+  /** The Redis client, ioredis or node-redis, as passed. */
+  get client(): NonNullable<FrameworkStoreOptions['client']> {
     return this.sessions.client;
   }
 

@@ -1,5 +1,6 @@
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
+import { NodeRedisClients, type NodeRedisCluster, type NodeRedisVariant } from './node-redis.js';
 import { startRedisCluster, type RedisCluster, type RedisClusterOptions } from './redis-cluster.js';
 
 /**
@@ -13,6 +14,7 @@ import { startRedisCluster, type RedisCluster, type RedisClusterOptions } from '
 export function useRedisCluster(options: RedisClusterOptions) {
   let cluster: RedisCluster | undefined;
   const clients: Cluster[] = [];
+  const nodeRedisClients = new NodeRedisClients();
 
   beforeAll(async () => {
     cluster = await startRedisCluster(options);
@@ -20,6 +22,7 @@ export function useRedisCluster(options: RedisClusterOptions) {
   afterAll(async () => {
     // Clients first: QUIT needs the nodes still up.
     await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
+    await nodeRedisClients.closeAll();
     await cluster?.dispose();
   });
 
@@ -37,6 +40,16 @@ export function useRedisCluster(options: RedisClusterOptions) {
         client.once('error', reject);
       });
       return client;
+    },
+    /** A connected node-redis `createCluster` (v5 or v6, see nodeRedisVariants), closed in `afterAll`. */
+    nodeRedis(variant: NodeRedisVariant): Promise<NodeRedisCluster> {
+      if (!cluster) throw new Error('useRedisCluster: nodeRedis() was called before the cluster started (call it from a hook or a test)');
+      return nodeRedisClients.cluster(variant, cluster.startupNodes, { socket: { connectTimeout: 2000 } });
+    },
+    /** The running cluster (for admin commands and failover). */
+    get cluster(): RedisCluster {
+      if (!cluster) throw new Error('useRedisCluster: the cluster is not started yet');
+      return cluster;
     },
   };
 }

@@ -3,6 +3,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { freePort } from './redis-server.js';
 import { makeTlsFiles, tlsServerArgs, type TlsFiles } from './tls.js';
 import { useRedis } from './use-redis.js';
+import type { NodeRedisSingle, NodeRedisVariant } from './node-redis.js';
 
 /**
  * `useRedis` with a TLS listener: a fresh CA and server certificate made in `beforeAll`, and a
@@ -46,6 +47,11 @@ export function useRedisTls() {
     /** A TLS client that trusts the test CA; `options` override (a `tls` of your own replaces it). */
     client(options: RedisOptions = {}): Redis {
       return redis.client({ port: tlsPort, tls: { ca: started('client()').ca }, ...options });
+    },
+    /** A connected node-redis client that speaks TLS to the server and trusts the test CA. */
+    nodeRedis(variant: NodeRedisVariant): Promise<NodeRedisSingle> {
+      const ca = started('nodeRedis()').ca;
+      return redis.nodeRedis(variant, { socket: { host: '127.0.0.1', port: tlsPort, tls: true, ca } });
     },
   };
 }
