@@ -1,0 +1,47 @@
+import type { Redis } from 'ioredis';
+import { Redis as Valkey } from 'iovalkey';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FrameworkStore, SessionKitError, SessionStore } from '@sessionkit/core';
+import { runStoreCompliance, type TestSession } from '@sessionkit/testing';
+import { complianceTarget, useRedis } from './helpers.js';
+
+/**
+ * iovalkey, the ioredis fork maintained for Valkey, goes through the ioredis path of the client
+ * seam (same API: call, pipeline, defineCommand). Run against redis-server, which speaks the
+ * same protocol as Valkey.
+ */
+
+const redis = useRedis();
+const clients: Valkey[] = [];
+
+/** Typed as ioredis's `Redis`, which the store's types name: iovalkey's classes are its own. */
+function valkey(options: ConstructorParameters<typeof Valkey>[0] = {}): Redis {
+  const client = new Valkey({ host: redis.server.host, port: redis.server.port, ...(options as object) });
+  clients.push(client);
+  return client as unknown as Redis;
+}
+
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
+});
+
+runStoreCompliance('core FrameworkStore on an iovalkey client', async () =>
+  complianceTarget(new FrameworkStore<TestSession>({ client: valkey(), touchAfter: 0 })),
+);
+
+describe('iovalkey', () => {
+  it('is taken as an ioredis client and runs the per-user API', async () => {
+    const store = new SessionStore<{ n: number }>({ client: valkey(), prefix: 'valkey:', revokeChunkSize: 2 });
+    expect(store.redis.library).toBe('ioredis');
+    for (const [i, id] of ['v1', 'v2', 'v3', 'v4'].entries()) await store.set(id, { n: i }, { userId: 'val', meta: { id } });
+    expect((await store.listUserSessions('val')).map((s) => s.id).sort()).toEqual(['v1', 'v2', 'v3', 'v4']);
+    expect(await store.invalidateAllUserSessions('val', { except: 'v1' })).toBe(3);
+    expect(await store.get('v2')).toBeNull();
+    expect(await store.get('v1')).toMatchObject({ data: { n: 0 }, userId: 'val' });
+    expect(await store.revokeUserSession('val', 'v1')).toBe(true);
+  });
+
+  it('its keyPrefix is refused as ioredis\'s is', () => {
+    expect(() => new SessionStore({ client: valkey({ keyPrefix: 'app:' }) })).toThrow(SessionKitError);
+  });
+});
