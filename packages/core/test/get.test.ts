@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { CorruptSessionError, SessionStore } from '@sessionkit/core';
-import { countWrites, rawRecord, sleep, useRedis } from './helpers.js';
+import { countWrites, rawRecord, sleep, useRedis, ioredisOf } from './helpers.js';
 
 const redis = useRedis();
 let n = 0;
@@ -46,32 +46,32 @@ describe('get', () => {
   it('reads a plain JSON string as connect-redis writes it', async () => {
     const store = fresh();
     const key = store.keys.session('legacy');
-    await store.client.set(key, JSON.stringify({ cookie: { originalMaxAge: 1000 }, userId: 7 }), 'PX', 5000);
+    await ioredisOf(store).set(key, JSON.stringify({ cookie: { originalMaxAge: 1000 }, userId: 7 }), 'PX', 5000);
     const record = await store.get('legacy');
     expect(record!.data).toEqual({ cookie: { originalMaxAge: 1000 }, userId: 7 });
     expect(record!.legacy).toBe(true);
     expect(record!.expiresAt - Date.now()).toBeGreaterThan(4000);
-    await store.client.set(store.keys.session('forever'), '{"a":1}');
+    await ioredisOf(store).set(store.keys.session('forever'), '{"a":1}');
     expect((await store.get('forever'))!.expiresAt).toBe(Number.MAX_SAFE_INTEGER);
     // The next write replaces the string with a record.
     await store.set('legacy', { upgraded: true }, { userId: 'u' });
-    expect(await store.client.get(key)).toMatch(/^~1/);
+    expect(await ioredisOf(store).get(key)).toMatch(/^~1/);
     expect((await store.get('legacy'))!.legacy).toBeUndefined();
     expect((await store.get('legacy'))!.userId).toBe('u');
   });
 
   describe('corrupt or foreign values: reported, treated as absent, never thrown', () => {
     const corruptions: [string, (store: SessionStore, key: string) => Promise<unknown>][] = [
-      ['a string that is not JSON', (s, k) => s.client.set(k, '{"truncated": ')],
-      ['a record whose data is not JSON', (s, k) => s.client.set(k, rawRecord({ data: 'nope' }))],
-      ['a record with no data', (s, k) => s.client.set(k, rawRecord({ data: '' }))],
-      ['a record with a damaged header', (s, k) => s.client.set(k, rawRecord().replace(/\|\d+\|/, '|x|'))],
-      ['a record shorter than its meta length', (s, k) => s.client.set(k, rawRecord({ meta: '{"a":1}', data: '' }).replace('|7|', '|70|'))],
-      ['a record of a format version this release does not know', (s, k) => s.client.set(k, rawRecord().replace(/^~1/, '~9'))],
-      ['a hash (not a string)', (s, k) => s.client.hset(k, 'd', '{}')],
-      ['a list', (s, k) => s.client.rpush(k, 'x')],
-      ['a set', (s, k) => s.client.sadd(k, 'x')],
-      ['a sorted set', (s, k) => s.client.zadd(k, 1, 'x')],
+      ['a string that is not JSON', (s, k) => ioredisOf(s).set(k, '{"truncated": ')],
+      ['a record whose data is not JSON', (s, k) => ioredisOf(s).set(k, rawRecord({ data: 'nope' }))],
+      ['a record with no data', (s, k) => ioredisOf(s).set(k, rawRecord({ data: '' }))],
+      ['a record with a damaged header', (s, k) => ioredisOf(s).set(k, rawRecord().replace(/\|\d+\|/, '|x|'))],
+      ['a record shorter than its meta length', (s, k) => ioredisOf(s).set(k, rawRecord({ meta: '{"a":1}', data: '' }).replace('|7|', '|70|'))],
+      ['a record of a format version this release does not know', (s, k) => ioredisOf(s).set(k, rawRecord().replace(/^~1/, '~9'))],
+      ['a hash (not a string)', (s, k) => ioredisOf(s).hset(k, 'd', '{}')],
+      ['a list', (s, k) => ioredisOf(s).rpush(k, 'x')],
+      ['a set', (s, k) => ioredisOf(s).sadd(k, 'x')],
+      ['a sorted set', (s, k) => ioredisOf(s).zadd(k, 1, 'x')],
     ];
     for (const [what, corrupt] of corruptions) {
       it(what, async () => {
@@ -95,19 +95,19 @@ describe('get', () => {
     const store = fresh();
     const events: unknown[] = [];
     store.on('corrupt', (error) => events.push(error));
-    await store.client.set(store.keys.session('m'), rawRecord({ data: '{"a":1}', meta: '[1]' }), 'PX', 10_000);
+    await ioredisOf(store).set(store.keys.session('m'), rawRecord({ data: '{"a":1}', meta: '[1]' }), 'PX', 10_000);
     const record = await store.get('m');
     expect(record!.data).toEqual({ a: 1 });
     expect(record!.meta).toBeUndefined();
     expect(events).toHaveLength(1);
-    await store.client.set(store.keys.session('m'), rawRecord({ data: '{"a":1}', meta: 'not json' }), 'PX', 10_000);
+    await ioredisOf(store).set(store.keys.session('m'), rawRecord({ data: '{"a":1}', meta: 'not json' }), 'PX', 10_000);
     expect((await store.get('m'))!.data).toEqual({ a: 1 });
     expect(events).toHaveLength(2);
   });
 
   it('never lets __proto__ or constructor keys pollute prototypes', async () => {
     const store = fresh();
-    await store.client.set(store.keys.session('evil'), '{"__proto__":{"polluted":true},"constructor":{"prototype":{"bad":1}},"ok":1}');
+    await ioredisOf(store).set(store.keys.session('evil'), '{"__proto__":{"polluted":true},"constructor":{"prototype":{"bad":1}},"ok":1}');
     const record = await store.get('evil');
     const data = record!.data as Record<string, unknown>;
     expect(data.ok).toBe(1);

@@ -61,3 +61,11 @@ export async function countWritesEach<R>(clients: Redis[], work: () => Promise<R
 }
 
 export { rawRecord, recordData, withRecordData, type RawRecord } from '@sessionkit/testing';
+
+/**
+ * The ioredis client a store was built on, typed as such: `store.client` is typed as any client
+ * the store accepts (ioredis or node-redis), and these tests inspect Redis through ioredis.
+ */
+export function ioredisOf(store: { client: unknown }): Redis {
+  return store.client as Redis;
+}

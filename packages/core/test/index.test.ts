@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { SessionLimitError, SessionStore, encodeUserId } from '@sessionkit/core';
-import { sleep, useRedis } from './helpers.js';
+import { sleep, useRedis, ioredisOf } from './helpers.js';
 import { rawRecord } from './helpers.js';
 
 const redis = useRedis();
@@ -10,7 +10,7 @@ const fresh = (options: Partial<ConstructorParameters<typeof SessionStore>[0]> =
 
 /** Every key in Redis that mentions the user (index, draining copy), found by a raw scan. */
 async function keysOfUser(store: SessionStore, userId: string): Promise<string[]> {
-  const all = await store.client.keys(`*${encodeUserId(userId)}*`);
+  const all = await ioredisOf(store).keys(`*${encodeUserId(userId)}*`);
   return all.filter((key) => key.startsWith(store.options.indexPrefix));
 }
 
@@ -63,14 +63,14 @@ describe('per-user index', () => {
     await store.set('short-2', {}, { userId: 'gone soon', ttl: 250 });
     await store.set('longer', {}, { userId: 'gone soon', ttl: 400 });
     const index = store.keys.index(encodeUserId('gone soon'));
-    const pttl = await store.client.pttl(index);
+    const pttl = await ioredisOf(store).pttl(index);
     expect(pttl).toBeGreaterThan(300);
     expect(pttl).toBeLessThanOrEqual(400);
     await sleep(300);
     expect(await store.countUserSessions('gone soon')).toBe(1);
-    expect(await store.client.zcard(index)).toBe(1);
+    expect(await ioredisOf(store).zcard(index)).toBe(1);
     await sleep(150);
-    expect(await store.client.keys(`${store.options.prefix}*`)).toEqual([]);
+    expect(await ioredisOf(store).keys(`${store.options.prefix}*`)).toEqual([]);
     expect(await keysOfUser(store, 'gone soon')).toEqual([]);
   });
 
@@ -79,7 +79,7 @@ describe('per-user index', () => {
     await store.set('long', {}, { userId: 'u', ttl: 100_000 });
     await store.set('short', {}, { userId: 'u', ttl: 1000 });
     await store.destroy('long');
-    expect(await store.client.pttl(store.keys.index('u'))).toBeLessThanOrEqual(1000);
+    expect(await ioredisOf(store).pttl(store.keys.index('u'))).toBeLessThanOrEqual(1000);
   });
 
   it('listUserSessions skips and removes entries whose session is gone or owned by someone else', async () => {
@@ -88,10 +88,10 @@ describe('per-user index', () => {
     await store.set('b', {}, { userId: 'u' });
     await store.set('c', {}, { userId: 'u' });
     // Damage the index behind the store's back: a dangling member and a foreign one.
-    await store.client.del(store.keys.session('a'));
-    await store.client.set(store.keys.session('b'), rawRecord({ owner: 'intruder' }), 'PX', 60_000);
+    await ioredisOf(store).del(store.keys.session('a'));
+    await ioredisOf(store).set(store.keys.session('b'), rawRecord({ owner: 'intruder' }), 'PX', 60_000);
     expect((await store.listUserSessions('u')).map((s) => s.id)).toEqual(['c']);
-    expect(await store.client.zrange(store.keys.index('u'), 0, -1)).toEqual(['c']);
+    expect(await ioredisOf(store).zrange(store.keys.index('u'), 0, -1)).toEqual(['c']);
   });
 
   it('a Redis error while reading the sessions fails the listing and leaves the index intact', async () => {
@@ -102,7 +102,7 @@ describe('per-user index', () => {
     await redis.client().call('ACL', 'SETUSER', 'idx-no-getrange', 'on', '>pw', '~*', '&*', '+@all', '-getrange');
     const refused = new SessionStore({ client: redis.client({ username: 'idx-no-getrange', password: 'pw' }), prefix: store.options.prefix });
     await expect(refused.listUserSessions('v')).rejects.toMatchObject({ code: 'ERR_REDIS' });
-    expect((await store.client.zrange(store.keys.index('v'), 0, -1)).sort()).toEqual(['x', 'y']);
+    expect((await ioredisOf(store).zrange(store.keys.index('v'), 0, -1)).sort()).toEqual(['x', 'y']);
     expect((await store.listUserSessions('v')).map((s) => s.id).sort()).toEqual(['x', 'y']);
   });
 

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { hashId, SessionStore } from '@sessionkit/core';
-import { commandCalls, countWrites, sleep, useRedis } from './helpers.js';
+import { commandCalls, countWrites, sleep, useRedis, ioredisOf } from './helpers.js';
 
 const redis = useRedis();
 let n = 0;
@@ -30,7 +30,7 @@ describe('invalidateAllUserSessions', () => {
     expect(await store.invalidateAllUserSessions('ann', { except: ['s3', 'not-hers'] })).toBe(0);
     expect(await store.invalidateAllUserSessions('ann')).toBe(1);
     expect(await store.countUserSessions('ann')).toBe(0);
-    expect(await store.client.keys(`${store.options.indexPrefix}{ann}*`)).toEqual([]);
+    expect(await ioredisOf(store).keys(`${store.options.indexPrefix}{ann}*`)).toEqual([]);
     expect(events).toEqual([
       { userId: 'ann', count: 4 },
       { userId: 'ann', count: 0 },
@@ -43,7 +43,7 @@ describe('invalidateAllUserSessions', () => {
     const store = fresh({ revokeChunkSize: 1000 });
     await seed(store, 'u', 1000);
     await store.invalidateAllUserSessions('warm-up');
-    await store.client.config('RESETSTAT');
+    await ioredisOf(store).config('RESETSTAT');
     const { writes, result } = await countWrites(store.client as Redis, () => store.invalidateAllUserSessions('u'));
     expect(result).toBe(1000);
     expect(writes).toBe(1);
@@ -57,7 +57,7 @@ describe('invalidateAllUserSessions', () => {
   it('beyond revokeChunkSize: two round trips, each Lua call bounded to one chunk', async () => {
     const store = fresh({ revokeChunkSize: 500 });
     await seed(store, 'big', 5200);
-    await store.client.config('RESETSTAT');
+    await ioredisOf(store).config('RESETSTAT');
     const { writes, result } = await countWrites(store.client as Redis, () => store.invalidateAllUserSessions('big'));
     expect(result).toBe(5200);
     expect(writes).toBe(2);
@@ -81,7 +81,7 @@ describe('invalidateAllUserSessions', () => {
     await store.set('moved', {}, { userId: 'ann' });
     // A stale index entry pointing at a session now owned by someone else.
     await store.set('moved', {}, { userId: 'bob' });
-    await store.client.zadd(store.keys.index('ann'), Date.now() + 60_000, 'moved');
+    await ioredisOf(store).zadd(store.keys.index('ann'), Date.now() + 60_000, 'moved');
     expect(await store.invalidateAllUserSessions('ann')).toBe(0);
     expect((await store.get('moved'))!.userId).toBe('bob');
   });
@@ -168,7 +168,7 @@ describe('invalidateAllUserSessions', () => {
           }
         }
         // 4. The index holds exactly the survivors, so the next logout-everywhere reaches each one.
-        const indexed = await admin.client.zrange(admin.keys.index(user), 0, -1);
+        const indexed = await ioredisOf(admin).zrange(admin.keys.index(user), 0, -1);
         expect(indexed.sort()).toEqual([...alive].sort());
         expect(await admin.invalidateAllUserSessions(user)).toBe(alive.size);
         expect((await Promise.all([...alive].map((id) => admin.get(id)))).filter(Boolean)).toEqual([]);

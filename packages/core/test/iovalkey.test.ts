@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { Redis as Valkey } from 'iovalkey';
+import { Redis as Valkey, type RedisOptions as ValkeyOptions } from 'iovalkey';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FrameworkStore, SessionKitError, SessionStore } from '@sessionkit/core';
 import { runStoreCompliance, type TestSession } from '@sessionkit/testing';
@@ -15,8 +15,8 @@ const redis = useRedis();
 const clients: Valkey[] = [];
 
 /** Typed as ioredis's `Redis`, which the store's types name: iovalkey's classes are its own. */
-function valkey(options: ConstructorParameters<typeof Valkey>[0] = {}): Redis {
-  const client = new Valkey({ host: redis.server.host, port: redis.server.port, ...(options as object) });
+function valkey(options: ValkeyOptions = {}): Redis {
+  const client = new Valkey({ host: redis.server.host, port: redis.server.port, ...options });
   clients.push(client);
   return client as unknown as Redis;
 }

@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { CorruptSessionError, hashId, SessionKitError, SessionStore, type Serializer } from '@sessionkit/core';
-import { recordData, useRedis, withRecordData } from './helpers.js';
+import { recordData, useRedis, withRecordData, ioredisOf } from './helpers.js';
 
 const redis = useRedis();
 let n = 0;
@@ -29,7 +29,7 @@ describe('a custom serializer', () => {
     await store.set('b', { n: 2 }, { userId: 'ann' });
     await store.set('c', { n: 3 });
 
-    const raw = recordData((await store.client.get(store.keys.session('a')))!);
+    const raw = recordData((await ioredisOf(store).get(store.keys.session('a')))!);
     expect(raw).toMatch(/^v1:[A-Za-z0-9+/]+=*$/);
     expect(JSON.parse(Buffer.from(raw!.slice(3), 'base64').toString('utf8'))).toEqual(data);
 
@@ -51,8 +51,8 @@ describe('a custom serializer', () => {
     // Plain JSON, as the default serializer or connect-redis would have written it: not v1.
     const stored = '{"token":"kept-out-of-logs"}';
     const key = store.keys.session('plain');
-    await store.client.set(key, withRecordData((await store.client.get(key))!, stored), 'KEEPTTL');
-    await store.client.set(store.keys.session('legacy'), stored);
+    await ioredisOf(store).set(key, withRecordData((await ioredisOf(store).get(key))!, stored), 'KEEPTTL');
+    await ioredisOf(store).set(store.keys.session('legacy'), stored);
 
     expect(await store.get('plain')).toBeNull();
     expect(await store.get('legacy')).toBeNull();
@@ -90,7 +90,7 @@ describe('a custom serializer', () => {
       expect(error).toBeInstanceOf(SessionKitError);
       expect((error as SessionKitError).code).toBe('ERR_SERIALIZE');
       expect((error as Error).message).toMatch(message);
-      expect(await store.client.keys(`${store.options.prefix}*`)).toEqual([]);
+      expect(await ioredisOf(store).keys(`${store.options.prefix}*`)).toEqual([]);
       expect(await store.countUserSessions('ann')).toBe(0);
     }
   });

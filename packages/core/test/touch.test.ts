@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SessionStore } from '@sessionkit/core';
-import { sleep, useRedis } from './helpers.js';
+import { sleep, useRedis, ioredisOf } from './helpers.js';
 
 const redis = useRedis();
 let n = 0;
@@ -19,10 +19,10 @@ describe('touch', () => {
     expect(record).not.toBeNull();
     expect(record!.expiresAt).toBe(after);
     expect(record!.lastSeenAt).toBeGreaterThan(record!.createdAt);
-    const pttl = await store.client.pttl(store.keys.session('s'));
+    const pttl = await ioredisOf(store).pttl(store.keys.session('s'));
     expect(pttl).toBeLessThanOrEqual(300);
     // The index entry follows the new expiry, so pruning cannot drop a live session.
-    expect(Number(await store.client.zscore(store.keys.index('u'), 's'))).toBe(after);
+    expect(Number(await ioredisOf(store).zscore(store.keys.index('u'), 's'))).toBe(after);
   });
 
   it('is capped by the absolute timeout', async () => {
@@ -37,7 +37,7 @@ describe('touch', () => {
   it('returns null for a missing, expired or destroyed session and creates nothing', async () => {
     const store = fresh();
     expect(await store.touch('none')).toBeNull();
-    expect(await store.client.exists(store.keys.session('none'))).toBe(0);
+    expect(await ioredisOf(store).exists(store.keys.session('none'))).toBe(0);
     await store.set('d', {});
     await store.destroy('d');
     expect(await store.touch('d')).toBeNull();
@@ -54,10 +54,10 @@ describe('touch', () => {
 
   it('slides a plain string written by connect-redis', async () => {
     const store = fresh();
-    await store.client.set(store.keys.session('legacy'), '{"a":1}', 'PX', 100);
+    await ioredisOf(store).set(store.keys.session('legacy'), '{"a":1}', 'PX', 100);
     expect(await store.touch('legacy', { ttl: 5000 })).not.toBeNull();
-    expect(await store.client.pttl(store.keys.session('legacy'))).toBeGreaterThan(4000);
+    expect(await ioredisOf(store).pttl(store.keys.session('legacy'))).toBeGreaterThan(4000);
     expect(await store.touch('legacy', { ttl: -1 })).toBeNull();
-    expect(await store.client.exists(store.keys.session('legacy'))).toBe(0);
+    expect(await ioredisOf(store).exists(store.keys.session('legacy'))).toBe(0);
   });
 });

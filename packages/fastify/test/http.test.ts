@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import { RedisStore } from '@sessionkit/fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readRecordData } from '@sessionkit/testing';
@@ -99,10 +100,10 @@ describe('@fastify/session over real HTTP', () => {
     const browser = new Client(server.url);
     const { json } = await browser.post('/login', { user: 'fred' });
     await browser.post('/remember', { maxAge: 7_200_000 });
-    const pttl = await store.core.client.pttl(`http:${json.sid}`);
+    const pttl = await (store.core.client as Redis).pttl(`http:${json.sid}`);
     expect(pttl).toBeGreaterThan(7_100_000);
     expect((await browser.get('/cookie')).json.originalMaxAge).toBe(7_200_000);
-    expect(Number(await store.core.client.pttl(`http:${json.sid}`))).toBeGreaterThan(7_100_000);
+    expect(Number(await (store.core.client as Redis).pttl(`http:${json.sid}`))).toBeGreaterThan(7_100_000);
   });
 });
 
@@ -188,7 +189,7 @@ describe('sliding expiry', () => {
       const { json } = await browser.post('/login', { user: 'jack' });
       expect((await browser.get('/me')).json.userId).toBe('jack');
       await sleep(700);
-      expect(await store.core.client.exists(`nottl:${json.sid}`)).toBe(1);
+      expect(await (store.core.client as Redis).exists(`nottl:${json.sid}`)).toBe(1);
       expect((await browser.get('/me')).json.userId).toBeNull();
     } finally {
       await server.close();

@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import { RedisStore } from '@sessionkit/fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Client, sleep, startApp, useRedis } from './helpers.js';
@@ -108,11 +109,11 @@ describe('bad stored values', () => {
   });
 
   const corruptions: [string, (key: string) => Promise<unknown>][] = [
-    ['a string that is not JSON', (key) => store.core.client.set(key, '{not json')],
-    ['a hash whose data is not JSON', (key) => store.core.client.hset(key, 'd', '{oops', 'c', '1', 'e', String(Date.now() + 60_000), 'l', '1')],
-    ['a hash with no expiry', (key) => store.core.client.hset(key, 'd', '{}')],
-    ['a key of the wrong type', (key) => store.core.client.rpush(key, 'x')],
-    ['JSON that is not an object', (key) => store.core.client.set(key, '[1,2,3]')],
+    ['a string that is not JSON', (key) => (store.core.client as Redis).set(key, '{not json')],
+    ['a hash whose data is not JSON', (key) => (store.core.client as Redis).hset(key, 'd', '{oops', 'c', '1', 'e', String(Date.now() + 60_000), 'l', '1')],
+    ['a hash with no expiry', (key) => (store.core.client as Redis).hset(key, 'd', '{}')],
+    ['a key of the wrong type', (key) => (store.core.client as Redis).rpush(key, 'x')],
+    ['JSON that is not an object', (key) => (store.core.client as Redis).set(key, '[1,2,3]')],
   ];
 
   for (const [name, corrupt] of corruptions) {
@@ -120,7 +121,7 @@ describe('bad stored values', () => {
       const browser = new Client(server.url);
       const { json } = await browser.post('/login', { user: 'carl' });
       const key = `bad:${json.sid}`;
-      await store.core.client.del(key);
+      await (store.core.client as Redis).del(key);
       await corrupt(key);
       const before = logs.length;
       const me = await browser.get('/me');

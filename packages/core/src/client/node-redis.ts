@@ -241,10 +241,11 @@ class NodeRedisCluster implements StoreClient {
   }
 }
 
-/** The routing key of the commands the store sends: EVAL/EVALSHA name theirs after numkeys; others first. */
+/** The routing key of the commands the store sends: EVAL/EVALSHA name theirs after numkeys; key commands first; SCRIPT, TIME, SCAN none. */
 function firstKeyOf(args: CommandArgs): string | undefined {
   const name = String(args[0]).toUpperCase();
   if (name === 'EVALSHA' || name === 'EVAL') return Number(args[2]) > 0 ? String(args[3]) : undefined;
+  if (name === 'SCRIPT' || name === 'TIME' || name === 'SCAN') return undefined;
   return args.length > 1 ? String(args[1]) : undefined;
 }
 
