@@ -1,9 +1,9 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import session from 'express-session';
-import type { Cluster, Redis } from 'ioredis';
-import { RedisStore } from '@sessionkit/express';
+import { RedisStore, type RedisStoreOptions } from '@sessionkit/express';
 import {
   authenticate,
+  clientStatus,
   deviceMeta,
   findSessionByHandle,
   findUser,
@@ -25,8 +25,8 @@ declare module 'express-session' {
 }
 
 export interface AppOptions {
-  /** ioredis Redis or Cluster client; see examples/shared/src/redis.ts for the environment. */
-  client: Redis | Cluster;
+  /** The Redis client, ioredis or node-redis (REDIS_CLIENT); see examples/shared/src/redis.ts for the environment. */
+  client: NonNullable<RedisStoreOptions['client']>;
   /** Signs the session cookie. Every instance behind one load balancer needs the same one. */
   secret: string | string[];
   /**
@@ -87,7 +87,7 @@ export function createApp(options: AppOptions): express.Express {
   // or waits on Redis, so it answers while Redis is down or slow. `redis` is the client's state
   // as last seen (no round trip).
   app.get('/health', (_req, res) => {
-    res.set('Cache-Control', 'no-store').json({ status: 'ok', redis: options.client.status });
+    res.set('Cache-Control', 'no-store').json({ status: 'ok', redis: clientStatus(options.client) });
   });
 
   app.use(

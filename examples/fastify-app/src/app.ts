@@ -2,10 +2,10 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import fastifySession from '@fastify/session';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
-import type { Cluster, Redis } from 'ioredis';
-import { RedisStore, sessionKitPlugin } from '@sessionkit/fastify';
+import { RedisStore, sessionKitPlugin, type RedisStoreOptions } from '@sessionkit/fastify';
 import {
   authenticate,
+  clientStatus,
   deviceMeta,
   findSessionByHandle,
   findUser,
@@ -30,8 +30,8 @@ declare module 'fastify' {
 }
 
 export interface AppOptions {
-  /** ioredis Redis or Cluster client; see examples/shared/src/redis.ts for the environment. */
-  client: Redis | Cluster;
+  /** The Redis client, ioredis or node-redis (REDIS_CLIENT); see examples/shared/src/redis.ts for the environment. */
+  client: NonNullable<RedisStoreOptions['client']>;
   /**
    * Signs the session cookie: a string of 32 characters or more, or an array (the first signs,
    * all verify: key rotation). Every instance behind one load balancer needs the same one.
@@ -96,7 +96,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // answers while Redis is down or slow. `redis` is the client's state as last seen (no round trip).
   app.addHook('onRequest', async (request, reply) => {
     if ((request.method === 'GET' || request.method === 'HEAD') && request.url.split('?', 1)[0] === '/health') {
-      return reply.header('cache-control', 'no-store').send({ status: 'ok', redis: options.client.status });
+      return reply.header('cache-control', 'no-store').send({ status: 'ok', redis: clientStatus(options.client) });
     }
   });
   await app.register(fastifyCookie);

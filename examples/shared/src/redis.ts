@@ -1,4 +1,6 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { createClient, createCluster, createSentinel, type RedisClientOptions } from 'redis';
+import type { RedisClient } from '@sessionkit/core';
 
 /**
  * The ioredis settings the examples use, and that docs/reliability.md recommends for a session
@@ -22,9 +24,31 @@ export const redisClientOptions = Object.freeze({
   connectTimeout: 5000,
 } satisfies RedisOptions);
 
+/**
+ * The node-redis (`redis` package) counterpart of `redisClientOptions`, for REDIS_CLIENT=node-redis:
+ * - commandOptions.timeout 2000: a command still waiting to be written (the offline queue while
+ *   reconnecting) fails after 2 s. node-redis 6 does this by default with 5 s; 5 does not.
+ *   Unlike ioredis's commandTimeout it does not bound the wait for a reply once the command is
+ *   written: see docs/reliability.md for what that means when Redis stalls.
+ * - socket.connectTimeout 5000 and a reconnect back-off of 50 ms more per attempt, at most 2 s
+ *   (as ioredis's default), so the app serves again within ~2 s of Redis coming back.
+ */
+export const nodeRedisClientOptions = Object.freeze({
+  commandOptions: { timeout: 2000 },
+  socket: { connectTimeout: 5000, reconnectStrategy: (retries: number) => Math.min(50 * (retries + 1), 2000) },
+} satisfies RedisClientOptions);
+
+/** Which client library `connectRedis` builds, from REDIS_CLIENT. */
+export type ClientLibrary = 'ioredis' | 'node-redis';
+
 export interface RedisConnection {
-  /** ioredis `Redis` (single node or Sentinel) or `Cluster`, ready for commands. */
-  client: Redis | Cluster;
+  /**
+   * Ready for commands: with REDIS_CLIENT=ioredis (the default) an ioredis `Redis` (single node
+   * or Sentinel) or `Cluster`; with REDIS_CLIENT=node-redis a connected node-redis
+   * `createClient`, `createCluster` or `createSentinel`. Either goes to `new RedisStore({ client })`.
+   */
+  client: RedisClient;
+  library: ClientLibrary;
   /** Where it points, for the startup log, e.g. "redis://127.0.0.1:6379 (REDIS_URL)". */
   description: string;
   /** Quits the client, and stops the embedded redis-server when there is one. */
@@ -54,71 +78,168 @@ function parseHostPorts(name: string, value: string): { host: string; port: numb
   return nodes;
 }
 
-async function whenReady(client: Redis | Cluster, description: string, timeoutMs: number): Promise<void> {
-  if (client.status === 'ready') return;
+function clientLibrary(env: NodeJS.ProcessEnv): ClientLibrary {
+  const value = (env.REDIS_CLIENT ?? '').trim().toLowerCase();
+  if (value === '' || value === 'ioredis') return 'ioredis';
+  if (value === 'node-redis' || value === 'redis') return 'node-redis';
+  throw new Error(`REDIS_CLIENT must be "ioredis" (the default) or "node-redis", got ${JSON.stringify(env.REDIS_CLIENT)}`);
+}
+
+type Emitter = { on(event: string, listener: (...args: any[]) => void): unknown; off(event: string, listener: (...args: any[]) => void): unknown };
+
+/**
+ * The client's state as last seen, without a round trip (for /health): ioredis's `status`;
+ * for node-redis 'ready' or 'reconnecting' (a cluster: 'ready' while open), 'end' once closed.
+ */
+export function clientStatus(client: RedisClient): string {
+  const c = client as { status?: unknown; isReady?: unknown; isOpen?: unknown };
+  if (typeof c.status === 'string') return c.status;
+  if (c.isOpen !== true) return 'end';
+  return c.isReady === false ? 'reconnecting' : 'ready';
+}
+
+/** Waits for `ready` (ioredis) or for `connect()` to resolve (node-redis), at most `timeoutMs`. */
+async function whenReady(client: RedisClient, connect: (() => Promise<unknown>) | undefined, description: string, timeoutMs: number): Promise<void> {
+  if (!connect && (client as Redis).status === 'ready') return;
+  const emitter = client as unknown as Emitter;
   await new Promise<void>((resolve, reject) => {
     let lastError: Error | undefined;
+    let settled = false;
     const onError = (error: Error) => {
       lastError = error;
     };
     const timer = setTimeout(() => {
-      cleanup();
+      finish();
       reject(new Error(`Redis at ${description} was not ready within ${timeoutMs} ms${lastError ? `: ${lastError.message}` : ''}`));
     }, timeoutMs);
     const onReady = () => {
-      cleanup();
+      finish();
       resolve();
     };
-    const cleanup = () => {
+    const finish = () => {
+      settled = true;
       clearTimeout(timer);
-      client.off('ready', onReady);
-      client.off('error', onError);
+      emitter.off('ready', onReady);
+      emitter.off('error', onError);
     };
-    client.on('ready', onReady);
-    client.on('error', onError);
+    emitter.on('error', onError);
+    if (connect) {
+      // node-redis retries a failed connect by itself (reconnectStrategy): connect() resolves once ready.
+      connect().then(
+        () => !settled && onReady(),
+        (error: Error) => {
+          if (settled) return;
+          finish();
+          reject(new Error(`Redis at ${description} could not be reached: ${error.message}`, { cause: error }));
+        },
+      );
+    } else {
+      emitter.on('ready', onReady);
+    }
   });
 }
 
-async function quit(client: Redis | Cluster): Promise<void> {
-  try {
-    await client.quit();
-  } catch {
-    client.disconnect();
+async function quit(client: RedisClient): Promise<void> {
+  const c = client as { quit?: () => Promise<unknown>; close?: () => Promise<unknown>; destroy?: () => unknown; disconnect?: () => unknown; isOpen?: boolean };
+  if (typeof c.isOpen === 'boolean') {
+    // node-redis: close() waits for replies in flight; a client that never connected is destroyed.
+    if (!c.isOpen) return;
+    try {
+      await c.close!();
+    } catch {
+      c.destroy?.();
+    }
+    return;
   }
+  try {
+    await c.quit!();
+  } catch {
+    c.disconnect?.();
+  }
+}
+
+function ioredisClient(env: NodeJS.ProcessEnv, password: string | undefined): { client: Redis | Cluster; description: string } | undefined {
+  if (env.REDIS_URL) {
+    return { client: new Redis(env.REDIS_URL, { ...redisClientOptions }), description: `${env.REDIS_URL.replace(/\/\/([^@/]*)@/, '//***@')} (REDIS_URL)` };
+  }
+  if (env.REDIS_CLUSTER_NODES) {
+    const nodes = parseHostPorts('REDIS_CLUSTER_NODES', env.REDIS_CLUSTER_NODES);
+    return {
+      client: new Cluster(nodes, { redisOptions: { ...redisClientOptions, ...(password ? { password } : {}) } }),
+      description: `cluster ${nodes.map((n) => `${n.host}:${n.port}`).join(',')} (REDIS_CLUSTER_NODES)`,
+    };
+  }
+  if (env.REDIS_SENTINELS) {
+    const sentinels = parseHostPorts('REDIS_SENTINELS', env.REDIS_SENTINELS);
+    const name = env.REDIS_SENTINEL_NAME || 'mymaster';
+    return {
+      client: new Redis({ ...redisClientOptions, sentinels, name, password, sentinelPassword: env.REDIS_SENTINEL_PASSWORD || undefined }),
+      description: `sentinel master "${name}" via ${sentinels.map((n) => `${n.host}:${n.port}`).join(',')} (REDIS_SENTINELS)`,
+    };
+  }
+  return undefined;
+}
+
+/** node-redis clients are made unconnected; `connect` is called by whenReady. */
+function nodeRedisClient(env: NodeJS.ProcessEnv, password: string | undefined): { client: RedisClient; description: string; connect: () => Promise<unknown> } | undefined {
+  const made = <C extends { connect(): Promise<unknown> }>(client: C, description: string) => ({
+    client: client as unknown as RedisClient,
+    description,
+    connect: () => client.connect(),
+  });
+  if (env.REDIS_URL) {
+    return made(createClient({ ...nodeRedisClientOptions, url: env.REDIS_URL }), `${env.REDIS_URL.replace(/\/\/([^@/]*)@/, '//***@')} (REDIS_URL, node-redis)`);
+  }
+  if (env.REDIS_CLUSTER_NODES) {
+    const nodes = parseHostPorts('REDIS_CLUSTER_NODES', env.REDIS_CLUSTER_NODES);
+    return made(
+      createCluster({
+        rootNodes: nodes.map((node) => ({ socket: node })),
+        defaults: { ...nodeRedisClientOptions, ...(password ? { password } : {}) },
+      }),
+      `cluster ${nodes.map((n) => `${n.host}:${n.port}`).join(',')} (REDIS_CLUSTER_NODES, node-redis)`,
+    );
+  }
+  if (env.REDIS_SENTINELS) {
+    const sentinels = parseHostPorts('REDIS_SENTINELS', env.REDIS_SENTINELS);
+    const name = env.REDIS_SENTINEL_NAME || 'mymaster';
+    const sentinelPassword = env.REDIS_SENTINEL_PASSWORD || undefined;
+    return made(
+      createSentinel({
+        name,
+        sentinelRootNodes: sentinels,
+        nodeClientOptions: { ...nodeRedisClientOptions, ...(password ? { password } : {}) },
+        ...(sentinelPassword ? { sentinelClientOptions: { password: sentinelPassword } } : {}),
+      }),
+      `sentinel master "${name}" via ${sentinels.map((n) => `${n.host}:${n.port}`).join(',')} (REDIS_SENTINELS, node-redis)`,
+    );
+  }
+  return undefined;
 }
 
 /**
  * A Redis client from the environment, first match wins:
- * - `REDIS_URL` (e.g. redis://:secret@host:6379/0, rediss:// for TLS): one ioredis client;
- * - `REDIS_CLUSTER_NODES` ("host:port,host:port"): an ioredis Cluster seeded with those nodes;
+ * - `REDIS_URL` (e.g. redis://:secret@host:6379/0, rediss:// for TLS): one client;
+ * - `REDIS_CLUSTER_NODES` ("host:port,host:port"): a Cluster client seeded with those nodes;
  * - `REDIS_SENTINELS` ("host:port,...") with `REDIS_SENTINEL_NAME` (default "mymaster"): Sentinel;
  *   `REDIS_PASSWORD` / `REDIS_SENTINEL_PASSWORD` are passed on when set;
  * - otherwise an embedded redis-server on a free loopback port (a development convenience that
  *   needs a redis-server binary; its data is thrown away on exit).
+ * `REDIS_CLIENT` picks the library: `ioredis` (default) or `node-redis` (the `redis` package, as
+ * connect-redis 9/10 apps use).
  */
 export async function connectRedis(options: ConnectRedisOptions = {}): Promise<RedisConnection> {
   const env = options.env ?? process.env;
   const log = options.log ?? ((line: string) => console.log(line));
   const readyTimeoutMs = options.readyTimeoutMs ?? 10_000;
   const password = env.REDIS_PASSWORD || undefined;
+  const library = clientLibrary(env);
 
-  let client: Redis | Cluster;
-  let description: string;
+  let made: { client: RedisClient; description: string; connect?: () => Promise<unknown> } | undefined =
+    library === 'node-redis' ? nodeRedisClient(env, password) : ioredisClient(env, password);
   let stopEmbedded: (() => Promise<void>) | undefined;
 
-  if (env.REDIS_URL) {
-    client = new Redis(env.REDIS_URL, { ...redisClientOptions });
-    description = `${env.REDIS_URL.replace(/\/\/([^@/]*)@/, '//***@')} (REDIS_URL)`;
-  } else if (env.REDIS_CLUSTER_NODES) {
-    const nodes = parseHostPorts('REDIS_CLUSTER_NODES', env.REDIS_CLUSTER_NODES);
-    client = new Cluster(nodes, { redisOptions: { ...redisClientOptions, ...(password ? { password } : {}) } });
-    description = `cluster ${nodes.map((n) => `${n.host}:${n.port}`).join(',')} (REDIS_CLUSTER_NODES)`;
-  } else if (env.REDIS_SENTINELS) {
-    const sentinels = parseHostPorts('REDIS_SENTINELS', env.REDIS_SENTINELS);
-    const name = env.REDIS_SENTINEL_NAME || 'mymaster';
-    client = new Redis({ ...redisClientOptions, sentinels, name, password, sentinelPassword: env.REDIS_SENTINEL_PASSWORD || undefined });
-    description = `sentinel master "${name}" via ${sentinels.map((n) => `${n.host}:${n.port}`).join(',')} (REDIS_SENTINELS)`;
-  } else {
+  if (!made) {
     // Loaded only here: production deployments set REDIS_* and never need the test launcher.
     const { RedisServer } = await import('@sessionkit/testing');
     const server = new RedisServer();
@@ -132,35 +253,51 @@ export async function connectRedis(options: ConnectRedisOptions = {}): Promise<R
         { cause: error },
       );
     }
-    client = new Redis({ ...redisClientOptions, host: server.host, port: server.port });
-    description = `${server.url} (embedded redis-server, pid ${server.pid}, data in ${server.dir}; set REDIS_URL to use your own)`;
+    const description = `${server.url} (embedded redis-server, pid ${server.pid}, data in ${server.dir}; set REDIS_URL to use your own)`;
+    made =
+      library === 'node-redis'
+        ? nodeRedisClient({ REDIS_URL: server.url }, undefined)!
+        : { client: new Redis({ ...redisClientOptions, host: server.host, port: server.port }), description };
+    made.description = description + (library === 'node-redis' ? ' (node-redis)' : '');
     stopEmbedded = () => server.dispose();
   }
+  const { client, description } = made;
+  const emitter = client as unknown as Emitter;
+  // node-redis throws an 'error' event nobody listens to; collect them from the start.
+  let lastMessage = '';
+  const onError = (error: Error) => {
+    if (error.message === lastMessage) return;
+    lastMessage = error.message;
+    console.error(`Redis error: ${error.message}`);
+  };
 
   try {
-    await whenReady(client, description, readyTimeoutMs);
+    if (made.connect) emitter.on('error', () => {});
+    await whenReady(client, made.connect, description, readyTimeoutMs);
   } catch (error) {
-    client.disconnect();
+    const c = client as { disconnect?: () => unknown; destroy?: () => unknown; isOpen?: boolean };
+    if (typeof c.isOpen === 'boolean') {
+      if (c.isOpen) c.destroy?.();
+    } else {
+      c.disconnect?.();
+    }
     await stopEmbedded?.();
     throw error;
   }
   log(`Redis: ${description}`);
   // ioredis prints a stack trace for every failed reconnect when nobody listens; one line per
   // change of error is enough (the client keeps reconnecting on its own).
-  let lastMessage = '';
-  client.on('error', (error: Error) => {
-    if (error.message === lastMessage) return;
-    lastMessage = error.message;
-    console.error(`Redis error: ${error.message}`);
-  });
-  client.on('ready', () => {
+  emitter.on('error', onError);
+  const onBack = () => {
     if (lastMessage) log('Redis: connected again');
     lastMessage = '';
-  });
+  };
+  emitter.on('ready', onBack);
 
   let closing: Promise<void> | undefined;
   return {
     client,
+    library,
     description,
     close() {
       closing ??= (async () => {

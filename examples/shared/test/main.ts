@@ -84,6 +84,20 @@ export function defineEntryPointSuites({ main: mainPath, sessionSecret, Agent }:
           await new Promise((resolve) => busy.close(resolve));
         }
       });
+
+      it('with REDIS_CLIENT=node-redis: the same, on a node-redis client', async () => {
+        const port = await freePort();
+        const main = await startMain({ PORT: String(port), SESSION_SECRET: sessionSecret, REDIS_URL: server.url, REDIS_CLIENT: 'node-redis' });
+        expect(main.output()).toContain(`Redis: ${server.url} (REDIS_URL, node-redis)`);
+        const agent = new Agent();
+        await agent.signIn(main.url, 'alice');
+        expect(await agent.whoAmI(main.url)).toBe('Alice Liddell');
+        expect(JSON.parse(await readRecordData(client, `sess:${agent.sid}`))).toMatchObject({ userId: 'user-alice' });
+        const health = (await (await fetch(`${main.url}/health`)).json()) as { redis: string };
+        expect(health.redis).toBe('ready');
+        expect(await main.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+        expect(await client.exists(`sess:${agent.sid}`)).toBe(1);
+      });
     });
 
     describe('with a rediss:// REDIS_URL (TLS)', () => {
@@ -99,6 +113,18 @@ export function defineEntryPointSuites({ main: mainPath, sessionSecret, Agent }:
         await agent.signIn(main.url, 'alice');
         expect(await agent.whoAmI(main.url)).toBe('Alice Liddell');
         expect(JSON.parse(await readRecordData(tls.client(), `sess:${agent.sid}`))).toMatchObject({ userId: 'user-alice' });
+        expect(await main.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+      });
+
+      it('with REDIS_CLIENT=node-redis: the same over TLS on a node-redis client', async () => {
+        const port = await freePort();
+        const env = { PORT: String(port), SESSION_SECRET: sessionSecret, REDIS_URL: tls.url, NODE_EXTRA_CA_CERTS: tls.files.caFile, REDIS_CLIENT: 'node-redis' };
+        const main = await startMain(env);
+        expect(main.output()).toContain(`Redis: ${tls.url} (REDIS_URL, node-redis)`);
+        const agent = new Agent();
+        await agent.signIn(main.url, 'bob');
+        expect(await agent.whoAmI(main.url)).toBe('Bob Marley');
+        expect(JSON.parse(await readRecordData(tls.client(), `sess:${agent.sid}`))).toMatchObject({ userId: 'user-bob' });
         expect(await main.stop('SIGTERM')).toEqual({ code: 0, signal: null });
       });
     });
