@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
-import type { FrameworkStore } from '@sessionkit/core';
-import type { ComplianceTarget, TestSession } from '@sessionkit/testing';
+import { beforeAll } from 'vitest';
+import type { FrameworkStore, SessionStoreOptions } from '@sessionkit/core';
+import { nodeRedisVariants, type ComplianceTarget, type TestRedis, type TestSession } from '@sessionkit/testing';
 
 export { useRedis } from '@sessionkit/testing';
 
@@ -67,5 +68,43 @@ export { rawRecord, recordData, withRecordData, type RawRecord } from '@sessionk
  * the store accepts (ioredis or node-redis), and these tests inspect Redis through ioredis.
  */
 export function ioredisOf(store: { client: unknown }): Redis {
-  return store.client as Redis;
+  return admins.get(store.client as object) ?? (store.client as Redis);
+}
+
+/** Which client a parametrized file runs on: ioredis 5, and node-redis 5 (RESP2) and 6 (RESP3). */
+export const storeClients = ['ioredis', ...nodeRedisVariants.map((variant) => variant.name)] as const;
+
+/** The admin ioredis connection that inspects Redis for a node-redis client (see ioredisOf). */
+const admins = new WeakMap<object, Redis>();
+
+/**
+ * A client of the given kind on the file's server: a new ioredis client each call (as the files
+ * always did), or one connected node-redis client per kind, made in `beforeAll`. For a
+ * node-redis client, `ioredisOf(store)` gives an ioredis connection to the same server, so the
+ * tests' raw inspection (PTTL, ZRANGE, SET of a foreign value) reads the same either way.
+ */
+export function useStoreClients(redis: TestRedis): (kind: (typeof storeClients)[number]) => SessionStoreOptions['client'] {
+  const made = new Map<string, SessionStoreOptions['client']>();
+  beforeAll(async () => {
+    for (const variant of nodeRedisVariants) {
+      const client = await redis.nodeRedis(variant);
+      admins.set(client, redis.client());
+      made.set(variant.name, client as unknown as SessionStoreOptions['client']);
+    }
+  });
+  return (kind) => {
+    if (kind === 'ioredis') return redis.client();
+    const client = made.get(kind);
+    if (!client) throw new Error(`useStoreClients: no ${kind} client yet (use it from a hook or a test)`);
+    return client;
+  };
+}
+
+/**
+ * `countWrites` on the store's own connection when it is ioredis; `writes` is undefined on
+ * node-redis, whose socket is private (it writes one tick's commands together by itself).
+ */
+export async function storeWrites<R>(store: { client: unknown }, work: () => Promise<R>): Promise<{ writes: number | undefined; result: R }> {
+  if (admins.has(store.client as object)) return { writes: undefined, result: await work() };
+  return countWrites(store.client as Redis, work);
 }

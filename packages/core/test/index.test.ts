@@ -1,12 +1,13 @@
 import { describe, expect, it, vi } from 'vitest';
 import { SessionLimitError, SessionStore, encodeUserId } from '@sessionkit/core';
-import { sleep, useRedis, ioredisOf } from './helpers.js';
+import { sleep, useRedis, ioredisOf, storeClients, useStoreClients } from './helpers.js';
 import { rawRecord } from './helpers.js';
 
 const redis = useRedis();
 let n = 0;
-const fresh = (options: Partial<ConstructorParameters<typeof SessionStore>[0]> = {}) =>
-  new SessionStore({ client: redis.client(), prefix: `idx${++n}:`, ...options });
+const clients = useStoreClients(redis);
+const freshOn = (kind: (typeof storeClients)[number]) => (options: Partial<ConstructorParameters<typeof SessionStore>[0]> = {}) =>
+  new SessionStore({ client: clients(kind), prefix: `idx${++n}:`, ...options });
 
 /** Every key in Redis that mentions the user (index, draining copy), found by a raw scan. */
 async function keysOfUser(store: SessionStore, userId: string): Promise<string[]> {
@@ -14,7 +15,8 @@ async function keysOfUser(store: SessionStore, userId: string): Promise<string[]
   return all.filter((key) => key.startsWith(store.options.indexPrefix));
 }
 
-describe('per-user index', () => {
+describe.each(storeClients)('per-user index on %s', (kind) => {
+  const fresh = freshOn(kind);
   it('an app server whose clock runs ahead lists live sessions and leaves them in the index', async () => {
     const store = fresh();
     await store.set('a', {}, { userId: 'skew', ttl: 60_000 });

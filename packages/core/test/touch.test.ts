@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { SessionStore } from '@sessionkit/core';
-import { sleep, useRedis, ioredisOf } from './helpers.js';
+import { sleep, useRedis, ioredisOf, storeClients, useStoreClients } from './helpers.js';
 
 const redis = useRedis();
 let n = 0;
-const fresh = (options: Partial<ConstructorParameters<typeof SessionStore>[0]> = {}) =>
-  new SessionStore({ client: redis.client(), prefix: `touch${++n}:`, ...options });
+const clients = useStoreClients(redis);
+const freshOn = (kind: (typeof storeClients)[number]) => (options: Partial<ConstructorParameters<typeof SessionStore>[0]> = {}) =>
+  new SessionStore({ client: clients(kind), prefix: `touch${++n}:`, ...options });
 
-describe('touch', () => {
+describe.each(storeClients)('touch on %s', (kind) => {
+  const fresh = freshOn(kind);
   it('slides the expiry to now + ttl in ms and records lastSeenAt', async () => {
     const store = fresh();
     const { expiresAt: before } = await store.set('s', { a: 1 }, { ttl: 300, userId: 'u' });

@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import express from 'express';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,7 +32,7 @@ describe('Redis errors reach express-session as errors, never hang', () => {
     await admin.call('ACL', 'SETUSER', 'noscripts', 'on', '>pw', '~*', '&*', '+@all', '-@scripting', '-get');
     good = new RedisStore({ client: redis.client() });
     denied = new RedisStore({ client: redis.client({ username: 'noscripts', password: 'pw' }) });
-    clients = [good.client, denied.client];
+    clients = [good.client, denied.client] as Redis[]; // both ioredis here
     goodApp = await app5(good);
     deniedApp = await app5(denied);
   });
