@@ -8,5 +8,5 @@ export default defineConfig({
   sourcemap: true,
   target: 'node20',
   // Peers and core stay imports: one copy of React Router's session code and of the Lua scripts.
-  external: ['@sessionkit/core', 'react-router', 'ioredis'],
+  external: ['@sessionkit/core', 'react-router', 'ioredis', 'redis'],
 });

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import Koa, { type Context } from 'koa';
 import session from 'koa-session';
-import type { Cluster, Redis } from 'ioredis';
 import { currentSessionId, RedisStore, sessionHelpers } from '@sessionkit/koa';
 import {
   authenticate,
+  clientStatus,
   deviceMeta,
   findSessionByHandle,
   findUser,
@@ -15,6 +15,7 @@ import {
   signInPage,
   type DemoUser,
   type DeviceMeta,
+  type RedisConnection,
 } from '@sessionkit/example-shared';
 
 /** What this app keeps in a session. */
@@ -26,8 +27,8 @@ interface AppSession {
 }
 
 export interface AppOptions {
-  /** ioredis Redis or Cluster client; see examples/shared/src/redis.ts for the environment. */
-  client: Redis | Cluster;
+  /** The Redis client, ioredis or node-redis (REDIS_CLIENT); see examples/shared/src/redis.ts for the environment. */
+  client: RedisConnection['client'];
   /**
    * Signs the session cookie (Koa's `app.keys`: the first signs, all verify, for key rotation).
    * Every instance behind one load balancer needs the same ones.
@@ -139,7 +140,7 @@ export function createApp(options: AppOptions): KoaApp {
   app.use(async (ctx, next) => {
     if ((ctx.method === 'GET' || ctx.method === 'HEAD') && ctx.path === '/health') {
       ctx.set('Cache-Control', 'no-store');
-      ctx.body = { status: 'ok', redis: options.client.status };
+      ctx.body = { status: 'ok', redis: clientStatus(options.client) };
       return;
     }
     await next();

@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Cluster, Redis } from 'ioredis';
 import { createStaticHandler, isRouteErrorResponse, redirect, type RouteObject, type Session } from 'react-router';
 import { createRedisSessionStorage, type RedisSessionStorage } from '@sessionkit/react-router';
 import {
   authenticate,
+  clientStatus,
   deviceMeta,
   findSessionByHandle,
   findUser,
@@ -14,6 +14,7 @@ import {
   signInPage,
   type DemoUser,
   type DeviceMeta,
+  type RedisConnection,
 } from '@sessionkit/example-shared';
 
 /** What a session holds in this app. */
@@ -31,8 +32,8 @@ interface FlashData {
 export type AppSessionStorage = RedisSessionStorage<SessionData, FlashData>;
 
 export interface AppOptions {
-  /** ioredis Redis or Cluster client; see examples/shared/src/redis.ts for the environment. */
-  client: Redis | Cluster;
+  /** The Redis client, ioredis or node-redis (REDIS_CLIENT); see examples/shared/src/redis.ts for the environment. */
+  client: RedisConnection['client'];
   /** Signs the session cookie. Every instance behind one load balancer needs the same one. */
   secret: string | string[];
   /**
@@ -224,7 +225,7 @@ export function createApp(options: AppOptions): App {
     // Liveness for load balancers: never reads a cookie or waits on Redis, so it answers while
     // Redis is down or slow. `redis` is the client's state as last seen (no round trip).
     if (url.pathname === '/health') {
-      return Response.json({ status: 'ok', redis: options.client.status }, { headers: { 'cache-control': 'no-store' } });
+      return Response.json({ status: 'ok', redis: clientStatus(options.client) }, { headers: { 'cache-control': 'no-store' } });
     }
     const refused = crossSitePost(request);
     if (refused) return refused;

@@ -193,7 +193,8 @@ describe.each(storeClients)('invalidateAllUserSessions on %s', (kind) => {
   }
 });
 
-describe('invalidateAllUserSessions with revokedTtl 0 (no tombstones)', () => {
+describe.each(storeClients)('invalidateAllUserSessions with revokedTtl 0 (no tombstones) on %s', (kind) => {
+  const fresh = freshOn(kind);
   it('deletes every session outright', async () => {
     const store = fresh({ revokedTtl: 0 });
     await seed(store, 'zero', 30);
