@@ -1,4 +1,12 @@
-export { connectRedis, clientStatus, redisClientOptions, nodeRedisClientOptions, type RedisConnection, type ConnectRedisOptions, type ClientLibrary } from './redis.js';
+export {
+  connectRedis,
+  clientStatus,
+  redisClientOptions,
+  nodeRedisClientOptions,
+  type RedisConnection,
+  type ConnectRedisOptions,
+  type ClientLibrary,
+} from './redis.js';
 export { describeDevice } from './device.js';
 export { users, authenticate, findUser, type DemoUser } from './users.js';
 export {

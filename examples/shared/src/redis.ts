@@ -181,7 +181,10 @@ function ioredisClient(env: NodeJS.ProcessEnv, password: string | undefined): { 
 }
 
 /** node-redis clients are made unconnected; `connect` is called by whenReady. */
-function nodeRedisClient(env: NodeJS.ProcessEnv, password: string | undefined): { client: RedisClient; description: string; connect: () => Promise<unknown> } | undefined {
+function nodeRedisClient(
+  env: NodeJS.ProcessEnv,
+  password: string | undefined,
+): { client: RedisClient; description: string; connect: () => Promise<unknown> } | undefined {
   const made = <C extends { connect(): Promise<unknown> }>(client: C, description: string) => ({
     client: client as unknown as RedisClient,
     description,

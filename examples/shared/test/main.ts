@@ -118,7 +118,13 @@ export function defineEntryPointSuites({ main: mainPath, sessionSecret, Agent }:
 
       it('with REDIS_CLIENT=node-redis: the same over TLS on a node-redis client', async () => {
         const port = await freePort();
-        const env = { PORT: String(port), SESSION_SECRET: sessionSecret, REDIS_URL: tls.url, NODE_EXTRA_CA_CERTS: tls.files.caFile, REDIS_CLIENT: 'node-redis' };
+        const env = {
+          PORT: String(port),
+          SESSION_SECRET: sessionSecret,
+          REDIS_URL: tls.url,
+          NODE_EXTRA_CA_CERTS: tls.files.caFile,
+          REDIS_CLIENT: 'node-redis',
+        };
         const main = await startMain(env);
         expect(main.output()).toContain(`Redis: ${tls.url} (REDIS_URL, node-redis)`);
         const agent = new Agent();

@@ -94,7 +94,9 @@ describe('example: REDIS_CLIENT=node-redis', () => {
       ),
     );
     expect(error).toBeInstanceOf(Error);
-    expect(error!.message).toMatch(new RegExp(`Redis at redis://127\\.0\\.0\\.1:${port} \\(REDIS_URL, node-redis\\) was not ready within 1500 ms: .*ECONNREFUSED`));
+    expect(error!.message).toMatch(
+      new RegExp(`Redis at redis://127\\.0\\.0\\.1:${port} \\(REDIS_URL, node-redis\\) was not ready within 1500 ms: .*ECONNREFUSED`),
+    );
     expect(ms).toBeLessThan(REQUEST_BOUND_MS);
   });
 
@@ -105,7 +107,10 @@ describe('example: REDIS_CLIENT=node-redis', () => {
       const nodes = cluster.startupNodes.map((n) => `${n.host}:${n.port}`).join(',');
       const onCluster = await connectRedis({ env: { REDIS_CLUSTER_NODES: nodes, REDIS_CLIENT: 'node-redis' }, log: () => {} });
       const sentinels = sentinel.sentinels.map((n) => `${n.host}:${n.port}`).join(',');
-      const onSentinel = await connectRedis({ env: { REDIS_SENTINELS: sentinels, REDIS_SENTINEL_NAME: 'examples', REDIS_CLIENT: 'node-redis' }, log: () => {} });
+      const onSentinel = await connectRedis({
+        env: { REDIS_SENTINELS: sentinels, REDIS_SENTINEL_NAME: 'examples', REDIS_CLIENT: 'node-redis' },
+        log: () => {},
+      });
       try {
         const clustered = new SessionStore({ client: onCluster.client, prefix: 'example-nrc:' });
         expect(clustered.redis).toMatchObject({ library: 'node-redis', cluster: true });

@@ -5,8 +5,10 @@ import { rawRecord, sleep, useRedis, ioredisOf, storeClients, storeWrites, useSt
 const redis = useRedis();
 let n = 0;
 const clients = useStoreClients(redis);
-const freshOn = (kind: (typeof storeClients)[number]) => (options: Partial<ConstructorParameters<typeof SessionStore>[0]> = {}) =>
-  new SessionStore({ client: clients(kind), prefix: `get${++n}:`, ...options });
+const freshOn =
+  (kind: (typeof storeClients)[number]) =>
+  (options: Partial<ConstructorParameters<typeof SessionStore>[0]> = {}) =>
+    new SessionStore({ client: clients(kind), prefix: `get${++n}:`, ...options });
 
 describe.each(storeClients)('get on %s', (kind) => {
   const fresh = freshOn(kind);

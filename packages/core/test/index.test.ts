@@ -6,8 +6,10 @@ import { rawRecord } from './helpers.js';
 const redis = useRedis();
 let n = 0;
 const clients = useStoreClients(redis);
-const freshOn = (kind: (typeof storeClients)[number]) => (options: Partial<ConstructorParameters<typeof SessionStore>[0]> = {}) =>
-  new SessionStore({ client: clients(kind), prefix: `idx${++n}:`, ...options });
+const freshOn =
+  (kind: (typeof storeClients)[number]) =>
+  (options: Partial<ConstructorParameters<typeof SessionStore>[0]> = {}) =>
+    new SessionStore({ client: clients(kind), prefix: `idx${++n}:`, ...options });
 
 /** Every key in Redis that mentions the user (index, draining copy), found by a raw scan. */
 async function keysOfUser(store: SessionStore, userId: string): Promise<string[]> {

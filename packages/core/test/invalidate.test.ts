@@ -6,8 +6,10 @@ import { commandCalls, countWrites, sleep, useRedis, ioredisOf, storeClients, st
 const redis = useRedis();
 let n = 0;
 const clients = useStoreClients(redis);
-const freshOn = (kind: (typeof storeClients)[number]) => (options: Partial<ConstructorParameters<typeof SessionStore>[0]> = {}) =>
-  new SessionStore({ client: clients(kind), prefix: `inv${++n}:`, ...options });
+const freshOn =
+  (kind: (typeof storeClients)[number]) =>
+  (options: Partial<ConstructorParameters<typeof SessionStore>[0]> = {}) =>
+    new SessionStore({ client: clients(kind), prefix: `inv${++n}:`, ...options });
 
 /** Writes `count` sessions for a user with pipelined set scripts (fast setup for big users). */
 async function seed(store: SessionStore, userId: string, count: number, idPrefix = 's'): Promise<string[]> {
@@ -101,95 +103,98 @@ describe.each(storeClients)('invalidateAllUserSessions on %s', (kind) => {
     ["maxSessionsPerUser 40, 'evict-oldest'", { maxSessionsPerUser: 40 }],
   ] as const) {
     // On ioredis here; node-redis runs the same race in node-redis.test.ts (x4 per major).
-    it.runIf(kind === 'ioredis')(`race (${name}): logins while logout-everywhere runs leave no earlier session alive and no unindexed survivor (x8)`, async () => {
-      const admin = fresh(cap);
-      const options = { ...cap, prefix: admin.options.prefix };
-      const writers = Array.from({ length: 3 }, () => new SessionStore({ client: redis.client(), ...options }));
-      const lister = new SessionStore({ client: redis.client(), ...options });
-      const evictedHashes = new Set<string>();
-      for (const w of writers)
-        w.on('evict', ({ idHashes }) => {
-          for (const h of idHashes) evictedHashes.add(h);
-        });
-      const totals = { revoked: 0, inFlightAcks: 0, ackedDuringOrAfter: 0, survivors: 0, strictlyChecked: 0 };
+    it.runIf(kind === 'ioredis')(
+      `race (${name}): logins while logout-everywhere runs leave no earlier session alive and no unindexed survivor (x8)`,
+      async () => {
+        const admin = fresh(cap);
+        const options = { ...cap, prefix: admin.options.prefix };
+        const writers = Array.from({ length: 3 }, () => new SessionStore({ client: redis.client(), ...options }));
+        const lister = new SessionStore({ client: redis.client(), ...options });
+        const evictedHashes = new Set<string>();
+        for (const w of writers)
+          w.on('evict', ({ idHashes }) => {
+            for (const h of idHashes) evictedHashes.add(h);
+          });
+        const totals = { revoked: 0, inFlightAcks: 0, ackedDuringOrAfter: 0, survivors: 0, strictlyChecked: 0 };
 
-      for (let round = 0; round < 8; round++) {
-        const user = `racer-${round}`;
-        const pre = Array.from({ length: 20 }, (_, i) => `pre-${round}-${i}`);
-        await Promise.all(pre.map((id, i) => writers[i % 3]!.set(id, { pre: true }, { userId: user })));
+        for (let round = 0; round < 8; round++) {
+          const user = `racer-${round}`;
+          const pre = Array.from({ length: 20 }, (_, i) => `pre-${round}-${i}`);
+          await Promise.all(pre.map((id, i) => writers[i % 3]!.set(id, { pre: true }, { userId: user })));
 
-        const acks = new Map<string, { sent: number; at: number; stored: boolean }>();
-        const listings: { from: number; to: number; ids: string[]; missing: string[] }[] = [];
-        let began = Infinity;
-        let ended = Infinity;
-        let stop = false;
-        let n = 0;
-        const worker = async (store: SessionStore) => {
-          while (!stop) {
-            const id = `race-${round}-${n++}`;
-            const sent = performance.now();
-            const r = await store.set(id, { round }, { userId: user });
-            acks.set(id, { sent, at: performance.now(), stored: r.stored });
+          const acks = new Map<string, { sent: number; at: number; stored: boolean }>();
+          const listings: { from: number; to: number; ids: string[]; missing: string[] }[] = [];
+          let began = Infinity;
+          let ended = Infinity;
+          let stop = false;
+          let n = 0;
+          const worker = async (store: SessionStore) => {
+            while (!stop) {
+              const id = `race-${round}-${n++}`;
+              const sent = performance.now();
+              const r = await store.set(id, { round }, { userId: user });
+              acks.set(id, { sent, at: performance.now(), stored: r.stored });
+            }
+          };
+          // Each listing is checked at once: every listed id must still exist. Only logout-everywhere
+          // (and, with a cap, an eviction) removes sessions here, so a listing whose check ran
+          // entirely before the call began or after it ended has no excuse for a missing id.
+          const listLoop = async () => {
+            while (!stop) {
+              const from = performance.now();
+              const ids = (await lister.listUserSessions(user)).map((s) => s.id);
+              const got = await Promise.all(ids.map((id) => lister.get(id)));
+              listings.push({ from, to: performance.now(), ids, missing: ids.filter((_, i) => got[i] === null) });
+            }
+          };
+          const running = [...writers.flatMap((w) => Array.from({ length: 4 }, () => worker(w))), listLoop()];
+          await sleep(4 + (round % 4) * 3);
+          began = performance.now();
+          totals.revoked += await admin.invalidateAllUserSessions(user);
+          ended = performance.now();
+          await sleep(6);
+          stop = true;
+          await Promise.all(running);
+
+          const everyId = [...pre, ...acks.keys()];
+          const got = await Promise.all(everyId.map((id) => admin.get(id)));
+          const alive = new Set(everyId.filter((_, i) => got[i] !== null));
+          const stored = [...acks].filter(([, a]) => a.stored);
+
+          // 1. No session whose write was acknowledged before the call began survives it.
+          const before = [...pre, ...stored.filter(([, a]) => a.at < began).map(([id]) => id)];
+          expect(before.filter((id) => alive.has(id))).toEqual([]);
+          // 2. A login sent after the call returned is untouched by it (unless the cap evicted it).
+          const after = stored.filter(([id, a]) => a.sent > ended && !evictedHashes.has(hashId(id))).map(([id]) => id);
+          expect(after.filter((id) => !alive.has(id))).toEqual([]);
+          // 3. Every listed id existed when its listing was checked, unless the check overlapped
+          //    the call or the id was evicted by the cap.
+          for (const l of listings) {
+            if (l.to < began || l.from > ended) {
+              expect(l.missing.filter((id) => !evictedHashes.has(hashId(id)))).toEqual([]);
+              totals.strictlyChecked += l.ids.length;
+            }
           }
-        };
-        // Each listing is checked at once: every listed id must still exist. Only logout-everywhere
-        // (and, with a cap, an eviction) removes sessions here, so a listing whose check ran
-        // entirely before the call began or after it ended has no excuse for a missing id.
-        const listLoop = async () => {
-          while (!stop) {
-            const from = performance.now();
-            const ids = (await lister.listUserSessions(user)).map((s) => s.id);
-            const got = await Promise.all(ids.map((id) => lister.get(id)));
-            listings.push({ from, to: performance.now(), ids, missing: ids.filter((_, i) => got[i] === null) });
-          }
-        };
-        const running = [...writers.flatMap((w) => Array.from({ length: 4 }, () => worker(w))), listLoop()];
-        await sleep(4 + (round % 4) * 3);
-        began = performance.now();
-        totals.revoked += await admin.invalidateAllUserSessions(user);
-        ended = performance.now();
-        await sleep(6);
-        stop = true;
-        await Promise.all(running);
+          // 4. The index holds exactly the survivors, so the next logout-everywhere reaches each one.
+          const indexed = await ioredisOf(admin).zrange(admin.keys.index(user), 0, -1);
+          expect(indexed.sort()).toEqual([...alive].sort());
+          expect(await admin.invalidateAllUserSessions(user)).toBe(alive.size);
+          expect((await Promise.all([...alive].map((id) => admin.get(id)))).filter(Boolean)).toEqual([]);
 
-        const everyId = [...pre, ...acks.keys()];
-        const got = await Promise.all(everyId.map((id) => admin.get(id)));
-        const alive = new Set(everyId.filter((_, i) => got[i] !== null));
-        const stored = [...acks].filter(([, a]) => a.stored);
-
-        // 1. No session whose write was acknowledged before the call began survives it.
-        const before = [...pre, ...stored.filter(([, a]) => a.at < began).map(([id]) => id)];
-        expect(before.filter((id) => alive.has(id))).toEqual([]);
-        // 2. A login sent after the call returned is untouched by it (unless the cap evicted it).
-        const after = stored.filter(([id, a]) => a.sent > ended && !evictedHashes.has(hashId(id))).map(([id]) => id);
-        expect(after.filter((id) => !alive.has(id))).toEqual([]);
-        // 3. Every listed id existed when its listing was checked, unless the check overlapped
-        //    the call or the id was evicted by the cap.
-        for (const l of listings) {
-          if (l.to < began || l.from > ended) {
-            expect(l.missing.filter((id) => !evictedHashes.has(hashId(id)))).toEqual([]);
-            totals.strictlyChecked += l.ids.length;
-          }
+          totals.survivors += alive.size;
+          totals.inFlightAcks += stored.filter(([, a]) => a.sent < ended && a.at > began).length;
+          totals.ackedDuringOrAfter += stored.filter(([, a]) => a.at >= began).length;
         }
-        // 4. The index holds exactly the survivors, so the next logout-everywhere reaches each one.
-        const indexed = await ioredisOf(admin).zrange(admin.keys.index(user), 0, -1);
-        expect(indexed.sort()).toEqual([...alive].sort());
-        expect(await admin.invalidateAllUserSessions(user)).toBe(alive.size);
-        expect((await Promise.all([...alive].map((id) => admin.get(id)))).filter(Boolean)).toEqual([]);
-
-        totals.survivors += alive.size;
-        totals.inFlightAcks += stored.filter(([, a]) => a.sent < ended && a.at > began).length;
-        totals.ackedDuringOrAfter += stored.filter(([, a]) => a.at >= began).length;
-      }
-      // The rounds really overlapped: logins were in flight across the call and were acknowledged
-      // while it ran or after it, and the call revoked sessions. Without this the checks above
-      // could pass on a sequential run.
-      expect(totals.revoked).toBeGreaterThan(0);
-      expect(totals.inFlightAcks).toBeGreaterThan(0);
-      expect(totals.ackedDuringOrAfter).toBeGreaterThan(0);
-      expect(totals.strictlyChecked).toBeGreaterThan(0);
-      console.log(`[race ${name}] x8: ${JSON.stringify(totals)}`);
-    });
+        // The rounds really overlapped: logins were in flight across the call and were acknowledged
+        // while it ran or after it, and the call revoked sessions. Without this the checks above
+        // could pass on a sequential run.
+        expect(totals.revoked).toBeGreaterThan(0);
+        expect(totals.inFlightAcks).toBeGreaterThan(0);
+        expect(totals.ackedDuringOrAfter).toBeGreaterThan(0);
+        expect(totals.strictlyChecked).toBeGreaterThan(0);
+        console.log(`[race ${name}] x8: ${JSON.stringify(totals)}`);
+      },
+    );
   }
 });
 

@@ -41,7 +41,7 @@ describe('iovalkey', () => {
     expect(await store.revokeUserSession('val', 'v1')).toBe(true);
   });
 
-  it('its keyPrefix is refused as ioredis\'s is', () => {
+  it("its keyPrefix is refused as ioredis's is", () => {
     expect(() => new SessionStore({ client: valkey({ keyPrefix: 'app:' }) })).toThrow(SessionKitError);
   });
 });

@@ -156,7 +156,9 @@ describe.each(nodeRedisVariants)('$name on a Redis Cluster (3 masters, 3 replica
       survivors += alive.size;
     }
     expect(revoked).toBeGreaterThan(0);
-    console.log(`[cluster race ${variant.name}] x4: ${revoked} revoked by logout-everywhere; ${survivors} logins completed after it began survived (all indexed)`);
+    console.log(
+      `[cluster race ${variant.name}] x4: ${revoked} revoked by logout-everywhere; ${survivors} logins completed after it began survived (all indexed)`,
+    );
   });
 });
 
@@ -191,7 +193,9 @@ describe('failover on node-redis 6 (runs last: it kills a master)', () => {
           }
         } catch (error) {
           failed++;
-          const message = String((error as Error).message).replace(/\d+/g, 'N').slice(0, 120);
+          const message = String((error as Error).message)
+            .replace(/\d+/g, 'N')
+            .slice(0, 120);
           errors.set(message, (errors.get(message) ?? 0) + 1);
           await sleep(50);
         }
@@ -210,7 +214,9 @@ describe('failover on node-redis 6 (runs last: it kills a master)', () => {
 
     expect(ackedBeforeKill).toBeGreaterThan(0);
     expect(firstVictimWriteAfterKill).toBeGreaterThan(0);
-    const probe = Array.from({ length: 64 }, (_, i) => `probe-${i}`).filter(onVictim).slice(0, 5);
+    const probe = Array.from({ length: 64 }, (_, i) => `probe-${i}`)
+      .filter(onVictim)
+      .slice(0, 5);
     for (const id of probe) expect((await store.set(id, { n: -1 }, { userId: 'probe' })).stored).toBe(true);
     expect(await store.countUserSessions('probe')).toBe(probe.length);
     const got = await Promise.all(acked.map((id) => store.get(id)));

@@ -91,7 +91,9 @@ describe('failover on node-redis 5 (runs last: it kills the primary)', () => {
           }
         } catch (error) {
           failed++;
-          const message = String((error as Error).message).replace(/\d+/g, 'N').slice(0, 120);
+          const message = String((error as Error).message)
+            .replace(/\d+/g, 'N')
+            .slice(0, 120);
           errors.set(message, (errors.get(message) ?? 0) + 1);
           await sleep(50);
         }

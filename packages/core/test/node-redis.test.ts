@@ -183,7 +183,10 @@ describe.each(nodeRedisVariants)('$name, single node', (variant) => {
     const c = await client();
     const store = await fresh({}, c);
     await c.close();
-    const failure = await store.get('x').then(() => undefined, (error: unknown) => error);
+    const failure = await store.get('x').then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     expect(failure).toBeInstanceOf(RedisOperationError);
     expect((failure as RedisOperationError).code).toBe('ERR_REDIS');
     expect((failure as RedisOperationError).cause).toBeInstanceOf(Error);
@@ -202,7 +205,10 @@ describe.each(nodeRedisVariants)('$name, single node', (variant) => {
     const connecting = c.connect().catch(() => undefined);
     try {
       const store = await fresh({}, c as unknown as NodeRedisSingle);
-      const failure = await store.get('queued').then(() => undefined, (error: unknown) => error);
+      const failure = await store.get('queued').then(
+        () => undefined,
+        (error: unknown) => error,
+      );
       expect(failure).toBeInstanceOf(RedisOperationError);
       expect((failure as RedisOperationError).code).toBe('ERR_REDIS');
       expect((failure as Error).message).toMatch(/SessionKit get failed: \w*Timeout/);
@@ -303,7 +309,10 @@ describe('node-redis client checks', () => {
   });
 
   it('anything else is refused with the supported clients and what was passed', async () => {
-    await expectConfigError(() => new SessionStore({ client: asClient({ get() {}, set() {} }) }), /ioredis.*node-redis client \(createClient, createCluster or createSentinel.*got a plain object \(with get, set\)/);
+    await expectConfigError(
+      () => new SessionStore({ client: asClient({ get() {}, set() {} }) }),
+      /ioredis.*node-redis client \(createClient, createCluster or createSentinel.*got a plain object \(with get, set\)/,
+    );
     await expectConfigError(() => new SessionStore({ client: asClient(new Map()) }), /got an instance of Map/);
     await expectConfigError(() => new SessionStore({ client: asClient('redis://localhost') }), /got string/);
     await expectConfigError(() => new SessionStore({} as SessionStoreOptions), /needs \{ client \}.*node-redis/);

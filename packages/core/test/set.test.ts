@@ -5,17 +5,17 @@ import { sleep, useRedis, ioredisOf, storeClients, storeWrites, useStoreClients 
 const redis = useRedis();
 let n = 0;
 const clients = useStoreClients(redis);
-const freshOn = (kind: (typeof storeClients)[number]) => (options: Partial<ConstructorParameters<typeof SessionStore>[0]> = {}) =>
-  new SessionStore({ client: clients(kind), prefix: `set${++n}:`, ...options });
+const freshOn =
+  (kind: (typeof storeClients)[number]) =>
+  (options: Partial<ConstructorParameters<typeof SessionStore>[0]> = {}) =>
+    new SessionStore({ client: clients(kind), prefix: `set${++n}:`, ...options });
 
 describe.each(storeClients)('set on %s', (kind) => {
   const fresh = freshOn(kind);
   it('stores data, owner, meta and times, in one round trip', async () => {
     const store = fresh();
     await store.set('warm-up', {}, { userId: 'ann' }); // loads the script (EVALSHA, NOSCRIPT, EVAL) once
-    const { writes, result } = await storeWrites(store, () =>
-      store.set('s1', { cart: [1, 2] }, { userId: 'ann', meta: { ua: 'Firefox' }, ttl: 60_000 }),
-    );
+    const { writes, result } = await storeWrites(store, () => store.set('s1', { cart: [1, 2] }, { userId: 'ann', meta: { ua: 'Firefox' }, ttl: 60_000 }));
     if (writes !== undefined) expect(writes).toBe(1); // ioredis: counted on its socket
     expect(result.stored).toBe(true);
     const record = await store.get('s1');

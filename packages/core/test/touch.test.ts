@@ -5,8 +5,10 @@ import { sleep, useRedis, ioredisOf, storeClients, useStoreClients } from './hel
 const redis = useRedis();
 let n = 0;
 const clients = useStoreClients(redis);
-const freshOn = (kind: (typeof storeClients)[number]) => (options: Partial<ConstructorParameters<typeof SessionStore>[0]> = {}) =>
-  new SessionStore({ client: clients(kind), prefix: `touch${++n}:`, ...options });
+const freshOn =
+  (kind: (typeof storeClients)[number]) =>
+  (options: Partial<ConstructorParameters<typeof SessionStore>[0]> = {}) =>
+    new SessionStore({ client: clients(kind), prefix: `touch${++n}:`, ...options });
 
 describe.each(storeClients)('touch on %s', (kind) => {
   const fresh = freshOn(kind);

@@ -8,6 +8,9 @@ const [reactRouter] = flavours;
 
 for (const variant of nodeRedisVariants) {
   runStoreCompliance(`@sessionkit/react-router on ${variant.name}`, async () =>
-    complianceTarget(reactRouter!, makeStorage(reactRouter!, { client: (await redis.nodeRedis(variant)) as never, prefix: `nr${variant.major}:`, touchAfter: 0 })),
+    complianceTarget(
+      reactRouter!,
+      makeStorage(reactRouter!, { client: (await redis.nodeRedis(variant)) as never, prefix: `nr${variant.major}:`, touchAfter: 0 }),
+    ),
   );
 }

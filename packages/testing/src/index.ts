@@ -21,4 +21,11 @@ export { makeTlsFiles, tlsServerArgs, type TlsFiles } from './tls.js';
 export { useRedisTls } from './use-redis-tls.js';
 export { rawRecord, recordData, withRecordData, readRecordData, writeRecordData, type RawRecord } from './records.js';
 export { concurrentSaves, expectEveryChangeKept } from './concurrent-saves.js';
-export { NodeRedisClients, nodeRedisVariants, type NodeRedisVariant, type NodeRedisSingle, type NodeRedisCluster, type NodeRedisSentinel } from './node-redis.js';
+export {
+  NodeRedisClients,
+  nodeRedisVariants,
+  type NodeRedisVariant,
+  type NodeRedisSingle,
+  type NodeRedisCluster,
+  type NodeRedisSentinel,
+} from './node-redis.js';

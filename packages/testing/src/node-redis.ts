@@ -81,7 +81,10 @@ export class NodeRedisClients {
         if (!client.isOpen) return;
         let timer: NodeJS.Timeout | undefined;
         const closed = await Promise.race([
-          client.close().then(() => true, () => false),
+          client.close().then(
+            () => true,
+            () => false,
+          ),
           new Promise<boolean>((resolve) => {
             timer = setTimeout(resolve, 2000, false);
           }),
