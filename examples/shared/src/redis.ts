@@ -85,7 +85,7 @@ function clientLibrary(env: NodeJS.ProcessEnv): ClientLibrary {
   throw new Error(`REDIS_CLIENT must be "ioredis" (the default) or "node-redis", got ${JSON.stringify(env.REDIS_CLIENT)}`);
 }
 
-type Emitter = { on(event: string, listener: (...args: any[]) => void): unknown; off(event: string, listener: (...args: any[]) => void): unknown };
+type Emitter = { on(event: string, listener: (...args: never[]) => void): unknown; off(event: string, listener: (...args: never[]) => void): unknown };
 
 /**
  * The client's state as last seen, without a round trip (for /health): ioredis's `status`;

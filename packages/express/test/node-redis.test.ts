@@ -14,7 +14,9 @@ import { Agent, complianceTarget, listen, sessionApp, useRedis, type ExpressFact
 const redis = useRedis();
 const asClient = (client: unknown) => client as RedisStoreOptions['client'];
 const stores: RedisStore[] = [];
-afterAll(() => stores.forEach((store) => store.close()));
+afterAll(() => {
+  for (const store of stores) store.close();
+});
 
 for (const variant of nodeRedisVariants) {
   runStoreCompliance(`@sessionkit/express RedisStore on ${variant.name}`, async () =>

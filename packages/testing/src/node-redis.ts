@@ -16,8 +16,11 @@ import type { ClusterAddress } from './redis-cluster.js';
  * types, which the store's types name: two copies of node-redis sit side by side here, and v6's
  * classes are not assignable to v5's.
  */
+// biome-ignore lint/suspicious/noExplicitAny: any modules, scripts and RESP: the store takes whatever client the app built
 export type NodeRedisSingle = RedisClientType<any, any, any, any, any>;
+// biome-ignore lint/suspicious/noExplicitAny: any modules, scripts and RESP: the store takes whatever client the app built
 export type NodeRedisCluster = RedisClusterType<any, any, any, any, any>;
+// biome-ignore lint/suspicious/noExplicitAny: any modules, scripts and RESP: the store takes whatever client the app built
 export type NodeRedisSentinel = RedisSentinelType<any, any, any, any, any>;
 
 export interface NodeRedisVariant {
