@@ -6,11 +6,7 @@
  *
  * Shared by the adapters so that express-session and @fastify/session callbacks behave alike.
  */
-export function settle<T>(
-  work: Promise<T>,
-  callback: ((error: any, value?: T) => void) | undefined,
-  unhandled?: (error: unknown) => void,
-): void {
+export function settle<T>(work: Promise<T>, callback: ((error: any, value?: T) => void) | undefined, unhandled?: (error: unknown) => void): void {
   work.then(
     (value) => {
       if (callback) process.nextTick(callback, null, value);

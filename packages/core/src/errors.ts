@@ -39,7 +39,10 @@ export class SessionLimitError extends SessionKitError {
 
 /** Redis rejected or failed a command; `cause` is the client's error. */
 export class RedisOperationError extends SessionKitError {
-  constructor(readonly operation: string, cause: unknown) {
+  constructor(
+    readonly operation: string,
+    cause: unknown,
+  ) {
     // node-redis's TimeoutError has no message: its class says what happened.
     const detail = cause instanceof Error ? cause.message || cause.constructor.name : String(cause);
     super('ERR_REDIS', `SessionKit ${operation} failed: ${detail}`, { cause });

@@ -142,10 +142,9 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
     this.mergeSaves = options.mergeSaves ?? true;
     this.findUserId = options.userId ?? defaultOwner;
     this.findMeta = options.meta;
-    const {
-      client, store, ttl: _seconds, disableTouch: _t, disableTTL: _d, userId: _u, meta: _m, touchAfter: _a, mergeSaves: _g, ...core
-    } = options;
-    this.core = (store as SessionStore<S> | undefined) ??
+    const { client, store, ttl: _seconds, disableTouch: _t, disableTTL: _d, userId: _u, meta: _m, touchAfter: _a, mergeSaves: _g, ...core } = options;
+    this.core =
+      (store as SessionStore<S> | undefined) ??
       new SessionStore<S>(fromFrameworkStore({ ...core, client: client as RedisClient, ttl: typeof ttl === 'number' ? ttl * 1000 : undefined }));
   }
 
@@ -290,9 +289,7 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
   /** As connect-redis: an array of sessions, each with its `id`. */
   async all(): Promise<(S & { id: string })[]> {
     const records = await this.core.all();
-    return records
-      .filter((r) => r.data && typeof r.data === 'object')
-      .map((r) => Object.assign(r.data as S, { id: r.id }));
+    return records.filter((r) => r.data && typeof r.data === 'object').map((r) => Object.assign(r.data as S, { id: r.id }));
   }
 
   ids(): Promise<string[]> {

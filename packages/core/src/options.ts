@@ -66,7 +66,10 @@ export function resolveOptions(options: SessionStoreOptions): ResolvedOptions {
   }
   const indexPrefix = options.indexPrefix ?? `idx:${prefix}`;
   if (typeof indexPrefix !== 'string' || indexPrefix.length === 0 || indexPrefix.startsWith(prefix) || prefix.startsWith(indexPrefix)) {
-    throw new SessionKitError('ERR_CONFIG', `option indexPrefix (${JSON.stringify(indexPrefix)}) must be non-empty and neither start with nor be the start of prefix (${JSON.stringify(prefix)})`);
+    throw new SessionKitError(
+      'ERR_CONFIG',
+      `option indexPrefix (${JSON.stringify(indexPrefix)}) must be non-empty and neither start with nor be the start of prefix (${JSON.stringify(prefix)})`,
+    );
   }
   const policy = options.sessionLimitPolicy ?? 'evict-oldest';
   if (policy !== 'evict-oldest' && policy !== 'reject') {

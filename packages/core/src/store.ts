@@ -128,7 +128,12 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
       throw new SessionKitError('ERR_INVALID_OPTION', `ifVersion must be a non-negative integer, got ${String(options.ifVersion)}`);
     }
     const request = {
-      id, text, ttl, owner, metaMode, metaText,
+      id,
+      text,
+      ttl,
+      owner,
+      metaMode,
+      metaText,
       believedOwner: optionalOwner(options.previousUserId),
       expect: options.ifVersion === undefined ? '' : String(options.ifVersion),
       createdAt: options.createdAt === undefined ? '' : String(Math.floor(options.createdAt)),

@@ -1,13 +1,6 @@
 import session from 'express-session';
 import type { SessionData } from 'express-session';
-import {
-  FrameworkStore,
-  settle,
-  type FrameworkStoreOptions,
-  type InvalidateOptions,
-  type SessionInfo,
-  type SessionStore,
-} from '@sessionkit/core';
+import { FrameworkStore, settle, type FrameworkStoreOptions, type InvalidateOptions, type SessionInfo, type SessionStore } from '@sessionkit/core';
 
 // express-session is CommonJS: its `Store` hangs off the exported function. A default import
 // works from both builds (ESM: Node hands over module.exports; CJS: esbuild's interop does).
@@ -62,8 +55,7 @@ export class RedisStore extends Store {
     this.core = this.sessions.core;
     this.client = this.core.client;
     this.prefix = this.core.options.prefix;
-    this.detach =
-      options.connectionEvents === false ? () => {} : this.core.redis.onConnectionChange((up) => this.emit(up ? 'connect' : 'disconnect'));
+    this.detach = options.connectionEvents === false ? () => {} : this.core.redis.onConnectionChange((up) => this.emit(up ? 'connect' : 'disconnect'));
   }
 
   override get(sid: string, callback?: Callback<ExpressSessionData | null>): void {

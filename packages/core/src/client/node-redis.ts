@@ -8,10 +8,7 @@ import type { CommandArgs, RedisNode, StoreClient } from './types.js';
  * A node-redis client (the `redis` package, v5 or v6): `createClient` (single node),
  * `createCluster` or `createSentinel`, connected (`await client.connect()`).
  */
-export type NodeRedisClient =
-  | RedisClientType<any, any, any, any, any>
-  | RedisClusterType<any, any, any, any, any>
-  | RedisSentinelType<any, any, any, any, any>;
+export type NodeRedisClient = RedisClientType<any, any, any, any, any> | RedisClusterType<any, any, any, any, any> | RedisSentinelType<any, any, any, any, any>;
 
 /*
  * What this file uses of node-redis, written out structurally: the app's `redis` may be v5 or v6

@@ -1,6 +1,15 @@
 import { SessionLimitError } from '../errors.js';
 import { scripts } from '../scripts.js';
-import { NO_EXPIRY_SCORE, writeArgs, writeOutcome, type Topology, type TopologyContext, type TouchOutcome, type WriteOutcome, type WriteRequest } from './types.js';
+import {
+  NO_EXPIRY_SCORE,
+  writeArgs,
+  writeOutcome,
+  type Topology,
+  type TopologyContext,
+  type TouchOutcome,
+  type WriteOutcome,
+  type WriteRequest,
+} from './types.js';
 
 type Reply = (string | number)[];
 
@@ -48,7 +57,12 @@ export class ClusterNodes implements Topology {
    * the ids the cap evicted (now revoked).
    */
   private async settleIndex(
-    request: WriteRequest, storedOwner: string, status: string, expiresAt: number, index: string | undefined, pending: string | undefined,
+    request: WriteRequest,
+    storedOwner: string,
+    status: string,
+    expiresAt: number,
+    index: string | undefined,
+    pending: string | undefined,
   ): Promise<string[]> {
     const { maxSessionsPerUser, sessionLimitPolicy } = this.ctx.options;
     const work: Promise<unknown>[] = [];
@@ -109,9 +123,10 @@ export class ClusterNodes implements Topology {
     const { revokedTtl, revokeChunkSize } = this.ctx.options;
     const index = this.ctx.keys.index(owner);
     const draining = this.ctx.keys.draining(owner);
-    let [revoked, remaining] = (await scripts.revokeAllStart.run(
-      this.client, [index, draining], [owner, revokedTtl, this.ctx.keys.prefix, 0, ...except],
-    )) as [number, number];
+    let [revoked, remaining] = (await scripts.revokeAllStart.run(this.client, [index, draining], [owner, revokedTtl, this.ctx.keys.prefix, 0, ...except])) as [
+      number,
+      number,
+    ];
     while (remaining > 0) {
       // ZRANGE, revoke, then ZREM: a crash in between leaves members to redo, never a live session unindexed.
       const ids = ((await this.client.send(['ZRANGE', draining, 0, revokeChunkSize - 1], draining)) as string[]).map(String);
@@ -135,7 +150,10 @@ export class ClusterNodes implements Topology {
     const counts = await Promise.all(
       [...groups].map(async ([node, keys]) => {
         const replies = node
-          ? await scripts.revokeOne.runAll(node, keys.map((key) => ({ keys: [key], args })))
+          ? await scripts.revokeOne.runAll(
+              node,
+              keys.map((key) => ({ keys: [key], args })),
+            )
           : await Promise.all(keys.map(viaClient));
         const settled = await Promise.all(replies.map((reply, i) => (reply instanceof Error ? viaClient(keys[i]!) : reply)));
         return settled.reduce<number>((sum, n) => sum + Number(n), 0);

@@ -1,5 +1,14 @@
 import { scripts } from '../scripts.js';
-import { NO_EXPIRY_SCORE, writeArgs, writeOutcome, type Topology, type TopologyContext, type TouchOutcome, type WriteOutcome, type WriteRequest } from './types.js';
+import {
+  NO_EXPIRY_SCORE,
+  writeArgs,
+  writeOutcome,
+  type Topology,
+  type TopologyContext,
+  type TouchOutcome,
+  type WriteOutcome,
+  type WriteRequest,
+} from './types.js';
 
 type Reply = (string | number)[];
 
@@ -79,7 +88,9 @@ export class SingleNode implements Topology {
     const prefix = this.ctx.keys.prefix;
     const draining = this.ctx.keys.draining(owner);
     let [revoked, remaining] = (await scripts.revokeAllStart.run(
-      this.ctx.client, [this.index(owner), draining], [owner, revokedTtl, prefix, revokeChunkSize, ...except],
+      this.ctx.client,
+      [this.index(owner), draining],
+      [owner, revokedTtl, prefix, revokeChunkSize, ...except],
     )) as [number, number];
     while (remaining > 0) {
       const chunks = Array.from({ length: Math.ceil(remaining / revokeChunkSize) }, () => ({

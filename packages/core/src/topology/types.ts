@@ -70,8 +70,20 @@ export function writeOutcome(reply: Reply): WriteOutcome {
 /** The set script's arguments after the keys. */
 export function writeArgs(request: WriteRequest, believed: string, options: Readonly<ResolvedOptions>, prefix: string, withIndex: boolean) {
   return [
-    request.text, request.ttl, options.absoluteTimeout, request.owner, believed, request.metaMode, request.metaText,
-    request.expect, request.createdAt, options.maxSessionsPerUser, options.sessionLimitPolicy === 'reject' ? 'reject' : 'evict',
-    options.revokedTtl, prefix, request.id, withIndex ? '1' : '0',
+    request.text,
+    request.ttl,
+    options.absoluteTimeout,
+    request.owner,
+    believed,
+    request.metaMode,
+    request.metaText,
+    request.expect,
+    request.createdAt,
+    options.maxSessionsPerUser,
+    options.sessionLimitPolicy === 'reject' ? 'reject' : 'evict',
+    options.revokedTtl,
+    prefix,
+    request.id,
+    withIndex ? '1' : '0',
   ];
 }
