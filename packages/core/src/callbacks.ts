@@ -6,6 +6,7 @@
  *
  * Shared by the adapters so that express-session and @fastify/session callbacks behave alike.
  */
+// biome-ignore lint/suspicious/noExplicitAny: the frameworks type their callbacks' error as any, and a narrower type would refuse them
 export function settle<T>(work: Promise<T>, callback: ((error: any, value?: T) => void) | undefined, unhandled?: (error: unknown) => void): void {
   work.then(
     (value) => {

@@ -169,7 +169,7 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
       return null;
     }
     const cookie = session.cookie;
-    if (cookie && cookie.expires) {
+    if (cookie?.expires) {
       if (this.cookieFollowsTtl && !record.legacy) {
         // Our touch moves only the record's expiry; the cookie in the data follows it here, told
         // on this server's clock: the frameworks compare it with Date.now() (@fastify/session

@@ -178,6 +178,7 @@ export function checkStoreOptions(options: SessionStoreOptions): void {
  * (connect-redis's unit) and SessionKit's own durations in ms. `extraNames` are the options an
  * adapter adds and handles itself.
  */
+// biome-ignore lint/suspicious/noExplicitAny: options of a store of any session shape
 export function checkFrameworkOptions(options: FrameworkStoreOptions<any>, extraNames: readonly string[] = []): void {
   if (!options || typeof options !== 'object') return;
   checkNames(options, [...Object.keys(frameworkOptionNames), ...extraNames], 'RedisStore');

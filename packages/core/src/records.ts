@@ -43,6 +43,8 @@ export function parseMeta(text: string | undefined): Record<string, unknown> | u
     throw new CorruptSessionError(`stored session meta is not valid JSON${jsonPosition(error)}`);
   }
   if (!meta || typeof meta !== 'object' || Array.isArray(meta)) throw new CorruptSessionError('stored session meta is not an object');
+  // biome-ignore lint/suspicious/noProto: JSON.parse makes '__proto__' an own key; dropping it is the point (prototype pollution)
+  // biome-ignore lint/complexity/useLiteralKeys: the bracket form names the own key, not the accessor
   delete (meta as Record<string, unknown>)['__proto__'];
   return meta as Record<string, unknown>;
 }

@@ -383,7 +383,7 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
     const normalized = normalizeUserId(userId);
     const owner = encodeUserId(normalized);
     const except = options.except === undefined ? [] : Array.isArray(options.except) ? options.except : [options.except];
-    except.forEach((id) => checkSessionId(id));
+    for (const id of except) checkSessionId(id);
     const count = await this.attempt('invalidateAllUserSessions', () => this.topology.revokeAll(owner, except));
     this.emit('invalidate', { userId: normalized, count });
     return count;

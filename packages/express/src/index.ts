@@ -27,6 +27,7 @@ export interface RedisStoreOptions extends FrameworkStoreOptions<ExpressSessionD
 /** This adapter's own options, beside the shared ones: tsc fails if one is added to RedisStoreOptions and not here. */
 const expressOptionNames = Object.keys({ connectionEvents: true } satisfies Record<Exclude<keyof RedisStoreOptions, keyof FrameworkStoreOptions>, true>);
 
+// biome-ignore lint/suspicious/noExplicitAny: express-session types its callbacks' error as any
 type Callback<T> = ((err: any, value?: T) => void) | undefined;
 
 /**

@@ -27,14 +27,16 @@ declare module 'fastify' {
 
 export interface SessionKitPluginOptions {
   /** The store given to @fastify/session. */
+  // biome-ignore lint/suspicious/noExplicitAny: a store of any session shape
   store: RedisStore<any>;
   /** Log unreadable stored sessions (treated as absent) through `fastify.log.warn`. Default true. */
   logCorrupt?: boolean;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: a store of any session shape
 function userOf(store: RedisStore<any>, request: FastifyRequest): string | undefined {
   const session = request.session as unknown as CookieSession | null | undefined;
-  return session && session.cookie ? store.userIdOf(session) : undefined;
+  return session?.cookie ? store.userIdOf(session) : undefined;
 }
 
 /**

@@ -93,6 +93,7 @@ export class RedisStore<S = SessionData> {
   /** The session data (a fresh object), or null when absent, expired, revoked or unreadable. */
   get(sid: string, callback: GetCallback<S>): void;
   get(sid: string): Promise<S | null>;
+  // biome-ignore lint/suspicious/noConfusingVoidType: the implementation of the two overloads above (callback: nothing; none: a promise)
   get(sid: string, callback?: GetCallback<S>): Promise<S | null> | void {
     const work = (this.sessions.get(sid) as Promise<S | null>).catch(withStatus);
     if (!callback) return work;

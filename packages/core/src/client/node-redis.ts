@@ -8,6 +8,7 @@ import type { CommandArgs, RedisNode, StoreClient } from './types.js';
  * A node-redis client (the `redis` package, v5 or v6): `createClient` (single node),
  * `createCluster` or `createSentinel`, connected (`await client.connect()`).
  */
+// biome-ignore lint/suspicious/noExplicitAny: a client of any modules, functions, scripts, protocol and type mapping is accepted
 export type NodeRedisClient = RedisClientType<any, any, any, any, any> | RedisClusterType<any, any, any, any, any> | RedisSentinelType<any, any, any, any, any>;
 
 /*
@@ -15,6 +16,7 @@ export type NodeRedisClient = RedisClientType<any, any, any, any, any> | RedisCl
  * (or both in one tree), whose classes are not assignable to each other, and nothing here may
  * need more than these members.
  */
+// biome-ignore lint/suspicious/noExplicitAny: listeners of node-redis's events, whatever they are handed
 type Listener = (...args: any[]) => void;
 interface Emitter {
   on(event: string | symbol, listener: Listener): unknown;
