@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FrameworkStore, type CookieSession } from '@sessionkit/core';
-import { sessionExpiringIn } from '@sessionkit/testing';
+import { nodeRedisVariants, sessionExpiringIn } from '@sessionkit/testing';
 import { useRedis } from './helpers.js';
 
 const redis = useRedis();
@@ -23,6 +23,35 @@ describe('concurrent saves merge (FrameworkStore)', () => {
     const stored = (await store.get('s'))!;
     expect(stored).toMatchObject({ userId: 'u', b: 2, c: 3 });
     expect(stored).not.toHaveProperty('a');
+  });
+});
+
+describe.each(nodeRedisVariants)('concurrent saves merge on $name', (variant) => {
+  it('two requests that loaded the same version keep both changes, and a deletion', async () => {
+    const store = new FrameworkStore<CookieSession>({ client: await redis.nodeRedis(variant), prefix: `merge-nr${++n}:` });
+    await store.set('s', sessionExpiringIn(60_000, { userId: 'u', a: 1 }));
+    const first = (await store.get('s'))!;
+    const second = (await store.get('s'))!;
+    first.b = 2;
+    second.c = 3;
+    delete second.a;
+    await store.set('s', first);
+    await store.set('s', second);
+    const stored = (await store.get('s'))!;
+    expect(stored).toMatchObject({ userId: 'u', b: 2, c: 3 });
+    expect(stored).not.toHaveProperty('a');
+  });
+});
+
+describe("the save path's framework contract", () => {
+  it('a cookie whose expiry is an invalid Date saves with the ttl option, for the framework to report the cookie itself', async () => {
+    const store = fresh({ ttl: 120 });
+    const session = sessionExpiringIn(60_000, { userId: 'u' });
+    (session.cookie as { expires: unknown }).expires = new Date(Number.NaN);
+    await store.set('bad-date', session);
+    const ttl = await (store.core.client as unknown as { pttl(key: string): Promise<number> }).pttl(store.core.keys.session('bad-date'));
+    expect(ttl).toBeGreaterThan(110_000);
+    expect(ttl).toBeLessThanOrEqual(120_000);
   });
 });
 
