@@ -527,6 +527,8 @@ export function renderMarkdown(r: BenchResults, targets: Target[], chartPath: st
     'BENCH_QUICK=1 npm run bench    # seconds-long smoke run; writes to a temp directory unless BENCH_OUT is set',
     'BENCH_ONLY=fixed-rate,logout npm run bench   # some sections: fixed-rate, express, fastify, memory, logout, store-ops, latency',
     'npm run bench -- --report-from=.tmp/bench/results.json   # this file and the chart again from the last full run, without measuring',
+    'npm run bench:profile -- express sessionkit /write 20 500   # a CPU profile (node --cpu-prof) of one app at 500 req/s, by package and function',
+    'npm run bench:script-cost      # what a save script costs Redis against a plain SET, hot and paced (INFO commandstats)',
     '```',
     '',
     'Every setting has an environment variable: `BENCH_OUT` (this file), `BENCH_CHART`, `BENCH_JSON` (raw results), `BENCH_ROUNDS`, `BENCH_DURATION`, `BENCH_WARMUP`, ' +

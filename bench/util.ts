@@ -311,9 +311,9 @@ export interface Child<M> {
  * The timeout is generous: on a loaded 2-core machine several apps starting at once have taken
  * over 30 s; it only guards against a child that hangs.
  */
-export function forkTs<M>(entry: string, args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Child<M> {
+export function forkTs<M>(entry: string, args: string[], env: Record<string, string> = {}, timeoutMs = 120_000, nodeFlags: string[] = []): Child<M> {
   const child = fork(join(benchDir, entry), args, {
-    execArgv: ['--import', tsxLoader],
+    execArgv: [...nodeFlags, '--import', tsxLoader],
     env: { ...process.env, NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

@@ -91,6 +91,20 @@ describe.each(storeClients)('invalidateAllUserSessions on %s', (kind) => {
     expect((await store.get('moved'))!.userId).toBe('bob');
   });
 
+  it('compares the whole owner field: an owner whose id starts with the user id keeps its session, and its expiry', async () => {
+    const store = fresh();
+    await store.set('theirs', { n: 1 }, { userId: 'annabel', ttl: 120_000 });
+    await ioredisOf(store).zadd(store.keys.index('ann'), Date.now() + 60_000, 'theirs');
+    const ttlBefore = await ioredisOf(store).pttl(store.keys.session('theirs'));
+    expect(await store.invalidateAllUserSessions('ann')).toBe(0);
+    const kept = await store.get('theirs');
+    expect(kept?.userId).toBe('annabel');
+    expect(kept?.data).toEqual({ n: 1 });
+    const ttlAfter = await ioredisOf(store).pttl(store.keys.session('theirs'));
+    expect(ttlAfter).toBeGreaterThan(ttlBefore - 5_000);
+    expect(ttlAfter).toBeLessThanOrEqual(ttlBefore);
+  });
+
   /**
    * Three app processes (three clients, four login workers each) keep logging one user in; in the
    * middle of the stream a fourth runs logout-everywhere, while a fifth lists the user's sessions

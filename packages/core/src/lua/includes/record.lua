@@ -37,6 +37,12 @@ local function parse_header(s)
   }
 end
 
+-- The owner field of a record of this version (checked by the caller), or nil when the header is
+-- cut short: one capture, where parse_header builds the whole table.
+local function record_owner(s)
+  return string.match(s, '^|%d+|%d*|%d+|([^|]*)|', 29)
+end
+
 -- The start of the value at key: its header (when it is a record) and the text read.
 -- Returns false for a key that is not a string (a foreign value), '' for a missing key.
 local function read_head(key)

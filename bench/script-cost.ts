@@ -1,0 +1,154 @@
+/**
+ * `npm run bench:script-cost`: what a save's script costs Redis, against a plain SET, measured by
+ * Redis itself (INFO commandstats usec per call) on a redis-server of its own.
+ *
+ * Rows: a plain SET of the same record; an EVALSHA of a script that only returns (same keys and
+ * arguments as a save: the price of running any script); the save script as the store runs it;
+ * the same script body registered as a Redis function (FCALL), whose helpers are defined once at
+ * load instead of on every call; the logout-everywhere chunk script per revoked session. Two
+ * regimes: "hot", 16 calls in flight back to back (Redis never sleeps), and "paced", one call
+ * every 2 ms, which is what an app at a few hundred requests per second gives Redis: it sleeps
+ * between calls, and each call starts on cold CPU caches. Section 1 of docs/benchmarks.md runs in
+ * the second regime.
+ *
+ * Rounds alternate the rows; medians. Not part of `npm run bench`: it explains a figure there.
+ */
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { RedisServer } from '../packages/testing/src/redis-server.js';
+import { rawRecord } from '../packages/testing/src/records.js';
+import { median, rootDir, sleep } from './util.js';
+
+// The build's own bundler, so that these are the texts Redis runs.
+const { bundleLua } = (await import(join(rootDir, 'packages/core/lua-bundle.mjs'))) as { bundleLua(file: string): string };
+const luaDir = join(rootDir, 'packages/core/src/lua');
+
+const DATA = JSON.stringify({
+  cookie: { originalMaxAge: 86_400_000, expires: new Date(Date.now() + 86_400_000).toISOString(), httpOnly: true, path: '/' },
+  userId: 'user-1',
+  profile: { name: 'User 1', email: 'user1@example.com', roles: ['member'] },
+  csrf: 'abcdefghijklmnopqrstuvwx',
+  counter: 0,
+});
+const SESSIONS = 200;
+
+/** The set script's keys and arguments for session i (see the header of src/lua/set.lua). */
+function setArgs(i: number): (string | number)[] {
+  const id = String(i % SESSIONS);
+  return [2, `s:${id}`, 'i:{user-1}', DATA, 86_400_000, 0, 'user-1', 'user-1', 'keep', '', '', '', 0, 'reject', 600_000, 's:', id, '1'];
+}
+
+/**
+ * The set script as a function library: includes at the top (run once, at FUNCTION LOAD), the
+ * body inside the registered function, whose parameters take the names the body uses.
+ */
+function asLibrary(source: string): string {
+  const at = source.indexOf('\nlocal key = KEYS[1]');
+  if (at < 0) throw new Error('set.lua changed: update asLibrary');
+  return `#!lua name=sessionkit_cost\n${source.slice(0, at)}\nredis.register_function('sessionkit_cost_set', function(KEYS, ARGV)\n${source.slice(at)}\nend)\n`;
+}
+
+interface Row {
+  name: string;
+  command: string;
+  /** Commands for call i. */
+  call(i: number): (string | number)[];
+  /** Calls per measured unit (per revoked session for the chunk script). */
+  per?: number;
+  prepare?(redis: Redis): Promise<void>;
+}
+
+async function usecPerCall(redis: Redis, command: string): Promise<{ calls: number; usec: number }> {
+  const m = new RegExp(`cmdstat_${command}:calls=(\\d+),usec=(\\d+)`).exec(await redis.info('commandstats'));
+  return m ? { calls: Number(m[1]), usec: Number(m[2]) } : { calls: 0, usec: 0 };
+}
+
+async function main(): Promise<void> {
+  const rounds = Number(process.env.SCRIPT_COST_ROUNDS ?? 5);
+  const server = await new RedisServer().start();
+  const redis = new Redis(server.url);
+  try {
+    const set = bundleLua(join(luaDir, 'set.lua'));
+    const chunk = bundleLua(join(luaDir, 'revoke-chunk.lua'));
+    const setSha = (await redis.script('LOAD', set)) as string;
+    const emptySha = (await redis.script('LOAD', 'return 1')) as string;
+    const chunkSha = (await redis.script('LOAD', chunk)) as string;
+    const library = asLibrary(set);
+    const record = rawRecord({ owner: 'user-1', data: DATA, expiresAt: Date.now() + 86_400_000 });
+    const populate = async () => {
+      await redis.flushall();
+      await redis.call('FUNCTION', 'LOAD', 'REPLACE', library);
+      for (let i = 0; i < SESSIONS; i++) await redis.call('EVALSHA', setSha, ...setArgs(i));
+    };
+    const REVOKED = 10_000;
+    const rows: Row[] = [
+      { name: 'SET of the record (PX)', command: 'set', call: (i) => ['SET', `s:${i % SESSIONS}`, record, 'PX', 86_400_000] },
+      { name: 'EVALSHA of `return 1`, same keys and arguments', command: 'evalsha', call: (i) => ['EVALSHA', emptySha, ...setArgs(i)] },
+      { name: 'EVALSHA set (a save, as the store sends it)', command: 'evalsha', call: (i) => ['EVALSHA', setSha, ...setArgs(i)] },
+      { name: 'FCALL set (the same body as a Redis function)', command: 'fcall', call: (i) => ['FCALL', 'sessionkit_cost_set', ...setArgs(i)] },
+      {
+        name: 'logout-everywhere chunk script, per revoked session',
+        command: 'evalsha',
+        call: () => ['EVALSHA', chunkSha, 1, 'drain', 'user-1', 600_000, 's:', 1000],
+        per: 1000,
+        prepare: async (r) => {
+          const p = r.pipeline();
+          for (let i = 0; i < REVOKED; i++) {
+            p.set(`s:${i}`, record, 'PX', 86_400_000);
+            p.zadd('drain', Date.now() + 86_400_000, String(i));
+          }
+          await p.exec();
+        },
+      },
+    ];
+    const results = new Map<string, number[]>();
+    for (let round = 0; round < rounds; round++) {
+      for (const regime of ['hot', 'paced'] as const) {
+        for (const row of rows) {
+          await populate();
+          await row.prepare?.(redis);
+          await redis.config('RESETSTAT');
+          // The chunk script drains its key: REVOKED / per calls.
+          const calls = row.per ? REVOKED / row.per : regime === 'hot' ? 8000 : 600;
+          if (regime === 'hot') {
+            let next = 0;
+            const lanes = row.per ? 1 : 16;
+            await Promise.all(
+              Array.from({ length: lanes }, async () => {
+                while (next < calls) await redis.call(...(row.call(next++) as [string]));
+              }),
+            );
+          } else {
+            for (let i = 0; i < calls; i++) {
+              await redis.call(...(row.call(i) as [string]));
+              await sleep(2);
+            }
+          }
+          const { calls: done, usec } = await usecPerCall(redis, row.command);
+          const key = `${regime} ${row.name}`;
+          results.set(key, [...(results.get(key) ?? []), usec / done / (row.per ?? 1)]);
+        }
+      }
+    }
+    console.log(
+      `Redis ${(await redis.info('server')).match(/redis_version:(\S+)/)?.[1]}, ${rounds} rounds, medians of Redis's usec per call (INFO commandstats)\n`,
+    );
+    console.log(`| call | hot µs | paced µs |\n| --- | ---: | ---: |`);
+    for (const row of rows) {
+      const hot = median(results.get(`hot ${row.name}`) ?? []);
+      const paced = median(results.get(`paced ${row.name}`) ?? []);
+      console.log(`| ${row.name} | ${hot.toFixed(2)} | ${paced.toFixed(2)} |`);
+    }
+  } finally {
+    redis.disconnect();
+    await server.dispose();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
