@@ -59,8 +59,12 @@ interface Loaded {
   /** No extension goes past it (absoluteTimeout). */
   absoluteExpiresAt?: number;
   userId?: string;
-  /** The cookie's settings other than its expiry, as loaded (see `cookieSettings`). */
-  cookie: string;
+  /**
+   * The loaded cookie, copied before the framework sees it: compared with the saved one (see
+   * `cookieSettings`) only by a save that says the session is unchanged, so the comparison is
+   * not paid by every read.
+   */
+  cookie: Record<string, unknown> | undefined;
   /** Written by another store (connect-redis): its data's cookie expiry is the one that counts. */
   legacy?: true;
   /** The stored version and data text, which a save compares with to merge (see `mergeSaves`). */
@@ -80,6 +84,13 @@ const LOADED_LIMIT = 10_000;
 /** Conflicting saves retried before giving up: one more per save that landed in between. */
 const MERGE_ATTEMPTS = 64;
 const LOADED_MAX_AGE_MS = 30_000;
+/**
+ * Versions of one session kept for the requests still holding them: concurrent requests of one
+ * session each hold the version they loaded. A request whose version was pushed out (more than
+ * this many loads of the same session while it ran) saves without merging, as with
+ * `mergeSaves: false`.
+ */
+const VERSIONS_PER_SESSION = 64;
 const HUNDRED_YEARS_MS = 100 * 365 * 86_400_000;
 
 /**
@@ -183,17 +194,18 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
       }
     }
     if (this.mergeSaves) (session as Record<string, unknown>)[VERSION_KEY] = record.version;
-    this.remember(sid, {
+    const state: Loaded = {
       at: Date.now(),
       createdAt: record.createdAt,
       expiresAt: record.expiresAt,
       absoluteExpiresAt: record.absoluteExpiresAt,
       userId: record.userId,
-      cookie: cookieSettings(session),
-      ...(record.legacy ? { legacy: true as const } : {}),
+      cookie: cookie && typeof cookie === 'object' ? { ...cookie } : undefined,
       version: record.version,
       text: loaded.text,
-    });
+    };
+    if (record.legacy) state.legacy = true;
+    this.remember(sid, state);
     return session;
   }
 
@@ -249,7 +261,7 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
     // A legacy record is rewritten once; from then on `get` takes the expiry from the record.
     if (ttl <= 0 || this.disableTouch || loaded.legacy || loaded.userId !== userId) return false;
     if (!this.cookieFollowsTtl && session?.cookie?.expires) return false;
-    return loaded.cookie === cookieSettings(session);
+    return cookieSettings({ cookie: loaded.cookie }) === cookieSettings(session);
   }
 
   /** Slides the expiry, unless it was refreshed less than `touchAfter` ago. */
@@ -351,9 +363,15 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
       versions = new Map();
       if (this.loaded.size >= LOADED_LIMIT) this.loaded.delete(this.loaded.keys().next().value as string);
     }
-    for (const [version, earlier] of versions) if (loaded.at - earlier.at >= LOADED_MAX_AGE_MS) versions.delete(version);
     versions.delete(loaded.version);
     versions.set(loaded.version, loaded);
+    // Insertion order is load order, so the stale and the surplus are at the front: this stops at
+    // the first entry it keeps. It used to visit every entry, and a session saved on every
+    // request keeps one per save for 30 s: dozens, on every read.
+    for (const [version, earlier] of versions) {
+      if (versions.size <= VERSIONS_PER_SESSION && loaded.at - earlier.at < LOADED_MAX_AGE_MS) break;
+      versions.delete(version);
+    }
     this.loaded.set(sid, versions);
   }
 

@@ -176,7 +176,8 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
       // it beside the read (same round trip) when it is unknown or older than CLOCK_RESYNC_MS.
       const sync = Date.now() - this.clockSyncedAt > CLOCK_RESYNC_MS ? this.syncRedisClock() : undefined;
       try {
-        const [reply] = await Promise.all([this.redis.send(['GET', key], key), sync]);
+        // Promise.all only when the clock is due: on every other read it would allocate for nothing.
+        const reply = sync ? (await Promise.all([this.redis.send(['GET', key], key), sync]))[0] : await this.redis.send(['GET', key], key);
         return reply as string | null;
       } catch (error) {
         if (isWrongType(error)) return new CorruptSessionError('session key holds a Redis value that is not a string, not a session');
