@@ -177,7 +177,7 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
       const sync = Date.now() - this.clockSyncedAt > CLOCK_RESYNC_MS ? this.syncRedisClock() : undefined;
       try {
         // Promise.all only when the clock is due: on every other read it would allocate for nothing.
-        const reply = sync ? (await Promise.all([this.redis.send(['GET', key], key), sync]))[0] : await this.redis.send(['GET', key], key);
+        const reply = sync === undefined ? await this.redis.send(['GET', key], key) : (await Promise.all([this.redis.send(['GET', key], key), sync]))[0];
         return reply as string | null;
       } catch (error) {
         if (isWrongType(error)) return new CorruptSessionError('session key holds a Redis value that is not a string, not a session');
