@@ -109,7 +109,8 @@ export async function runBench(config: BenchConfig, log: (line: string) => void 
       writeFileSync(config.json, JSON.stringify({ results, targets }, null, 2));
     }
     log('\n== Targets');
-    for (const t of targets) log(`  ${t.met === null ? '  ?   ' : t.met ? '  met ' : 'MISSED'}  ${t.area}: ${t.target} -> ${t.measured}`);
+    for (const t of targets)
+      log(`  ${t.informational ? '  info' : t.met === null ? '  ?   ' : t.met ? '  met ' : 'MISSED'}  ${t.area}: ${t.target} -> ${t.measured}`);
     log(`\nWrote ${config.out} and ${config.chart} in ${results.meta.seconds.toFixed(0)} s.`);
     return { results, targets, markdown, svg };
   } finally {
