@@ -1,7 +1,7 @@
 /**
- * Benchmark settings. Defaults give the full run (about 15 minutes on 2 cores); `BENCH_QUICK=1`
- * (or `--quick`) shrinks everything for the smoke test. Every value can be overridden by an env
- * variable, listed next to it.
+ * Benchmark settings. Defaults give the full run (about 20 minutes on 2 cores, 4 of them for
+ * section 1's Koa and React Router rows); `BENCH_QUICK=1` (or `--quick`) shrinks everything for
+ * the smoke test. Every value can be overridden by an env variable, listed next to it.
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
