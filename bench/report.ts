@@ -40,7 +40,7 @@ const APP_NOTES: Record<Framework, string> = {
   koa:
     "**Koa 3 + koa-session 7**: `maxAge` 1 day, signed cookies, `rolling: true` (as in examples/koa-app), so that a read slides the session as express-session's touch and @fastify/session's rolling save do: koa-session saves the unchanged session on every response and tells the store `changed: false`. " +
     "With koa-session's default `rolling: false` no store writes on a read, and a session expires a day after its last change however active its user. " +
-    '**koa-redis 4** is the Redis store Koa apps use with koa-session: set up as its README says (`store: redisStore({ url })`, its own ioredis 4 client), it writes every save, rolling or not, with SETEX. ' +
+    "**koa-redis 4** is the Redis store Koa apps use with koa-session: set up as its README says (`redisStore(options)`, here `{ url }`, which makes its own ioredis 4 client) and passed as koa-session's `store`, it writes every save with SETEX, changed or not. " +
     'The **koa-session cookie** row is koa-session without a store: the whole session in the signed cookie, nothing in Redis.',
   'react-router':
     "**React Router 7**: data routes whose loaders use the session storage, answered by React Router's static handler (`createStaticHandler().queryRoute`) behind node:http, as in examples/react-router-app, so each request runs the framework's own `getSession` / `commitSession`. " +
