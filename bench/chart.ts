@@ -116,7 +116,7 @@ export function benchChart(r: BenchResults): string {
         ? COLORS.oursAlt
         : store === 'connect-redis9' || store === 'koa-redis'
           ? COLORS.connectRedis
-          : store === 'connect-redis8'
+          : store === 'connect-redis8' || store === 'koa-redis-no-rolling'
             ? COLORS.connectRedisAlt
             : store === 'memory' || store === 'cookie'
               ? COLORS.memory
@@ -127,6 +127,7 @@ export function benchChart(r: BenchResults): string {
       .replace(' (floor: no Redis)', '')
       .replace(' (ceiling: nothing server-side)', ' (ceiling)')
       .replace(' (no store: nothing in Redis)', '')
+      .replace(" (koa-session's default: no slide)", '')
       .replace(', touchAfter: 0', ' (touchAfter 0)');
   const names: Record<Framework, string> = { express: 'Express 5', fastify: 'Fastify 5', koa: 'Koa 3', 'react-router': 'React Router 7' };
   const panels: Panel[] = [];

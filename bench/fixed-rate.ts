@@ -50,6 +50,7 @@ export const FIXED_RATE_STORES: Record<Framework, FixedRateSpec[]> = {
   koa: [
     { id: 'cookie', label: 'koa-session cookie (no store: nothing in Redis)', client: 'none' },
     { id: 'koa-redis', label: 'koa-redis 4 (ioredis 4)', client: 'ioredis' },
+    { id: 'koa-redis-no-rolling', label: "koa-redis 4, rolling: false (koa-session's default: no slide)", client: 'ioredis' },
     { id: 'sessionkit', label: '@sessionkit/koa (ioredis)', client: 'ioredis' },
     { id: 'sessionkit-node-redis', label: '@sessionkit/koa (node-redis)', client: 'node-redis', optional: true },
   ],

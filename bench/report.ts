@@ -40,7 +40,7 @@ const APP_NOTES: Record<Framework, string> = {
   koa:
     "**Koa 3 + koa-session 7**: `maxAge` 1 day, signed cookies, `rolling: true` (as in examples/koa-app), so that a read slides the session as express-session's touch and @fastify/session's rolling save do: koa-session saves the unchanged session on every response and tells the store `changed: false`. " +
     "With koa-session's default `rolling: false` no store writes on a read, and a session expires a day after its last change however active its user. " +
-    "**koa-redis 4** is the Redis store Koa apps use with koa-session: set up as its README says (`redisStore(options)`, here `{ url }`, which makes its own ioredis 4 client) and passed as koa-session's `store`, it writes every save with SETEX, changed or not. " +
+    "**koa-redis 4** is the Redis store Koa apps use with koa-session: set up as its README says (`redisStore(options)`, here `{ url }`, which makes its own ioredis 4 client) and passed as koa-session's `store`, it writes every save with SETEX, changed or not; **koa-redis 4, rolling: false** is the same with koa-session's default, for apps that keep it: no save on a read, and no slide. " +
     'The **koa-session cookie** row is koa-session without a store: the whole session in the signed cookie, nothing in Redis.',
   'react-router':
     "**React Router 7**: data routes whose loaders use the session storage, answered by React Router's static handler (`createStaticHandler().queryRoute`) behind node:http, as in examples/react-router-app, so each request runs the framework's own `getSession` / `commitSession`. " +
@@ -662,12 +662,14 @@ function findings(r: BenchResults, targets: Target[]): string {
       const sknr = fixedRow(c, 'sessionkit-node-redis', path);
       const peer = fixedRow(c, koa ? 'koa-redis' : 'cookie', path);
       const floor = fixedRow(c, koa ? 'cookie' : 'memory', path);
+      const plain = koa ? fixedRow(c, 'koa-redis-no-rolling', path) : undefined;
       if (!sk || !peer) continue;
       const what = path === '/read' ? 'Read' : 'Write';
       parts.push(
         koa
           ? `${what} path: @sessionkit/koa on ioredis ${cpu(sk)} and ${sent(sk)} against ${cpu(peer)} and ${sent(peer)} for koa-redis (${times(sk.totalCpuUs / peer.totalCpuUs)}; Redis CPU ${times(sk.redisCpuUs / peer.redisCpuUs)})` +
               (sknr ? `; on node-redis ${cpu(sknr)} and ${sent(sknr)}` : '') +
+              (plain ? `; koa-redis with koa-session's default \`rolling: false\` (no slide) ${cpu(plain)} and ${sent(plain)}` : '') +
               (floor ? `. koa-session's cookie session (no store): ${cpu(floor)}` : '') +
               '.'
           : `${what} path: @sessionkit/react-router on ioredis ${cpu(sk)} and ${sent(sk)} against ${cpu(peer)} for createCookieSessionStorage, the ceiling that keeps nothing server-side (${times(sk.totalCpuUs / peer.totalCpuUs)})` +

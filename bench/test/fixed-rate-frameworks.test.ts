@@ -27,7 +27,7 @@ const config = loadConfig([], {
 
 describe('section 1 for Koa and React Router, quick mode', () => {
   let run: RunOutput;
-  // Eight app processes start (in parallel) and each logs 20 users in: 15-20 s here.
+  // Nine app processes start (in parallel) and each logs 20 users in: 15-30 s here.
   beforeAll(async () => {
     run = await runBench(config, () => {});
   }, 120_000);
@@ -94,6 +94,13 @@ describe('section 1 for Koa and React Router, quick mode', () => {
       expect(kr.by.get).toBeCloseTo(1, 2);
       expect(kr.by.setex).toBeCloseTo(1, 2);
     }
+    // Without rolling koa-session saves only a changed session: the read is the GET alone.
+    const plain = sent(koa, 'koa-redis-no-rolling', '/read');
+    expect(plain.total).toBeCloseTo(1, 2);
+    expect(plain.by.get).toBeCloseTo(1, 2);
+    const norolling = sent(koa, 'koa-redis-no-rolling', '/write');
+    expect(norolling.by.get).toBeCloseTo(1, 2);
+    expect(norolling.by.setex).toBeCloseTo(1, 2);
   });
 
   it('renders both frameworks in the report and the chart, with ratios against the alternative', () => {
