@@ -527,7 +527,8 @@ export function renderMarkdown(r: BenchResults, targets: Target[], chartPath: st
       ['l', 'l', 'l', 'l', 'l'],
     ),
     '',
-    'What the missed targets would need is under [Findings](#findings).',
+    'What the missed targets would need is under [Findings](#findings).' +
+      (targets.some((t) => t.informational) ? ' Rows "for information" are figures no target was set for (Koa, React Router): never met or missed.' : ''),
     '',
   );
   out.push(
