@@ -1,7 +1,8 @@
 /**
- * Child process: one HTTP app (Express 5 + express-session, or Fastify 5 + @fastify/session)
- * with one session store, listening on a free loopback port. Started by bench/http-load.ts with
- *   node --import tsx bench/app-server.ts <express|fastify> <store> <redisUrl>
+ * Child process: one HTTP app (Express 5 + express-session, Fastify 5 + @fastify/session, and
+ * in bench/apps/ Koa 3 + koa-session and React Router 7) with one session store, listening on a
+ * free loopback port. Started by bench/http-load.ts with
+ *   node --import tsx bench/app-server.ts <express|fastify|koa|react-router> <store> <redisUrl>
  * and reports `{ port }` over IPC; `{ type: 'stop' }` closes it.
  *
  * Routes (all GET, so autocannon needs no body):
@@ -14,41 +15,15 @@
  * generator's work and the server's throughput would be capped by it. Redis runs as a third
  * process; all three share the 2 cores, as they would on a small VM.
  */
-import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-
-type SessionBag = Record<string, unknown> & { userId?: string; counter?: number };
+import { startKoa } from './apps/koa.js';
+import { startReactRouter } from './apps/react-router.js';
+import { cleanups, DAY_MS, fillLogin, ioredis as ioredisClient, nodeRedis as nodeRedisClient, SECRET, type SessionBag } from './apps/shared.js';
 
 const [framework, storeName, redisUrl] = process.argv.slice(2) as [string, string, string];
-const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
-const DAY_MS = 86_400_000;
-
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-
-/** The signed-in session a login creates: an owner, a small profile and a CSRF token. */
-function fillLogin(session: SessionBag, u: string): void {
-  session.userId = `user-${u}`;
-  session.profile = { name: `User ${u}`, email: `user${u}@example.com`, roles: ['member'] };
-  session.csrf = randomBytes(18).toString('base64url');
-  session.counter = 0;
-}
-
-async function nodeRedis() {
-  const { createClient } = await import('redis');
-  const client = createClient({ url: redisUrl });
-  await client.connect();
-  cleanups.push(() => client.quit());
-  return client;
-}
-
-async function ioredis() {
-  const { Redis } = await import('ioredis');
-  const client = new Redis(redisUrl, { lazyConnect: true });
-  await client.connect();
-  cleanups.push(() => client.quit());
-  return client;
-}
+const ioredis = () => ioredisClient(redisUrl);
+const nodeRedis = () => nodeRedisClient(redisUrl);
 
 async function expressStore(): Promise<unknown> {
   const session = (await import('express-session')).default;
@@ -203,8 +178,15 @@ process.on('message', (message) => {
 process.on('disconnect', () => void stop());
 
 try {
-  const port = framework === 'express' ? await startExpress() : framework === 'fastify' ? await startFastify() : NaN;
-  if (!Number.isFinite(port)) throw new Error(`unknown framework ${framework}`);
+  const starts: Record<string, () => Promise<number>> = {
+    express: startExpress,
+    fastify: startFastify,
+    koa: () => startKoa(storeName, redisUrl),
+    'react-router': () => startReactRouter(storeName, redisUrl),
+  };
+  const start = starts[framework];
+  if (!start) throw new Error(`unknown framework ${framework}`);
+  const port = await start();
   process.send?.({ port });
 } catch (error) {
   process.send?.({ error: (error as Error).stack ?? String(error) });

@@ -3,6 +3,7 @@
  * horizontal bar panels. Each bar is labelled with its value, so the picture is readable
  * without the tables.
  */
+import { FIXED_RATE_FRAMEWORKS, type Framework } from './config.js';
 import { dec, int, ms } from './format.js';
 import { row as httpRow } from './http-compare.js';
 import type { BenchResults } from './results.js';
@@ -113,23 +114,31 @@ export function benchChart(r: BenchResults): string {
       ? COLORS.ours
       : store === 'sessionkit-node-redis'
         ? COLORS.oursAlt
-        : store === 'connect-redis9'
+        : store === 'connect-redis9' || store === 'koa-redis'
           ? COLORS.connectRedis
-          : store === 'connect-redis8'
+          : store === 'connect-redis8' || store === 'koa-redis-no-rolling'
             ? COLORS.connectRedisAlt
-            : store === 'memory'
+            : store === 'memory' || store === 'cookie'
               ? COLORS.memory
               : COLORS.other;
-  const short = (label: string) => label.replace(' (ceiling)', '').replace(' (floor: no Redis)', '').replace(', touchAfter: 0', ' (touchAfter 0)');
+  const short = (label: string) =>
+    label
+      .replace(' (ceiling)', '')
+      .replace(' (floor: no Redis)', '')
+      .replace(' (ceiling: nothing server-side)', ' (ceiling)')
+      .replace(' (no store: nothing in Redis)', '')
+      .replace(" (koa-session's default: no slide)", '')
+      .replace(', touchAfter: 0', ' (touchAfter 0)');
+  const names: Record<Framework, string> = { express: 'Express 5', fastify: 'Fastify 5', koa: 'Koa 3', 'react-router': 'React Router 7' };
   const panels: Panel[] = [];
   // The fixed-rate CPU per request is the headline (the targets use it); saturated req/s only when it was not run.
-  for (const c of [r.fixedRate?.express, r.fixedRate?.fastify]) {
+  for (const c of FIXED_RATE_FRAMEWORKS.map((f) => r.fixedRate?.[f])) {
     if (!c) continue;
     for (const path of ['/read', '/write'] as const) {
       const rows = c.rows.filter((x) => x.path === path);
       if (!rows.length) continue;
       panels.push({
-        title: `${c.framework === 'express' ? 'Express 5' : 'Fastify 5'}, ${path === '/read' ? 'read path' : 'write path'}: CPU µs per request`,
+        title: `${names[c.framework]}, ${path === '/read' ? 'read path' : 'write path'}: CPU µs per request`,
         subtitle: `app + Redis at a fixed ${int(c.rate)} req/s, ${c.rounds === 1 ? 'one round' : `median of ${c.rounds} rounds`}, lower is better`,
         bars: rows.map((x) => ({
           label: short(x.label),

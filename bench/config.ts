@@ -1,19 +1,23 @@
 /**
- * Benchmark settings. Defaults give the full run (about 15 minutes on 2 cores); `BENCH_QUICK=1`
- * (or `--quick`) shrinks everything for the smoke test. Every value can be overridden by an env
- * variable, listed next to it.
+ * Benchmark settings. Defaults give the full run (about 20 minutes on 2 cores, 4 of them for
+ * section 1's Koa and React Router rows); `BENCH_QUICK=1` (or `--quick`) shrinks everything for
+ * the smoke test. Every value can be overridden by an env variable, listed next to it.
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rootDir } from './util.js';
+
+/** The frameworks section 1 can run; the throughput sections (2, 3) run Express and Fastify only. */
+export type Framework = 'express' | 'fastify' | 'koa' | 'react-router';
+export const FIXED_RATE_FRAMEWORKS: Framework[] = ['express', 'fastify', 'koa', 'react-router'];
 
 export type Section = 'fixed-rate' | 'express' | 'fastify' | 'memory' | 'logout' | 'store-ops' | 'latency';
 export const ALL_SECTIONS: Section[] = ['fixed-rate', 'express', 'fastify', 'memory', 'logout', 'store-ops', 'latency'];
 
 /** The fixed-rate comparison (CPU per request), the one the targets are checked against. */
 export interface FixedRateConfig {
-  /** Frameworks to run (BENCH_FIXED_FRAMEWORKS, comma separated): express, fastify. */
-  frameworks: ('express' | 'fastify')[];
+  /** Frameworks to run (BENCH_FIXED_FRAMEWORKS, comma separated): express, fastify, koa, react-router. */
+  frameworks: Framework[];
   /** Requests per second, well below saturation (BENCH_FIXED_RATE). */
   rate: number;
   /** Measured seconds per run (BENCH_FIXED_DURATION). */
@@ -102,12 +106,14 @@ function list(name: string, fallback: number[]): number[] {
   });
 }
 
-function frameworks(fallback: ('express' | 'fastify')[]): ('express' | 'fastify')[] {
+function frameworks(fallback: Framework[]): Framework[] {
   const raw = process.env.BENCH_FIXED_FRAMEWORKS;
   if (!raw) return fallback;
   const names = raw.split(',').map((s) => s.trim());
-  for (const n of names) if (n !== 'express' && n !== 'fastify') throw new Error(`BENCH_FIXED_FRAMEWORKS: unknown framework ${n}; known: express, fastify`);
-  return names as ('express' | 'fastify')[];
+  for (const n of names)
+    if (!FIXED_RATE_FRAMEWORKS.includes(n as Framework))
+      throw new Error(`BENCH_FIXED_FRAMEWORKS: unknown framework ${n}; known: ${FIXED_RATE_FRAMEWORKS.join(', ')}`);
+  return names as Framework[];
 }
 
 export function loadConfig(argv: string[] = process.argv.slice(2), overrides: Partial<BenchConfig> = {}): BenchConfig {
@@ -132,7 +138,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), overrides: Pa
         json: '',
         sections,
         fixedRate: {
-          frameworks: ['express', 'fastify'],
+          frameworks: FIXED_RATE_FRAMEWORKS,
           rate: 200,
           duration: 0.2,
           warmup: 0.1,
@@ -168,7 +174,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), overrides: Pa
         json: join(rootDir, '.tmp', 'bench', 'results.json'),
         sections,
         fixedRate: {
-          frameworks: ['express', 'fastify'],
+          frameworks: FIXED_RATE_FRAMEWORKS,
           rate: 500,
           duration: 3,
           warmup: 0.5,

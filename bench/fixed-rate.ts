@@ -2,7 +2,8 @@
  * Comparison 1: CPU per request at a fixed rate, the table the targets are checked against.
  *
  * Each store runs behind the same app (Express 5 + express-session, Fastify 5 + @fastify/session,
- * one child process per store, as in the throughput sections), driven at a fixed rate well below
+ * Koa 3 + koa-session, React Router 7; one child process per store, as in the throughput
+ * sections), driven at a fixed rate well below
  * saturation by bench/paced-load.ts. Per run: app-process CPU (process.cpuUsage over IPC), Redis
  * CPU (INFO cpu used_cpu_user + used_cpu_sys of the whole redis-server), each minus its idle
  * rate, per 2xx response; commands Redis executed (INFO commandstats) and, in a short pass of its
@@ -14,7 +15,7 @@
  * what a store costs, whatever else runs, and it is what users pay for at scale.
  */
 import type { Redis } from 'ioredis';
-import type { BenchConfig } from './config.js';
+import type { BenchConfig, Framework } from './config.js';
 import { startApps, type App, type AppPool, type AppSpec, type Skipped } from './http-load.js';
 import { PacedClient } from './paced-load.js';
 import { commandStats, countCommands, median, monitorCommands, redisProcessCpu, sleep } from './util.js';
@@ -25,8 +26,13 @@ export interface FixedRateSpec extends AppSpec {
   client: RedisClientName;
 }
 
-/** `sessionkit-node-redis` is optional: it runs once core accepts a node-redis client, and is listed as not run before. */
-export const FIXED_RATE_STORES: Record<'express' | 'fastify', FixedRateSpec[]> = {
+/**
+ * The stores of each framework. `sessionkit-node-redis` is optional: it runs once core accepts a
+ * node-redis client, and is listed as not run before. Koa and React Router have no MemoryStore
+ * row of the Express kind; their cookie sessions (the whole session in a signed cookie) are the
+ * rows without Redis, and React Router's createMemorySessionStorage is its floor.
+ */
+export const FIXED_RATE_STORES: Record<Framework, FixedRateSpec[]> = {
   express: [
     { id: 'memory', label: 'MemoryStore (floor: no Redis)', client: 'none' },
     { id: 'connect-redis9', label: 'connect-redis 9 (node-redis)', client: 'node-redis' },
@@ -41,6 +47,56 @@ export const FIXED_RATE_STORES: Record<'express' | 'fastify', FixedRateSpec[]> =
     { id: 'sessionkit', label: '@sessionkit/fastify (ioredis)', client: 'ioredis' },
     { id: 'sessionkit-node-redis', label: '@sessionkit/fastify (node-redis)', client: 'node-redis', optional: true },
   ],
+  koa: [
+    { id: 'cookie', label: 'koa-session cookie (no store: nothing in Redis)', client: 'none' },
+    { id: 'koa-redis', label: 'koa-redis 4 (ioredis 4)', client: 'ioredis' },
+    { id: 'koa-redis-no-rolling', label: "koa-redis 4, rolling: false (koa-session's default: no slide)", client: 'ioredis' },
+    { id: 'sessionkit', label: '@sessionkit/koa (ioredis)', client: 'ioredis' },
+    { id: 'sessionkit-node-redis', label: '@sessionkit/koa (node-redis)', client: 'node-redis', optional: true },
+  ],
+  'react-router': [
+    { id: 'memory', label: 'createMemorySessionStorage (floor: no Redis)', client: 'none' },
+    { id: 'cookie', label: 'createCookieSessionStorage (ceiling: nothing server-side)', client: 'none' },
+    { id: 'sessionkit', label: '@sessionkit/react-router (ioredis)', client: 'ioredis' },
+    { id: 'sessionkit-node-redis', label: '@sessionkit/react-router (node-redis)', client: 'node-redis', optional: true },
+  ],
+};
+
+/** A store the report sets the others against (a ratio column each). */
+export interface Peer {
+  id: string;
+  /** In a column heading: "vs connect-redis 9". */
+  name: string;
+  /** In the combined Redis CPU column: "Redis CPU vs cr 9 / cr 8". */
+  abbr: string;
+}
+
+/** How the report names each framework, and the stores it compares the others with. */
+export const FIXED_RATE_FRAMEWORK_INFO: Record<Framework, { title: string; name: string; peers: Peer[] }> = {
+  express: {
+    title: 'Express 5 + express-session',
+    name: 'Express',
+    peers: [
+      { id: 'connect-redis9', name: 'connect-redis 9', abbr: 'cr 9' },
+      { id: 'connect-redis8', name: 'connect-redis 8', abbr: 'cr 8' },
+    ],
+  },
+  fastify: {
+    title: 'Fastify 5 + @fastify/session',
+    name: 'Fastify',
+    peers: [
+      { id: 'connect-redis9', name: 'connect-redis 9', abbr: 'cr 9' },
+      { id: 'connect-redis8', name: 'connect-redis 8', abbr: 'cr 8' },
+    ],
+  },
+  // koa-redis: the Redis store Koa apps use with koa-session.
+  koa: { title: 'Koa 3 + koa-session', name: 'Koa', peers: [{ id: 'koa-redis', name: 'koa-redis', abbr: 'koa-redis' }] },
+  // React Router ships no Redis storage: its cookie storage is the ceiling, not a rival.
+  'react-router': {
+    title: 'React Router 7',
+    name: 'React Router',
+    peers: [{ id: 'cookie', name: 'createCookieSessionStorage (ceiling)', abbr: 'cookie' }],
+  },
 };
 
 export type Path = '/read' | '/write';
@@ -66,7 +122,7 @@ export interface FixedRateRun {
 }
 
 export interface FixedRateRow {
-  framework: 'express' | 'fastify';
+  framework: Framework;
   store: string;
   label: string;
   client: RedisClientName;
@@ -85,7 +141,7 @@ export interface FixedRateRow {
 }
 
 export interface FixedRateComparison {
-  framework: 'express' | 'fastify';
+  framework: Framework;
   rate: number;
   duration: number;
   warmup: number;
@@ -99,10 +155,7 @@ export interface FixedRateComparison {
   skipped: Skipped[];
 }
 
-export interface FixedRateResult {
-  express?: FixedRateComparison;
-  fastify?: FixedRateComparison;
-}
+export type FixedRateResult = Partial<Record<Framework, FixedRateComparison>>;
 
 interface Driven {
   spec: FixedRateSpec;
@@ -111,7 +164,7 @@ interface Driven {
 }
 
 async function compareFixedRate(
-  framework: 'express' | 'fastify',
+  framework: Framework,
   redisUrl: string,
   admin: Redis,
   config: BenchConfig,
@@ -120,8 +173,8 @@ async function compareFixedRate(
 ): Promise<FixedRateComparison> {
   const f = config.fixedRate;
   const specs = FIXED_RATE_STORES[framework];
-  // express-session's touch (and @fastify/session's unchanged save) is throttled by SessionKit to
-  // once per `touchAfter` (60 s) per session. A store waits longer than that for its next turn
+  // express-session's touch (and the unchanged rolling save of @fastify/session and koa-session)
+  // is throttled by SessionKit to once per `touchAfter` (60 s) per session. A store waits longer than that for its next turn
   // (a round takes over a minute), so every session's touch falls due again in between. Each
   // run's warm-up visits every session (fewer sessions than warm-up requests), so those touches
   // are paid before the window, and the window measures sessions active within the last minute,
@@ -196,7 +249,7 @@ async function compareFixedRate(
           // uses in the idle window is the garbage collection and compilation its last run left,
           // which is that load's own cost.
           const appCpuUs = per(app1 - app0, 0);
-          // MemoryStore never talks to Redis: what Redis did meanwhile is not its cost.
+          // MemoryStore and the cookie sessions never talk to Redis: what Redis did meanwhile is not their cost.
           const redisCpuUs = t.spec.client === 'none' ? 0 : per(redis1 - redis0, idleR);
           const run: FixedRateRun = {
             requests: load.ok,
@@ -215,7 +268,7 @@ async function compareFixedRate(
           const key = `${t.spec.id} ${path}`;
           runs.set(key, [...(runs.get(key) ?? []), run]);
           log(
-            `  round ${round + 1}/${f.rounds} ${framework} ${t.spec.label.padEnd(34)} ${path.padEnd(6)} ${run.rps.toFixed(0).padStart(5)} req/s  ` +
+            `  round ${round + 1}/${f.rounds} ${framework} ${t.spec.label.padEnd(40)} ${path.padEnd(6)} ${run.rps.toFixed(0).padStart(5)} req/s  ` +
               `app ${run.appCpuUs.toFixed(0).padStart(4)} µs  Redis ${run.redisCpuUs.toFixed(1).padStart(5)} µs  sum ${run.totalCpuUs.toFixed(0).padStart(4)} µs/req  ` +
               `${run.commandsPerRequest.toFixed(3)} cmd/req  p50 ${run.p50.toFixed(2)} ms${run.failures ? `  FAILURES ${run.failures}` : ''}`,
           );

@@ -7,6 +7,7 @@
  * store sent (MONITOR, which tells a script's inner commands from a client's).
  */
 import autocannon from 'autocannon';
+import type { Framework } from './config.js';
 import type { Redis } from 'ioredis';
 import { commandStats, countCommands, forkTs, monitorCommands, percentile, processCpuSeconds, redisMainThreadCpu } from './util.js';
 
@@ -22,7 +23,7 @@ export interface App {
   stop(): Promise<void>;
 }
 
-export async function startApp(framework: 'express' | 'fastify', store: string, redisUrl: string): Promise<App> {
+export async function startApp(framework: Framework, store: string, redisUrl: string): Promise<App> {
   const child = forkTs<{ port: number }>('app-server.ts', [framework, store, redisUrl]);
   const { port } = await child.ready;
   let asked = 0;
@@ -69,7 +70,7 @@ export interface Skipped {
 export class AppPool {
   private readonly entries = new Map<string, Promise<App>>();
 
-  acquire(framework: 'express' | 'fastify', store: string, redisUrl: string, sessions: number): Promise<App> {
+  acquire(framework: Framework, store: string, redisUrl: string, sessions: number): Promise<App> {
     const key = `${framework} ${store} ${redisUrl} ${sessions}`;
     let entry = this.entries.get(key);
     if (!entry) {
@@ -103,7 +104,7 @@ export class AppPool {
  * the apps unless they belong to a pool.
  */
 export async function startApps(
-  framework: 'express' | 'fastify',
+  framework: Framework,
   specs: AppSpec[],
   redisUrl: string,
   sessions: number,
@@ -135,7 +136,7 @@ export async function startApps(
   return { apps, skipped, release };
 }
 
-/** Logs in `count` users (16 at a time) and keeps each session cookie. */
+/** Logs in `count` users (16 at a time) and keeps each one's session cookies, as one Cookie header. */
 export async function createSessions(app: App, count: number): Promise<void> {
   const cookies: string[] = new Array(count);
   let next = 0;
@@ -144,9 +145,10 @@ export async function createSessions(app: App, count: number): Promise<void> {
       const i = next++;
       const res = await fetch(`http://127.0.0.1:${app.port}/login?u=${i}`);
       await res.arrayBuffer();
-      const setCookie = res.headers.getSetCookie()[0];
-      if (res.status !== 200 || !setCookie) throw new Error(`${app.framework}/${app.store}: login ${i} gave ${res.status} without a cookie`);
-      cookies[i] = setCookie.split(';', 1)[0]!;
+      // Every cookie the login set: Koa signs its session cookie with a second one (`.sig`).
+      const setCookies = res.headers.getSetCookie();
+      if (res.status !== 200 || !setCookies.length) throw new Error(`${app.framework}/${app.store}: login ${i} gave ${res.status} without a cookie`);
+      cookies[i] = setCookies.map((c) => c.split(';', 1)[0]!).join('; ');
     }
   };
   await Promise.all(Array.from({ length: Math.min(16, count) }, worker));

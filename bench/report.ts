@@ -4,7 +4,8 @@
  */
 import { relative, dirname } from 'node:path';
 import { dec, int, mark, ms, pct, table, times } from './format.js';
-import { fixedRow, type FixedRateComparison, type FixedRateRow } from './fixed-rate.js';
+import { FIXED_RATE_FRAMEWORKS, type Framework } from './config.js';
+import { FIXED_RATE_FRAMEWORK_INFO, fixedRow, type FixedRateComparison, type FixedRateRow } from './fixed-rate.js';
 import { row as httpRow, type HttpComparison } from './http-compare.js';
 import type { LogoutRun } from './logout.js';
 import type { BenchResults, Target } from './results.js';
@@ -24,22 +25,48 @@ function sentNames(byCommand: Record<string, number> | undefined): string {
   return names.length === 1 ? `one ${names[0]}` : names.join(' + ') || 'no command';
 }
 
+/** The frameworks section 1 ran, in the report's order. */
+function fixedComparisons(r: BenchResults): FixedRateComparison[] {
+  const fr = r.fixedRate ?? {};
+  return FIXED_RATE_FRAMEWORKS.map((f) => fr[f]).filter((c): c is FixedRateComparison => Boolean(c));
+}
+
+/** What each app of section 1 is, for the method text. */
+const APP_NOTES: Record<Framework, string> = {
+  express:
+    "**Express 5 + express-session**: `resave: false`, `saveUninitialized: false`, cookie `maxAge` 1 day; a read calls the store's `get` and `touch`, a write `get` and `set`.",
+  fastify:
+    '**Fastify 5 + @fastify/session**: its defaults (`rolling: true`, `saveUninitialized: true`), `cookie.secure` off for plain HTTP; every request with a session calls `get` and then `set`, unchanged or not.',
+  koa:
+    "**Koa 3 + koa-session 7**: `maxAge` 1 day, signed cookies, `rolling: true` (as in examples/koa-app), so that a read slides the session as express-session's touch and @fastify/session's rolling save do: koa-session saves the unchanged session on every response and tells the store `changed: false`. " +
+    "With koa-session's default `rolling: false` no store writes on a read, and a session expires a day after its last change however active its user. " +
+    "**koa-redis 4** is the Redis store Koa apps use with koa-session: set up as its README says (`redisStore(options)`, here `{ url }`, which makes its own ioredis 4 client) and passed as koa-session's `store`, it writes every save with SETEX, changed or not; **koa-redis 4, rolling: false** is the same with koa-session's default, for apps that keep it: no save on a read, and no slide. " +
+    'The **koa-session cookie** row is koa-session without a store: the whole session in the signed cookie, nothing in Redis.',
+  'react-router':
+    "**React Router 7**: data routes whose loaders use the session storage, answered by React Router's static handler (`createStaticHandler().queryRoute`) behind node:http, as in examples/react-router-app, so each request runs the framework's own `getSession` / `commitSession`. " +
+    "The `/read` loader calls `getSession` and does not commit (a loader that only reads); `/write` sets the counter and commits (the cookie's `maxAge` is 1 day). " +
+    "React Router ships no Redis storage, so nothing here is SessionKit's rival: **createCookieSessionStorage** keeps the whole session in the signed cookie and nothing on the server, the ceiling (no Redis, no per-user index, no server-side revocation); " +
+    '**createMemorySessionStorage** keeps sessions in the process (lost on restart, not shared between instances), the floor.',
+};
+
 /** Section 1: the fixed-rate table, per framework, and the ratios the targets use. */
 function fixedRateSection(r: BenchResults): string {
-  const fr = r.fixedRate!;
-  const first = fr.express ?? fr.fastify!;
+  const comparisons = fixedComparisons(r);
+  const first = comparisons[0]!;
   const out: string[] = ['## 1. CPU per request at a fixed rate', ''];
-  const idle = [fr.express, fr.fastify]
-    .filter((c): c is FixedRateComparison => Boolean(c))
+  const idle = comparisons
     .map(
       (c) =>
-        `${int(c.idle.redisUsPerSecond)} µs/s for Redis during the ${c.framework === 'express' ? 'Express' : 'Fastify'} rounds, ${dec(c.idle.redisUsPerSecond / c.rate, 1)} µs per request`,
+        `${int(c.idle.redisUsPerSecond)} µs/s for Redis during the ${FIXED_RATE_FRAMEWORK_INFO[c.framework].name} rounds, ${dec(c.idle.redisUsPerSecond / c.rate, 1)} µs per request`,
     )
     .join('; ');
   out.push(
     `Every store behind the same app, driven at a fixed ${int(first.rate)} req/s (well below saturation on this machine) over ${first.connections} keep-alive connections: ` +
       `${first.duration} s measured per run after ${first.warmup} s at the same rate, ${plural(first.rounds, 'round')}, each round visiting every store (read path, then write path) in a rotated order; medians over the rounds. ` +
       `Requests cycle through the session cookies of ${int(first.sessions)} signed-in users. **The targets are checked against this table.**`,
+    '',
+    `**The apps** (\`bench/app-server.ts\`, \`bench/apps/\`; one child process per store; \`GET /login?u=N\` signs user N in with the same session everywhere: user id, a small profile, a CSRF token, a counter; \`GET /read\` reads it, \`GET /write\` increments the counter). ` +
+      comparisons.map((c) => APP_NOTES[c.framework]).join(' '),
     '',
     "**How measured.** Requests leave at evenly spaced instants whatever the responses do (an open loop, `bench/paced-load.ts`; autocannon's `overallRate` sends each second's share in a burst and then waits, so its server is saturated part of the time). " +
       "Per run, divided by the 2xx responses: the app server's CPU time (`process.cpuUsage()` of its process, every thread, asked over IPC at the edges of the window) and redis-server's (`INFO cpu` used_cpu_user + used_cpu_sys, every thread) " +
@@ -55,15 +82,15 @@ function fixedRateSection(r: BenchResults): string {
       'CPU time per request at a rate the machine can serve does not depend on who else got the cores, and it is what a store costs at scale: the app servers and the Redis node a deployment pays for.',
     '',
   );
-  for (const c of [fr.express, fr.fastify]) {
-    if (!c) continue;
-    const fw = c.framework === 'express' ? 'Express 5 + express-session' : 'Fastify 5 + @fastify/session';
+  for (const c of comparisons) {
+    const info = FIXED_RATE_FRAMEWORK_INFO[c.framework];
     for (const path of ['/read', '/write'] as const) {
       const rows = c.rows.filter((x) => x.path === path);
       if (!rows.length) continue;
-      const cr9 = fixedRow(c, 'connect-redis9', path);
-      const cr8 = fixedRow(c, 'connect-redis8', path);
-      out.push(`### ${fw}, ${path === '/read' ? 'read path (session unchanged)' : 'write path (session modified, owner indexed)'}`, '');
+      const peers = info.peers.map((p) => ({ ...p, row: fixedRow(c, p.id, path) }));
+      // A Redis CPU ratio only against a peer that uses Redis (not React Router's cookie storage).
+      const redisPeers = peers.filter((p) => p.row?.client !== 'none');
+      out.push(`### ${info.title}, ${path === '/read' ? 'read path (session unchanged)' : 'write path (session modified, owner indexed)'}`, '');
       out.push(
         table(
           [
@@ -72,9 +99,8 @@ function fixedRateSection(r: BenchResults): string {
             'Redis CPU µs/req',
             'app + Redis µs/req',
             'each round (app + Redis)',
-            'vs connect-redis 9',
-            'vs connect-redis 8',
-            'Redis CPU vs cr 9 / cr 8',
+            ...peers.map((p) => `vs ${p.name}`),
+            ...(redisPeers.length ? [`Redis CPU vs ${redisPeers.map((p) => p.abbr).join(' / ')}`] : []),
             'commands sent/req',
             'executed/req',
             'req/s achieved',
@@ -88,9 +114,8 @@ function fixedRateSection(r: BenchResults): string {
               none ? '-' : dec(x.redisCpuUs, 1),
               int(x.totalCpuUs),
               x.runs.map((y) => int(y.totalCpuUs)).join(' / '),
-              cr9 ? times(x.totalCpuUs / cr9.totalCpuUs) : 'n/a',
-              cr8 ? times(x.totalCpuUs / cr8.totalCpuUs) : 'n/a',
-              none ? '-' : `${cr9 ? times(x.redisCpuUs / cr9.redisCpuUs) : 'n/a'} / ${cr8 ? times(x.redisCpuUs / cr8.redisCpuUs) : 'n/a'}`,
+              ...peers.map((p) => (p.row ? times(x.totalCpuUs / p.row.totalCpuUs) : 'n/a')),
+              ...(redisPeers.length ? [none ? '-' : redisPeers.map((p) => (p.row ? times(x.redisCpuUs / p.row.redisCpuUs) : 'n/a')).join(' / ')] : []),
               none ? '0' : dec(x.commandsPerRequest, 3),
               none ? '0' : dec(x.executedPerRequest, 2),
               int(x.rps),
@@ -113,8 +138,8 @@ function fixedRateSection(r: BenchResults): string {
     }
     for (const s of c.skipped) out.push(`Not run: ${s.label} (${s.reason}).`, '');
   }
-  // The ratios the targets need, side by side.
-  const comparisons = [fr.express, fr.fastify].filter((c): c is FixedRateComparison => Boolean(c));
+  // The ratios the targets need, side by side (the targets are Express's and Fastify's).
+  const targeted = comparisons.filter((c) => c.framework === 'express' || c.framework === 'fastify');
   const ratio = (c: FixedRateComparison, a: string, b: string, key: 'redisCpuUs' | 'totalCpuUs', path: '/read' | '/write') => {
     const x = fixedRow(c, a, path);
     const y = fixedRow(c, b, path);
@@ -128,15 +153,56 @@ function fixedRateSection(r: BenchResults): string {
     ['app + Redis: SessionKit (node-redis) / connect-redis 9 (same client)', 'sessionkit-node-redis', 'connect-redis9', 'totalCpuUs'],
     ['Redis CPU: SessionKit (node-redis) / connect-redis 9', 'sessionkit-node-redis', 'connect-redis9', 'redisCpuUs'],
   ];
-  out.push(
-    '### The ratios the targets use',
-    '',
-    table(
-      ['ratio (of medians)', ...comparisons.flatMap((c) => ['read', 'write'].map((p) => `${c.framework === 'express' ? 'Express' : 'Fastify'} ${p}`))],
-      lines.map(([label, a, b, key]) => [label, ...comparisons.flatMap((c) => [ratio(c, a, b, key, '/read'), ratio(c, a, b, key, '/write')])]),
-    ),
-    '',
-  );
+  if (targeted.length) {
+    out.push(
+      '### The ratios the targets use',
+      '',
+      table(
+        ['ratio (of medians)', ...targeted.flatMap((c) => ['read', 'write'].map((p) => `${FIXED_RATE_FRAMEWORK_INFO[c.framework].name} ${p}`))],
+        lines.map(([label, a, b, key]) => [label, ...targeted.flatMap((c) => [ratio(c, a, b, key, '/read'), ratio(c, a, b, key, '/write')])]),
+      ),
+      '',
+    );
+  }
+  // Koa and React Router have no targets of their own: their ratios against the alternative.
+  const others: [FixedRateComparison, string, string, string, 'redisCpuUs' | 'totalCpuUs'][] = [];
+  for (const c of comparisons) {
+    if (c.framework === 'koa') {
+      others.push(
+        [c, 'Koa: app + Redis, @sessionkit/koa (ioredis) / koa-redis (ioredis 4)', 'sessionkit', 'koa-redis', 'totalCpuUs'],
+        [c, 'Koa: Redis CPU, @sessionkit/koa (ioredis) / koa-redis', 'sessionkit', 'koa-redis', 'redisCpuUs'],
+        [c, 'Koa: app + Redis, @sessionkit/koa (node-redis) / koa-redis', 'sessionkit-node-redis', 'koa-redis', 'totalCpuUs'],
+        [c, 'Koa: app + Redis, @sessionkit/koa (ioredis) / koa-session cookie (nothing in Redis)', 'sessionkit', 'cookie', 'totalCpuUs'],
+      );
+    }
+    if (c.framework === 'react-router') {
+      others.push(
+        [c, 'React Router: app + Redis, @sessionkit/react-router (ioredis) / createCookieSessionStorage (ceiling)', 'sessionkit', 'cookie', 'totalCpuUs'],
+        [
+          c,
+          'React Router: app + Redis, @sessionkit/react-router (node-redis) / createCookieSessionStorage (ceiling)',
+          'sessionkit-node-redis',
+          'cookie',
+          'totalCpuUs',
+        ],
+        [c, 'React Router: app + Redis, @sessionkit/react-router (ioredis) / createMemorySessionStorage (floor)', 'sessionkit', 'memory', 'totalCpuUs'],
+      );
+    }
+  }
+  if (others.length) {
+    out.push(
+      '### Koa and React Router against their alternatives',
+      '',
+      'No target was set for these two; the ratios are for information. React Router ships no Redis storage: its cookie storage is the ceiling (no server-side state at all), not a rival.',
+      '',
+      table(
+        ['ratio (of medians)', 'read', 'write'],
+        others.map(([c, label, a, b, key]) => [label, ratio(c, a, b, key, '/read'), ratio(c, a, b, key, '/write')]),
+        ['l', 'r', 'r'],
+      ),
+      '',
+    );
+  }
   return out.join('\n');
 }
 
@@ -457,11 +523,12 @@ export function renderMarkdown(r: BenchResults, targets: Target[], chartPath: st
     '',
     table(
       ['area', 'target', 'measured', 'result', 'note'],
-      targets.map((t) => [t.area, t.target, t.measured, mark(t.met), t.note]),
+      targets.map((t) => [t.area, t.target, t.measured, mark(t.met, t.informational), t.note]),
       ['l', 'l', 'l', 'l', 'l'],
     ),
     '',
-    'What the missed targets would need is under [Findings](#findings).',
+    'What the missed targets would need is under [Findings](#findings).' +
+      (targets.some((t) => t.informational) ? ' Rows "for information" are figures no target was set for (Koa, React Router): never met or missed.' : ''),
     '',
   );
   out.push(
@@ -523,9 +590,10 @@ export function renderMarkdown(r: BenchResults, targets: Target[], chartPath: st
     '## How to reproduce',
     '',
     '```sh',
-    'npm run bench                  # builds the packages, then runs every section (about 15 minutes)',
+    'npm run bench                  # builds the packages, then runs every section (about 20 minutes)',
     'BENCH_QUICK=1 npm run bench    # seconds-long smoke run; writes to a temp directory unless BENCH_OUT is set',
     'BENCH_ONLY=fixed-rate,logout npm run bench   # some sections: fixed-rate, express, fastify, memory, logout, store-ops, latency',
+    'BENCH_ONLY=fixed-rate BENCH_FIXED_FRAMEWORKS=koa,react-router npm run bench   # section 1 for some frameworks only',
     'npm run bench -- --report-from=.tmp/bench/results.json   # this file and the chart again from the last full run, without measuring',
     'npm run bench:profile -- express sessionkit /write 20 500   # a CPU profile (node --cpu-prof) of one app at 500 req/s, by package and function',
     'npm run bench:script-cost      # what a save script costs Redis against a plain SET, hot and paced (INFO commandstats)',
@@ -533,17 +601,17 @@ export function renderMarkdown(r: BenchResults, targets: Target[], chartPath: st
     '',
     'Every setting has an environment variable: `BENCH_OUT` (this file), `BENCH_CHART`, `BENCH_JSON` (raw results), `BENCH_ROUNDS`, `BENCH_DURATION`, `BENCH_WARMUP`, ' +
       '`BENCH_CONNECTIONS`, `BENCH_SESSIONS`, `BENCH_MEMORY_SESSIONS`, `BENCH_LOGOUT_SIZES` (comma separated), `BENCH_LOGOUT_REPS`, `BENCH_CHUNK_SIZES`, `BENCH_OPS_DURATION`, ' +
-      '`BENCH_RB_REQUESTS`, `BENCH_RATE`, `BENCH_DELAY_MS`, `BENCH_LATENCY_DURATION`, `BENCH_LATENCY_ROUNDS`, `BENCH_COUNT_REQUESTS`; for section 1 `BENCH_FIXED_RATE`, `BENCH_FIXED_DURATION`, `BENCH_FIXED_WARMUP`, `BENCH_FIXED_ROUNDS`, `BENCH_FIXED_CONNECTIONS`, `BENCH_FIXED_IDLE`, `BENCH_FIXED_WARMUP_REQUESTS`, `BENCH_FIXED_COUNT_REQUESTS`. Needs `redis-server` and `redis-benchmark` (found like the tests find them: `SESSIONKIT_REDIS_SERVER`, then `PATH`).',
+      '`BENCH_RB_REQUESTS`, `BENCH_RATE`, `BENCH_DELAY_MS`, `BENCH_LATENCY_DURATION`, `BENCH_LATENCY_ROUNDS`, `BENCH_COUNT_REQUESTS`; for section 1 `BENCH_FIXED_FRAMEWORKS` (comma separated: express, fastify, koa, react-router; all four by default), `BENCH_FIXED_RATE`, `BENCH_FIXED_DURATION`, `BENCH_FIXED_WARMUP`, `BENCH_FIXED_ROUNDS`, `BENCH_FIXED_CONNECTIONS`, `BENCH_FIXED_IDLE`, `BENCH_FIXED_WARMUP_REQUESTS`, `BENCH_FIXED_COUNT_REQUESTS`. Needs `redis-server` and `redis-benchmark` (found like the tests find them: `SESSIONKIT_REDIS_SERVER`, then `PATH`).',
     '',
     `This run: section 1 at ${int(c.fixedRate?.rate ?? NaN)} req/s, ${c.fixedRate?.duration ?? 'n/a'} s per run after ${c.fixedRate?.warmup ?? 'n/a'} s, ${c.fixedRate?.rounds ?? 'n/a'} rounds; ` +
       `${c.rounds} rounds, ${c.duration} s per saturated HTTP run after ${c.warmup} s of warm-up, ${c.connections} connections, ${int(c.sessions)} sessions, ` +
       `${int(c.memorySessions)} sessions for memory, logout sizes ${c.logoutSizes.map(int).join(' / ')} (${c.logoutReps} repetitions), chunk sizes ${c.chunkSizes.join(' / ')}, ` +
       `${c.opsDuration} s per store-operation run, ${int(c.rate)} req/s and ${c.delayMs} ms each way for latency.`,
     '',
-    'Files: `bench/run.ts` (entry), `bench/config.ts`, `bench/app-server.ts` (the apps, one child process per store), `bench/fixed-rate.ts` and `bench/paced-load.ts` (section 1), `bench/http-load.ts` and `bench/http-compare.ts` (autocannon, rounds, medians), ' +
+    'Files: `bench/run.ts` (entry), `bench/config.ts`, `bench/app-server.ts` (the apps, one child process per store; Koa and React Router in `bench/apps/`), `bench/fixed-rate.ts` and `bench/paced-load.ts` (section 1), `bench/http-load.ts` and `bench/http-compare.ts` (autocannon, rounds, medians), ' +
       '`bench/http-express.ts`, `bench/http-fastify.ts`, `bench/redis-cost.ts` (memory), `bench/logout.ts`, `bench/store-ops.ts`, `bench/delay-proxy.ts`, `bench/latency.ts`, ' +
       '`bench/stores.ts` (the stores compared), `bench/session-data.ts`, `bench/util.ts`, `bench/targets.ts`, `bench/report.ts`, `bench/chart.ts`, `bench/format.ts`, ' +
-      '`bench/results.ts` (the shape of the results), and `bench/test/smoke.test.ts` (runs everything in quick mode).',
+      '`bench/results.ts` (the shape of the results), `bench/test/smoke.test.ts` (runs everything in quick mode) and `bench/test/fixed-rate-frameworks.test.ts` (section 1 for Koa and React Router in quick mode).',
     '',
   );
   out.push(notes(r));
@@ -554,7 +622,14 @@ function findings(r: BenchResults, targets: Target[]): string {
   const out: string[] = ['## Findings', ''];
   const measured = targets.filter((t) => t.met !== null);
   const missed = measured.filter((t) => t.met === false);
-  out.push(missed.length ? `${missed.length} of ${measured.length} targets missed in this run.` : 'Every target measured in this run was met.', '');
+  out.push(
+    missed.length
+      ? `${missed.length} of ${measured.length} targets missed in this run.`
+      : measured.length
+        ? 'Every target measured in this run was met.'
+        : 'No target was measured in this run.',
+    '',
+  );
   for (const c of [r.fixedRate?.express, r.fixedRate?.fastify]) {
     if (!c) continue;
     const fw = c.framework === 'express' ? 'Express' : 'Fastify';
@@ -577,6 +652,43 @@ function findings(r: BenchResults, targets: Target[]): string {
     }
     const skipped = c.skipped.map((x) => `${x.label} was not run (${x.reason})`).join('; ');
     if (parts.length) out.push(`- **${fw}, CPU per request at ${int(c.rate)} req/s (section 1).** ${parts.join(' ')}${skipped ? ` ${skipped}.` : ''}`);
+  }
+  for (const c of [r.fixedRate?.koa, r.fixedRate?.['react-router']]) {
+    if (!c) continue;
+    const koa = c.framework === 'koa';
+    const cpu = (x: FixedRateRow) => `${int(x.totalCpuUs)} µs (app ${int(x.appCpuUs)}${x.client === 'none' ? '' : ` + Redis ${dec(x.redisCpuUs, 1)}`})`;
+    const sent = (x: FixedRateRow) =>
+      `${dec(x.commandsPerRequest, 2)} command${x.commandsPerRequest === 1 ? '' : 's'} per request (${sentNames(x.runs[0]?.byCommand)})`;
+    const parts: string[] = [];
+    for (const path of ['/read', '/write'] as const) {
+      const sk = fixedRow(c, 'sessionkit', path);
+      const sknr = fixedRow(c, 'sessionkit-node-redis', path);
+      const peer = fixedRow(c, koa ? 'koa-redis' : 'cookie', path);
+      const floor = fixedRow(c, koa ? 'cookie' : 'memory', path);
+      const plain = koa ? fixedRow(c, 'koa-redis-no-rolling', path) : undefined;
+      if (!sk || !peer) continue;
+      const what = path === '/read' ? 'Read' : 'Write';
+      parts.push(
+        koa
+          ? `${what} path: @sessionkit/koa on ioredis ${cpu(sk)} and ${sent(sk)} against ${cpu(peer)} and ${sent(peer)} for koa-redis (${times(sk.totalCpuUs / peer.totalCpuUs)}; Redis CPU ${times(sk.redisCpuUs / peer.redisCpuUs)})` +
+              (sknr ? `; on node-redis ${cpu(sknr)} and ${sent(sknr)}` : '') +
+              (plain ? `; koa-redis with koa-session's default \`rolling: false\` (no slide) ${cpu(plain)} and ${sent(plain)}` : '') +
+              (floor ? `. koa-session's cookie session (no store): ${cpu(floor)}` : '') +
+              '.'
+          : `${what} path: @sessionkit/react-router on ioredis ${cpu(sk)} and ${sent(sk)} against ${cpu(peer)} for createCookieSessionStorage, the ceiling that keeps nothing server-side (${times(sk.totalCpuUs / peer.totalCpuUs)})` +
+              (sknr ? `; on node-redis ${cpu(sknr)} and ${sent(sknr)}` : '') +
+              (floor ? `; createMemorySessionStorage ${cpu(floor)}` : '') +
+              '.',
+      );
+    }
+    const why = koa
+      ? ' With `rolling: true` koa-session saves the unchanged session on every response: koa-redis writes it back (SETEX), SessionKit sees `changed: false` and only slides the expiry, once per `touchAfter`. A write is the load and one save script, index included.'
+      : ' `getSession` is the one GET; a loader that does not commit sends nothing else, and a commit of a changed session is one save script, index included.';
+    const skipped = c.skipped.map((x) => `${x.label} was not run (${x.reason})`).join('; ');
+    if (parts.length)
+      out.push(
+        `- **${FIXED_RATE_FRAMEWORK_INFO[c.framework].name}, CPU per request at ${int(c.rate)} req/s (section 1).** ${parts.join(' ')}${why}${skipped ? ` ${skipped}.` : ''}`,
+      );
   }
   for (const c of [r.express, r.fastify]) {
     if (!c) continue;

@@ -41,7 +41,9 @@ export interface Target {
   area: string;
   target: string;
   measured: string;
-  /** null: not measured in this run. */
+  /** null: not measured in this run, or informational. */
   met: boolean | null;
   note: string;
+  /** A figure shown beside the targets that no target was set for: never met or missed. */
+  informational?: boolean;
 }

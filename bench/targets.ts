@@ -122,9 +122,58 @@ function fixedRateTargets(c: FixedRateComparison): Target[] {
   return out;
 }
 
+/**
+ * Koa and React Router: the issue set no budget for them, so these rows are for information:
+ * commands per request (the read path's one GET, as Express's and Fastify's targets ask), and
+ * CPU per request against the alternative: koa-redis for Koa, and for React Router its cookie
+ * storage, a ceiling that keeps nothing server-side.
+ */
+function informationalTargets(c: FixedRateComparison): Target[] {
+  const out: Target[] = [];
+  const koa = c.framework === 'koa';
+  const fw = koa ? 'Koa' : 'React Router';
+  const peerId = koa ? 'koa-redis' : 'cookie';
+  const at = `${int(c.rate)} req/s, ${c.rounds === 1 ? 'one round' : `medians of ${c.rounds} rounds`}`;
+  for (const path of ['/read', '/write'] as const) {
+    const area = `${fw} ${path === '/read' ? 'read' : 'write'} path`;
+    const peer = fixedRow(c, peerId, path);
+    for (const id of ['sessionkit', 'sessionkit-node-redis']) {
+      const ours = fixedRow(c, id, path);
+      if (!ours) continue;
+      const read = path === '/read';
+      out.push({
+        area,
+        target: read ? `1.00 Redis command/request (${ours.client})` : `1 round trip per save, index included (${ours.client})`,
+        measured: read
+          ? `${dec(ours.commandsPerRequest, 3)}${koa && peer ? ` (koa-redis: ${dec(peer.commandsPerRequest, 3)})` : ''}`
+          : `${dec(ours.commandsPerRequest - 1, 3)} per save; ${dec(ours.commandsPerRequest, 3)} per request (load + save)`,
+        met: null,
+        informational: true,
+        note: read
+          ? koa
+            ? 'koa-session saves the unchanged session on every response (`rolling: true`) with `changed: false`: SessionKit only slides the expiry, once per `touchAfter`'
+            : 'getSession loads the session; the /read loader does not commit'
+          : 'as the Express and Fastify targets ask; no target was set for this framework',
+      });
+      out.push({
+        area,
+        target: koa
+          ? `app + Redis CPU/request against koa-redis's (${ours.client})`
+          : `app + Redis CPU/request against createCookieSessionStorage's, the ceiling (${ours.client})`,
+        measured: peer ? `${times(ours.totalCpuUs / peer.totalCpuUs)} (${dec(ours.totalCpuUs, 1)} vs ${dec(peer.totalCpuUs, 1)} µs)` : 'not measured',
+        met: null,
+        informational: true,
+        note: koa ? `${at}; koa-redis 4 runs on its own ioredis 4` : `${at}; the cookie storage keeps the whole session in the cookie and nothing server-side`,
+      });
+    }
+  }
+  return out;
+}
+
 export function computeTargets(r: BenchResults): Target[] {
   const targets: Target[] = [];
   for (const c of [r.fixedRate?.express, r.fixedRate?.fastify]) if (c) targets.push(...fixedRateTargets(c));
+  for (const c of [r.fixedRate?.koa, r.fixedRate?.['react-router']]) if (c) targets.push(...informationalTargets(c));
   if (r.memory) {
     const cr = r.memory.find((m) => m.label.startsWith('connect-redis 9')) ?? r.memory.find((m) => m.label.startsWith('connect-redis'));
     const one = r.memory.find((m) => m.label === '@sessionkit, 1 session per user');
