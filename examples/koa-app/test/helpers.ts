@@ -52,18 +52,20 @@ export interface Instance {
   url: string;
   app: KoaApp;
   client: Redis;
+  store: KoaApp['sessionStore'];
   stop(): Promise<void>;
 }
 
 /** One instance of the example app: its own Redis connection, its own HTTP port. */
 export async function startInstance(redis: TestRedis, options: Partial<AppOptions> = {}, clientOptions: RedisOptions = {}): Promise<Instance> {
   const client = redis.client(clientOptions);
-  const { url, app, close } = await serve(client, options);
+  const { url, app, store, close } = await serve(client, options);
   let stopped = false;
   return {
     url,
     app,
     client,
+    store,
     async stop() {
       if (stopped) return;
       stopped = true;

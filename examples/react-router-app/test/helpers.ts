@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Redis } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { Agent as CookieJar } from '../../shared/test/agent.js';
 import type { TestRedis } from '@sessionkit/testing';
 import { createApp, type AppOptions, type AppSessionStorage } from '../src/app.js';
@@ -58,9 +58,9 @@ export interface Instance {
 }
 
 /** One instance of the example app: its own Redis connection, its own HTTP port. */
-export async function startInstance(redis: TestRedis): Promise<Instance> {
-  const client = redis.client();
-  const { url, port, server, store, close } = await serve(client);
+export async function startInstance(redis: TestRedis, options: Partial<AppOptions> = {}, clientOptions: RedisOptions = {}): Promise<Instance> {
+  const client = redis.client(clientOptions);
+  const { url, port, server, store, close } = await serve(client, options);
   let stopped = false;
   return {
     url,
