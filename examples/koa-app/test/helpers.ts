@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Redis, RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
 import { Agent as CookieJar } from '../../shared/test/agent.js';
+import { instanceOn } from '../../shared/test/app.js';
 import type { TestRedis } from '@sessionkit/testing';
 import { createApp, type AppOptions, type KoaApp } from '../src/app.js';
 
@@ -48,29 +49,9 @@ export async function serve(client: AppOptions['client'], options: Partial<AppOp
   };
 }
 
-export interface Instance {
-  url: string;
-  app: KoaApp;
-  client: Redis;
-  store: KoaApp['sessionStore'];
-  stop(): Promise<void>;
-}
+export type Instance = Awaited<ReturnType<typeof startInstance>>;
 
 /** One instance of the example app: its own Redis connection, its own HTTP port. */
-export async function startInstance(redis: TestRedis, options: Partial<AppOptions> = {}, clientOptions: RedisOptions = {}): Promise<Instance> {
-  const client = redis.client(clientOptions);
-  const { url, app, store, close } = await serve(client, options);
-  let stopped = false;
-  return {
-    url,
-    app,
-    client,
-    store,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      await close();
-      await client.quit().catch(() => client.disconnect());
-    },
-  };
+export function startInstance(redis: TestRedis, options: Partial<AppOptions> = {}, clientOptions: RedisOptions = {}) {
+  return instanceOn(redis.client(clientOptions), (client) => serve(client, options));
 }

@@ -282,3 +282,25 @@ export async function commandsDuring<T>(redis: TestRedis, client: Redis, work: (
     monitor.disconnect();
   }
 }
+
+/**
+ * An app served on `client`, as an instance that owns that client: `stop` closes the server and
+ * then the client (an app's own `close` leaves the client open, for callers that share one).
+ */
+export async function instanceOn<Served extends { close(): Promise<void> }>(
+  client: Redis,
+  serve: (client: Redis) => Promise<Served>,
+): Promise<Served & { client: Redis; stop(): Promise<void> }> {
+  const served = await serve(client);
+  let stopped = false;
+  return {
+    ...served,
+    client,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await served.close();
+      await client.quit().catch(() => client.disconnect());
+    },
+  };
+}
