@@ -1,9 +1,8 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import type { RedisOptions } from 'ioredis';
 import type { RedisStore } from '@sessionkit/express';
 import { Agent as CookieJar } from '../../shared/test/agent.js';
-import { instanceOn } from '../../shared/test/app.js';
+import { instanceOn, listenOnLoopback } from '../../shared/test/app.js';
 import type { TestRedis } from '@sessionkit/testing';
 import { createApp, type AppOptions } from '../src/app.js';
 
@@ -32,19 +31,7 @@ export interface Served {
 /** The example app on `client`, listening on a loopback port of its own. */
 export async function serve(client: AppOptions['client'], options: Partial<AppOptions> = {}): Promise<Served> {
   const app = createApp({ client, secret: SECRET, ...options });
-  const server = createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    server,
-    store: app.locals.sessionStore,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return { ...(await listenOnLoopback(app)), store: app.locals.sessionStore };
 }
 
 export type Instance = Awaited<ReturnType<typeof startInstance>>;

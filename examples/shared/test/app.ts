@@ -1,3 +1,5 @@
+import { createServer, type RequestListener } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { SessionInfo } from '@sessionkit/core';
 import type { TestRedis } from '@sessionkit/testing';
 import type { Redis, RedisOptions } from 'ioredis';
@@ -301,6 +303,22 @@ export async function instanceOn<Served extends { close(): Promise<void> }>(
       stopped = true;
       await served.close();
       await client.quit().catch(() => client.disconnect());
+    },
+  };
+}
+
+/** `handler` served on a free loopback port; `close` also ends kept-alive connections, so that it does not wait for them. */
+export async function listenOnLoopback(handler: RequestListener) {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    server,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }
