@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import type { Redis, RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
 import type { RedisStore } from '@sessionkit/fastify';
 import { Agent as CookieJar } from '../../shared/test/agent.js';
+import { instanceOn } from '../../shared/test/app.js';
 import type { TestRedis } from '@sessionkit/testing';
 import { buildApp, type AppOptions } from '../src/app.js';
 
@@ -38,27 +39,9 @@ export async function serve(client: AppOptions['client'], options: Partial<AppOp
   };
 }
 
-export interface Instance {
-  url: string;
-  app: FastifyInstance;
-  client: Redis;
-  stop(): Promise<void>;
-}
+export type Instance = Awaited<ReturnType<typeof startInstance>>;
 
 /** One instance of the example app: its own Redis connection, its own HTTP port. */
-export async function startInstance(redis: TestRedis, options: Partial<AppOptions> = {}, clientOptions: RedisOptions = {}): Promise<Instance> {
-  const client = redis.client(clientOptions);
-  const { url, app, close } = await serve(client, options);
-  let stopped = false;
-  return {
-    url,
-    app,
-    client,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      await close();
-      await client.quit().catch(() => client.disconnect());
-    },
-  };
+export function startInstance(redis: TestRedis, options: Partial<AppOptions> = {}, clientOptions: RedisOptions = {}) {
+  return instanceOn(redis.client(clientOptions), (client) => serve(client, options));
 }

@@ -1,5 +1,4 @@
-import { afterAll, beforeAll } from 'vitest';
-import { defineFaultSuites } from '../../shared/test/faults.js';
+import { collectConsoleErrors, defineFaultSuites } from '../../shared/test/faults.js';
 import { Agent, serve } from './helpers.js';
 
 /**
@@ -8,13 +7,6 @@ import { Agent, serve } from './helpers.js';
  */
 
 // The app logs one line per Redis failure (console.error): keep the test output readable.
-const logged: string[] = [];
-const consoleError = console.error;
-beforeAll(() => {
-  console.error = (...args: unknown[]) => void logged.push(args.map(String).join(' '));
-});
-afterAll(() => {
-  console.error = consoleError;
-});
+collectConsoleErrors();
 
 defineFaultSuites({ framework: 'Koa', serve, Agent });

@@ -1,7 +1,7 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Redis } from 'ioredis';
+import type { Server } from 'node:http';
+import type { RedisOptions } from 'ioredis';
 import { Agent as CookieJar } from '../../shared/test/agent.js';
+import { instanceOn, listenOnLoopback } from '../../shared/test/app.js';
 import type { TestRedis } from '@sessionkit/testing';
 import { createApp, type AppOptions, type AppSessionStorage } from '../src/app.js';
 
@@ -33,46 +33,12 @@ export interface Served {
 /** The example app on `client`, listening on a loopback port of its own. */
 export async function serve(client: AppOptions['client'], options: Partial<AppOptions> = {}): Promise<Served> {
   const app = createApp({ client, secret: SECRET, ...options });
-  const server = createServer(app.listener);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    server,
-    store: app.storage,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return { ...(await listenOnLoopback(app.listener)), store: app.storage };
 }
 
-export interface Instance {
-  url: string;
-  port: number;
-  server: Server;
-  client: Redis;
-  store: AppSessionStorage;
-  stop(): Promise<void>;
-}
+export type Instance = Awaited<ReturnType<typeof startInstance>>;
 
 /** One instance of the example app: its own Redis connection, its own HTTP port. */
-export async function startInstance(redis: TestRedis): Promise<Instance> {
-  const client = redis.client();
-  const { url, port, server, store, close } = await serve(client);
-  let stopped = false;
-  return {
-    url,
-    port,
-    server,
-    client,
-    store,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      await close();
-      await client.quit().catch(() => client.disconnect());
-    },
-  };
+export function startInstance(redis: TestRedis, options: Partial<AppOptions> = {}, clientOptions: RedisOptions = {}) {
+  return instanceOn(redis.client(clientOptions), (client) => serve(client, options));
 }

@@ -12,12 +12,12 @@ const WINDOWS_FIREFOX_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) 
 /** One running example app, as the browser suite needs it. */
 export interface BrowserInstance {
   url: string;
-  app: { sessionStore: { countUserSessions(userId: string): Promise<number> } };
+  store: { countUserSessions(userId: string): Promise<number> };
   stop(): Promise<void>;
 }
 
 export interface BrowserSuiteOptions {
-  /** For the title: "Fastify", "Koa". */
+  /** For the title: "Express", "Fastify", "Koa", "React Router". */
   name: string;
   /** The screenshot's file name under docs/img/ (written there with UPDATE_SCREENSHOTS=1). */
   screenshot: string;
@@ -28,11 +28,6 @@ export interface BrowserSuiteOptions {
   ) => { signIn(url: string, user: string): Promise<unknown> };
 }
 
-/**
- * The example apps' Active sessions page in a real headless Chromium, written once for the apps
- * whose pages end with "Sign out everywhere" (Fastify and Koa): two instances on one Redis, two
- * browsers and a script sign one user in, one browser revokes the other, then signs out everywhere.
- */
 async function signIn(page: Page, base: string, username: string): Promise<void> {
   await page.goto(`${base}/login`);
   await page.fill('#username', username);
@@ -40,6 +35,11 @@ async function signIn(page: Page, base: string, username: string): Promise<void>
   await Promise.all([page.waitForURL(`${base}/`), page.click('button[type=submit]')]);
 }
 
+/**
+ * The example apps' Active sessions page in a real headless Chromium, written once for all four:
+ * two instances on one Redis, two browsers and a script sign one user in, one browser revokes the
+ * other, then signs out everywhere else and everywhere.
+ */
 export function activeSessionsInBrowser({ name, screenshot, start, Agent }: BrowserSuiteOptions): void {
   const SCREENSHOT = fileURLToPath(new URL(`../../../docs/img/${screenshot}`, import.meta.url));
 
@@ -70,7 +70,7 @@ export function activeSessionsInBrowser({ name, screenshot, start, Agent }: Brow
       const probe = await browser.newPage();
       const ua = await probe.evaluate(() => (globalThis as unknown as { navigator: { userAgent: string } }).navigator.userAgent);
       await probe.close();
-      laptop = await browser.newContext({ userAgent: ua.replace('HeadlessChrome', 'Chrome'), viewport: { width: 1040, height: 620 }, deviceScaleFactor: 1 });
+      laptop = await browser.newContext({ userAgent: ua.replace('HeadlessChrome', 'Chrome'), viewport: { width: 1040, height: 480 }, deviceScaleFactor: 1 });
       phone = await browser.newContext({ userAgent: IPHONE_UA, viewport: { width: 390, height: 760 } });
     });
     afterAll(async () => {
@@ -80,7 +80,7 @@ export function activeSessionsInBrowser({ name, screenshot, start, Agent }: Brow
       rmSync(shots, { recursive: true, force: true });
     });
 
-    it("signs one user in from two browsers, revokes one from the other's Active sessions page", async () => {
+    it("signs one user in from two browsers, revokes one from the other's Active sessions page, then signs out everywhere else and everywhere", async () => {
       const laptopPage = await laptop.newPage();
       const phonePage = await phone.newPage();
       await signIn(laptopPage, a.url, 'alice');
@@ -116,13 +116,23 @@ export function activeSessionsInBrowser({ name, screenshot, start, Agent }: Brow
       await phonePage.goto(`${b.url}/sessions`);
       expect(phonePage.url()).toContain('/login');
 
-      // The laptop is not; "Sign out everywhere" then ends it and the script's session too.
+      // The laptop is not.
+      await laptopPage.goto(`${a.url}/`);
+      expect(await laptopPage.textContent('[data-testid=greeting]')).toBe('Hello, Alice Liddell');
+
+      // "Sign out everywhere else" ends the script's session and keeps this one; "Sign out
+      // everywhere" then ends this one too, on both instances.
       await laptopPage.goto(`${a.url}/sessions`);
       expect(await laptopPage.locator('tbody tr').count()).toBe(2);
+      await Promise.all([laptopPage.waitForURL(/notice=others/), laptopPage.getByRole('button', { name: 'Sign out everywhere else', exact: true }).click()]);
+      expect(await laptopPage.locator('tbody tr').count()).toBe(1);
+      expect(await laptopPage.locator('tr[data-current]').count()).toBe(1);
       await Promise.all([laptopPage.waitForURL(/notice=everywhere/), laptopPage.getByRole('button', { name: 'Sign out everywhere', exact: true }).click()]);
       expect(await laptopPage.textContent('[role=status]')).toContain('Signed out everywhere');
-      expect(await a.app.sessionStore.countUserSessions('user-alice')).toBe(0);
+      expect(await a.store.countUserSessions('user-alice')).toBe(0);
       await laptopPage.goto(`${b.url}/`);
+      expect(laptopPage.url()).toContain('/login');
+      await laptopPage.goto(`${a.url}/sessions`);
       expect(laptopPage.url()).toContain('/login');
     });
   });

@@ -26,6 +26,22 @@ export function failOnUnhandledRejections(): void {
   });
 }
 
+/**
+ * Keeps console.error's lines for the file instead of printing them: the Express, Koa and React
+ * Router apps log one line per Redis failure, and these suites cause many.
+ */
+export function collectConsoleErrors(): string[] {
+  const logged: string[] = [];
+  const consoleError = console.error;
+  beforeAll(() => {
+    console.error = (...args: unknown[]) => void logged.push(args.map(String).join(' '));
+  });
+  afterAll(() => {
+    console.error = consoleError;
+  });
+  return logged;
+}
+
 export async function timed<T>(work: Promise<T>): Promise<[T, number]> {
   const started = Date.now();
   const value = await work;

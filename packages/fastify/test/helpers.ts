@@ -2,11 +2,10 @@ import { Writable } from 'node:stream';
 import fastifyCookie from '@fastify/cookie';
 import fastifySession, { type FastifySessionOptions } from '@fastify/session';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { Redis, RedisOptions } from 'ioredis';
 import { CookieJar, type ComplianceTarget, type TestSession } from '@sessionkit/testing';
 import { sessionKitPlugin, type RedisStore } from '@sessionkit/fastify';
 
-export { useRedis } from '@sessionkit/testing';
+export { countCommands, useRedis } from '@sessionkit/testing';
 
 declare module 'fastify' {
   interface Session {
@@ -173,35 +172,4 @@ export class Client {
   get sessionCookie(): string | undefined {
     return this.cookies.get('sessionId');
   }
-}
-
-/**
- * Counts the commands clients send to Redis while `work` runs, with MONITOR (commands that
- * Lua scripts run inside Redis are not round trips and are left out).
- */
-export async function countCommands(
-  redis: { client(o?: RedisOptions): Redis },
-  work: () => Promise<void>,
-): Promise<{ total: number; byName: Record<string, number> }> {
-  const side = redis.client();
-  await side.ping();
-  const monitor = await redis.client().monitor();
-  const marker = `sessionkit-marker-${Math.random().toString(36).slice(2)}`;
-  const byName: Record<string, number> = {};
-  let total = 0;
-  let done!: () => void;
-  const finished = new Promise<void>((resolve) => (done = resolve));
-  monitor.on('monitor', (_time: string, args: string[], source: string) => {
-    const name = String(args[0]).toLowerCase();
-    if (name === 'echo' && args[1] === marker) return done();
-    if (source === 'lua' || name === 'monitor') return;
-    byName[name] = (byName[name] ?? 0) + 1;
-    total++;
-  });
-  await work();
-  await side.echo(marker);
-  await finished;
-  monitor.disconnect();
-  side.disconnect();
-  return { total, byName };
 }
