@@ -16,7 +16,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { BenchConfig, Framework } from './config.js';
-import { startApps, type App, type AppPool, type AppSpec, type Skipped } from './http-load.js';
+import { AppPool, startApps, type App, type AppSpec, type Skipped } from './http-load.js';
 import { PacedClient } from './paced-load.js';
 import { commandStats, countCommands, median, monitorCommands, redisProcessCpu, sleep } from './util.js';
 
@@ -183,23 +183,34 @@ async function compareFixedRate(
   const warm = Math.round(f.rate * f.warmup);
   if (warm < sessions)
     log(`  note: the warm-up (${warm} requests) does not visit all ${sessions} sessions; touches that fell due between rounds land in the window`);
-  const { apps, skipped, release } = await startApps(framework, specs, redisUrl, config.sessions, log, pool);
-  const targets: Driven[] = specs
-    .filter((s) => apps.has(s.id))
-    .map((spec) => {
-      const app = apps.get(spec.id)!;
-      return { spec, app, client: new PacedClient(app.port, app.cookies.slice(0, sessions), f.connections) };
-    });
-  try {
-    // Warm every app's read and write paths (JIT, connections, the scripts on each Redis
-    // connection) unpaced, so that the first round is not the cold one.
+  const own = pool ?? new AppPool();
+  const { apps, skipped } = await startApps(framework, specs, redisUrl, config.sessions, log, own);
+  const release = () => (pool ? Promise.resolve() : own.close());
+  const paced = (app: App) => new PacedClient(app.port, app.cookies.slice(0, sessions), f.connections);
+  const targets: Driven[] = specs.filter((s) => apps.has(s.id)).map((spec) => ({ spec, app: apps.get(spec.id)!, client: paced(apps.get(spec.id)!) }));
+  // Warm every app's read and write paths (JIT, connections, the scripts on each Redis
+  // connection) unpaced, so that no round measures a cold one.
+  const warmUp = async () => {
     for (const t of targets) for (const path of PATHS) await t.client.run(path, Math.max(5000, f.rate * 10), f.warmupRequests);
+  };
+  try {
+    await warmUp();
 
     const idleRedis: number[] = [];
     const idleApp = new Map<string, number[]>();
     const runs = new Map<string, FixedRateRun[]>();
     const count = Math.max(1, Math.round(f.rate * f.duration));
     for (let round = 0; round < f.rounds; round++) {
+      // Every round on fresh app processes (see AppPool.renew): rounds become independent samples.
+      if (round > 0) {
+        for (const t of targets) t.client.close();
+        const renewed = await Promise.all(targets.map((t) => own.renew(framework, t.spec.id, redisUrl, config.sessions)));
+        targets.forEach((t, i) => {
+          t.app = renewed[i]!;
+          t.client = paced(t.app);
+        });
+        await warmUp();
+      }
       // Idle rates: Redis's timers (serverCron) cost it CPU with no request at all (2-3 ms per
       // second for an idle redis-server here, several µs per request at 500 req/s), the same
       // for every store; measured with every app connected and idle. The apps' own idle rates

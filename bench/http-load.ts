@@ -90,6 +90,20 @@ export class AppPool {
     return entry;
   }
 
+  /**
+   * Stops the pool's app for these settings and starts a fresh one (its users logged in again).
+   * Section 1 takes a new process per round: how a process came out (where the scheduler put it,
+   * what its JIT made of the warm-up) stays with it for its life, so rounds of one process are
+   * not independent samples. One run had a store 35% above its usual figure in all five rounds.
+   */
+  async renew(framework: Framework, store: string, redisUrl: string, sessions: number): Promise<App> {
+    const key = `${framework} ${store} ${redisUrl} ${sessions}`;
+    const old = this.entries.get(key);
+    this.entries.delete(key);
+    if (old !== undefined) await old.then((app) => app.stop()).catch(() => undefined);
+    return this.acquire(framework, store, redisUrl, sessions);
+  }
+
   async close(): Promise<void> {
     const settled = await Promise.allSettled(this.entries.values());
     this.entries.clear();

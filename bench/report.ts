@@ -62,7 +62,7 @@ function fixedRateSection(r: BenchResults): string {
     .join('; ');
   out.push(
     `Every store behind the same app, driven at a fixed ${int(first.rate)} req/s (well below saturation on this machine) over ${first.connections} keep-alive connections: ` +
-      `${first.duration} s measured per run after ${first.warmup} s at the same rate, ${plural(first.rounds, 'round')}, each round visiting every store (read path, then write path) in a rotated order; medians over the rounds. ` +
+      `${first.duration} s measured per run after ${first.warmup} s at the same rate, ${plural(first.rounds, 'round')}, each round visiting every store (read path, then write path) in a rotated order, on app processes started afresh for the round (a process keeps how it came out, its core and its JIT, for its life, so rounds of one process are not independent samples); medians over the rounds. ` +
       `Requests cycle through the session cookies of ${int(first.sessions)} signed-in users. **The targets are checked against this table.**`,
     '',
     `**The apps** (\`bench/app-server.ts\`, \`bench/apps/\`; one child process per store; \`GET /login?u=N\` signs user N in with the same session everywhere: user id, a small profile, a CSRF token, a counter; \`GET /read\` reads it, \`GET /write\` increments the counter). ` +
