@@ -1,5 +1,5 @@
 /**
- * Benchmark settings. Defaults give the full run (about 25 minutes on 2 cores, 13 of them for
+ * Benchmark settings. Defaults give the full run (about 30 minutes on 2 cores, 17 of them for
  * section 1); `BENCH_QUICK=1` (or `--quick`) shrinks everything for
  * the smoke test. Every value can be overridden by an env variable, listed next to it.
  */

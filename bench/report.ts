@@ -590,7 +590,7 @@ export function renderMarkdown(r: BenchResults, targets: Target[], chartPath: st
     '## How to reproduce',
     '',
     '```sh',
-    'npm run bench                  # builds the packages, then runs every section (about 25 minutes)',
+    'npm run bench                  # builds the packages, then runs every section (about 30 minutes)',
     'BENCH_QUICK=1 npm run bench    # seconds-long smoke run; writes to a temp directory unless BENCH_OUT is set',
     'BENCH_ONLY=fixed-rate,logout npm run bench   # some sections: fixed-rate, express, fastify, memory, logout, store-ops, latency',
     'BENCH_ONLY=fixed-rate BENCH_FIXED_FRAMEWORKS=koa,react-router npm run bench   # section 1 for some frameworks only',
