@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { RedisServer } from '../packages/testing/src/redis-server.js';
 import { createSessions, type App } from './http-load.js';
 import { PacedClient } from './paced-load.js';
-import { forkTs, rootDir } from './util.js';
+import { forkTs, rootDir, runMain } from './util.js';
 
 interface ProfileNode {
   id: number;
@@ -151,10 +151,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { RedisServer } from '../packages/testing/src/redis-server.js';
 import { rawRecord } from '../packages/testing/src/records.js';
-import { median, rootDir, sleep } from './util.js';
+import { median, rootDir, runMain, sleep } from './util.js';
 
 // The build's own bundler, so that these are the texts Redis runs.
 const { bundleLua } = (await import(join(rootDir, 'packages/core/lua-bundle.mjs'))) as { bundleLua(file: string): string };
@@ -145,10 +145,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runMain(main);

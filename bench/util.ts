@@ -376,3 +376,14 @@ export async function closedLoop(
   await Promise.all(Array.from({ length: concurrency }, worker));
   return { ops: started, seconds: (performance.now() - t0) / 1000 };
 }
+
+/** Runs a command-line tool's main and exits with its outcome (child processes and sockets would otherwise keep it alive). */
+export function runMain(main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}
