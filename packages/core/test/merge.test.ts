@@ -9,38 +9,28 @@ let n = 0;
 const fresh = (options: Partial<ConstructorParameters<typeof FrameworkStore<CookieSession>>[0]> = {}) =>
   new FrameworkStore<CookieSession>({ client: redis.client(), prefix: `merge${++n}:`, ...options });
 
+/** Two requests load the same version; one adds a key, the other adds one and deletes one: all three changes are kept. */
+async function twoRequestsKeepBothChanges(store: FrameworkStore<CookieSession>): Promise<void> {
+  await store.set('s', sessionExpiringIn(60_000, { userId: 'u', a: 1 }));
+  const first = (await store.get('s'))!;
+  const second = (await store.get('s'))!;
+  first.b = 2;
+  second.c = 3;
+  delete second.a;
+  await store.set('s', first);
+  await store.set('s', second);
+  const stored = (await store.get('s'))!;
+  expect(stored).toMatchObject({ userId: 'u', b: 2, c: 3 });
+  expect(stored).not.toHaveProperty('a');
+}
+
 describe('concurrent saves merge (FrameworkStore)', () => {
-  it('two requests that loaded the same version keep both changes', async () => {
-    const store = fresh();
-    await store.set('s', sessionExpiringIn(60_000, { userId: 'u', a: 1 }));
-    const first = (await store.get('s'))!;
-    const second = (await store.get('s'))!;
-    first.b = 2;
-    second.c = 3;
-    delete second.a;
-    await store.set('s', first);
-    await store.set('s', second);
-    const stored = (await store.get('s'))!;
-    expect(stored).toMatchObject({ userId: 'u', b: 2, c: 3 });
-    expect(stored).not.toHaveProperty('a');
-  });
+  it('two requests that loaded the same version keep both changes', () => twoRequestsKeepBothChanges(fresh()));
 });
 
 describe.each(nodeRedisVariants)('concurrent saves merge on $name', (variant) => {
-  it('two requests that loaded the same version keep both changes, and a deletion', async () => {
-    const store = new FrameworkStore<CookieSession>({ client: await redis.nodeRedis(variant), prefix: `merge-nr${++n}:` });
-    await store.set('s', sessionExpiringIn(60_000, { userId: 'u', a: 1 }));
-    const first = (await store.get('s'))!;
-    const second = (await store.get('s'))!;
-    first.b = 2;
-    second.c = 3;
-    delete second.a;
-    await store.set('s', first);
-    await store.set('s', second);
-    const stored = (await store.get('s'))!;
-    expect(stored).toMatchObject({ userId: 'u', b: 2, c: 3 });
-    expect(stored).not.toHaveProperty('a');
-  });
+  it('two requests that loaded the same version keep both changes, and a deletion', async () =>
+    twoRequestsKeepBothChanges(new FrameworkStore<CookieSession>({ client: await redis.nodeRedis(variant), prefix: `merge-nr${++n}:` })));
 });
 
 describe("the save path's framework contract", () => {
