@@ -78,7 +78,9 @@ describe('documentation snippets: TypeScript (strict, nodenext)', () => {
     const how = s.marker.partial
       ? `partial${s.marker.after ? ', after the block above' : ''}${s.marker.free.length ? `, given ${s.marker.free.join(', ')}` : ''}`
       : 'whole';
-    it(`${where(s)} type-checks (${how})`, () => {
+    // The first snippet of a program pays for building it (one TypeScript program for every
+    // snippet of the same kind): about 10 s alone, over 80 s on a busy 2-core machine.
+    it(`${where(s)} type-checks (${how})`, { timeout: 240_000 }, () => {
       expect(errorsOf(s)).toEqual([]);
     });
   }
