@@ -1,8 +1,16 @@
 /**
  * Hands a store call's outcome to a framework's callback on a later tick, outside the promise
- * chain: a callback that throws surfaces as the exception it is, instead of becoming an
- * unhandled rejection or being called a second time with its own error. Without a callback,
- * a failure goes to `unhandled` (an adapter's 'error' event), or nowhere.
+ * chain, so that a callback that throws is never called a second time with its own error and
+ * never becomes an unhandled rejection. Without a callback, a failure goes to `unhandled` (an
+ * adapter's 'error' event), or nowhere.
+ *
+ * A callback that throws is the framework failing on what the store handed it. Thrown on a bare
+ * tick it would be an uncaught exception, which ends the process: one replayed cookie pointing
+ * at a tampered value could take down every instance. So the throw is caught and reported
+ * instead: as a process warning (`process.on('warning')`, printed to stderr by default), so that
+ * it is seen even where no listener is set, and to `unhandled` when the adapter gave one. The
+ * request the framework was serving may then never be answered; the process keeps serving the
+ * others.
  *
  * Shared by the adapters so that express-session and @fastify/session callbacks behave alike.
  */
@@ -10,11 +18,39 @@
 export function settle<T>(work: Promise<T>, callback: ((error: any, value?: T) => void) | undefined, unhandled?: (error: unknown) => void): void {
   work.then(
     (value) => {
-      if (callback) process.nextTick(callback, null, value);
+      if (callback) process.nextTick(call, callback, null, value, unhandled);
     },
     (error: unknown) => {
-      if (callback) process.nextTick(callback, error);
+      if (callback) process.nextTick(call, callback, error, undefined, unhandled);
       else unhandled?.(error);
     },
   );
+}
+
+function call<T>(
+  // biome-ignore lint/suspicious/noExplicitAny: as in settle
+  callback: (error: any, value?: T) => void,
+  error: unknown,
+  value: T | undefined,
+  unhandled: ((error: unknown) => void) | undefined,
+): void {
+  try {
+    if (error === null) callback(null, value);
+    else callback(error);
+  } catch (thrown) {
+    reportThrown(thrown, unhandled);
+  }
+}
+
+function reportThrown(thrown: unknown, unhandled: ((error: unknown) => void) | undefined): void {
+  const error = thrown instanceof Error ? thrown : new Error(`a non-Error value: ${String(thrown)}`);
+  process.emitWarning(`a framework callback threw inside a SessionKit store call; the process goes on: ${error.stack ?? error.message}`, {
+    type: 'SessionKitCallbackError',
+    code: 'ERR_CALLBACK_THREW',
+  });
+  try {
+    unhandled?.(thrown);
+  } catch {
+    // An 'error' listener that throws too: the warning above already reported the original.
+  }
 }

@@ -111,6 +111,15 @@ function cookieSettings(session: CookieSession): string {
   return out;
 }
 
+/** Why stored data cannot be handed to a framework as a session, or undefined when it can. */
+function sessionShapeProblem(session: unknown, cookieOptional: boolean): string | undefined {
+  if (!session || typeof session !== 'object' || Array.isArray(session)) return 'stored session is not an object';
+  const cookie = (session as CookieSession).cookie;
+  if (cookie === undefined && cookieOptional) return undefined;
+  if (!cookie || typeof cookie !== 'object' || Array.isArray(cookie)) return 'stored session has no cookie object';
+  return undefined;
+}
+
 /** The session as it is to be stored: without the version mark `get` put on it. */
 function withoutVersion<S extends CookieSession>(session: S): S {
   if (!session || typeof session !== 'object' || !Object.hasOwn(session, VERSION_KEY)) return session;
@@ -165,9 +174,15 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
 
   /**
    * The session data, with `cookie.expires` set to the stored expiry when the TTL follows the
-   * cookie (so a touch shows in a later get). A fresh object every call. Null when absent.
+   * cookie (so a touch shows in a later get). A fresh object every call. Null when absent, and
+   * when the data cannot be a session (reported as 'corrupt').
+   *
+   * `cookieOptional`: a session without a `cookie` object is valid (koa-session stores none with
+   * `maxAge: 'session'`). Otherwise it is corrupt: express-session and @fastify/session always
+   * store one, and express-session throws on a session without it, failing every request of that
+   * cookie (sign-in included) until the key expired.
    */
-  async get(sid: string): Promise<S | null> {
+  async get(sid: string, shape: { cookieOptional?: boolean } = {}): Promise<S | null> {
     const loaded = await this.core.load(sid);
     if (!loaded) {
       this.loaded.delete(sid);
@@ -175,8 +190,10 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
     }
     const { record } = loaded;
     const session = record.data;
-    if (!session || typeof session !== 'object' || Array.isArray(session)) {
-      this.core.emit('corrupt', new CorruptSessionError('stored session is not an object'), { idHash: hashId(sid) });
+    const problem = sessionShapeProblem(session, shape.cookieOptional === true);
+    if (problem) {
+      this.loaded.delete(sid);
+      this.core.emit('corrupt', new CorruptSessionError(problem), { idHash: hashId(sid) });
       return null;
     }
     const cookie = session.cookie;

@@ -45,6 +45,21 @@ export function hashId(id: string): string {
 }
 
 export const MAX_ID_LENGTH = 1024;
+/**
+ * The longest user id once percent-encoded, in bytes (the encoded form is ASCII: one byte a
+ * character). The record header holds the encoded id, and record-format.ts's parser reads headers
+ * up to a bound derived from this limit: an id over it would be written but never read back.
+ * Every 1024-character ASCII id fits (at most 3 072 bytes); `é` takes 6 bytes, `日` 9.
+ */
+export const MAX_ENCODED_USER_ID_BYTES = 4096;
+
+/** The length of `encodeUserId(userId)`, without building it. */
+function encodedLength(userId: string): number {
+  if (ALL_SAFE.test(userId)) return userId.length;
+  let length = 0;
+  for (const byte of Buffer.from(userId, 'utf8')) length += byte < 0x80 && SAFE_BYTE.test(String.fromCharCode(byte)) ? 1 : 3;
+  return length;
+}
 
 export function checkSessionId(id: unknown): asserts id is string {
   if (typeof id !== 'string' || id.length === 0) {
@@ -66,6 +81,13 @@ export function normalizeUserId(userId: unknown): string {
     throw new SessionKitError('ERR_INVALID_USER_ID', `user id is ${userId.length} characters, over the limit of ${MAX_ID_LENGTH}`);
   }
   if (!userId.isWellFormed()) throw new SessionKitError('ERR_INVALID_USER_ID', 'user id is not well-formed Unicode (lone surrogate)');
+  const encoded = encodedLength(userId);
+  if (encoded > MAX_ENCODED_USER_ID_BYTES) {
+    throw new SessionKitError(
+      'ERR_INVALID_USER_ID',
+      `user id is ${encoded} bytes percent-encoded, over the limit of ${MAX_ENCODED_USER_ID_BYTES} (each byte of UTF-8 outside A-Z a-z 0-9 . _ ~ - takes three)`,
+    );
+  }
   return userId;
 }
 

@@ -7,6 +7,8 @@
  * plus a tombstone (`!sessionkit-revoked:<ms>`) and a plain JSON string that connect-redis wrote.
  */
 
+import { MAX_ENCODED_USER_ID_BYTES } from './keys.js';
+
 /** No JSON text (what connect-redis stores) can start with '!'. */
 export const TOMBSTONE_PREFIX = '!sessionkit-revoked:';
 export const RECORD_MAGIC = '~1';
@@ -30,11 +32,17 @@ export interface RecordHeader {
 }
 
 const VARIABLE = /^\|(\d+)\|(\d*)\|(\d+)\|([^|]*)\|(\d+)\|/;
+/**
+ * How far the variable part is scanned: the longest owner `set` accepts plus room for the five
+ * numbers and six separators (16 digits each is more than any of them needs). Keep it derived
+ * from the limit: an owner longer than the scan would be written and never read back.
+ */
+const VARIABLE_SCAN = MAX_ENCODED_USER_ID_BYTES + 5 * 16 + 6;
 
 /** The header of a record of this format version, or undefined (not a record, another version, cut short). */
 export function parseHeader(value: string): RecordHeader | undefined {
   if (!value.startsWith(RECORD_MAGIC)) return undefined;
-  const match = VARIABLE.exec(value.slice(VARIABLE_AT, VARIABLE_AT + 4200));
+  const match = VARIABLE.exec(value.slice(VARIABLE_AT, VARIABLE_AT + VARIABLE_SCAN));
   if (!match) return undefined;
   const [whole, c, a, v, u, ml] = match as unknown as [string, string, string, string, string, string];
   const header: RecordHeader = {

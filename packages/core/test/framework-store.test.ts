@@ -121,6 +121,20 @@ describe('FrameworkStore (the layer both adapters share)', () => {
     expect(reports).toHaveLength(2);
   });
 
+  it('treats a stored session without a cookie object ({} or {"cookie":null}) as absent and reports it, unless the adapter stores none (koa)', async () => {
+    const store = fresh();
+    const reports: unknown[] = [];
+    store.core.on('corrupt', (e) => reports.push(e));
+    const values = ['{}', '{"cookie":null,"userId":"u"}', '{"cookie":"x"}', '{"cookie":[]}'];
+    for (const [i, value] of values.entries()) await clientOf(store).set(store.core.keys.session(`c${i}`), value);
+    for (const i of values.keys()) expect(await store.get(`c${i}`)).toBeNull();
+    expect(reports).toHaveLength(values.length);
+    expect((reports[0] as Error).message).toBe('stored session has no cookie object');
+    // koa-session keeps no cookie in a session with maxAge 'session': the same {} is a session there.
+    expect(await store.get('c0', { cookieOptional: true })).toEqual({ __sessionkitVersion: 0 });
+    expect(await store.get('c1', { cookieOptional: true })).toBeNull();
+  });
+
   it('passes a custom serializer (connect-redis option) to the core: the data is stored in its format, and what it cannot parse is absent and reported', async () => {
     // Reversed JSON: no JSON reader accepts it, so a working round trip proves the serializer was used both ways.
     const reversed = {

@@ -95,3 +95,53 @@ describe('a custom serializer', () => {
     }
   });
 });
+
+describe('the default serializer drops __proto__, constructor and prototype at every depth', () => {
+  const hasDangerousKey = (root: unknown): boolean => {
+    const stack = [root];
+    while (stack.length) {
+      const value = stack.pop();
+      if (!value || typeof value !== 'object') continue;
+      if (Object.getPrototypeOf(value) !== (Array.isArray(value) ? Array.prototype : Object.prototype)) return true;
+      if (['__proto__', 'constructor', 'prototype'].some((key) => Object.hasOwn(value, key))) return true;
+      stack.push(...Object.values(value));
+    }
+    return false;
+  };
+
+  it('however the stored text spells them (JSON escapes such as "\\u005f_proto__")', async () => {
+    const store = fresh();
+    const text =
+      '{"\\u005f_proto__":{"isAdmin":true},"\\u0063onstructor":{"pr\\u006ftotype":{"isAdmin":true}},' +
+      '"list":[{"__pr\\u006fto__":{"isAdmin":true},"ok":2}],"deep":{"a":{"\\u0070rototype":1,"ok":3}},"ok":1}';
+    expect(text).not.toMatch(/__proto__|constructor|prototype/);
+    await ioredisOf(store).set(store.keys.session('escaped'), text);
+    const data = (await store.get('escaped'))!.data as Record<string, unknown>;
+    expect(data).toEqual({ list: [{ ok: 2 }], deep: { a: { ok: 3 } }, ok: 1 });
+    expect(hasDangerousKey(data)).toBe(false);
+    expect(data.isAdmin).toBeUndefined();
+    expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
+  });
+
+  it('reads back deep nesting (4 000 levels) with those words in the text: what set writes, get can read', async () => {
+    const store = fresh();
+    const corrupt: unknown[] = [];
+    store.on('corrupt', (error) => corrupt.push(error));
+    let deep: Record<string, unknown> = { word: 'constructor' };
+    for (let i = 0; i < 4000; i++) deep = { a: deep };
+    await store.set('deep', { note: 'prototype', deep });
+    const got = await store.get('deep');
+    expect(corrupt).toEqual([]);
+    expect(got!.data).toEqual({ note: 'prototype', deep });
+
+    // A dangerous key at the bottom is dropped there too, and the walk does not overflow.
+    let text = '{"__proto__":{"isAdmin":true},"ok":1}';
+    for (let i = 0; i < 50_000; i++) text = `{"a":${text}}`;
+    await ioredisOf(store).set(store.keys.session('deeper'), text);
+    let data = (await store.get('deeper'))!.data as Record<string, unknown>;
+    expect(corrupt).toEqual([]);
+    for (let i = 0; i < 50_000; i++) data = data.a as Record<string, unknown>;
+    expect(data).toEqual({ ok: 1 });
+    expect(Object.getPrototypeOf(data)).toBe(Object.prototype);
+  });
+});

@@ -103,6 +103,35 @@ describe.each(storeClients)('set on %s', (kind) => {
     expect((await store.ids()).sort()).toEqual([...odd].sort());
   });
 
+  it('long non-ASCII user ids either round-trip or are refused at set with ERR_INVALID_USER_ID (4096 bytes percent-encoded); nothing is written that get cannot read', async () => {
+    const store = fresh();
+    // Each within the 1024-character limit; 'é' encodes to 6 bytes (%C3%A9), '日' to 9.
+    const ids = ['é'.repeat(700), '日'.repeat(1024), 'é'.repeat(682), 'é'.repeat(683), '日'.repeat(455), '日'.repeat(456), ' '.repeat(1024), 'a'.repeat(1024)];
+    const stored: string[] = [];
+    for (const [i, userId] of ids.entries()) {
+      const sid = `long${i}`;
+      const written = await store.set(sid, { i }, { userId }).then(
+        () => true,
+        (error: unknown) => {
+          expect(error).toBeInstanceOf(SessionKitError);
+          expect((error as SessionKitError).code).toBe('ERR_INVALID_USER_ID');
+          return false;
+        },
+      );
+      if (!written) {
+        expect(await ioredisOf(store).exists(store.keys.session(sid))).toBe(0);
+        continue;
+      }
+      stored.push(userId);
+      expect(await store.get(sid)).toMatchObject({ data: { i }, userId });
+      expect((await store.listUserSessions(userId)).map((s) => s.id)).toEqual([sid]);
+      // A second read: the index still holds it (a read that fails to parse the header drops it).
+      expect(await store.countUserSessions(userId)).toBe(1);
+    }
+    // The limit is exactly 4096 encoded bytes: 682 x 6 and 455 x 9 fit, one more does not.
+    expect(stored).toEqual(['é'.repeat(682), '日'.repeat(455), ' '.repeat(1024), 'a'.repeat(1024)]);
+  });
+
   it('rejects bad input with a clear error and writes nothing', async () => {
     const store = fresh({ maxPayloadBytes: 100 });
     const cases: [() => Promise<unknown>, string][] = [

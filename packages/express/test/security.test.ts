@@ -60,7 +60,8 @@ function secureApp(store: RedisStore, cookie: session.CookieOptions = { maxAge: 
       sid: req.sessionID ?? null,
       userId: req.session?.userId ?? null,
       keys: Object.keys(req.session ?? {}).sort(),
-      polluted: ({} as Record<string, unknown>).polluted ?? null,
+      // Global pollution, or a key read through a replaced session prototype.
+      polluted: ({} as Record<string, unknown>).polluted ?? req.session?.polluted ?? req.session?.isAdmin ?? null,
     });
   });
   // Saved explicitly: express-session's implicit save runs once the response has begun (status
@@ -194,6 +195,8 @@ describe('tampered stored values, over HTTP', () => {
     // Express also runs these two; docs/security.md lists them as Express-only.
     ['a set under the key', async (key) => (await redis.client().del(key), redis.client().sadd(key, 'x')), 'absent'],
     ['a sorted set under the key', async (key) => (await redis.client().del(key), redis.client().zadd(key, 1, 'x')), 'absent'],
+    // express-session reads `cookie` from every stored session (Koa stores none with maxAge 'session').
+    ['JSON {} (no cookie)', (key) => writeRecordData(redis.client(), key, '{}'), 'absent'],
   ];
 
   for (const [what, tamper, expected] of cases) {

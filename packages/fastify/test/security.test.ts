@@ -14,6 +14,7 @@ import {
   tamperedValueTitle,
   readRecordData,
   writeRecordData,
+  type TamperCase,
 } from '@sessionkit/testing';
 import { Client, SECRET, sleep, useRedis } from './helpers.js';
 
@@ -48,7 +49,12 @@ async function secureApp(store: RedisStore, cookie: FastifySessionOptions['cooki
     sid: request.session.sessionId,
     userId: request.session.userId ?? null,
     keys: Object.keys(request.session).sort(),
-    polluted: ({} as Record<string, unknown>).polluted ?? null,
+    // Global pollution, or a key read through a replaced session prototype.
+    polluted:
+      ({} as Record<string, unknown>).polluted ??
+      (request.session as unknown as Record<string, unknown>).polluted ??
+      (request.session as unknown as Record<string, unknown>).isAdmin ??
+      null,
   }));
   app.post('/note', async (request) => {
     request.session.note = 'changed';
@@ -175,7 +181,11 @@ describe('tampered stored values, over HTTP', () => {
     bob = await signIn(target.url, 'bob');
   });
 
-  const cases = tamperedValueCases(() => redis.client());
+  const cases: TamperCase[] = [
+    ...tamperedValueCases(() => redis.client()),
+    // @fastify/session always stores `cookie` (Koa stores none with maxAge 'session').
+    ['JSON {} (no cookie)', (key) => writeRecordData(redis.client(), key, '{}'), 'absent'],
+  ];
 
   for (const [what, tamper, expected] of cases) {
     it(tamperedValueTitle(what, expected), async () => {

@@ -168,7 +168,8 @@ export class RedisStore<S extends KoaSessionData = KoaSessionData> {
 
   /** The session (a fresh object), or null when absent, expired, revoked or unreadable. */
   async get(key: string, _maxAge?: unknown, options?: KoaStoreCallOptions): Promise<S | null> {
-    const stored = await this.sessions.get(key).catch(withStatus);
+    // koa-session keeps no cookie in a session with `maxAge: 'session'` (see toStored).
+    const stored = await this.sessions.get(key, { cookieOptional: true }).catch(withStatus);
     if (!stored) return null;
     const ctx = options?.ctx && typeof options.ctx === 'object' ? options.ctx : undefined;
     // Only a rolling save can use a fingerprint: koa-session saves an unchanged session only with

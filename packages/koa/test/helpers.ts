@@ -108,7 +108,8 @@ export async function startApp(store: RedisStore, options: AppOptions = {}) {
           sid: currentSessionId(ctx) ?? null,
           userId: s.userId ?? null,
           keys: Object.keys(s.toJSON()).sort(),
-          polluted: ({} as Record<string, unknown>).polluted ?? null,
+          // Global pollution, or a key read through a replaced session prototype.
+          polluted: ({} as Record<string, unknown>).polluted ?? s.polluted ?? s.isAdmin ?? null,
         };
         return;
       case 'POST /view':

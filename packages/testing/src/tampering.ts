@@ -33,6 +33,17 @@ export function tamperedValueCases(client: () => Redis): TamperCase[] {
       },
       'alice',
     ],
+    [
+      'escaped __proto__, constructor and prototype keys (\\u005f_proto__)',
+      async (key) => {
+        const data = JSON.parse(await readRecordData(client(), key));
+        // JSON escapes spell the same keys without the literal words in the text.
+        const text = `${JSON.stringify(data).slice(0, -1)},"\\u005f_proto__":{"polluted":"yes","isAdmin":true},"\\u0063onstructor":{"pr\\u006ftotype":{"polluted":"yes"}},"nested":{"__pr\\u006fto__":{"polluted":"yes"}}}`;
+        return writeRecordData(client(), key, text);
+      },
+      'alice',
+    ],
+    ['a cookie that is null', (key) => writeRecordData(client(), key, '{"cookie":null,"userId":"alice"}'), 'absent'],
   ];
 }
 
