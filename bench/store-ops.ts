@@ -65,24 +65,8 @@ async function redisBenchmark(
 ): Promise<{ GET: number; SET: number; command: string }> {
   const binary = siblingBinary(await resolveRedisServer(), 'redis-benchmark');
   if (!binary) throw new Error('redis-benchmark not found next to redis-server or on PATH');
-  const args = [
-    '-h',
-    '127.0.0.1',
-    '-p',
-    String(port),
-    '-t',
-    'get,set',
-    '-c',
-    String(connections),
-    ...(pipeline > 1 ? ['-P', String(pipeline)] : []),
-    '-n',
-    String(requests),
-    '-d',
-    String(valueBytes),
-    '-r',
-    String(KEYS),
-    '--csv',
-  ];
+  const shape = `-c ${connections}${pipeline > 1 ? ` -P ${pipeline}` : ''} -n ${requests}`;
+  const args = `-h 127.0.0.1 -p ${port} -t get,set ${shape} -d ${valueBytes} -r ${KEYS} --csv`.split(' ');
   const { stdout } = await run(binary, args, { timeout: 120_000 });
   const out = { GET: NaN, SET: NaN, command: `redis-benchmark ${args.slice(4).join(' ')}` };
   for (const line of stdout.split(/\r?\n/)) {
