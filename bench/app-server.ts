@@ -1,7 +1,7 @@
 /**
  * Child process: one HTTP app (Express 5 + express-session, Fastify 5 + @fastify/session, and
  * in bench/apps/ Koa 3 + koa-session and React Router 7) with one session store, listening on a
- * free loopback port. Started by bench/http-load.ts with
+ * free loopback port. Started by bench/http.ts with
  *   node --import tsx bench/app-server.ts <express|fastify|koa|react-router> <store> <redisUrl>
  * and reports `{ port }` over IPC; `{ type: 'stop' }` closes it.
  *

@@ -16,9 +16,9 @@
  */
 import type { Redis } from 'ioredis';
 import type { BenchConfig, Framework } from './config.js';
-import { AppPool, startApps, type App, type AppSpec, type Skipped } from './http-load.js';
+import { type AppPool, PATHS, startApps, type App, type AppSpec, type Path, type Skipped } from './http.js';
 import { PacedClient } from './paced-load.js';
-import { commandStats, countCommands, median, monitorCommands, redisProcessCpu, sleep } from './util.js';
+import { commandDelta, commandStats, median, medianOf, monitorCommands, redisCpu, sleep } from './util.js';
 
 export type RedisClientName = 'ioredis' | 'node-redis' | 'none';
 
@@ -62,46 +62,6 @@ export const FIXED_RATE_STORES: Record<Framework, FixedRateSpec[]> = {
   ],
 };
 
-/** A store the report sets the others against (a ratio column each). */
-export interface Peer {
-  id: string;
-  /** In a column heading: "vs connect-redis 9". */
-  name: string;
-  /** In the combined Redis CPU column: "Redis CPU vs cr 9 / cr 8". */
-  abbr: string;
-}
-
-/** How the report names each framework, and the stores it compares the others with. */
-export const FIXED_RATE_FRAMEWORK_INFO: Record<Framework, { title: string; name: string; peers: Peer[] }> = {
-  express: {
-    title: 'Express 5 + express-session',
-    name: 'Express',
-    peers: [
-      { id: 'connect-redis9', name: 'connect-redis 9', abbr: 'cr 9' },
-      { id: 'connect-redis8', name: 'connect-redis 8', abbr: 'cr 8' },
-    ],
-  },
-  fastify: {
-    title: 'Fastify 5 + @fastify/session',
-    name: 'Fastify',
-    peers: [
-      { id: 'connect-redis9', name: 'connect-redis 9', abbr: 'cr 9' },
-      { id: 'connect-redis8', name: 'connect-redis 8', abbr: 'cr 8' },
-    ],
-  },
-  // koa-redis: the Redis store Koa apps use with koa-session.
-  koa: { title: 'Koa 3 + koa-session', name: 'Koa', peers: [{ id: 'koa-redis', name: 'koa-redis', abbr: 'koa-redis' }] },
-  // React Router ships no Redis storage: its cookie storage is the ceiling, not a rival.
-  'react-router': {
-    title: 'React Router 7',
-    name: 'React Router',
-    peers: [{ id: 'cookie', name: 'createCookieSessionStorage (ceiling)', abbr: 'cookie' }],
-  },
-};
-
-export type Path = '/read' | '/write';
-export const PATHS: Path[] = ['/read', '/write'];
-
 export interface FixedRateRun {
   requests: number;
   seconds: number;
@@ -121,24 +81,8 @@ export interface FixedRateRun {
   p99: number;
 }
 
-export interface FixedRateRow {
-  framework: Framework;
-  store: string;
-  label: string;
-  client: RedisClientName;
-  path: Path;
-  runs: FixedRateRun[];
-  /** Medians over the rounds (app + Redis: the median of each round's sum). */
-  appCpuUs: number;
-  redisCpuUs: number;
-  totalCpuUs: number;
-  commandsPerRequest: number;
-  executedPerRequest: number;
-  rps: number;
-  p50: number;
-  p99: number;
-  failures: number;
-}
+/** Medians over the rounds (app + Redis: the median of each round's sum), and every round. */
+export type FixedRateRow = FixedRateRun & { framework: Framework; store: string; label: string; client: RedisClientName; path: Path; runs: FixedRateRun[] };
 
 export interface FixedRateComparison {
   framework: Framework;
@@ -169,7 +113,7 @@ async function compareFixedRate(
   admin: Redis,
   config: BenchConfig,
   log: (line: string) => void,
-  pool?: AppPool,
+  pool: AppPool,
 ): Promise<FixedRateComparison> {
   const f = config.fixedRate;
   const specs = FIXED_RATE_STORES[framework];
@@ -183,9 +127,7 @@ async function compareFixedRate(
   const warm = Math.round(f.rate * f.warmup);
   if (warm < sessions)
     log(`  note: the warm-up (${warm} requests) does not visit all ${sessions} sessions; touches that fell due between rounds land in the window`);
-  const own = pool ?? new AppPool();
-  const { apps, skipped } = await startApps(framework, specs, redisUrl, config.sessions, log, own);
-  const release = () => (pool ? Promise.resolve() : own.close());
+  const { apps, skipped } = await startApps(framework, specs, redisUrl, config.sessions, log, pool);
   const paced = (app: App) => new PacedClient(app.port, app.cookies.slice(0, sessions), f.connections);
   const targets: Driven[] = specs.filter((s) => apps.has(s.id)).map((spec) => ({ spec, app: apps.get(spec.id)!, client: paced(apps.get(spec.id)!) }));
   // Warm every app's read and write paths (JIT, connections, the scripts on each Redis
@@ -204,7 +146,7 @@ async function compareFixedRate(
       // Every round on fresh app processes (see AppPool.renew): rounds become independent samples.
       if (round > 0) {
         for (const t of targets) t.client.close();
-        const renewed = await Promise.all(targets.map((t) => own.renew(framework, t.spec.id, redisUrl, config.sessions)));
+        const renewed = await Promise.all(targets.map((t) => pool.renew(framework, t.spec.id, redisUrl, config.sessions)));
         targets.forEach((t, i) => {
           t.app = renewed[i]!;
           t.client = paced(t.app);
@@ -216,13 +158,13 @@ async function compareFixedRate(
       // for every store; measured with every app connected and idle. The apps' own idle rates
       // are kept for the record only (see below).
       if (f.idle > 0) {
-        const r0 = await redisProcessCpu(admin);
+        const r0 = await redisCpu(admin);
         const a0 = await Promise.all(targets.map((t) => t.app.cpuSeconds()));
         const t0 = performance.now();
         await sleep(f.idle * 1000);
         const seconds = (performance.now() - t0) / 1000;
         const a1 = await Promise.all(targets.map((t) => t.app.cpuSeconds()));
-        idleRedis.push((((await redisProcessCpu(admin)) - r0) * 1e6) / seconds);
+        idleRedis.push((((await redisCpu(admin)) - r0) * 1e6) / seconds);
         for (const [i, t] of targets.entries()) idleApp.set(t.spec.id, [...(idleApp.get(t.spec.id) ?? []), ((a1[i]! - a0[i]!) * 1e6) / seconds]);
       }
       const order = targets.map((_, i) => targets[(i + round) % targets.length]!);
@@ -230,14 +172,14 @@ async function compareFixedRate(
         for (const path of PATHS) {
           if (warm > 0) await t.client.run(path, f.rate, warm);
           const stats0 = await commandStats(admin);
-          const redis0 = await redisProcessCpu(admin);
+          const redis0 = await redisCpu(admin);
           const app0 = await t.app.cpuSeconds();
           const tw = performance.now();
           const load = await t.client.run(path, f.rate, count);
           const app1 = await t.app.cpuSeconds();
-          const redis1 = await redisProcessCpu(admin);
+          const redis1 = await redisCpu(admin);
           const window = (performance.now() - tw) / 1000;
-          const executed = countCommands(stats0, await commandStats(admin)).executed;
+          const executed = commandDelta(stats0, await commandStats(admin)).executed;
           let counted = 0;
           let monitorFailures = 0;
           // Unpaced: what a store sends per request does not depend on the rate (the touch is
@@ -287,30 +229,13 @@ async function compareFixedRate(
       }
     }
 
-    const rows: FixedRateRow[] = [];
-    for (const path of PATHS) {
-      for (const { spec } of targets) {
-        const r = runs.get(`${spec.id} ${path}`) ?? [];
-        if (!r.length) continue;
-        rows.push({
-          framework,
-          store: spec.id,
-          label: spec.label,
-          client: spec.client,
-          path,
-          runs: r,
-          appCpuUs: median(r.map((x) => x.appCpuUs)),
-          redisCpuUs: median(r.map((x) => x.redisCpuUs)),
-          totalCpuUs: median(r.map((x) => x.totalCpuUs)),
-          commandsPerRequest: median(r.map((x) => x.commandsPerRequest)),
-          executedPerRequest: median(r.map((x) => x.executedPerRequest)),
-          rps: median(r.map((x) => x.rps)),
-          p50: median(r.map((x) => x.p50)),
-          p99: median(r.map((x) => x.p99)),
-          failures: r.reduce((sum, x) => sum + x.failures, 0),
-        });
-      }
-    }
+    const rows: FixedRateRow[] = PATHS.flatMap((path) =>
+      targets.flatMap(({ spec }) => {
+        const r = runs.get(`${spec.id} ${path}`);
+        const failures = r?.reduce((sum, x) => sum + x.failures, 0) ?? 0;
+        return r ? [{ ...medianOf(r), failures, framework, store: spec.id, label: spec.label, client: spec.client, path, runs: r }] : [];
+      }),
+    );
     const appUsPerSecond: Record<string, number> = {};
     for (const [id, xs] of idleApp) appUsPerSecond[id] = median(xs);
     return {
@@ -328,7 +253,6 @@ async function compareFixedRate(
     };
   } finally {
     for (const t of targets) t.client.close();
-    await release();
   }
 }
 
@@ -337,7 +261,7 @@ export async function benchFixedRate(
   admin: Redis,
   config: BenchConfig,
   log: (line: string) => void,
-  pool?: AppPool,
+  pool: AppPool,
 ): Promise<FixedRateResult> {
   log(
     `  ${config.fixedRate.rate} req/s, ${config.fixedRate.duration} s per run after ${config.fixedRate.warmup} s at the same rate, ` +

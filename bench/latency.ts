@@ -10,10 +10,9 @@
  */
 import type { Redis } from 'ioredis';
 import type { BenchConfig } from './config.js';
-import { EXPRESS_STORES } from './http-express.js';
-import { compareHttp, type HttpComparison } from './http-compare.js';
+import { AppPool, compareHttp, THROUGHPUT_STORES, type HttpComparison } from './http.js';
 import { runNaive, runSessionKit, type LogoutRun } from './logout.js';
-import { forkTs } from './util.js';
+import { forkTs, median } from './util.js';
 
 export interface LatencyResult {
   delayMs: number;
@@ -34,8 +33,7 @@ async function medianPing(url: string): Promise<number> {
       await client.ping();
       samples.push(performance.now() - t0);
     }
-    samples.sort((a, b) => a - b);
-    return samples[Math.floor(samples.length / 2)]!;
+    return median(samples);
   } finally {
     await client.quit();
   }
@@ -47,6 +45,7 @@ export async function benchLatency(
   config: BenchConfig,
   log: (line: string) => void,
 ): Promise<LatencyResult> {
+  const pool = new AppPool();
   const proxy = forkTs<{ port: number }>('delay-proxy.ts', [redis.host, String(redis.port), String(config.delayMs)]);
   try {
     const { port } = await proxy.ready;
@@ -57,7 +56,7 @@ export async function benchLatency(
       framework: 'express',
       // On the same client, SessionKit's round trips are those of its ioredis row: the extra row
       // would add a minute to the run and nothing to what this section shows.
-      stores: EXPRESS_STORES.filter((s) => s.id !== 'sessionkit-node-redis'),
+      stores: THROUGHPUT_STORES.express.filter((s) => s.id !== 'sessionkit-node-redis'),
       paths: ['/read'],
       redisUrl: url,
       monitor,
@@ -65,8 +64,8 @@ export async function benchLatency(
       duration: config.latencyDuration,
       rounds: config.latencyRounds,
       rate: config.rate,
-      keepLatencies: true,
       log,
+      pool,
     });
     const logout: LogoutRun[] = [];
     const sizes = config.quick ? [10] : [1000, 10_000];
@@ -79,6 +78,7 @@ export async function benchLatency(
     }
     return { delayMs: config.delayMs, pingMs, http, logout };
   } finally {
+    await pool.close();
     await proxy.stop();
     await monitor.flushall();
   }

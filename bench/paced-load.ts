@@ -10,7 +10,7 @@
  * rate, which is what this comparison is for.
  */
 import { Agent, request } from 'node:http';
-import { percentile } from './util.js';
+import { latencyRecorder } from './util.js';
 
 export interface PacedRun {
   /** Requests sent. */
@@ -43,7 +43,7 @@ export class PacedClient {
   /** Sends `count` requests to `path` at `rate` per second and waits for every response. */
   run(path: string, rate: number, count: number): Promise<PacedRun> {
     const interval = 1000 / rate;
-    const latencies: number[] = [];
+    const latencies = latencyRecorder();
     let sent = 0;
     let done = 0;
     let ok = 0;
@@ -53,7 +53,7 @@ export class PacedClient {
     return new Promise((resolve) => {
       const finish = () => {
         if (sent < count || done < sent) return;
-        resolve({ sent, ok, failures, seconds: (last - t0) / 1000, p50: percentile(latencies, 50), p99: percentile(latencies, 99) });
+        resolve({ sent, ok, failures, seconds: (last - t0) / 1000, p50: latencies.percentile(50), p99: latencies.percentile(99) });
       };
       const fire = (scheduled: number) => {
         const cookie = this.cookies[this.next++ % this.cookies.length]!;
@@ -62,7 +62,7 @@ export class PacedClient {
           done++;
           if (good) {
             ok++;
-            latencies.push(last - scheduled);
+            latencies.record(last - scheduled);
           } else failures++;
           finish();
         };

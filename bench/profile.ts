@@ -13,10 +13,10 @@
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { RedisServer } from '../packages/testing/src/redis-server.js';
-import { createSessions, type App } from './http-load.js';
+import { RedisServer } from '@sessionkit/testing';
+import { createSessions, startApp, type App } from './http.js';
 import { PacedClient } from './paced-load.js';
-import { forkTs, rootDir, runMain } from './util.js';
+import { rootDir, runMain } from './util.js';
 
 interface ProfileNode {
   id: number;
@@ -119,11 +119,9 @@ async function main(): Promise<void> {
   const server = await new RedisServer().start();
   let app: App | undefined;
   try {
-    const child = forkTs<{ port: number }>('app-server.ts', [framework, store, server.url], {}, 120_000, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
-    const { port } = await child.ready;
-    app = { framework, store, port, pid: child.process.pid, cookies: [], cpuSeconds: async () => NaN, stop: child.stop };
+    app = await startApp(framework, store, server.url, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
     await createSessions(app, 200);
-    const client = new PacedClient(port, app.cookies, 8);
+    const client = new PacedClient(app.port, app.cookies, 8);
     // Warm the JIT first, so that the profile is the steady state, not compilation.
     await client.run(path, rate, rate * 3);
     const load = await client.run(path, rate, Math.round(rate * seconds));

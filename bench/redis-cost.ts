@@ -8,9 +8,11 @@ import type { Redis } from 'ioredis';
 import type { BenchConfig } from './config.js';
 import { loginSession, sessionId } from './session-data.js';
 import { openStore, type StoreId } from './stores.js';
-import { closedLoop, usedMemory } from './util.js';
+import { closedLoop, info } from './util.js';
 
 export interface MemoryRow {
+  /** cr9, cr8, sk1, sk10: the names the targets table uses (memory.sk1.bytes). */
+  id: string;
   label: string;
   sessions: number;
   users: number;
@@ -24,36 +26,30 @@ export interface MemoryRow {
 }
 
 interface Scenario {
+  id: string;
   store: StoreId;
   label: string;
   sessionsPerUser: number;
-  /** Redis config for this scenario (restored afterwards). */
-  config?: Record<string, string>;
   note?: string;
 }
 
 const SCENARIOS: Scenario[] = [
-  { store: 'connect-redis9', label: 'connect-redis 9 (node-redis)', sessionsPerUser: 1 },
-  { store: 'connect-redis8', label: 'connect-redis 8 (ioredis)', sessionsPerUser: 1 },
-  { store: 'sessionkit', label: '@sessionkit, 1 session per user', sessionsPerUser: 1, note: 'one index key per session: the worst case' },
-  { store: 'sessionkit', label: '@sessionkit, 10 sessions per user', sessionsPerUser: 10 },
+  { id: 'cr9', store: 'connect-redis9', label: 'connect-redis 9 (node-redis)', sessionsPerUser: 1 },
+  { id: 'cr8', store: 'connect-redis8', label: 'connect-redis 8 (ioredis)', sessionsPerUser: 1 },
+  { id: 'sk1', store: 'sessionkit', label: '@sessionkit, 1 session per user', sessionsPerUser: 1, note: 'one index key per session: the worst case' },
+  { id: 'sk10', store: 'sessionkit', label: '@sessionkit, 10 sessions per user', sessionsPerUser: 10 },
 ];
 
 export async function benchMemory(redisUrl: string, admin: Redis, config: BenchConfig, log: (line: string) => void): Promise<MemoryRow[]> {
   const rows: MemoryRow[] = [];
   const n = config.memorySessions;
   for (const scenario of SCENARIOS) {
-    const saved: Record<string, string> = {};
-    for (const [key, value] of Object.entries(scenario.config ?? {})) {
-      saved[key] = ((await admin.config('GET', key)) as string[])[1]!;
-      await admin.config('SET', key, value);
-    }
     const store = await openStore(scenario.store, redisUrl);
     try {
       // Warm up (loads the Lua scripts, which FLUSHALL keeps), then start from an empty keyspace.
       await store.set(sessionId(), loginSession('warm'));
       await admin.flushall();
-      const before = await usedMemory(admin);
+      const before = Number((await info(admin, 'memory')).used_memory);
       const ids = Array.from({ length: n }, () => sessionId());
       let firstUser = '';
       await closedLoop(64, 600_000, n, async (i) => {
@@ -62,7 +58,7 @@ export async function benchMemory(redisUrl: string, admin: Redis, config: BenchC
         if (i === 0) firstUser = String(session.userId);
         await store.set(ids[i]!, session);
       });
-      const after = await usedMemory(admin);
+      const after = Number((await info(admin, 'memory')).used_memory);
       const sessionKey = store.prefix + ids[0]!;
       const sessionKeyBytes = Number(await admin.memory('USAGE', sessionKey, 'SAMPLES', 0));
       const encoding = String(await admin.object('ENCODING', sessionKey));
@@ -73,6 +69,7 @@ export async function benchMemory(redisUrl: string, admin: Redis, config: BenchC
         if (await admin.exists(indexKey)) indexKeyBytes = Number(await admin.memory('USAGE', indexKey, 'SAMPLES', 0));
       }
       const row: MemoryRow = {
+        id: scenario.id,
         label: scenario.label,
         sessions: n,
         users: Math.ceil(n / scenario.sessionsPerUser),
@@ -90,7 +87,6 @@ export async function benchMemory(redisUrl: string, admin: Redis, config: BenchC
     } finally {
       await store.close();
       await admin.flushall();
-      for (const [key, value] of Object.entries(saved)) await admin.config('SET', key, value);
     }
   }
   return rows;

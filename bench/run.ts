@@ -1,35 +1,24 @@
 /**
- * `npm run bench`: starts its own redis-server, runs every comparison, prints the tables and
- * writes docs/benchmarks.md plus docs/img/benchmarks.svg. See bench/config.ts for the settings
- * (`BENCH_QUICK=1` for a smoke run) and docs/benchmarks.md for the method.
+ * `npm run bench`: starts its own redis-server, runs every section (or those of BENCH_ONLY),
+ * writes the raw results to bench/results/latest.json and rewrites the marked tables of
+ * docs/benchmarks.md from them; the doc's prose is written by hand. `BENCH_QUICK=1` for a
+ * smoke run into a temp directory. `--tables-from=<json>` rewrites the tables without measuring.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem, type as osType } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RedisServer } from '@sessionkit/testing';
 import { Redis } from 'ioredis';
-import { RedisServer } from '../packages/testing/src/redis-server.js';
 import { loadConfig, type BenchConfig } from './config.js';
-import { benchExpress } from './http-express.js';
-import { benchFastify } from './http-fastify.js';
 import { benchFixedRate } from './fixed-rate.js';
-import { AppPool } from './http-load.js';
+import { AppPool, benchThroughput } from './http.js';
 import { benchLatency } from './latency.js';
 import { benchLogout } from './logout.js';
 import { benchMemory } from './redis-cost.js';
-import { benchChart } from './chart.js';
-import { renderMarkdown } from './report.js';
-import type { BenchResults, Target } from './results.js';
-import { computeTargets } from './targets.js';
 import { benchStoreOps } from './store-ops.js';
-import { packageVersion, redisVersion } from './util.js';
-
-export interface RunOutput {
-  results: BenchResults;
-  targets: Target[];
-  markdown: string;
-  svg: string;
-}
+import { fillDoc, type BenchResults } from './tables.js';
+import { info, packageVersion, rootDir, runMain } from './util.js';
 
 const PACKAGES = [
   'express',
@@ -48,13 +37,19 @@ const PACKAGES = [
   'autocannon',
 ];
 
-/** Runs the benchmark with `config` and writes the report; `log` gets progress lines. */
+export interface RunOutput {
+  results: BenchResults;
+  /** The doc's text after the run, and the tables it rewrote. */
+  markdown: string;
+  rewritten: string[];
+}
+
+/** Runs the benchmark with `config`, writes the results and the doc's tables; `log` gets progress lines. */
 export async function runBench(config: BenchConfig, log: (line: string) => void = console.log): Promise<RunOutput> {
   const started = Date.now();
-  const loadStart = loadavg();
   const server = await new RedisServer().start();
   const monitor = new Redis(server.url);
-  // The fixed-rate and throughput sections drive the same app processes (started once).
+  // Section 1 and the throughput sections drive the same app processes.
   const pool = new AppPool();
   try {
     const packages: Record<string, string> = { '@sessionkit/*': packageVersion('@sessionkit/core') };
@@ -69,12 +64,12 @@ export async function runBench(config: BenchConfig, log: (line: string) => void 
         memoryGb: totalmem() / 1024 ** 3,
         os: `${osType()} ${release()}`,
         node: process.version,
-        redis: await redisVersion(monitor),
+        redis: (await info(monitor, 'server')).redis_version ?? 'unknown',
         packages,
-        loadStart,
+        loadStart: loadavg(),
         loadEnd: [],
         seconds: 0,
-        command: config.quick ? 'BENCH_QUICK=1 npm run bench' : 'npm run bench',
+        command: `${config.quick ? 'BENCH_QUICK=1 ' : ''}npm run bench`,
       },
       config,
       sections: config.sections,
@@ -89,8 +84,8 @@ export async function runBench(config: BenchConfig, log: (line: string) => void 
     };
     // First, on a Redis that nothing else has filled yet: the figures the targets are checked against.
     results.fixedRate = await section('fixed-rate', '1. CPU per request at a fixed rate', () => benchFixedRate(server.url, monitor, config, log, pool));
-    results.express = await section('express', '2. Express 5 + express-session', () => benchExpress(server.url, monitor, config, log, pool));
-    results.fastify = await section('fastify', '3. Fastify 5 + @fastify/session', () => benchFastify(server.url, monitor, config, log, pool));
+    results.express = await section('express', '2. Express 5 + express-session', () => benchThroughput('express', server.url, monitor, config, log, pool));
+    results.fastify = await section('fastify', '3. Fastify 5 + @fastify/session', () => benchThroughput('fastify', server.url, monitor, config, log, pool));
     // Nothing after this uses the apps; idle, they would only sit on memory.
     await pool.close();
     // Store operations before the sections that fill Redis with 100,000-session users.
@@ -100,25 +95,9 @@ export async function runBench(config: BenchConfig, log: (line: string) => void 
     results.latency = await section('latency', '7. Latency through the delay proxy', () =>
       benchLatency({ host: server.host, port: server.port }, monitor, config, log),
     );
-
     results.meta.loadEnd = loadavg();
     results.meta.seconds = (Date.now() - started) / 1000;
-    const targets = computeTargets(results);
-    const svg = benchChart(results);
-    const markdown = renderMarkdown(results, targets, config.chart);
-    mkdirSync(dirname(config.out), { recursive: true });
-    mkdirSync(dirname(config.chart), { recursive: true });
-    writeFileSync(config.out, markdown);
-    writeFileSync(config.chart, svg);
-    if (config.json) {
-      mkdirSync(dirname(config.json), { recursive: true });
-      writeFileSync(config.json, JSON.stringify({ results, targets }, null, 2));
-    }
-    log('\n== Targets');
-    for (const t of targets)
-      log(`  ${t.informational ? '  info' : t.met === null ? '  ?   ' : t.met ? '  met ' : 'MISSED'}  ${t.area}: ${t.target} -> ${t.measured}`);
-    log(`\nWrote ${config.out} and ${config.chart} in ${results.meta.seconds.toFixed(0)} s.`);
-    return { results, targets, markdown, svg };
+    return writeTables(saveResults(results, config.json), config, log);
   } finally {
     await pool.close();
     await monitor.quit().catch(() => {});
@@ -127,28 +106,35 @@ export async function runBench(config: BenchConfig, log: (line: string) => void 
 }
 
 /**
- * Writes the report and the chart again from a run's saved results, without measuring: for
- * changes to the report's wording or the chart's layout. `npm run bench -- --report-from=<json>`.
+ * Writes the run's results to `path`. A run of some sections (BENCH_ONLY) replaces those
+ * sections of the results already there and keeps the others, so that the file always holds
+ * every table of the doc. Returns what was written.
  */
-export function renderSaved(jsonPath: string, config: BenchConfig): void {
-  const { results } = JSON.parse(readFileSync(jsonPath, 'utf8')) as { results: BenchResults };
-  const targets = computeTargets(results);
-  writeFileSync(config.out, renderMarkdown(results, targets, config.chart));
-  writeFileSync(config.chart, benchChart(results));
-  console.log(`Wrote ${config.out} and ${config.chart} from ${jsonPath}.`);
+function saveResults(results: BenchResults, path: string): BenchResults {
+  const old = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as BenchResults) : undefined;
+  const merged = old && results.sections.length < 7 ? { ...old, ...Object.fromEntries(Object.entries(results).filter(([, v]) => v !== undefined)) } : results;
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(merged, null, 1)}\n`);
+  return merged as BenchResults;
+}
+
+/** Rewrites the marked tables of `config.out` from `results`; a missing `out` starts as a copy of docs/benchmarks.md (quick mode's temp copy). */
+export function writeTables(results: BenchResults, config: BenchConfig, log: (line: string) => void = console.log): RunOutput {
+  if (!existsSync(config.out)) {
+    mkdirSync(dirname(config.out), { recursive: true });
+    copyFileSync(join(rootDir, 'docs', 'benchmarks.md'), config.out);
+  }
+  const { text, rewritten } = fillDoc(readFileSync(config.out, 'utf8'), results);
+  writeFileSync(config.out, text);
+  log(`\nWrote ${config.json} and the tables ${rewritten.join(', ')} of ${config.out}.`);
+  return { results, markdown: text, rewritten };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const from = process.argv.find((a) => a.startsWith('--report-from='))?.slice('--report-from='.length);
-  if (from) {
-    renderSaved(from, loadConfig());
-    process.exit(0);
-  }
-  runBench(loadConfig()).then(
-    () => process.exit(0),
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
+  const config = loadConfig();
+  const from = process.argv.find((a) => a.startsWith('--tables-from='))?.slice('--tables-from='.length);
+  runMain(async () => {
+    if (from) writeTables(JSON.parse(readFileSync(from, 'utf8')) as BenchResults, config);
+    else await runBench(config);
+  });
 }

@@ -15,8 +15,7 @@
  */
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { RedisServer } from '../packages/testing/src/redis-server.js';
-import { rawRecord } from '../packages/testing/src/records.js';
+import { RedisServer, rawRecord } from '@sessionkit/testing';
 import { median, rootDir, runMain, sleep } from './util.js';
 
 // The build's own bundler, so that these are the texts Redis runs.

@@ -11,7 +11,7 @@
  */
 import { Redis } from 'ioredis';
 import { FrameworkStore, SessionStore } from '@sessionkit/core';
-import { RedisServer } from '../packages/testing/src/redis-server.js';
+import { RedisServer } from '@sessionkit/testing';
 import { median } from './util.js';
 
 interface Seam {

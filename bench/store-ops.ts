@@ -8,10 +8,10 @@ import { execFile } from 'node:child_process';
 import type { Redis } from 'ioredis';
 import { promisify } from 'node:util';
 import type { BenchConfig } from './config.js';
-import { resolveRedisServer, siblingBinary } from '../packages/testing/src/redis-binary.js';
+import { resolveRedisServer, siblingBinary } from '@sessionkit/testing';
 import { loginSession, sessionId } from './session-data.js';
 import { openOptionalStore, openStore, STORE_LABELS, type BenchStore, type StoreId } from './stores.js';
-import { closedLoop, commandStats, countCommands, median, redisMainThreadCpu } from './util.js';
+import { closedLoop, commandDelta, commandStats, median, medianOf, redisCpu } from './util.js';
 
 const run = promisify(execFile);
 
@@ -23,23 +23,17 @@ const STORES: StoreId[] = ['connect-redis8', 'connect-redis9', 'sessionkit'];
 const OPTIONAL_STORES: StoreId[] = ['sessionkit-node-redis'];
 const KEYS = 1000;
 
-export interface OpsRow {
-  store: string;
-  label: string;
-  op: Op;
-  concurrency: number;
-  /** Median ops/s over the rounds. */
+/** One run of one operation: ops/s, and per operation Redis's time in the top-level commands (INFO commandstats usec), CPU µs of Redis's main thread (commands plus socket I/O), CPU µs of the Node process (user + system), top-level commands. */
+export interface OpsRun {
   opsPerSec: number;
-  runs: number[];
-  /** Median µs Redis spent per operation (INFO commandstats usec of the top-level commands: wall time inside commands). */
   redisUsPerOp: number;
-  /** Median CPU µs of Redis's main thread per operation (INFO cpu): commands plus socket I/O. */
   redisCpuUsPerOp: number;
-  /** Median CPU µs the Node process spent per operation (process.cpuUsage, user + system). */
   nodeUsPerOp: number;
-  /** Median top-level Redis commands per operation. */
   commandsPerOp: number;
 }
+
+/** Medians over the rounds, and every round. */
+export type OpsRow = OpsRun & { store: string; label: string; op: Op; concurrency: number; runs: OpsRun[] };
 
 export interface RedisBenchmarkRow {
   test: 'GET' | 'SET';
@@ -71,24 +65,8 @@ async function redisBenchmark(
 ): Promise<{ GET: number; SET: number; command: string }> {
   const binary = siblingBinary(await resolveRedisServer(), 'redis-benchmark');
   if (!binary) throw new Error('redis-benchmark not found next to redis-server or on PATH');
-  const args = [
-    '-h',
-    '127.0.0.1',
-    '-p',
-    String(port),
-    '-t',
-    'get,set',
-    '-c',
-    String(connections),
-    ...(pipeline > 1 ? ['-P', String(pipeline)] : []),
-    '-n',
-    String(requests),
-    '-d',
-    String(valueBytes),
-    '-r',
-    String(KEYS),
-    '--csv',
-  ];
+  const shape = `-c ${connections}${pipeline > 1 ? ` -P ${pipeline}` : ''} -n ${requests}`;
+  const args = `-h 127.0.0.1 -p ${port} -t get,set ${shape} -d ${valueBytes} -r ${KEYS} --csv`.split(' ');
   const { stdout } = await run(binary, args, { timeout: 120_000 });
   const out = { GET: NaN, SET: NaN, command: `redis-benchmark ${args.slice(4).join(' ')}` };
   for (const line of stdout.split(/\r?\n/)) {
@@ -134,7 +112,7 @@ export async function benchStoreOps(redisUrl: string, port: number, monitor: Red
     for (const store of stores) data.set(store.id, await prepare(store));
     const valueBytes = Buffer.byteLength(JSON.stringify(loginSession(123)));
 
-    const runs = new Map<string, { opsPerSec: number; redisUs: number; redisCpuUs: number; nodeUs: number; commands: number }[]>();
+    const runs = new Map<string, OpsRun[]>();
     const rb = new Map<string, number[]>();
     let rbCommand = '';
     for (let round = 0; round < config.rounds; round++) {
@@ -151,30 +129,30 @@ export async function benchStoreOps(redisUrl: string, port: number, monitor: Red
                   ? (i: number) => store.set(ids[(i + offset) % KEYS]!, sessions[(i + offset) % KEYS]!)
                   : (i: number) => store.touch(ids[(i + offset) % KEYS]!, sessions[(i + offset) % KEYS]!);
             const before = await commandStats(monitor);
-            const redisCpu = await redisMainThreadCpu(monitor);
+            const redis0 = await redisCpu(monitor, true);
             const cpu = process.cpuUsage();
             const { ops, seconds } = await closedLoop(concurrency, config.opsDuration * 1000, 5_000_000, work);
             const used = process.cpuUsage(cpu);
-            const redisCpuUs = ((await redisMainThreadCpu(monitor)) - redisCpu) * 1e6;
-            const count = countCommands(before, await commandStats(monitor));
-            const result = {
+            const redisCpuUs = ((await redisCpu(monitor, true)) - redis0) * 1e6;
+            const count = commandDelta(before, await commandStats(monitor));
+            const result: OpsRun = {
               opsPerSec: ops / seconds,
-              redisUs: count.usec / ops,
-              redisCpuUs: redisCpuUs / ops,
-              nodeUs: (used.user + used.system) / ops,
-              commands: count.topLevel / ops,
+              redisUsPerOp: count.usec / ops,
+              redisCpuUsPerOp: redisCpuUs / ops,
+              nodeUsPerOp: (used.user + used.system) / ops,
+              commandsPerOp: count.topLevel / ops,
             };
             const key = `${store.id} ${op} ${concurrency}`;
             runs.set(key, [...(runs.get(key) ?? []), result]);
             log(
               `  round ${round + 1}/${config.rounds} ${store.label.padEnd(30)} ${op.padEnd(5)} c=${String(concurrency).padEnd(3)} ` +
-                `${result.opsPerSec.toFixed(0).padStart(7)} ops/s  Redis CPU ${result.redisCpuUs.toFixed(1)} µs/op  Node CPU ${result.nodeUs.toFixed(1)} µs/op`,
+                `${result.opsPerSec.toFixed(0).padStart(7)} ops/s  Redis CPU ${result.redisCpuUsPerOp.toFixed(1)} µs/op  Node CPU ${result.nodeUsPerOp.toFixed(1)} µs/op`,
             );
           }
         }
       }
       for (const shape of RB_SHAPES) {
-        const requests = config.redisBenchmarkRequests[shape.concurrency === 1 ? 0 : 1];
+        const requests = config.rbRequests[shape.concurrency === 1 ? 0 : 1] ?? 10_000;
         const r = await redisBenchmark(port, shape.connections, shape.pipeline, requests, valueBytes);
         if (!rbCommand) rbCommand = r.command.replace(/-c \d+ -n \d+/, '-c <1|64> [-P 64] -n <requests>');
         for (const test of ['GET', 'SET'] as const) {
@@ -186,26 +164,14 @@ export async function benchStoreOps(redisUrl: string, port: number, monitor: Red
         );
       }
     }
-    const rows: OpsRow[] = [];
-    for (const store of stores) {
-      for (const op of OPS) {
-        for (const concurrency of CONCURRENCY) {
+    const rows: OpsRow[] = stores.flatMap((store) =>
+      OPS.flatMap((op) =>
+        CONCURRENCY.map((concurrency) => {
           const r = runs.get(`${store.id} ${op} ${concurrency}`)!;
-          rows.push({
-            store: store.id,
-            label: store.label,
-            op,
-            concurrency,
-            opsPerSec: median(r.map((x) => x.opsPerSec)),
-            runs: r.map((x) => x.opsPerSec),
-            redisUsPerOp: median(r.map((x) => x.redisUs)),
-            redisCpuUsPerOp: median(r.map((x) => x.redisCpuUs)),
-            nodeUsPerOp: median(r.map((x) => x.nodeUs)),
-            commandsPerOp: median(r.map((x) => x.commands)),
-          });
-        }
-      }
-    }
+          return { ...medianOf(r), store: store.id, label: store.label, op, concurrency, runs: r };
+        }),
+      ),
+    );
     const redisBenchmarkRows: RedisBenchmarkRow[] = [];
     for (const test of ['GET', 'SET'] as const) {
       for (const shape of RB_SHAPES) {

@@ -1,18 +1,17 @@
 /**
- * Small helpers shared by the benchmark sections: statistics, Redis INFO parsing, child
- * processes, and a round-trip counter for ioredis.
+ * Helpers shared by the benchmark sections: Redis INFO, command counts, child processes, and a
+ * round-trip counter for ioredis. Percentiles come from hdr-histogram-js (autocannon's own).
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import * as hdr from 'hdr-histogram-js';
+import { connect } from 'node:net';
 import type { Redis } from 'ioredis';
 
 export const benchDir = dirname(fileURLToPath(import.meta.url));
 export const rootDir = join(benchDir, '..');
-
 const require = createRequire(import.meta.url);
 
 /** The installed version of a package, read from its package.json. */
@@ -24,26 +23,24 @@ export function packageVersion(name: string): string {
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Statistics
-
+/** The median of a few rounds (NaN-free); round counts are small, so no histogram. */
 export function median(values: number[]): number {
-  const xs = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
-  if (xs.length === 0) return NaN;
-  const mid = Math.floor(xs.length / 2);
-  return xs.length % 2 ? xs[mid]! : (xs[mid - 1]! + xs[mid]!) / 2;
+  const xs = values.filter(Number.isFinite).sort((a, b) => a - b);
+  const mid = xs.length >> 1;
+  return xs.length === 0 ? NaN : xs.length % 2 ? xs[mid]! : (xs[mid - 1]! + xs[mid]!) / 2;
 }
 
-/** Nearest-rank percentile (p in 0..100) of raw samples. */
-export function percentile(values: number[], p: number): number {
-  const xs = [...values].sort((a, b) => a - b);
-  if (xs.length === 0) return NaN;
-  const rank = Math.min(xs.length - 1, Math.max(0, Math.ceil((p / 100) * xs.length) - 1));
-  return xs[rank]!;
-}
-
-export function ratio(a: number, b: number): number {
-  return b === 0 ? NaN : a / b;
+/** Response times recorded in µs in an HDR histogram (3 significant digits), read back in ms. */
+export function latencyRecorder(): { record(ms: number): void; percentile(p: number): number } {
+  const h = hdr.build({ numberOfSignificantValueDigits: 3 });
+  let count = 0;
+  return {
+    record: (ms) => {
+      h.recordValue(Math.max(1, Math.round(ms * 1000)));
+      count++;
+    },
+    percentile: (p) => (count ? h.getValueAtPercentile(p) / 1000 : NaN),
+  };
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -51,169 +48,82 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 // ---------------------------------------------------------------------------------------------
 // Redis INFO
 
+/** One INFO section as name -> value. */
+export async function info(redis: Redis, section: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const line of (await redis.info(section)).split(/\r?\n/)) {
+    const i = line.indexOf(':');
+    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
+  }
+  return out;
+}
+
+/** CPU seconds of redis-server: every thread (INFO cpu used_cpu_*), or only the main thread that runs commands. */
+export async function redisCpu(redis: Redis, mainThread = false): Promise<number> {
+  const cpu = await info(redis, 'cpu');
+  const suffix = mainThread ? '_main_thread' : '';
+  return Number(cpu[`used_cpu_user${suffix}`] ?? NaN) + Number(cpu[`used_cpu_sys${suffix}`] ?? NaN);
+}
+
 /** `INFO commandstats` as { command: { calls, usec } } (subcommands such as `config|set` keep their name). */
 export type CommandStats = Record<string, { calls: number; usec: number }>;
 
 export async function commandStats(redis: Redis): Promise<CommandStats> {
-  const text = await redis.info('commandstats');
   const stats: CommandStats = {};
-  for (const line of text.split(/\r?\n/)) {
-    const match = /^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/.exec(line);
-    if (match) stats[match[1]!] = { calls: Number(match[2]), usec: Number(match[3]) };
+  for (const [key, value] of Object.entries(await info(redis, 'commandstats'))) {
+    const match = /^cmdstat_(.+)$/.exec(key);
+    const fields = /calls=(\d+),usec=(\d+)/.exec(value);
+    if (match && fields) stats[match[1]!] = { calls: Number(fields[1]), usec: Number(fields[2]) };
   }
   return stats;
 }
 
-/**
- * Commands our Lua scripts call internally. Redis 7 counts commands run by a script in
- * `INFO commandstats` (and in total_commands_processed) as well as the EVALSHA itself.
- */
-export const SCRIPT_INNER_COMMANDS = new Set([
-  'time',
-  'type',
-  'hmget',
-  'hget',
-  'hset',
-  'hdel',
-  'set',
-  'del',
-  'pexpire',
-  'pexpireat',
-  'zadd',
-  'zrem',
-  'zrange',
-  'zremrangebyscore',
-  'zscore',
-  'zcard',
-  'zpopmin',
-  'exists',
-  'rename',
-  'zunionstore',
-  'get',
-  'pttl',
-  'getrange',
-  'setrange',
-  'getdel',
-]);
+/** Commands our Lua scripts call. Redis 7 counts them in `INFO commandstats` as well as the EVALSHA itself. */
+const SCRIPT_INNER_COMMANDS = new Set(
+  'time type hmget hget hset hdel set del pexpire pexpireat zadd zrem zrange zremrangebyscore zscore zcard zpopmin exists rename zunionstore get pttl getrange setrange getdel'.split(
+    ' ',
+  ),
+);
 
 /** Commands of the measuring connection itself, never part of a result. */
-const HOUSEKEEPING = new Set([
-  'info',
-  'monitor',
-  'config|set',
-  'config|get',
-  'config|resetstat',
-  'slowlog|get',
-  'slowlog|reset',
-  'memory|usage',
-  'memory|purge',
-  'flushall',
-  'dbsize',
-  'ping',
-  'client|setname',
-  'client|setinfo',
-  'hello',
-  'select',
-  'command',
-  'command|docs',
-]);
-
-export interface CommandCount {
-  /** Commands clients sent: EVALSHA/EVAL plus every plain command (see `countCommands`). */
-  topLevel: number;
-  /** Every command Redis executed, those run inside scripts included. */
-  executed: number;
-  /** Top-level calls by command name. */
-  byCommand: Record<string, number>;
-  /**
-   * Microseconds Redis spent executing the top-level commands (an EVALSHA's time includes the
-   * commands its script ran), i.e. the time Redis's single thread was busy for this traffic.
-   */
-  usec: number;
-}
+const HOUSEKEEPING = new Set(
+  'info monitor config|set config|get config|resetstat slowlog|get slowlog|reset memory|usage memory|purge flushall dbsize ping client|setname client|setinfo hello select command command|docs echo'.split(
+    ' ',
+  ),
+);
 
 /**
- * The difference between two `INFO commandstats` snapshots. How top-level commands are counted:
- * when the window contains no EVAL/EVALSHA, every command is top-level (connect-redis sends
- * plain GET/SET/EXPIRE). When it does, the commands our scripts call internally (the list
- * above) are attributed to the scripts and only EVAL/EVALSHA plus any other command count.
- * Each window holds the traffic of one store only, so the two cases never mix.
+ * The difference between two `INFO commandstats` snapshots: `executed` counts every command,
+ * those run inside scripts included; `topLevel` and `usec` (Redis's time in them, a script's
+ * inner commands included) count what clients sent: when the window holds EVAL/EVALSHA, the
+ * commands our scripts call are attributed to the scripts. Each window holds one store's traffic.
  */
-export function countCommands(before: CommandStats, after: CommandStats): CommandCount {
-  const delta: Record<string, { calls: number; usec: number }> = {};
-  for (const [name, stat] of Object.entries(after)) {
-    const calls = stat.calls - (before[name]?.calls ?? 0);
-    const usec = stat.usec - (before[name]?.usec ?? 0);
-    if (calls > 0 && !HOUSEKEEPING.has(name)) delta[name] = { calls, usec };
-  }
-  const scripts = (delta.evalsha?.calls ?? 0) + (delta.eval?.calls ?? 0);
-  const byCommand: Record<string, number> = {};
+export function commandDelta(before: CommandStats, after: CommandStats): { topLevel: number; executed: number; usec: number } {
+  const scripts = (after.evalsha?.calls ?? 0) - (before.evalsha?.calls ?? 0) + (after.eval?.calls ?? 0) - (before.eval?.calls ?? 0);
   let executed = 0;
   let topLevel = 0;
   let usec = 0;
-  for (const [name, d] of Object.entries(delta)) {
-    executed += d.calls;
+  for (const [name, stat] of Object.entries(after)) {
+    const calls = stat.calls - (before[name]?.calls ?? 0);
+    if (calls <= 0 || HOUSEKEEPING.has(name)) continue;
+    executed += calls;
     if (scripts > 0 && SCRIPT_INNER_COMMANDS.has(name)) continue;
-    byCommand[name] = d.calls;
-    topLevel += d.calls;
-    usec += d.usec;
+    topLevel += calls;
+    usec += stat.usec - (before[name]?.usec ?? 0);
   }
-  return { topLevel, executed, byCommand, usec };
+  return { topLevel, executed, usec };
 }
-
-/**
- * CPU seconds (user + system) a process has used, from /proc/<pid>/stat; NaN where there is no
- * /proc (the column then reads n/a). Clock ticks are 100 per second on Linux.
- */
-export function processCpuSeconds(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
-}
-
-/** CPU seconds used by Redis's main thread (the one that runs commands), from INFO cpu. */
-export async function redisMainThreadCpu(redis: Redis): Promise<number> {
-  const text = await redis.info('cpu');
-  const user = /used_cpu_user_main_thread:([\d.]+)/.exec(text)?.[1];
-  const sys = /used_cpu_sys_main_thread:([\d.]+)/.exec(text)?.[1];
-  return Number(user ?? NaN) + Number(sys ?? NaN);
-}
-
-/** CPU seconds the whole redis-server process has used (INFO cpu used_cpu_user + used_cpu_sys: every thread). */
-export async function redisProcessCpu(redis: Redis): Promise<number> {
-  const text = await redis.info('cpu');
-  const user = /used_cpu_user:([\d.]+)/.exec(text)?.[1];
-  const sys = /used_cpu_sys:([\d.]+)/.exec(text)?.[1];
-  return Number(user ?? NaN) + Number(sys ?? NaN);
-}
-
-export async function usedMemory(redis: Redis): Promise<number> {
-  const text = await redis.info('memory');
-  const match = /used_memory:(\d+)/.exec(text);
-  return match ? Number(match[1]) : NaN;
-}
-
-export async function redisVersion(redis: Redis): Promise<string> {
-  const text = await redis.info('server');
-  return /redis_version:([^\r\n]+)/.exec(text)?.[1] ?? 'unknown';
-}
-
-// ---------------------------------------------------------------------------------------------
-// Commands as clients sent them (MONITOR)
 
 /**
  * The commands clients send while `work` runs, by name, seen through MONITOR on a connection of
  * its own. MONITOR shows a Lua script's own commands with the source "lua": they are left out,
- * so what remains is what crossed the network. (INFO commandstats cannot tell: it counts a
- * script's HMGET and a client's HMGET alike.) MONITOR slows Redis down, so callers run it in a
- * short pass of its own, never during a timed run.
+ * so what remains is what crossed the network (INFO commandstats counts a script's GET and a
+ * client's alike). MONITOR slows Redis, so callers run it in a short pass of its own. A raw
+ * socket rather than ioredis's monitor() (or @sessionkit/testing's countCommands, built on it):
+ * its startup fails ("Command queue state error") when commands are already flowing, as they
+ * are at the end of a run.
  */
 export async function monitorCommands(admin: Redis, work: () => Promise<void>): Promise<Record<string, number>> {
-  // A raw socket rather than ioredis's monitor(): its startup fails ("Command queue state error")
-  // when commands are already flowing, as they are at the end of a run.
   const { host = '127.0.0.1', port = 6379 } = admin.options;
   const socket = connect({ host, port });
   const marker = `bench-monitor-end-${Math.random()}`;
@@ -256,37 +166,23 @@ export async function monitorCommands(admin: Redis, work: () => Promise<void>): 
   return counts;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Round trips seen by one ioredis client
-
 /**
- * Counts round trips made through an ioredis client: a round trip starts when a command is sent
- * while none is outstanding, and lasts until every outstanding reply has arrived. For one caller
- * at a time this is the number of network waits: N awaited commands count N, one pipeline of N
- * commands counts 1. `stop()` restores the client.
+ * Counts round trips made through an ioredis client: one starts when a command is sent while
+ * none is outstanding, so N awaited commands count N and one pipeline counts 1. `stop()` restores the client.
  */
-export function countRoundTrips(redis: Redis): { readonly roundTrips: number; readonly commands: number; stop(): void } {
+export function countRoundTrips(redis: Redis): { readonly roundTrips: number; stop(): void } {
   const original = redis.sendCommand;
   let outstanding = 0;
   let roundTrips = 0;
-  let commands = 0;
-  const patched = function (this: Redis, command: { promise: Promise<unknown> }, ...rest: unknown[]) {
-    if (outstanding === 0) roundTrips++;
-    outstanding++;
-    commands++;
-    const done = () => {
-      outstanding--;
-    };
+  (redis as unknown as { sendCommand: unknown }).sendCommand = function (this: Redis, command: { promise: Promise<unknown> }, ...rest: unknown[]) {
+    if (outstanding++ === 0) roundTrips++;
+    const done = () => void outstanding--;
     command.promise.then(done, done);
     return (original as (...args: unknown[]) => unknown).call(this, command, ...rest);
   };
-  (redis as unknown as { sendCommand: unknown }).sendCommand = patched;
   return {
     get roundTrips() {
       return roundTrips;
-    },
-    get commands() {
-      return commands;
     },
     stop() {
       (redis as unknown as { sendCommand: unknown }).sendCommand = original;
@@ -298,6 +194,10 @@ export function countRoundTrips(redis: Redis): { readonly roundTrips: number; re
 // Child processes running TypeScript through tsx
 
 const tsxLoader = pathToFileURL(join(dirname(require.resolve('tsx/package.json')), 'dist', 'loader.mjs')).href;
+const liveChildren = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of liveChildren) child.kill('SIGKILL');
+});
 
 export interface Child<M> {
   process: ChildProcess;
@@ -311,29 +211,31 @@ export interface Child<M> {
  * The timeout is generous: on a loaded 2-core machine several apps starting at once have taken
  * over 30 s; it only guards against a child that hangs.
  */
-export function forkTs<M>(entry: string, args: string[], env: Record<string, string> = {}, timeoutMs = 120_000, nodeFlags: string[] = []): Child<M> {
+export function forkTs<M>(entry: string, args: string[], nodeFlags: string[] = [], timeoutMs = 120_000): Child<M> {
   const child = fork(join(benchDir, entry), args, {
     execArgv: [...nodeFlags, '--import', tsxLoader],
-    env: { ...process.env, NODE_ENV: 'production', ...env },
+    env: { ...process.env, NODE_ENV: 'production' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  const what = `${entry} ${args.join(' ')}`;
   const ready = new Promise<M>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${entry} ${args.join(' ')} not ready within ${timeoutMs} ms`));
+      reject(new Error(`${what} not ready within ${timeoutMs} ms`));
     }, timeoutMs);
-    child.once('message', (message) => {
+    child.once('message', (m: M & { error?: string }) => {
       clearTimeout(timer);
-      const m = message as M & { error?: string };
-      if (m && typeof m === 'object' && m.error) reject(new Error(`${entry} ${args.join(' ')}: ${m.error}`));
+      if (m?.error) reject(new Error(`${what}: ${m.error}`));
       else resolve(m);
     });
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`${entry} ${args.join(' ')} exited early (code ${code}, signal ${signal})`));
+      reject(new Error(`${what} exited early (code ${code}, signal ${signal})`));
     });
   });
   ready.catch(() => {});
+  liveChildren.add(child);
+  child.once('exit', () => liveChildren.delete(child));
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -342,23 +244,10 @@ export function forkTs<M>(entry: string, args: string[], env: Record<string, str
     await exited;
     clearTimeout(timer);
   };
-  liveChildren.add(child);
-  child.once('exit', () => liveChildren.delete(child));
-  installExitHook();
   return { process: child, ready, stop };
 }
 
-const liveChildren = new Set<ChildProcess>();
-let hooked = false;
-function installExitHook(): void {
-  if (hooked) return;
-  hooked = true;
-  process.once('exit', () => {
-    for (const child of liveChildren) child.kill('SIGKILL');
-  });
-}
-
-/** Runs `work` on a loop from `concurrency` workers until `durationMs` passed or `maxOps` were done. */
+/** Runs `work` on a loop from `concurrency` workers until `durationMs` passed or `maxOps` were started. */
 export async function closedLoop(
   concurrency: number,
   durationMs: number,
@@ -367,11 +256,8 @@ export async function closedLoop(
 ): Promise<{ ops: number; seconds: number }> {
   let started = 0;
   const t0 = performance.now();
-  const deadline = t0 + durationMs;
   const worker = async () => {
-    while (started < maxOps && performance.now() < deadline) {
-      await work(started++);
-    }
+    while (started < maxOps && performance.now() < t0 + durationMs) await work(started++);
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   return { ops: started, seconds: (performance.now() - t0) / 1000 };
@@ -386,4 +272,11 @@ export function runMain(main: () => Promise<void>): void {
       process.exit(1);
     },
   );
+}
+
+/** The median of every numeric field over a section's rounds: one summary row of the same shape. */
+export function medianOf<T extends object>(runs: T[]): T {
+  const out = { ...runs[0]! } as Record<string, unknown>;
+  for (const [key, value] of Object.entries(out)) if (typeof value === 'number') out[key] = median(runs.map((r) => (r as Record<string, number>)[key]!));
+  return out as T;
 }
