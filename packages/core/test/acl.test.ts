@@ -190,6 +190,19 @@ describe('ACL users with a rule missing (single node)', () => {
     for (const id of ids) expect(await reader.get(id)).toBeNull();
     expect(await admin.exists(store.keys.index('gil'), store.keys.draining('gil'))).toBe(0);
   });
+
+  it('without +evalsha: the first write fails, with an error that names the rules the store needs', async () => {
+    const user = await asUserWithout('sessionkit-no-evalsha', '+evalsha');
+    const store = new SessionStore({ client: user, prefix: 'sess:no-evalsha:' });
+    // A script the server lacks, as after a restart (another test may have loaded it).
+    await admin.script('FLUSH');
+    const error = await store.set('e1', { n: 1 }, { userId: 'eli' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RedisOperationError);
+    expect((error as Error).message).toMatch(/NOPERM.*evalsha/i);
+    expect((error as Error).message).toContain('+evalsha');
+    expect((error as Error).message).toContain('docs/operations.md');
+    expect(await admin.exists('sess:no-evalsha:e1')).toBe(0);
+  });
 });
 
 describe('the documented ACL user on a 3-master cluster (with the Cluster rules)', () => {
