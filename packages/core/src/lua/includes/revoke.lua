@@ -43,7 +43,7 @@ local function revoke(key, uid, listed, now, ttl)
   return 0
 end
 
--- Logout-everywhere's loop over ids read from the draining key (ZRANGE, not ZPOPMIN): each id is
+-- Logout-everywhere's loop over ids read from the draining key (with ZRANGE): each id is
 -- removed from it only once revoked. A revocation that raises an error (an ACL refusal, OOM) is
 -- caught, and its id stays in the draining key, where the next logout-everywhere finds it; the
 -- others go on. Returns revoked, the number that failed, and the first failure's message.
