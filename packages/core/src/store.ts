@@ -63,8 +63,13 @@ export interface InvalidateOptions {
 }
 
 export interface SessionStoreEvents {
-  /** A stored value could not be read; the session was treated as absent. */
-  corrupt: [error: CorruptSessionError, info: { idHash: string }];
+  /**
+   * A stored value could not be read; the session was treated as absent. Also a key of another
+   * type found by logout-everywhere where a user's index (or its `:revoking` copy) belongs: it
+   * was renamed to `<that key>:corrupt` (kept a day at most) and logout-everywhere went on; then
+   * `idHash` is '' and `userId` and `key` say whose index and which key.
+   */
+  corrupt: [error: CorruptSessionError, info: { idHash: string; userId?: string; key?: string }];
   /** Logout-everywhere finished. */
   invalidate: [info: { userId: string; count: number }];
   /** maxSessionsPerUser pushed older sessions out. */
@@ -385,7 +390,15 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
     const owner = encodeUserId(normalized);
     const except = options.except === undefined ? [] : Array.isArray(options.except) ? options.except : [options.except];
     for (const id of except) checkSessionId(id);
-    const count = await this.attempt('invalidateAllUserSessions', () => this.topology.revokeAll(owner, except));
+    const setAside = (key: string) => {
+      const role = key.endsWith(':revoking') ? "logout-everywhere's draining key" : 'index';
+      const error = new CorruptSessionError(
+        `the ${role} of user ${JSON.stringify(normalized)}, ${key}, held a Redis value that is not a sorted set; ` +
+          `it was renamed to ${key}:corrupt (kept a day at most) and logout-everywhere went on without it`,
+      );
+      this.emit('corrupt', error, { idHash: '', userId: normalized, key });
+    };
+    const count = await this.attempt('invalidateAllUserSessions', () => this.topology.revokeAll(owner, except, setAside));
     this.emit('invalidate', { userId: normalized, count });
     return count;
   }

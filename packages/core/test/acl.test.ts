@@ -160,6 +160,51 @@ describe('the documented ACL user on a single node', () => {
   });
 });
 
+describe('ACL users with a rule missing (single node)', () => {
+  const redis = useRedis();
+  let admin: Redis;
+  const asUserWithout = async (name: string, missing: string) => {
+    await admin.call('ACL', 'SETUSER', name, 'reset', ...rules.filter((r) => r !== missing));
+    return redis.client({ username: name, password: PASSWORD });
+  };
+
+  beforeAll(() => {
+    admin = redis.client();
+  });
+
+  it('without +getdel and with revokedTtl 0: logout-everywhere fails saying so, drops no session, and a retry revokes them all', async () => {
+    const user = await asUserWithout('sessionkit-no-getdel', '+getdel');
+    const store = new SessionStore({ client: user, prefix: 'sess:no-getdel:', revokedTtl: 0, revokeChunkSize: 2 });
+    const ids = ['g1', 'g2', 'g3', 'g4', 'g5'];
+    for (const id of ids) await store.set(id, { id }, { userId: 'gil' });
+    const error = await store.invalidateAllUserSessions('gil').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RedisOperationError);
+    expect((error as Error).message).toMatch(/could not be revoked .*GETDEL.*5 in all.*stay listed for the next logout-everywhere/);
+    // Nothing was dropped: every session is still there, and still listed where a retry finds it.
+    const reader = new SessionStore({ client: admin, prefix: 'sess:no-getdel:' });
+    for (const id of ids) expect(await reader.get(id)).not.toBeNull();
+    expect((await admin.zrange(store.keys.draining('gil'), 0, -1)).sort()).toEqual(ids);
+    // Once the rule is granted, the next logout-everywhere revokes every one of them.
+    await admin.call('ACL', 'SETUSER', 'sessionkit-no-getdel', '+getdel');
+    expect(await store.invalidateAllUserSessions('gil')).toBe(5);
+    for (const id of ids) expect(await reader.get(id)).toBeNull();
+    expect(await admin.exists(store.keys.index('gil'), store.keys.draining('gil'))).toBe(0);
+  });
+
+  it('without +evalsha: the first write fails, with an error that names the rules the store needs', async () => {
+    const user = await asUserWithout('sessionkit-no-evalsha', '+evalsha');
+    const store = new SessionStore({ client: user, prefix: 'sess:no-evalsha:' });
+    // A script the server lacks, as after a restart (another test may have loaded it).
+    await admin.script('FLUSH');
+    const error = await store.set('e1', { n: 1 }, { userId: 'eli' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RedisOperationError);
+    expect((error as Error).message).toMatch(/NOPERM.*evalsha/i);
+    expect((error as Error).message).toContain('+evalsha');
+    expect((error as Error).message).toContain('docs/operations.md');
+    expect(await admin.exists('sess:no-evalsha:e1')).toBe(0);
+  });
+});
+
 describe('the documented ACL user on a 3-master cluster (with the Cluster rules)', () => {
   let cluster: RedisCluster;
   const clients: Cluster[] = [];

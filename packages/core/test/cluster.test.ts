@@ -413,6 +413,42 @@ runStoreCompliance('core FrameworkStore on a Redis Cluster (3 masters, 3 replica
 );
 
 /** The same cluster through an ioredis 6 `Cluster` (the peer range allows it; see ioredis6.test.ts for a single node). */
+describe('logout-everywhere against damaged keys on a cluster (issue 22, #1 and #4)', () => {
+  it('a damaged record of another owner listed in the index: every session of the user is revoked, nothing fails', async () => {
+    const store = makeStore({ revokeChunkSize: 2 });
+    const ids = Array.from({ length: 6 }, (_, i) => `d${i}`);
+    for (const id of ids) await store.set(id, { id }, { userId: 'dan' });
+    await store.set('other', {}, { userId: 'olga' });
+    const key = store.keys.session('other');
+    const record = (await client.get(key))!;
+    await client.set(key, `~1${'X'.repeat(26)}${record.slice(28)}`, 'PX', 60_000);
+    await client.zadd(store.keys.index('dan'), 1, 'other'); // the lowest score: the first chunk
+    expect(await store.invalidateAllUserSessions('dan')).toBe(6);
+    for (const id of ids) expect(await store.get(id)).toBeNull();
+    expect(await client.exists(store.keys.index('dan'))).toBe(0);
+    expect(await client.exists(store.keys.draining('dan'))).toBe(0);
+  });
+
+  it('a key of another type under the index and under its :revoking key: reported, set aside with an expiry, sessions revoked', async () => {
+    const store = makeStore();
+    const reports: (string | undefined)[] = [];
+    store.on('corrupt', (_error, info) => reports.push(info.key));
+    const index = store.keys.index('hal');
+    const draining = store.keys.draining('hal');
+    await client.set(index, 'not a sorted set');
+    expect(await store.invalidateAllUserSessions('hal')).toBe(0);
+    expect(reports).toEqual([index]);
+    expect(await client.exists(index, draining)).toBe(0);
+    expect(await client.pttl(`${index}:corrupt`)).toBeGreaterThan(0);
+    for (const id of ['h1', 'h2']) await store.set(id, {}, { userId: 'hal' });
+    await client.hset(draining, 'f', 'v');
+    expect(await store.invalidateAllUserSessions('hal')).toBe(2);
+    expect(reports).toEqual([index, draining]);
+    expect(await store.get('h1')).toBeNull();
+    expect(await client.pttl(`${draining}:corrupt`)).toBeGreaterThan(0);
+  });
+});
+
 describe('an ioredis 6 Cluster client', () => {
   let six: Cluster6;
   // Typed as ioredis 5's Cluster, which the store's types name: two copies of ioredis sit side by side here.

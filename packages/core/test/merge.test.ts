@@ -133,3 +133,20 @@ describe('concurrent saves against a sequential model (fast-check)', () => {
     );
   });
 });
+
+describe('a merging save that meets a connect-redis value (rolling deploy)', () => {
+  it('merges onto the legacy value: its userId and data are kept beside this request’s change', async () => {
+    const store = fresh();
+    await store.set('roll', sessionExpiringIn(60_000, { userId: 'u', a: 1 }));
+    const loaded = (await store.get('roll'))!;
+    // Meanwhile an instance still on connect-redis saves the session: a plain JSON string.
+    const legacy = { cookie: { originalMaxAge: 60_000, httpOnly: true, path: '/' }, userId: 'u', a: 1, cart: [7] };
+    const raw = store.core.client as unknown as { set(key: string, value: string, px: 'PX', ms: number): Promise<unknown> };
+    await raw.set(store.core.keys.session('roll'), JSON.stringify(legacy), 'PX', 60_000);
+    loaded.b = 2;
+    await store.set('roll', loaded);
+    const stored = (await store.get('roll'))!;
+    expect(stored).toMatchObject({ userId: 'u', a: 1, cart: [7], b: 2 });
+    expect(await store.core.countUserSessions('u')).toBe(1);
+  });
+});

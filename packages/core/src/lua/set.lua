@@ -17,7 +17,8 @@
 --   'ok' | 'expired' (ttl <= 0 or past the absolute timeout: deleted) | 'limit' (policy 'reject');
 -- or {'revoked'}; or {'owner', storedOwner} (single node: the stored owner is neither the new one
 -- nor ARGV[5], so its index was not named; nothing was written, call again naming it); or {'conflict', version,
--- value} (the stored version is not ARGV[8]: another save landed; nothing was written).
+-- value} (the stored version is not ARGV[8]: another save landed, or a connect-redis string, version 0,
+-- is stored; value is what is stored, '' when the key is not a string; nothing was written).
 
 -- @include includes/common
 -- @include includes/record
@@ -34,7 +35,12 @@ local head, rec = read_head(key)
 if head and is_tombstone(head) then return {'revoked'} end
 local stored_version = rec and rec.v or 0
 if expect ~= '' and head ~= '' and tonumber(expect) ~= stored_version then
-  return {'conflict', stored_version, rec and redis.call('GET', key) or ''}
+  -- The stored value, for the caller to merge onto: a record, or a connect-redis string (version
+  -- 0) during a rolling deploy. A head shorter than HEAD_BYTES is the whole value already. '' for
+  -- a key that is not a string (nothing to merge with).
+  local value = ''
+  if head then value = #head ~= HEAD_BYTES and head or redis.call('GET', key) end
+  return {'conflict', stored_version, value}
 end
 local stored_owner = rec and rec.u or ''
 -- The stored owner's index must be named in KEYS: it is when it is the new owner's or the believed one.

@@ -2,6 +2,9 @@ import { SessionLimitError } from '../errors.js';
 import { scripts } from '../scripts.js';
 import {
   NO_EXPIRY_SCORE,
+  revokeAllKeys,
+  revokeFailed,
+  startReply,
   writeArgs,
   writeOutcome,
   type Topology,
@@ -119,47 +122,73 @@ export class ClusterNodes implements Topology {
     return Number(revoked) === 1;
   }
 
-  async revokeAll(owner: string, except: string[]): Promise<number> {
+  async revokeAll(owner: string, except: string[], setAside: (key: string) => void): Promise<number> {
     const { revokedTtl, revokeChunkSize } = this.ctx.options;
-    const index = this.ctx.keys.index(owner);
-    const draining = this.ctx.keys.draining(owner);
-    let [revoked, remaining] = (await scripts.revokeAllStart.run(this.client, [index, draining], [owner, revokedTtl, this.ctx.keys.prefix, 0, ...except])) as [
-      number,
-      number,
-    ];
+    const keys = revokeAllKeys(this.ctx.keys, owner);
+    const draining = keys[1];
+    let { revoked, remaining } = startReply(
+      (await scripts.revokeAllStart.run(this.client, keys, [owner, revokedTtl, this.ctx.keys.prefix, 0, ...except])) as Reply,
+      keys,
+      setAside,
+    );
     while (remaining > 0) {
-      // ZRANGE, revoke, then ZREM: a crash in between leaves members to redo, never a live session unindexed.
+      // ZRANGE, revoke, then ZREM only the ids revoked: a crash in between, or an id whose
+      // revocation fails, leaves members to redo, never a live session unindexed.
       const ids = ((await this.client.send(['ZRANGE', draining, 0, revokeChunkSize - 1], draining)) as string[]).map(String);
       if (ids.length === 0) break;
-      revoked += await this.revokeIds(owner, ids, true);
-      await scripts.indexRemove.run(this.client, [draining], ids);
+      const results = await this.revokeEach(owner, ids, true);
+      const done: string[] = [];
+      const failures: Error[] = [];
+      results.forEach((result, i) => {
+        if (typeof result === 'number') {
+          revoked += result;
+          done.push(ids[i]!);
+        } else failures.push(result);
+      });
+      if (done.length) await scripts.indexRemove.run(this.client, [draining], done);
       remaining = Number(await this.client.send(['ZCARD', draining], draining));
+      if (failures.length) throw revokeFailed(revoked, failures.length, failures[0]!.message, remaining);
+    }
+    return revoked;
+  }
+
+  /** Revokes sessions of one user (see revokeEach); throws the first failure. */
+  private async revokeIds(owner: string, ids: string[], listed: boolean): Promise<number> {
+    let revoked = 0;
+    for (const result of await this.revokeEach(owner, ids, listed)) {
+      if (result instanceof Error) throw result;
+      revoked += Number(result);
     }
     return revoked;
   }
 
   /**
-   * Revokes sessions of one user, one pipeline per master, masters in parallel. A key that moved
-   * mid-way (MOVED/ASK after a failover or reshard) is retried through the cluster client, which
-   * follows the redirection.
+   * Revokes sessions of one user, one pipeline per master, masters in parallel; per id, 1 or 0
+   * (see revoke-one.lua) or the Error its revocation met. A key that moved mid-way (MOVED/ASK
+   * after a failover or reshard) is retried through the cluster client, which follows the
+   * redirection; so is any other failure, once.
    */
-  private async revokeIds(owner: string, ids: string[], listed: boolean): Promise<number> {
+  private async revokeEach(owner: string, ids: string[], listed: boolean): Promise<(number | Error)[]> {
     const args = [owner, this.ctx.options.revokedTtl, listed ? '1' : '0'];
-    const viaClient = (key: string) => scripts.revokeOne.run(this.client, [key], args);
-    const groups = this.client.groupByMaster(ids.map((id) => this.ctx.keys.session(id)));
-    const counts = await Promise.all(
-      [...groups].map(async ([node, keys]) => {
+    const viaClient = (key: string) =>
+      scripts.revokeOne.run(this.client, [key], args).then(Number, (error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+    const keys = ids.map((id) => this.ctx.keys.session(id));
+    const results = new Map<string, number | Error>();
+    await Promise.all(
+      [...this.client.groupByMaster(keys)].map(async ([node, group]) => {
         const replies = node
           ? await scripts.revokeOne.runAll(
               node,
-              keys.map((key) => ({ keys: [key], args })),
+              group.map((key) => ({ keys: [key], args })),
             )
-          : await Promise.all(keys.map(viaClient));
-        const settled = await Promise.all(replies.map((reply, i) => (reply instanceof Error ? viaClient(keys[i]!) : reply)));
-        return settled.reduce<number>((sum, n) => sum + Number(n), 0);
+          : await Promise.all(group.map(viaClient));
+        const settled = await Promise.all(replies.map((reply, i) => (reply instanceof Error ? viaClient(group[i]!) : Number(reply))));
+        group.forEach((key, i) => {
+          results.set(key, settled[i]!);
+        });
       }),
     );
-    return counts.reduce((sum, n) => sum + n, 0);
+    return keys.map((key) => results.get(key)!);
   }
 
   async indexLegacy(id: string, owner: string): Promise<'indexed' | 'already' | 'not-legacy' | 'missing'> {

@@ -1,6 +1,10 @@
 import { scripts } from '../scripts.js';
 import {
+  chunkReply,
   NO_EXPIRY_SCORE,
+  revokeAllKeys,
+  revokeFailed,
+  startReply,
   writeArgs,
   writeOutcome,
   type Topology,
@@ -82,28 +86,40 @@ export class SingleNode implements Topology {
     return Number(await scripts.revokeUserSession.run(this.ctx.client, keys, [owner, this.ctx.options.revokedTtl, id])) === 1;
   }
 
-  /** One round trip up to revokeChunkSize sessions; beyond, one more: a pipeline of chunk scripts. */
-  async revokeAll(owner: string, except: string[]): Promise<number> {
+  /**
+   * One round trip up to revokeChunkSize sessions; beyond, one more: a pipeline of chunk scripts.
+   * A session whose revocation fails stays in the draining key (see revoke_listed in
+   * src/lua/includes/revoke.lua); the others are revoked, then the call throws.
+   */
+  async revokeAll(owner: string, except: string[], setAside: (key: string) => void): Promise<number> {
     const { revokedTtl, revokeChunkSize } = this.ctx.options;
     const prefix = this.ctx.keys.prefix;
-    const draining = this.ctx.keys.draining(owner);
-    let [revoked, remaining] = (await scripts.revokeAllStart.run(
-      this.ctx.client,
-      [this.index(owner), draining],
-      [owner, revokedTtl, prefix, revokeChunkSize, ...except],
-    )) as [number, number];
-    while (remaining > 0) {
+    const keys = revokeAllKeys(this.ctx.keys, owner);
+    const draining = keys[1];
+    const start = startReply(
+      (await scripts.revokeAllStart.run(this.ctx.client, keys, [owner, revokedTtl, prefix, revokeChunkSize, ...except])) as Reply,
+      keys,
+      setAside,
+    );
+    let { revoked, remaining, failed, failure } = start;
+    // Failed ids stay at the head of the draining key: once any failed, this call stops after its batch.
+    while (remaining > 0 && failed === 0) {
       const chunks = Array.from({ length: Math.ceil(remaining / revokeChunkSize) }, () => ({
         keys: [draining],
         args: [owner, revokedTtl, prefix, revokeChunkSize],
       }));
       for (const reply of await scripts.revokeChunk.runAll(this.ctx.client, chunks)) {
         if (reply instanceof Error) throw reply;
-        const [n, left] = reply as [number, number];
-        revoked += n;
-        remaining = left;
+        const chunk = chunkReply(reply as Reply);
+        revoked += chunk.revoked;
+        remaining = chunk.remaining;
+        if (chunk.failed > 0) failure ||= chunk.failure;
+        // A failed id stays first in line, so each later chunk of the batch tries it again: the
+        // last chunk's count is what still fails.
+        failed = chunk.failed;
       }
     }
+    if (failed > 0) throw revokeFailed(revoked, failed, failure, remaining);
     return revoked;
   }
 

@@ -20,14 +20,17 @@ local function pad13(n)
 end
 
 -- The parsed header, or nil when `s` is not a record of this version (a connect-redis JSON
--- string, a tombstone, a record of a format this release does not know, or a header cut short).
+-- string, a tombstone, a record of a format this release does not know, or a header cut short
+-- or damaged: times that are not numbers, as record-format.ts's parseHeader decides too).
 local function parse_header(s)
   if string.sub(s, 1, 2) ~= RECORD_MAGIC then return nil end
   local c, a, v, u, ml, meta_at = string.match(s, '^|(%d+)|(%d*)|(%d+)|([^|]*)|(%d+)|()', 29)
   if not c then return nil end
+  local e, l = tonumber(string.sub(s, 3, 15)), tonumber(string.sub(s, 16, 28))
+  if not e or not l then return nil end
   return {
-    e = tonumber(string.sub(s, 3, 15)),
-    l = tonumber(string.sub(s, 16, 28)),
+    e = e,
+    l = l,
     c = tonumber(c),
     a = tonumber(a),
     v = tonumber(v),

@@ -32,10 +32,38 @@ local function revoke(key, uid, listed, now, ttl)
   local first = string.byte(old, 1)
   if first == 33 and is_tombstone(old) then return 0 end
   if first ~= 126 or string.sub(old, 1, 2) ~= RECORD_MAGIC then return 1 end
-  if record_owner(old) == uid then return 1 end
-  -- Another owner's record (a stale index entry): put it back as it was.
+  local owner = record_owner(old)
+  -- uid's, or a header cut short (listed, and readable by no one): revoked.
+  if owner == uid or owner == nil then return 1 end
+  -- Another owner's record (a stale index entry): put it back as it was. One whose times are
+  -- damaged (parse_header refuses it) is readable by no one, so there is no expiry to restore: it
+  -- stays revoked, and is not counted as uid's.
   local rec = parse_header(old)
-  if not rec then return 1 end
-  if rec.e > now then redis.call('SET', key, old, 'PXAT', rec.e) end
+  if rec and rec.e > now then redis.call('SET', key, old, 'PXAT', rec.e) end
   return 0
+end
+
+-- Logout-everywhere's loop over ids read from the draining key (with ZRANGE): each id is
+-- removed from it only once revoked. A revocation that raises an error (an ACL refusal, OOM) is
+-- caught, and its id stays in the draining key, where the next logout-everywhere finds it; the
+-- others go on. Returns revoked, the number that failed, and the first failure's message.
+local function revoke_listed(drain, ids, sprefix, uid, now, ttl)
+  local revoked, done, failed, failure = 0, {}, 0, nil
+  for _, id in ipairs(ids) do
+    local ok, n = pcall(revoke, sprefix .. id, uid, true, now, ttl)
+    if ok then
+      revoked = revoked + n
+      done[#done + 1] = id
+    else
+      failed = failed + 1
+      -- Redis's message for an ACL refusal inside a script names no command: say which it was.
+      failure = failure or ((type(n) == 'table' and n.err or tostring(n))
+        .. (ttl > 0 and ' (revoking with SET ... XX GET)' or ' (revoking with GETDEL, as revokedTtl is 0)'))
+    end
+  end
+  -- ZREM takes them in slices: unpack puts every argument on Lua's stack.
+  for i = 1, #done, 1000 do
+    redis.call('ZREM', drain, unpack(done, i, math.min(i + 999, #done)))
+  end
+  return revoked, failed, failure or ''
 end
