@@ -100,7 +100,10 @@ export function runStoreCompliance(name: string, setup: () => Promise<Compliance
       await sleep(600);
       const after = await store.get('t');
       expect(after).not.toBeNull();
-      expect(Math.abs(Date.parse(String(after!.cookie.expires)) - Date.parse(newExpiry))).toBeLessThan(50);
+      // The ttl is taken from Date.now() when touch runs and applied on Redis's clock when the
+      // script runs: on a loaded machine the two are apart by more than a few ms. 250 ms still
+      // tells the new expiry (+10 s) from the old one (+0.4 s).
+      expect(Math.abs(Date.parse(String(after!.cookie.expires)) - Date.parse(newExpiry))).toBeLessThan(250);
     });
 
     it('touch does not bring back a destroyed session', async (ctx) => {
