@@ -1,6 +1,5 @@
 import type { Redis } from 'ioredis';
-import { decodeUserId, inspectStoredValue } from '@sessionkit/core';
-import { defaultOwner, parseSession } from './owner.js';
+import { decodeUserId, defaultOwner, inspectStoredValue } from '@sessionkit/core';
 
 /**
  * What one key under the store's prefixes holds, read in two pipelined round trips per batch: the
@@ -13,6 +12,11 @@ export type KeyInfo =
       id: string;
       /** `record`: written by SessionKit; `legacy`: a plain JSON string, as connect-redis writes. */
       format: 'record' | 'legacy';
+      /**
+       * The owner: the record's, or for a legacy session the one core's `defaultOwner` finds in its
+       * JSON, as every store finds it (`userId`, `user.id`, `passport.user`). A legacy owner is not
+       * yet checked against the store's rules (its length): `migrate` does that, and skips it.
+       */
       userId?: string;
       /** ms left, -1 for none (PTTL). */
       pttl: number;
@@ -27,6 +31,16 @@ export type KeyInfo =
 export interface Prefixes {
   prefix: string;
   indexPrefix: string;
+}
+
+/** A connect-redis value: a JSON object; anything else is not a session. */
+function parseSession(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function ours(key: string, { prefix, indexPrefix }: Prefixes): boolean {
@@ -92,7 +106,7 @@ export async function classify(node: Redis, keys: string[], prefixes: Prefixes, 
           const parsed = parseSession(text);
           if (!parsed) return { kind: 'unreadable', key, type: 'string' };
           const owner = defaultOwner(parsed);
-          if (owner !== undefined) session.userId = owner;
+          if (owner !== undefined) session.userId = String(owner);
           if (options.keepSession) session.session = parsed;
           return session;
         });

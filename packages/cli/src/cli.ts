@@ -94,14 +94,14 @@ Environment: REDIS_URL, REDIS_CLUSTER_NODES, REDIS_SENTINELS + REDIS_SENTINEL_NA
 after the flags), REDIS_USERNAME / REDIS_PASSWORD for cluster and sentinel nodes, REDIS_SENTINEL_PASSWORD,
 NODE_EXTRA_CA_CERTS for a private CA with rediss://, NO_COLOR.
 
-Exit status: 0 done, 1 failure (Redis unreachable or refusing, a doctor check failed), 2 usage error,
-130 interrupted.
+Exit status: 0 done, 1 failure (Redis unreachable or refusing, a doctor check failed, migrate could
+not index some sessions), 2 usage error, 130 interrupted.
 
 Examples:
   sessionkit list 42
   sessionkit revoke 42 --all --except "$CURRENT_SID"
   REDIS_URL=rediss://admin:secret@redis.internal:6380 sessionkit doctor --json
-  sessionkit migrate --dry-run --user-field passport.user`,
+  sessionkit migrate --dry-run --user-field account.id`,
     );
 
   /** Connects, runs the command, prints its result; every command goes through here. */
@@ -173,7 +173,10 @@ Examples:
     .description("put every signed-in connect-redis session into its owner's index, so that logout-everywhere reaches it (values untouched)")
     .option('--dry-run', 'count what would be indexed, write nothing')
     .addOption(rateOption())
-    .option('--user-field <path>', 'dotted path to the owner in the session, e.g. passport.user (default: userId, then user.id)')
+    .option(
+      '--user-field <path>',
+      'dotted path to the owner in the session, e.g. account.id (default: userId, then user.id, then passport.user, as the stores)',
+    )
     .addOption(progressOption())
     .addOption(jsonOption())
     .action((options: { dryRun?: boolean; rate: number; userField?: string; progress: boolean }, command: Command) => {

@@ -9,7 +9,7 @@ import { createClient, type RedisClientType } from 'redis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SessionStore } from '@sessionkit/core';
 import { useRedis } from '@sessionkit/testing';
-import { Browser, expressApp, LAPTOP, PHONE, redisUrl, sessionkitJson, spawnSessionkit, type App } from './helpers.js';
+import { Browser, expectNoStack, expressApp, LAPTOP, PHONE, redisUrl, sessionkit, sessionkitJson, spawnSessionkit, type App } from './helpers.js';
 
 /**
  * `sessionkit migrate` on sessions that connect-redis 9 wrote on a node-redis client, signed in
@@ -38,7 +38,8 @@ async function connectRedisApp(client: RedisClientType) {
       cookie: { maxAge: 3_600_000 },
     }),
   );
-  // Three ways apps keep the owner: userId, user.id (both found by default) and passport.user.
+  // Three ways apps keep the owner, all three found by default, as the stores find them: userId,
+  // user.id and Passport's passport.user.
   app.post('/login/:user', (req, res) => {
     (req.session as unknown as { userId: string }).userId = req.params.user;
     res.json({ sid: req.sessionID });
@@ -117,11 +118,13 @@ describe('migrate --dry-run', () => {
       dryRun: true,
       complete: true,
       connectRedisSessions: 8,
-      wouldIndex: 4, // ann's 3 and bob's 1; carol's owner is under passport.user
+      wouldIndex: 6, // ann's 3, bob's 1 and carol's 2 (Passport's passport.user)
       alreadyIndexed: 0,
-      anonymous: 4,
+      anonymous: 2,
+      skipped: 0,
       failed: 0,
     });
+    // --user-field looks only there.
     const withField = await sessionkitJson(['--url', url, 'migrate', '--dry-run', '--user-field', 'passport.user']);
     expect(withField.json).toMatchObject({ wouldIndex: 2, anonymous: 6, userField: 'passport.user' });
     expect(await snapshot('*')).toEqual(sessions);
@@ -144,7 +147,7 @@ describe('migrate', () => {
 
     const run = await sessionkitJson(['--url', url, 'migrate']);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.json).toMatchObject({ dryRun: false, complete: true, connectRedisSessions: 8, indexed: 4, alreadyIndexed: 0, anonymous: 4, failed: 0 });
+    expect(run.json).toMatchObject({ dryRun: false, complete: true, connectRedisSessions: 8, indexed: 6, alreadyIndexed: 0, anonymous: 2, failed: 0 });
     // Rollback-safe: every session value is byte for byte what connect-redis wrote, and it still reads them.
     expect(await snapshot('sess:*')).toEqual(values);
     for (const browser of ann) expect(await browser.me()).toBe('ann');
@@ -156,7 +159,8 @@ describe('migrate', () => {
     const store = new SessionStore({ client: redis.client() });
     expect(await store.invalidateAllUserSessions('ann')).toBe(3);
     expect(await store.invalidateAllUserSessions('bob')).toBe(1);
-    for (const browser of [...ann, ...bob]) {
+    expect(await store.invalidateAllUserSessions('carol')).toBe(2);
+    for (const browser of [...ann, ...bob, ...carol]) {
       expect(await store.get(browser.sid!)).toBeNull();
       // The cookie no longer signs anyone in, in the app after the switch.
       const moved = new Browser(after.url, LAPTOP);
@@ -164,11 +168,69 @@ describe('migrate', () => {
       expect(await moved.me()).toBeNull();
     }
     // Nobody else was touched.
-    for (const browser of [...carol, ...anonymous]) expect(await admin.get(`sess:${browser.sid}`)).toBe(values.get(`sess:${browser.sid}`));
+    for (const browser of anonymous) expect(await admin.get(`sess:${browser.sid}`)).toBe(values.get(`sess:${browser.sid}`));
+  });
 
-    const withField = await sessionkitJson(['--url', url, 'migrate', '--user-field', 'passport.user']);
-    expect(withField.json).toMatchObject({ indexed: 2, alreadyIndexed: 0 });
-    expect(await store.invalidateAllUserSessions('carol')).toBe(2);
+  it("indexes a Passport app's session by default (session.passport.user, as the stores read it); logout-everywhere then reaches it", async () => {
+    // Byte for byte what connect-redis writes for a Passport app after req.login(): a plain JSON
+    // string, the owner only under passport.user.
+    const cookie = { originalMaxAge: 3_600_000, expires: new Date(Date.now() + 3_600_000).toISOString(), httpOnly: true, path: '/' };
+    await admin.set('sess:passport-sid', JSON.stringify({ cookie, passport: { user: 'alice' } }), 'PX', 3_600_000);
+
+    const run = await sessionkitJson(['--url', url, 'migrate']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json).toMatchObject({ userField: null, connectRedisSessions: 1, indexed: 1, anonymous: 0, skipped: 0, failed: 0 });
+    const store = new SessionStore({ client: redis.client() });
+    expect(await store.countUserSessions('alice')).toBe(1);
+    expect(await store.invalidateAllUserSessions('alice')).toBe(1);
+    expect(await store.get('passport-sid')).toBeNull();
+  });
+
+  it('skips a session whose owner the stores refuse (over the length limit), reports it by reason and count, and indexes the rest', async () => {
+    const cookie = { originalMaxAge: 3_600_000, expires: new Date(Date.now() + 3_600_000).toISOString() };
+    const legacy = (id: string, data: Record<string, unknown>) => admin.set(`sess:${id}`, JSON.stringify({ cookie, ...data }), 'PX', 3_600_000);
+    const longOwner = 'L'.repeat(2_000);
+    // Alone with anonymous sessions, the session that cannot be indexed is the whole first SCAN
+    // batch: that must not stop the run as a refused command would.
+    await legacy('too-long-owner-sid', { userId: longOwner });
+    await legacy('anon-1', { visits: 1 });
+    await legacy('anon-2', { visits: 2 });
+    const first = await sessionkitJson(['--url', url, 'migrate']);
+    expect(first.json, first.stderr).toMatchObject({
+      complete: true,
+      connectRedisSessions: 3,
+      indexed: 0,
+      anonymous: 2,
+      skipped: 1,
+      skippedReasons: [{ reason: expect.stringMatching(/limit/), count: 1 }],
+      failed: 0,
+      failures: [],
+    });
+    // Something could not be indexed: exit 1, as for a failure.
+    expect(first.code).toBe(1);
+
+    // With others to index beside it: they are indexed, it is skipped again (by reason and count).
+    await legacy('good-1', { userId: 'dan' });
+    await legacy('good-2', { passport: { user: 'dan' } });
+    for (const dryRun of [true, false]) {
+      const run = await sessionkitJson(['--url', url, 'migrate', ...(dryRun ? ['--dry-run'] : [])]);
+      expect(run.json).toMatchObject({ [dryRun ? 'wouldIndex' : 'indexed']: 2, skipped: 1, failed: 0 });
+      expect(run.code).toBe(1);
+    }
+    expect(await new SessionStore({ client: redis.client() }).invalidateAllUserSessions('dan')).toBe(2);
+
+    // The readable report: a count and the reason; never the session id (a credential) nor the owner id (user data).
+    const readable = await sessionkit(['--url', url, 'migrate']);
+    expect(readable.code).toBe(1);
+    expect(readable.stdout).toMatch(/^Skipped 1 that cannot be indexed/m);
+    expect(readable.stdout).toMatch(/^ {2}1 × .*limit/m);
+    for (const text of [readable.stdout, readable.stderr, JSON.stringify(first.json)]) {
+      expect(text).not.toContain('too-long-owner-sid');
+      expect(text).not.toContain('L'.repeat(20));
+    }
+    expectNoStack(readable.stdout + readable.stderr);
+    // The value is left as it was.
+    expect(JSON.parse((await admin.get('sess:too-long-owner-sid'))!)).toMatchObject({ userId: longOwner });
   });
 
   it('an interrupted run, run again, finishes the rest and changes nothing already done', async () => {

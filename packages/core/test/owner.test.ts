@@ -30,6 +30,10 @@ describe('finding the owner of a session', () => {
     expect(store.userIdOf({ passport: { user: { id: 1, name: 'x' } } })).toBeUndefined();
     expect(store.userIdOf({ passport: null, user: null })).toBeUndefined();
     expect(store.userIdOf({ passport: {} })).toBeUndefined();
+    // What is not an id at one place (NaN, Infinity, '') does not stop the search: the next place is read.
+    expect(store.userIdOf({ userId: Number.NaN, user: { id: Number.POSITIVE_INFINITY }, passport: { user: 'c' } })).toBe('c');
+    expect(store.userIdOf({ userId: '', user: { id: 5 } })).toBe('5');
+    expect(store.userIdOf({ userId: Number.NaN })).toBeUndefined();
   });
 
   it('refuses, at the first save, a custom finder that returns neither a string, a number nor null', async () => {
@@ -42,7 +46,7 @@ describe('finding the owner of a session', () => {
     expect((error as Error).message).not.toContain('7');
     // Nothing was stored as anonymous.
     expect(await store.core.get('bad')).toBeNull();
-    for (const value of [true, ['x'], () => 'x']) {
+    for (const value of [true, ['x'], () => 'x', Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
       expect(() => fresh({ userId: () => value as never }).userIdOf({})).toThrow(/ERR_INVALID_USER_ID|userId option returned/);
     }
     // Null, undefined and '' are anonymous, as before.

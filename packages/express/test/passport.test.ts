@@ -100,3 +100,65 @@ describe('Passport', () => {
     ]);
   });
 });
+
+describe('owners that are not ids', () => {
+  /**
+   * Each visit saves a session; `/as/:id` keeps `Number(id)` as the owner, as an app might. Both
+   * save before responding, so that a refused save is the response (a 500), as with `req.login`.
+   */
+  async function numberApp(store: RedisStore) {
+    const app = express();
+    app.use(session({ store, secret: SECRET, resave: false, saveUninitialized: false }));
+    app.post('/visit', (req, res, next) => {
+      (req.session as unknown as { visits: number }).visits = 1;
+      req.session.save((err) => (err ? next(err) : res.sendStatus(204)));
+    });
+    app.post('/as/:id', (req, res, next) => {
+      (req.session as unknown as { userId: number }).userId = Number(req.params.id);
+      req.session.save((err) => (err ? next(err) : res.sendStatus(204)));
+    });
+    app.use((err: Error & { code?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      res.status(500).json({ code: err.code, message: err.message });
+    });
+    return listen(app);
+  }
+
+  it('a userId option that returns NaN or Infinity fails the save with ERR_INVALID_USER_ID, as core does; nothing is indexed under "NaN"', async () => {
+    for (const found of [Number.NaN, Number.POSITIVE_INFINITY]) {
+      // A cap of one: were NaN an owner, these unrelated visitors would evict each other.
+      const store = new RedisStore({ client: redis.client(), prefix: `nan${++n}:`, maxSessionsPerUser: 1, userId: () => found });
+      const server = await numberApp(store);
+      try {
+        for (const visitor of [new Agent(server.url), new Agent(server.url)]) {
+          const res = await visitor.request('POST', '/visit');
+          expect(res.status).toBe(500);
+          expect(await res.json()).toMatchObject({ code: 'ERR_INVALID_USER_ID', message: expect.stringContaining(String(found)) });
+        }
+        expect(await store.sessions.length()).toBe(0);
+        expect(await store.countUserSessions(String(found))).toBe(0);
+      } finally {
+        await server.close();
+        store.close();
+      }
+    }
+  });
+
+  it('the default finder takes a NaN session.userId for no owner (JSON stores it as null): no index "NaN", and real ids still work', async () => {
+    const store = new RedisStore({ client: redis.client(), prefix: `nan${++n}:`, maxSessionsPerUser: 1 });
+    const server = await numberApp(store);
+    try {
+      const a = new Agent(server.url);
+      const b = new Agent(server.url);
+      expect((await a.request('POST', '/as/not-a-number')).status).toBe(204);
+      expect((await b.request('POST', '/as/not-a-number')).status).toBe(204);
+      expect(await store.countUserSessions('NaN')).toBe(0);
+      // Both sessions are kept: no cap was applied between them.
+      expect(await store.sessions.length()).toBe(2);
+      expect((await a.request('POST', '/as/42')).status).toBe(204);
+      expect((await store.listUserSessions(42)).map((s) => s.id)).toEqual([a.sid]);
+    } finally {
+      await server.close();
+      store.close();
+    }
+  });
+});

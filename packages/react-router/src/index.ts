@@ -9,7 +9,9 @@ import {
 import {
   applyChanges,
   changesSince,
+  checkedOwner,
   CorruptSessionError,
+  defaultOwner,
   hashId,
   SessionKitError,
   SessionStore,
@@ -53,7 +55,12 @@ export interface RedisSessionStorageOptions<Data = SessionData, FlashData = Data
    * expires. Default 86 400.
    */
   ttl?: number;
-  /** Finds the owner in the session data. Default: `data.userId`, then `data.user.id`. */
+  /**
+   * Finds the owner in the session data. Default: `data.userId`, then `data.user.id`, then
+   * `data.passport.user`, the first that is a non-empty string or a finite number (as every
+   * SessionKit store). Anything else it returns but a string, a finite number, null or undefined
+   * fails the commit with `ERR_INVALID_USER_ID`.
+   */
   userId?: (data: FlashSessionData<Data, FlashData>) => string | number | null | undefined;
   /** Device details kept beside the session for `listUserSessions`. Default: none (stored meta is kept). */
   meta?: (data: FlashSessionData<Data, FlashData>) => Record<string, unknown> | null | undefined;
@@ -118,14 +125,6 @@ function positiveSeconds(ttl: unknown): number {
   return ttl;
 }
 
-function defaultUserId(data: StoredData): string | number | undefined {
-  const direct = data.userId;
-  if (typeof direct === 'string' || typeof direct === 'number') return direct;
-  const user = data.user as { id?: unknown } | null | undefined;
-  if (user && (typeof user.id === 'string' || typeof user.id === 'number')) return user.id;
-  return undefined;
-}
-
 /**
  * A React Router (or Remix 2) `SessionStorage` on Redis, built on the framework's own
  * `createSessionStorage`: the cookie holds only a random id, the data lives in Redis with a
@@ -152,12 +151,11 @@ export function createRedisSessionStorage<Data = SessionData, FlashData = Data>(
   const core =
     (store as SessionStore<StoredData> | undefined) ??
     new SessionStore<StoredData>({ ...storeOptions, client: storeOptions.client as SessionStoreOptions['client'], ttl: fallbackTtl });
-  const findOwner = (userId ?? defaultUserId) as (data: StoredData) => string | number | null | undefined;
+  const findOwner = (userId ?? defaultOwner) as (data: StoredData) => unknown;
   const findMeta = meta as ((data: StoredData) => Record<string, unknown> | null | undefined) | undefined;
-  const ownerOf = (data: StoredData): string | undefined => {
-    const id = findOwner(data);
-    return id === undefined || id === null || id === '' ? undefined : String(id);
-  };
+  // The owner as every SessionKit store finds and checks it: a finder that returns an object, NaN
+  // or Infinity fails the commit with ERR_INVALID_USER_ID rather than indexing "[object Object]".
+  const ownerOf = (data: StoredData): string | undefined => checkedOwner(findOwner(data));
   /** The TTL in ms a commit asks for: until the cookie expires, else the `ttl` option. */
   const ttlOf = (expires: Date | undefined): number => {
     const at = expires instanceof Date ? expires.getTime() : NaN;

@@ -237,6 +237,40 @@ for (const flavour of flavours) {
       await custom.core.clear();
     });
 
+    it('finds the owner by default as every store does: userId, user.id, then passport.user; a NaN or Infinity there is no owner', async () => {
+      for (const [data, owner] of [
+        [{ user: { id: 7 } }, '7'],
+        [{ passport: { user: 'pp' } }, 'pp'],
+        [{ userId: Number.NaN, passport: { user: 'pp' } }, 'pp'],
+      ] as const) {
+        const session = await load();
+        for (const [key, value] of Object.entries(data)) session.set(key, value);
+        const { id } = await load(await storage.commitSession(session));
+        expect((await storage.listUserSessions(owner)).map((s) => s.id)).toContain(id);
+      }
+      for (const value of [Number.NaN, Number.POSITIVE_INFINITY]) {
+        const session = await load();
+        session.set('userId', value);
+        await storage.commitSession(session);
+      }
+      expect(await storage.countUserSessions('NaN')).toBe(0);
+      expect(await storage.countUserSessions('Infinity')).toBe(0);
+    });
+
+    it('refuses, as core does, a userId option that returns an object, NaN or Infinity: ERR_INVALID_USER_ID, nothing stored', async () => {
+      for (const found of [{ id: 7 }, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+        const custom = makeStorage(flavour, { client, prefix: `${prefix}bad:`, maxSessionsPerUser: 1, userId: () => found as never });
+        const session = await custom.getSession(null);
+        session.set('cart', 1);
+        const error = await custom.commitSession(session).catch((e: unknown) => e);
+        expect(error, typeof found).toBeInstanceOf(SessionKitError);
+        expect(error).toMatchObject({ code: 'ERR_INVALID_USER_ID' });
+        // Not indexed under "[object Object]", "NaN" or "Infinity", where unrelated sessions would evict each other.
+        expect(await custom.core.length()).toBe(0);
+        for (const owner of ['[object Object]', 'NaN', 'Infinity', '-Infinity']) expect(await custom.countUserSessions(owner)).toBe(0);
+      }
+    });
+
     it("takes the TTL from the commit's expiry, and the ttl option when there is none", async () => {
       const { setCookie, id } = await signIn('ann');
       const ttlDefault = await client.pttl(prefix + id);

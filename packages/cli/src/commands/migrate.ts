@@ -1,7 +1,6 @@
-import { encodeUserId } from '@sessionkit/core';
+import { checkedOwner, encodeUserId, ownerAt, SessionKitError } from '@sessionkit/core';
 import { classify, type KeyInfo } from '../classify.js';
 import type { Context, Result } from '../context.js';
-import { ownerAt } from '../owner.js';
 import { UsageError } from '../errors.js';
 import { formatCount, formatDuration, type Output } from '../output.js';
 import { scanKeyspace } from '../scan.js';
@@ -9,7 +8,7 @@ import { scanKeyspace } from '../scan.js';
 export interface MigrateOptions {
   dryRun: boolean;
   rate: number;
-  /** Dotted path to the owner in the session object, e.g. `passport.user`; default as the stores. */
+  /** Dotted path to the owner in the session object, e.g. `passport.user`; default core's `defaultOwner`, as the stores. */
   userField?: string;
   progress: boolean;
 }
@@ -23,10 +22,39 @@ export function parseUserField(path: string): string[] {
   return parts;
 }
 
+/** How many of each reason, in the order first met; the first `limit` reasons only. */
+class Reasons {
+  private readonly counts = new Map<string, number>();
+  constructor(private readonly limit = 20) {}
+  add(reason: string): void {
+    const count = this.counts.get(reason);
+    if (count !== undefined) this.counts.set(reason, count + 1);
+    else if (this.counts.size < this.limit) this.counts.set(reason, 1);
+  }
+  get first(): string | undefined {
+    return this.counts.keys().next().value;
+  }
+  list(): { reason: string; count: number }[] {
+    return [...this.counts].map(([reason, count]) => ({ reason, count }));
+  }
+}
+
+/**
+ * A session whose owner the store would refuse (ERR_INVALID_USER_ID: an id over the length limit,
+ * not well-formed Unicode) can never be indexed, by this run or by a later one: it is skipped, and
+ * counted under the reason. The reason is core's message, which names the rule, never the id.
+ */
+function unindexable(error: unknown): error is SessionKitError {
+  return error instanceof SessionKitError && error.code === 'ERR_INVALID_USER_ID';
+}
+
 export async function migrate(ctx: Context, options: MigrateOptions): Promise<Result> {
   const path = options.userField === undefined ? undefined : parseUserField(options.userField);
-  const tally = { found: 0, anonymous: 0, indexed: 0, already: 0, changed: 0, gone: 0, failed: 0 };
-  const failures: { id: string; error: string }[] = [];
+  const tally = { found: 0, anonymous: 0, indexed: 0, already: 0, changed: 0, gone: 0, skipped: 0, failed: 0 };
+  // By reason and count only: a session id is a credential (the cookie's value), and an owner id
+  // is user data, so neither is printed.
+  const skips = new Reasons();
+  const failures = new Reasons();
 
   const scan = await scanKeyspace(
     ctx.connection,
@@ -42,13 +70,15 @@ export async function migrate(ctx: Context, options: MigrateOptions): Promise<Re
       await Promise.all(
         legacy.map(async (session) => {
           tally.found++;
-          const owner = path ? ownerAt(session.session ?? {}, path) : session.userId;
-          if (owner === undefined) {
+          const found = path ? ownerAt(session.session ?? {}, path) : session.userId;
+          if (found === undefined) {
             tally.anonymous++;
             return;
           }
           let result: Awaited<ReturnType<typeof ctx.store.indexLegacySession>>;
           try {
+            // The store's own check of the owner, so that a dry run skips what a real run would.
+            const owner = checkedOwner(found)!;
             if (options.dryRun) {
               // Read-only: is the id already in its owner's index? A real run would say 'already' then.
               const score = await ctx.connection.client.zscore(ctx.store.keys.index(encodeUserId(owner)), session.id);
@@ -57,8 +87,14 @@ export async function migrate(ctx: Context, options: MigrateOptions): Promise<Re
               result = await ctx.store.indexLegacySession(session.id, owner);
             }
           } catch (error) {
-            tally.failed++;
-            if (failures.length < 20) failures.push({ id: session.id, error: error instanceof Error ? error.message : String(error) });
+            const reason = error instanceof Error ? error.message : String(error);
+            if (unindexable(error)) {
+              tally.skipped++;
+              skips.add(reason);
+            } else {
+              tally.failed++;
+              failures.add(reason);
+            }
             return;
           }
           if (result === 'indexed') tally.indexed++;
@@ -67,9 +103,10 @@ export async function migrate(ctx: Context, options: MigrateOptions): Promise<Re
           else tally.gone++;
         }),
       );
-      // Failures and no success yet: a refused command or a missing feature. Stop rather than grind on.
+      // Failures and no success yet: a refused command or a missing feature. Stop rather than grind
+      // on. Skipped sessions are neither: their owner is what is wrong, and the rest can be indexed.
       if (tally.failed > 0 && tally.indexed + tally.already + tally.changed + tally.gone === 0) {
-        throw new Error(`migrate stopped: ${failures[0]!.error}`);
+        throw new Error(`migrate stopped: ${failures.first}`);
       }
     },
   );
@@ -84,14 +121,16 @@ export async function migrate(ctx: Context, options: MigrateOptions): Promise<Re
     alreadyIndexed: tally.already,
     rewrittenMeanwhile: tally.changed,
     goneMeanwhile: tally.gone,
+    skipped: tally.skipped,
+    skippedReasons: skips.list(),
     failed: tally.failed,
-    failures,
+    failures: failures.list(),
     scan: { keysWalked: scan.walked, masters: scan.nodes, seconds: Math.round(scan.seconds * 10) / 10 },
   };
 
   return {
     data,
-    exitCode: !scan.complete ? 130 : tally.failed ? 1 : 0,
+    exitCode: !scan.complete ? 130 : tally.failed || tally.skipped ? 1 : 0,
     render(out: Output) {
       const { c } = out;
       const n = formatCount;
@@ -104,9 +143,13 @@ export async function migrate(ctx: Context, options: MigrateOptions): Promise<Re
       if (tally.changed || tally.gone) {
         out.line(`Changed during the run: ${n(tally.changed)} rewritten by SessionKit (indexed by that write), ${n(tally.gone)} expired or destroyed.`);
       }
+      if (tally.skipped) {
+        out.line(c.red(`Skipped ${n(tally.skipped)} that cannot be indexed (the stores refuse their owner too):`));
+        for (const s of skips.list()) out.line(`  ${n(s.count)} × ${s.reason}`);
+      }
       if (tally.failed) {
-        out.line(c.red(`Failed: ${n(tally.failed)}. First errors:`));
-        for (const f of failures) out.line(`  ${f.id}: ${f.error}`);
+        out.line(c.red(`Failed: ${n(tally.failed)}. Errors:`));
+        for (const f of failures.list()) out.line(`  ${n(f.count)} × ${f.reason}`);
       }
       out.note(`Walked ${n(scan.walked)} keys on ${scan.nodes} master${scan.nodes === 1 ? '' : 's'} in ${formatDuration(scan.seconds * 1000)}.`);
     },
