@@ -2,7 +2,7 @@ import type { RedisClient } from './client/index.js';
 import { CorruptSessionError, SessionKitError } from './errors.js';
 import { hashId } from './keys.js';
 import { applyChanges, changesSince, type Changes } from './merge.js';
-import type { SessionStoreOptions } from './options.js';
+import { storeOptionNames, type SessionStoreOptions } from './options.js';
 import { checkFrameworkOptions, fromFrameworkStore } from './option-checks.js';
 import { checkedOwner, defaultOwner } from './owner.js';
 import type { SessionInfo } from './records.js';
@@ -80,6 +80,21 @@ interface Loaded {
  */
 export const VERSION_KEY = '__sessionkitVersion';
 
+// The adapters take the core store's options (FrameworkStoreOptions extends SessionStoreOptions)
+// plus these; tsc fails when one is added to the interface and not here.
+const frameworkOptionNames = [
+  ...storeOptionNames,
+  ...Object.keys({
+    store: true,
+    disableTouch: true,
+    disableTTL: true,
+    userId: true,
+    meta: true,
+    touchAfter: true,
+    mergeSaves: true,
+  } satisfies Record<Exclude<keyof FrameworkStoreOptions, keyof SessionStoreOptions>, true>),
+];
+
 const LOADED_LIMIT = 10_000;
 /** Conflicting saves retried before giving up: one more per save that landed in between. */
 const MERGE_ATTEMPTS = 64;
@@ -147,7 +162,7 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
   /** `adapterOptionNames`: options the adapter handles itself (not unknown, see option-checks.ts). */
   constructor(options: FrameworkStoreOptions<S>, adapterOptionNames: readonly string[] = []) {
     if (!options || typeof options !== 'object') throw new SessionKitError('ERR_CONFIG', 'store options are required: { client }');
-    checkFrameworkOptions(options, adapterOptionNames);
+    checkFrameworkOptions(options, [...frameworkOptionNames, ...adapterOptionNames]);
     const ttl = options.ttl ?? 86_400;
     if (typeof ttl !== 'function' && (typeof ttl !== 'number' || !(ttl > 0))) {
       throw new SessionKitError('ERR_CONFIG', `option ttl must be a positive number of seconds or a function, got ${String(ttl)}`);

@@ -1,6 +1,4 @@
 import { SessionKitError } from './errors.js';
-import type { FrameworkStoreOptions } from './framework-store.js';
-import type { SessionStoreOptions } from './options.js';
 
 /*
  * Checks of what users mean, on top of the type checks in options.ts and framework-store.ts:
@@ -9,35 +7,6 @@ import type { SessionStoreOptions } from './options.js';
  * that a migration from connect-redis carries along, is a process warning (it must not break a
  * deploy that worked with connect-redis).
  */
-
-// The option names, one line each. `satisfies Record<keyof ..., true>` makes tsc fail when a name
-// is added to (or removed from) the options interface and not here, so the list cannot drift.
-export const storeOptionNames = {
-  client: true,
-  prefix: true,
-  indexPrefix: true,
-  ttl: true,
-  absoluteTimeout: true,
-  maxSessionsPerUser: true,
-  sessionLimitPolicy: true,
-  serializer: true,
-  maxPayloadBytes: true,
-  revokedTtl: true,
-  revokeChunkSize: true,
-  scanCount: true,
-} as const satisfies Record<keyof SessionStoreOptions, true>;
-
-// The adapters take the core store's options (FrameworkStoreOptions extends SessionStoreOptions) plus these.
-export const frameworkOptionNames = {
-  ...storeOptionNames,
-  store: true,
-  disableTouch: true,
-  disableTTL: true,
-  userId: true,
-  meta: true,
-  touchAfter: true,
-  mergeSaves: true,
-} as const satisfies Record<keyof FrameworkStoreOptions, true>;
 
 /**
  * Options of older connect-redis versions that mean nothing here, with what to do instead.
@@ -165,23 +134,26 @@ function checkMilliseconds(name: string, value: unknown, { zeroMeansOff }: { zer
   }
 }
 
-/** Called by resolveOptions: the core store's own options, in ms. */
-export function checkStoreOptions(options: SessionStoreOptions): void {
+/**
+ * Called by resolveOptions: the core store's own options, in ms. `known` is the list of option
+ * names, kept beside the options' type in options.ts (this file imports no option type, so that
+ * the files that define the options can import it).
+ */
+export function checkStoreOptions(options: { ttl?: unknown; absoluteTimeout?: unknown }, known: readonly string[]): void {
   if (!options || typeof options !== 'object' || builtByFrameworkStore.has(options)) return;
-  checkNames(options, Object.keys(storeOptionNames), 'SessionStore');
+  checkNames(options, known, 'SessionStore');
   checkMilliseconds('ttl', options.ttl, { zeroMeansOff: false });
   checkMilliseconds('absoluteTimeout', options.absoluteTimeout, { zeroMeansOff: true });
 }
 
 /**
  * Called by the FrameworkStore constructor: the adapters' options, where `ttl` is in SECONDS
- * (connect-redis's unit) and SessionKit's own durations in ms. `extraNames` are the options an
- * adapter adds and handles itself.
+ * (connect-redis's unit) and SessionKit's own durations in ms. `known` are the names the
+ * FrameworkStore and the adapter take.
  */
-// biome-ignore lint/suspicious/noExplicitAny: options of a store of any session shape
-export function checkFrameworkOptions(options: FrameworkStoreOptions<any>, extraNames: readonly string[] = []): void {
+export function checkFrameworkOptions(options: { ttl?: unknown; absoluteTimeout?: unknown; store?: unknown }, known: readonly string[]): void {
   if (!options || typeof options !== 'object') return;
-  checkNames(options, [...Object.keys(frameworkOptionNames), ...extraNames], 'RedisStore');
+  checkNames(options, known, 'RedisStore');
   const ttl = options.ttl;
   if (typeof ttl === 'number' && Number.isFinite(ttl) && ttl > MAX_ADAPTER_TTL_SECONDS) {
     throw new SessionKitError(

@@ -32,6 +32,23 @@ export interface SessionStoreOptions {
   scanCount?: number;
 }
 
+// The option names, one line each. `satisfies Record<keyof ..., true>` makes tsc fail when a name
+// is added to (or removed from) the options interface and not here, so the list cannot drift.
+export const storeOptionNames = Object.keys({
+  client: true,
+  prefix: true,
+  indexPrefix: true,
+  ttl: true,
+  absoluteTimeout: true,
+  maxSessionsPerUser: true,
+  sessionLimitPolicy: true,
+  serializer: true,
+  maxPayloadBytes: true,
+  revokedTtl: true,
+  revokeChunkSize: true,
+  scanCount: true,
+} satisfies Record<keyof SessionStoreOptions, true>);
+
 export interface ResolvedOptions {
   client: RedisClient;
   prefix: string;
@@ -59,7 +76,7 @@ export function resolveOptions(options: SessionStoreOptions): ResolvedOptions {
   if (!options || typeof options !== 'object' || !options.client) {
     throw new SessionKitError('ERR_CONFIG', `SessionStore needs { client }: ${SUPPORTED_CLIENTS}`);
   }
-  checkStoreOptions(options);
+  checkStoreOptions(options, storeOptionNames);
   const prefix = options.prefix ?? 'sess:';
   if (typeof prefix !== 'string' || prefix.length === 0) {
     throw new SessionKitError('ERR_CONFIG', 'option prefix must be a non-empty string (an empty prefix would let session keys collide with index keys)');
