@@ -16,10 +16,29 @@ export const alias = {
   '@sessionkit/react-router': src('react-router'),
 };
 
+/**
+ * connect-redis 9's own test file runs unchanged against @sessionkit/express
+ * (packages/express/test/connect-redis9-upstream.test.ts): for that one importer, its `./` (the
+ * connect-redis store) resolves to @sessionkit/express (through connect-redis9-upstream/store.ts),
+ * and its `./testdata/server` (not in the npm package) to a stand-in on @sessionkit/testing.
+ * Nothing else is affected.
+ */
+const upstream = (file: string) => fileURLToPath(new URL(`./packages/express/test/connect-redis9-upstream/${file}`, import.meta.url));
+const connectRedis9Upstream = {
+  name: 'connect-redis9-upstream',
+  enforce: 'pre' as const,
+  resolveId(source: string, importer: string | undefined) {
+    if (!importer?.replaceAll('\\', '/').endsWith('/node_modules/connect-redis9/index_test.ts')) return null;
+    if (source === './') return upstream('store.ts');
+    if (source === './testdata/server') return upstream('server.ts');
+    return null;
+  },
+};
+
 const project = (name: string, root: string, extra: Record<string, unknown> = {}): TestProjectConfiguration => ({
   resolve: { alias },
   // The core's Lua scripts are imported as text with their includes, as the build bundles them.
-  plugins: [luaVitePlugin()],
+  plugins: [luaVitePlugin(), connectRedis9Upstream],
   test: { name, root, include: ['test/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 60_000, ...extra },
 });
 

@@ -120,6 +120,63 @@ describe('documentation snippets: install and shell lines', () => {
   }
 });
 
+/**
+ * The call's argument text: from the parenthesis that opens at `open` to the one that closes it
+ * (strings and comments are not told apart; the doc's client calls have no parentheses in strings).
+ */
+function argumentsAt(code: string, open: number): string {
+  let depth = 0;
+  for (let i = open; i < code.length; i++) {
+    if (code[i] === '(') depth++;
+    else if (code[i] === ')' && --depth === 0) return code.slice(open + 1, i);
+  }
+  return code.slice(open + 1);
+}
+
+describe('documentation snippets: every Redis client a reader copies bounds its commands', () => {
+  // A request waits as long as its store's Redis command does, and a Redis that accepts
+  // connections but does not answer (paused, overloaded) never answers: without a command timeout
+  // on the client, the request hangs (docs/reliability.md, "The rule"). So each client a block
+  // creates carries one: ioredis's `commandTimeout` (a Cluster's in `redisOptions`), node-redis's
+  // `commandOptions: { timeout }` (which covers less: see reliability.md's node-redis section).
+  const ioredis = /\bnew (?:Redis|Cluster|Valkey)\s*\(/g;
+  const nodeRedis = /\bcreate(?:Client|Cluster|Sentinel)\s*\(/g;
+  const code = snippets.filter((s) => isTs(s) || isJs(s));
+
+  it('finds the clients of the quick starts and of the client-settings sections', () => {
+    const creates = (s: Snippet) => new RegExp(ioredis.source).test(codeOf(s)) || new RegExp(nodeRedis.source).test(codeOf(s));
+    const creating = new Set(code.filter(creates).map((s) => s.file));
+    for (const file of [
+      'README.md',
+      'docs/core.md',
+      'docs/express.md',
+      'docs/reliability.md',
+      'docs/migrate-from-connect-redis.md',
+      'packages/express/README.md',
+    ]) {
+      expect(creating).toContain(file);
+    }
+  });
+
+  it('each `new Redis(` / `new Cluster(` has a commandTimeout, each `createClient(` a commandOptions timeout', () => {
+    const unbounded: string[] = [];
+    for (const s of code) {
+      const text = codeOf(s);
+      const lineOf = (index: number) => `${s.file}:${s.line + text.slice(0, index).split('\n').length - 1}`;
+      for (const m of text.matchAll(ioredis)) {
+        if (!/\bcommandTimeout\s*:/.test(argumentsAt(text, m.index + m[0].length - 1)))
+          unbounded.push(`${lineOf(m.index)}: ${m[0]}...) without commandTimeout`);
+      }
+      for (const m of text.matchAll(nodeRedis)) {
+        if (!/\bcommandOptions\s*:\s*\{[^}]*\btimeout\s*:/.test(argumentsAt(text, m.index + m[0].length - 1))) {
+          unbounded.push(`${lineOf(m.index)}: ${m[0]}...) without commandOptions: { timeout }`);
+        }
+      }
+    }
+    expect(unbounded).toEqual([]);
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 // Running blocks. Files go under .tmp/ inside the repo, so that '@sessionkit/*' and every other
 // import resolve to the workspace's node_modules (the built packages), as in an app.
@@ -141,8 +198,11 @@ const standIns: Record<string, string> = {
   checkPassword: "const checkPassword = (username, password) => (password === 'right' ? { id: username } : undefined);",
 };
 
-/** Starts a block as a program; `express4` makes `import 'express'` find Express 4. */
-async function start(s: Snippet, env: Record<string, string>, { express4 = false } = {}): Promise<Running> {
+/**
+ * Starts a block as a program; `express4` makes `import 'express'` find Express 4. `env` is added
+ * to the test's environment, with a SESSION_SECRET unless it says `SESSION_SECRET: undefined`.
+ */
+async function start(s: Snippet, env: Record<string, string | undefined>, { express4 = false } = {}): Promise<Running> {
   const dir = join(runDir, express4 ? 'express4' : 'default');
   mkdirSync(dir, { recursive: true });
   if (express4) {
@@ -160,9 +220,11 @@ async function start(s: Snippet, env: Record<string, string>, { express4 = false
   // On the block's first line, so that line numbers in a stack trace still match the document.
   writeFileSync(file, given.join(' ') + (isTs(s) ? toJavaScript(codeOf(s)) : codeOf(s)));
   const port = await freePort();
+  const childEnv: Record<string, string | undefined> = { ...process.env, PORT: String(port), SESSION_SECRET: 'snippet-test-secret-of-32-characters!', ...env };
+  for (const [name, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[name];
   const child = spawn(process.execPath, [file], {
     cwd: root,
-    env: { ...process.env, PORT: String(port), SESSION_SECRET: 'snippet-test-secret-of-32-characters!', ...env },
+    env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -201,6 +263,25 @@ const cookieOf = (res: Response) => res.headers.get('set-cookie')?.split(';')[0]
 const scenarios: Record<string, (s: Snippet, redis: RedisServer) => Promise<void>> = {
   /** The README's Express quick start, on Express 5 and on Express 4. */
   'express-quick-start': async (s, redis) => {
+    // Pasted and run without SESSION_SECRET, it stops at once and says what to set, instead of
+    // answering 500 to every request (express-session: "secret option required for sessions").
+    const unset = await start(s, { REDIS_URL: redis.url, SESSION_SECRET: undefined });
+    try {
+      let answered: number | undefined;
+      for (let i = 0; i < 150 && unset.child.exitCode === null && answered === undefined; i++) {
+        answered = await fetch(`http://127.0.0.1:${unset.port}/`).then(
+          (r) => r.status,
+          () => undefined,
+        );
+        if (answered === undefined) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(answered, `started without SESSION_SECRET and answered ${answered}:\n${unset.output()}`).toBeUndefined();
+      expect(await unset.exited).not.toBe(0);
+      expect(unset.output()).toMatch(/Set SESSION_SECRET to a long random string/);
+    } finally {
+      await stopApp(unset);
+    }
+
     for (const express4 of [false, true]) {
       const app = await start(s, { REDIS_URL: redis.url }, { express4 });
       try {
@@ -209,6 +290,7 @@ const scenarios: Record<string, (s: Snippet, redis: RedisServer) => Promise<void
         const login = async () => {
           const res = await fetch(`${url}/login`, { method: 'POST', redirect: 'manual' });
           expect(res.status).toBe(302);
+          await res.arrayBuffer(); // its end comes after express-session's save
           return cookieOf(res)!;
         };
         const home = (cookie?: string) => fetch(`${url}/`, { headers: cookie ? { cookie } : {} }).then((r) => r.text());
@@ -236,6 +318,38 @@ const scenarios: Record<string, (s: Snippet, redis: RedisServer) => Promise<void
         }
         expect(status).toBe(503);
         await redis.start();
+
+        // Redis paused (accepts connections, never answers): a signed-in request gets an error
+        // response (the client's commandTimeout, then Express's error handler), not a hang. The
+        // abort only turns a hang into a failure; nothing here measures time.
+        let cookie: string | undefined;
+        for (let i = 0; i < 150 && !cookie; i++) {
+          const res = await fetch(`${url}/login`, { method: 'POST', redirect: 'manual' }); // 503 until the client has reconnected
+          // The body's end: express-session sends the headers before its save, the last byte after.
+          await res.arrayBuffer();
+          if (res.status === 302) cookie = cookieOf(res);
+          else await new Promise((r) => setTimeout(r, 100));
+        }
+        expect(cookie, app.output()).toBeTruthy();
+        expect(await home(cookie)).toBe('Hello alice'); // saved before the pause
+        redis.pause();
+        try {
+          // `connection: close`: the server may close this connection after the error, and a
+          // later request must not pick it up from the pool.
+          const res = await fetch(`${url}/`, { headers: { cookie: cookie!, connection: 'close' }, signal: AbortSignal.timeout(20_000) }).catch(
+            (error: Error) => error,
+          );
+          expect(res instanceof Response ? res.status : `no answer: ${res.message}`).toBe(500);
+        } finally {
+          redis.resume();
+        }
+        // Once more on a network error: a pooled connection may have been closed by the server
+        // while idle during the pause (keep-alive timeout), which says nothing about the app.
+        const after = await home(cookie).catch(() => home(cookie));
+        expect(after, app.output()).toBe('Hello alice'); // and the session is intact
+        // The next round (Express 4) counts alice's sessions from none.
+        const admin = new Redis(redis.url);
+        await admin.flushall().finally(() => admin.quit());
         expect(app.child.exitCode, app.output()).toBeNull();
         expect(app.output()).not.toMatch(/Unhandled error event|UnhandledPromiseRejection|TypeError/);
       } finally {

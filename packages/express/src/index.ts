@@ -1,6 +1,14 @@
 import session from 'express-session';
 import type { SessionData } from 'express-session';
-import { FrameworkStore, settle, type FrameworkStoreOptions, type InvalidateOptions, type SessionInfo, type SessionStore } from '@sessionkit/core';
+import {
+  FrameworkStore,
+  settle,
+  type FrameworkStoreOptions,
+  type InvalidateOptions,
+  type Serializer,
+  type SessionInfo,
+  type SessionStore,
+} from '@sessionkit/core';
 
 // express-session is CommonJS: its `Store` hangs off the exported function. A default import
 // works from both builds (ESM: Node hands over module.exports; CJS: esbuild's interop does).
@@ -28,16 +36,22 @@ export interface RedisStoreOptions extends FrameworkStoreOptions<ExpressSessionD
 const expressOptionNames = Object.keys({ connectionEvents: true } satisfies Record<Exclude<keyof RedisStoreOptions, keyof FrameworkStoreOptions>, true>);
 
 // biome-ignore lint/suspicious/noExplicitAny: express-session types its callbacks' error as any
-type Callback<T> = ((err: any, value?: T) => void) | undefined;
+type Callback<T> = (err: any, value?: T) => void;
 
 /**
  * An express-session store on Redis. A drop-in replacement for connect-redis (same key layout,
  * same options, reads its sessions), plus a per-user index of sessions:
  * `listUserSessions`, `revokeUserSession` and `invalidateAllUserSessions`.
  *
- * Callbacks are optional. When a call without a callback fails, the error is emitted as the
- * store's `'error'` event if anything listens to it, and dropped otherwise: it never becomes an
- * unhandled rejection or crashes the process.
+ * Like connect-redis 9 and 10, each express-session method takes an optional callback and
+ * returns a promise:
+ * - without a callback, the promise settles once Redis has answered: it resolves with the
+ *   result, or rejects with the error. A failure is also emitted as the store's `'error'` event
+ *   if anything listens to it, and the promise is never an unhandled rejection when left
+ *   unawaited (express-session's `req.session.destroy()` without a callback leaves it so);
+ * - with a callback, the outcome goes to the callback only, called outside any promise chain
+ *   (a callback that throws is an ordinary uncaught exception), and the promise resolves with
+ *   the callback's return value once it has run. It never rejects.
  */
 export class RedisStore extends Store {
   /** The framework-free layer every SessionKit adapter shares. */
@@ -48,6 +62,9 @@ export class RedisStore extends Store {
   readonly client: NonNullable<FrameworkStoreOptions['client']>;
   /** The session key prefix (as connect-redis's `store.prefix`). */
   readonly prefix: string;
+  readonly #ttl: number | ((session: ExpressSessionData) => number);
+  readonly #disableTouch: boolean;
+  readonly #disableTTL: boolean;
   private readonly detach: () => void;
 
   constructor(options: RedisStoreOptions) {
@@ -56,46 +73,95 @@ export class RedisStore extends Store {
     this.core = this.sessions.core;
     this.client = this.core.client;
     this.prefix = this.core.options.prefix;
+    // FrameworkStore has checked them; these are its defaults (connect-redis's).
+    this.#ttl = options.ttl ?? 86_400;
+    this.#disableTouch = options.disableTouch ?? false;
+    this.#disableTTL = options.disableTTL ?? false;
     this.detach = options.connectionEvents === false ? () => {} : this.core.redis.onConnectionChange((up) => this.emit(up ? 'connect' : 'disconnect'));
   }
 
-  override get(sid: string, callback?: Callback<ExpressSessionData | null>): void {
-    this.settle(this.sessions.get(sid), callback);
+  // connect-redis's public fields, read-only here: getters, so that assigning one (which would
+  // change nothing) throws instead of passing silently.
+
+  /** As connect-redis's `store.ttl`: the `ttl` option, in SECONDS, or the function given. Default 86 400. */
+  get ttl(): number | ((session: ExpressSessionData) => number) {
+    return this.#ttl;
   }
 
-  override set(sid: string, session: SessionData, callback?: Callback<void>): void {
-    this.settle(this.sessions.set(sid, session as ExpressSessionData), callback);
+  /** As connect-redis's `store.disableTouch`. Default false. */
+  get disableTouch(): boolean {
+    return this.#disableTouch;
   }
 
-  override touch(sid: string, session: SessionData, callback?: Callback<void>): void {
-    this.settle(this.sessions.touch(sid, session as ExpressSessionData), callback);
+  /** As connect-redis's `store.disableTTL`. Default false. */
+  get disableTTL(): boolean {
+    return this.#disableTTL;
   }
 
-  override destroy(sid: string, callback?: Callback<void>): void {
-    this.settle(this.sessions.destroy(sid), callback);
+  /** As connect-redis's `store.scanCount`: the SCAN COUNT hint of `ids`, `all`, `length` and `clear`. Default 100. */
+  get scanCount(): number {
+    return this.core.options.scanCount;
+  }
+
+  /**
+   * The serializer in use: the `serializer` option, or by default SessionKit's safe JSON
+   * (`safeJsonSerializer`, exported: JSON that drops `__proto__`, `constructor` and `prototype` keys), not
+   * the global `JSON` that connect-redis uses.
+   */
+  get serializer(): Serializer {
+    return this.core.options.serializer;
+  }
+
+  override get(sid: string, callback?: undefined): Promise<ExpressSessionData | null>;
+  override get(sid: string, callback: Callback<ExpressSessionData | null>): Promise<unknown>;
+  override get(sid: string, callback?: Callback<ExpressSessionData | null>): Promise<unknown> {
+    return this.settle(this.sessions.get(sid), callback);
+  }
+
+  override set(sid: string, session: SessionData, callback?: undefined): Promise<void>;
+  override set(sid: string, session: SessionData, callback: Callback<void>): Promise<unknown>;
+  override set(sid: string, session: SessionData, callback?: Callback<void>): Promise<unknown> {
+    return this.settle(this.sessions.set(sid, session as ExpressSessionData), callback);
+  }
+
+  override touch(sid: string, session: SessionData, callback?: undefined): Promise<void>;
+  override touch(sid: string, session: SessionData, callback: Callback<void>): Promise<unknown>;
+  override touch(sid: string, session: SessionData, callback?: Callback<void>): Promise<unknown> {
+    return this.settle(this.sessions.touch(sid, session as ExpressSessionData), callback);
+  }
+
+  override destroy(sid: string, callback?: undefined): Promise<void>;
+  override destroy(sid: string, callback: Callback<void>): Promise<unknown>;
+  override destroy(sid: string, callback?: Callback<void>): Promise<unknown> {
+    return this.settle(this.sessions.destroy(sid), callback);
   }
 
   /** Every live session, each with its `id` (as connect-redis). SCANs the keyspace: admin use only. */
-  override all(callback?: Callback<ExpressSessionData[]>): void {
-    this.settle(this.sessions.all(), callback);
+  override all(callback?: undefined): Promise<ExpressSessionData[]>;
+  override all(callback: Callback<ExpressSessionData[]>): Promise<unknown>;
+  override all(callback?: Callback<ExpressSessionData[]>): Promise<unknown> {
+    return this.settle(this.sessions.all(), callback);
   }
 
   /** Ids of every live session (SCAN). */
-  ids(callback?: Callback<string[]>): void {
-    this.settle(this.sessions.ids(), callback);
+  ids(callback?: undefined): Promise<string[]>;
+  ids(callback: Callback<string[]>): Promise<unknown>;
+  ids(callback?: Callback<string[]>): Promise<unknown> {
+    return this.settle(this.sessions.ids(), callback);
   }
 
   /** Number of live sessions (SCAN). */
-  override length(callback?: Callback<number>): void {
-    this.settle(this.sessions.length(), callback);
+  override length(callback?: undefined): Promise<number>;
+  override length(callback: Callback<number>): Promise<unknown>;
+  override length(callback?: Callback<number>): Promise<unknown> {
+    return this.settle(this.sessions.length(), callback);
   }
 
   /** Deletes every session and index under this store's prefixes. */
-  override clear(callback?: Callback<void>): void {
-    this.settle(
-      this.sessions.clear().then(() => undefined),
-      callback,
-    );
+  override clear(callback?: undefined): Promise<void>;
+  override clear(callback: Callback<void>): Promise<unknown>;
+  override clear(callback?: Callback<void>): Promise<unknown> {
+    return this.settle(this.sessions.clear(), callback);
   }
 
   /**
@@ -125,15 +191,35 @@ export class RedisStore extends Store {
     this.detach();
   }
 
-  /** Calls back outside the promise chain; without a callback, a failure becomes an 'error' event if anyone listens. */
-  private settle<T>(work: Promise<T>, callback: Callback<T>): void {
-    settle(work, callback, (error) => {
+  /**
+   * The promise an express-session method returns (see the class comment). With a callback, core's
+   * `settle` calls it on a later tick, outside the promise chain, exactly as before promises were
+   * returned; the promise only reports that it has run, so it cannot become an unhandled rejection.
+   * Without one, the work's own promise is returned, with a handler attached here: a caller that
+   * awaits it still sees the rejection, one that ignores it (as express-session does) leaves the
+   * error to the 'error' event, as before, and never to Node's unhandled-rejection handling.
+   */
+  private settle<T>(work: Promise<T>, callback: Callback<T> | undefined): Promise<unknown> {
+    if (callback) {
+      return new Promise((resolve) => {
+        settle(work, (...args: Parameters<Callback<T>>) => {
+          let returned: unknown;
+          try {
+            returned = callback(...args);
+          } finally {
+            resolve(returned);
+          }
+        });
+      });
+    }
+    void work.catch((error: unknown) => {
       if (this.listenerCount('error') > 0) this.emit('error', error);
     });
+    return work;
   }
 }
 
 // What the docs use, so that an app installs only this package.
 export type { InvalidateOptions, SessionInfo, SessionRecord, SessionStore, FrameworkStoreOptions } from '@sessionkit/core';
 export type { Serializer, SessionLimitPolicy, SessionKitErrorCode } from '@sessionkit/core';
-export { SessionKitError, RedisOperationError, SessionLimitError, CorruptSessionError, hashId } from '@sessionkit/core';
+export { SessionKitError, RedisOperationError, SessionLimitError, CorruptSessionError, hashId, safeJsonSerializer } from '@sessionkit/core';
