@@ -51,7 +51,7 @@ export interface FrameworkStoreOptions<S extends CookieSession = CookieSession> 
   mergeSaves?: boolean;
 }
 
-/** A loaded session's stored expiry and owner, held from `get` until the same request's touch/set. */
+/** What one request loaded, held by its ticket from `load` until the same request's save. */
 interface Loaded {
   at: number;
   createdAt: number;
@@ -72,13 +72,46 @@ interface Loaded {
   text: string;
 }
 
+const loadedBy = new WeakMap<Ticket, Loaded>();
+
 /**
- * The version a session object was loaded at, as a key of the object `get` returns: requests
- * overlap, so a save must find the state its own request loaded, and both frameworks copy a
- * loaded session's top-level keys onto their own session object (nothing else of ours survives
- * that copy). Removed before anything is stored.
+ * What one request loaded: handed out by `load`, given back to `set` and `touch` by the same
+ * request. Opaque: an adapter only carries it from its framework's load to its framework's save,
+ * on whatever object the framework keeps per request (express-session's Session, Koa's context,
+ * React Router's Session), so that overlapping requests of one session each merge against what
+ * they loaded, and nothing of SessionKit's enters the session the app sees. Its JSON is nothing:
+ * where a framework leaves no other place than the data itself (see the Fastify adapter), a
+ * ticket parked there is never serialized.
  */
-export const VERSION_KEY = '__sessionkitVersion';
+export class Ticket {
+  toJSON(): undefined {
+    return undefined;
+  }
+}
+
+/** A session as `load` returns it: the data for the framework, and the ticket for its save. */
+export interface LoadedFrameworkSession<S> {
+  session: S;
+  ticket: Ticket;
+}
+
+/** What an adapter tells a save or a touch. */
+export interface SaveHints {
+  /**
+   * What this request loaded. Without one, the latest load of the id in this process stands in
+   * (right unless requests of one session overlap), or nothing for a session not loaded lately.
+   */
+  ticket?: Ticket | undefined;
+  /** The framework knows the data is unchanged since the load (@fastify/session's `isModified()`). */
+  unchanged?: boolean;
+}
+
+/** The latest loads kept for saves that bring no ticket: bounded, and stale after 30 s. */
+const LATEST_LIMIT = 10_000;
+const LOADED_MAX_AGE_MS = 30_000;
+/** Conflicting saves retried before giving up: one more per save that landed in between. */
+const MERGE_ATTEMPTS = 64;
+const HUNDRED_YEARS_MS = 100 * 365 * 86_400_000;
 
 // The adapters take the core store's options (FrameworkStoreOptions extends SessionStoreOptions)
 // plus these; tsc fails when one is added to the interface and not here.
@@ -94,19 +127,6 @@ const frameworkOptionNames = [
     mergeSaves: true,
   } satisfies Record<Exclude<keyof FrameworkStoreOptions, keyof SessionStoreOptions>, true>),
 ];
-
-const LOADED_LIMIT = 10_000;
-/** Conflicting saves retried before giving up: one more per save that landed in between. */
-const MERGE_ATTEMPTS = 64;
-const LOADED_MAX_AGE_MS = 30_000;
-/**
- * Versions of one session kept for the requests still holding them: concurrent requests of one
- * session each hold the version they loaded. A request whose version was pushed out (more than
- * this many loads of the same session while it ran) saves without merging, as with
- * `mergeSaves: false`.
- */
-const VERSIONS_PER_SESSION = 64;
-const HUNDRED_YEARS_MS = 100 * 365 * 86_400_000;
 
 /**
  * The cookie's settings without its expiry (maxAge, path, domain, secure, ...), as a string.
@@ -135,17 +155,13 @@ function sessionShapeProblem(session: unknown, cookieOptional: boolean): string 
   return undefined;
 }
 
-/** The session as it is to be stored: without the version mark `get` put on it. */
-function withoutVersion<S extends CookieSession>(session: S): S {
-  if (!session || typeof session !== 'object' || !Object.hasOwn(session, VERSION_KEY)) return session;
-  const { [VERSION_KEY]: _mark, ...rest } = session as Record<string, unknown>;
-  return rest as S;
-}
 
 /**
- * Everything the express and fastify adapters share: connect-redis option semantics, TTL from
- * the cookie, touch throttling, cheap unchanged saves and the user-facing session APIs. The
- * adapters only add their framework's callback shape and events.
+ * The session lifecycle every framework adapter shares: load (and the ticket of what a request
+ * loaded), connect-redis option semantics, TTL from the cookie, touch throttling, cheap unchanged
+ * saves, merge-and-retry of conflicting saves, the owner and device finders, and the per-user
+ * calls. An adapter maps its framework's store contract onto these and carries each ticket from
+ * load to save; see docs/architecture.md.
  */
 export class FrameworkStore<S extends CookieSession = CookieSession> {
   readonly core: SessionStore<S>;
@@ -156,8 +172,8 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
   private readonly mergeSaves: boolean;
   private readonly findUserId: (session: S) => string | number | null | undefined;
   private readonly findMeta: ((session: S) => Record<string, unknown> | null | undefined) | undefined;
-  /** Per process: session id -> the versions loaded lately; bounded, and entries go stale after 30 s. */
-  private readonly loaded = new Map<string, Map<number, Loaded>>();
+  /** Per process: session id -> its latest load, for saves and destroys that bring no ticket. */
+  private readonly latest = new Map<string, Ticket>();
 
   /** `adapterOptionNames`: options the adapter handles itself (not unknown, see option-checks.ts). */
   constructor(options: FrameworkStoreOptions<S>, adapterOptionNames: readonly string[] = []) {
@@ -187,27 +203,32 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
     return this.core.client;
   }
 
+  /** The session data alone (see `load`). */
+  async get(sid: string, shape: { cookieOptional?: boolean } = {}): Promise<S | null> {
+    return (await this.load(sid, shape))?.session ?? null;
+  }
+
   /**
    * The session data, with `cookie.expires` set to the stored expiry when the TTL follows the
-   * cookie (so a touch shows in a later get). A fresh object every call. Null when absent, and
-   * when the data cannot be a session (reported as 'corrupt').
+   * cookie (so a touch shows in a later get), and the ticket its save gives back. A fresh object
+   * every call. Null when absent, and when the data cannot be a session (reported as 'corrupt').
    *
    * `cookieOptional`: a session without a `cookie` object is valid (koa-session stores none with
    * `maxAge: 'session'`). Otherwise it is corrupt: express-session and @fastify/session always
    * store one, and express-session throws on a session without it, failing every request of that
    * cookie (sign-in included) until the key expired.
    */
-  async get(sid: string, shape: { cookieOptional?: boolean } = {}): Promise<S | null> {
+  async load(sid: string, shape: { cookieOptional?: boolean } = {}): Promise<LoadedFrameworkSession<S> | null> {
     const loaded = await this.core.load(sid);
     if (!loaded) {
-      this.loaded.delete(sid);
+      this.latest.delete(sid);
       return null;
     }
     const { record } = loaded;
     const session = record.data;
     const problem = sessionShapeProblem(session, shape.cookieOptional === true);
     if (problem) {
-      this.loaded.delete(sid);
+      this.latest.delete(sid);
       this.core.emit('corrupt', new CorruptSessionError(problem), { idHash: hashId(sid) });
       return null;
     }
@@ -225,7 +246,6 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
         return null;
       }
     }
-    if (this.mergeSaves) (session as Record<string, unknown>)[VERSION_KEY] = record.version;
     const state: Loaded = {
       at: Date.now(),
       createdAt: record.createdAt,
@@ -237,19 +257,20 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
       text: loaded.text,
     };
     if (record.legacy) state.legacy = true;
-    this.remember(sid, state);
-    return session;
+    const ticket = new Ticket();
+    loadedBy.set(ticket, state);
+    this.remember(sid, ticket);
+    return { session, ticket };
   }
 
   /**
-   * Saves the session. When the caller knows the data is unchanged since `get` (@fastify/session's
+   * Saves the session. When the caller knows the data is unchanged since its load (@fastify/session's
    * `isModified()`), the save costs what a touch costs: usually nothing, see `touchAfter`.
    */
-  async set(sid: string, given: S, hint: { unchanged?: boolean } = {}): Promise<void> {
-    const loaded = this.find(sid, given);
-    const session = withoutVersion(given);
+  async set(sid: string, session: S, hints: SaveHints = {}): Promise<void> {
+    const loaded = this.loadedFor(sid, hints.ticket);
     const ttl = this.ttlOf(session);
-    if (hint.unchanged && loaded && this.canSlide(session, loaded, ttl, this.userIdOf(session))) {
+    if (hints.unchanged && loaded && this.canSlide(session, loaded, ttl, this.userIdOf(session))) {
       await this.slide(sid, loaded, ttl);
       return;
     }
@@ -297,16 +318,16 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
   }
 
   /** Slides the expiry, unless it was refreshed less than `touchAfter` ago. */
-  async touch(sid: string, session: S): Promise<void> {
-    const loaded = this.find(sid, session);
+  async touch(sid: string, session: S, hints: Pick<SaveHints, 'ticket'> = {}): Promise<void> {
+    const loaded = this.loadedFor(sid, hints.ticket);
     if (this.disableTouch || this.disableTTL) return;
     // With a custom ttl the cookie expiry lives only in the data, so a touch must rewrite it.
-    if (!this.cookieFollowsTtl) return this.set(sid, session);
+    if (!this.cookieFollowsTtl) return this.set(sid, session, hints);
     // The data names an owner the record does not have: a session written by connect-redis (or
     // before `userId` was configured). Rewrite it once, so that it joins the owner's index and
     // logout-everywhere can reach it.
     // Its stored cookie expiry would not move either (see `get`).
-    if (loaded && (loaded.legacy || loaded.userId !== this.userIdOf(session))) return this.set(sid, session);
+    if (loaded && (loaded.legacy || loaded.userId !== this.userIdOf(session))) return this.set(sid, session, hints);
     await this.slide(sid, loaded, this.ttlOf(session));
   }
 
@@ -324,9 +345,10 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
     await this.core.touch(sid, { ttl, ...(loaded ? { userId: loaded.userId ?? null } : {}) });
   }
 
-  async destroy(sid: string): Promise<void> {
-    const loaded = this.find(sid, undefined);
-    this.loaded.delete(sid);
+  /** Destroys the session; the owner it was loaded with (if lately) saves the script a round trip. */
+  async destroy(sid: string, hints: Pick<SaveHints, 'ticket'> = {}): Promise<void> {
+    const loaded = this.loadedFor(sid, hints.ticket);
+    this.latest.delete(sid);
     await this.core.destroy(sid, loaded ? { userId: loaded.userId ?? null } : {});
   }
 
@@ -345,7 +367,7 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
   }
 
   async clear(): Promise<void> {
-    this.loaded.clear();
+    this.latest.clear();
     await this.core.clear();
   }
 
@@ -387,36 +409,21 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
     return checkedOwner(this.findUserId(session));
   }
 
-  private remember(sid: string, loaded: Loaded): void {
-    let versions = this.loaded.get(sid);
-    if (versions) {
-      this.loaded.delete(sid); // to the end: the oldest sessions go first
-    } else {
-      versions = new Map();
-      if (this.loaded.size >= LOADED_LIMIT) this.loaded.delete(this.loaded.keys().next().value as string);
-    }
-    versions.delete(loaded.version);
-    versions.set(loaded.version, loaded);
-    // Insertion order is load order, so the stale and the surplus are at the front: this stops at
-    // the first entry it keeps. It used to visit every entry, and a session saved on every
-    // request keeps one per save for 30 s: dozens, on every read.
-    for (const [version, earlier] of versions) {
-      if (versions.size <= VERSIONS_PER_SESSION && loaded.at - earlier.at < LOADED_MAX_AGE_MS) break;
-      versions.delete(version);
-    }
-    this.loaded.set(sid, versions);
+  private remember(sid: string, ticket: Ticket): void {
+    this.latest.delete(sid); // to the end: the oldest go first
+    if (this.latest.size >= LATEST_LIMIT) this.latest.delete(this.latest.keys().next().value as string);
+    this.latest.set(sid, ticket);
   }
 
   /**
-   * What the request holding `session` loaded: the state of its version (see VERSION_KEY), or,
-   * without one (mergeSaves off, or `destroy`), the latest load of the id. Entries stay for other
-   * requests of the same session, which load the same version at the same time.
+   * What the request loaded: its ticket's state, or, without a ticket, the latest load of the id
+   * (a save of a session object the framework built itself, or an adapter that has no place to
+   * carry a ticket). A load older than 30 s counts as none: saved without merging.
    */
-  private find(sid: string, session: S | undefined): Loaded | undefined {
-    const versions = this.loaded.get(sid);
-    if (!versions) return undefined;
-    const mark = (session as Record<string, unknown> | undefined)?.[VERSION_KEY];
-    const loaded = typeof mark === 'number' ? versions.get(mark) : [...versions.values()].at(-1);
+  private loadedFor(sid: string, ticket: Ticket | undefined): Loaded | undefined {
+    const loaded = loadedBy.get(ticket ?? this.latest.get(sid) ?? NO_TICKET);
     return loaded && Date.now() - loaded.at < LOADED_MAX_AGE_MS ? loaded : undefined;
   }
 }
+
+const NO_TICKET = new Ticket();
