@@ -213,18 +213,20 @@ export class RedisStore extends Store {
               resolve(returned);
             }
           },
-          // A callback that throws: core's settle reports it (a process warning), and here as the
-          // 'error' event when something listens; never an uncaught exception.
-          (error) => {
-            if (this.listenerCount('error') > 0) this.emit('error', error);
-          },
+          (error: unknown) => this.unhandled(error),
         );
       });
     }
-    void work.catch((error: unknown) => {
-      if (this.listenerCount('error') > 0) this.emit('error', error);
-    });
+    void work.catch((error: unknown) => this.unhandled(error));
     return work;
+  }
+
+  /**
+   * A failure nobody awaits, or a callback that threw (which core's settle also reports as a
+   * process warning): the 'error' event, if anything listens. Never an uncaught exception.
+   */
+  private unhandled(error: unknown): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
   }
 }
 
