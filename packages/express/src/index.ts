@@ -49,9 +49,10 @@ type Callback<T> = (err: any, value?: T) => void;
  *   result, or rejects with the error. A failure is also emitted as the store's `'error'` event
  *   if anything listens to it, and the promise is never an unhandled rejection when left
  *   unawaited (express-session's `req.session.destroy()` without a callback leaves it so);
- * - with a callback, the outcome goes to the callback only, called outside any promise chain
- *   (a callback that throws is an ordinary uncaught exception), and the promise resolves with
- *   the callback's return value once it has run. It never rejects.
+ * - with a callback, the outcome goes to the callback only, called outside any promise chain,
+ *   and the promise resolves with the callback's return value once it has run. It never
+ *   rejects. A callback that throws is reported (a process warning, and the `'error'` event if
+ *   anything listens), never an uncaught exception that would end the process.
  */
 export class RedisStore extends Store {
   /** The framework-free layer every SessionKit adapter shares. */
@@ -202,20 +203,30 @@ export class RedisStore extends Store {
   private settle<T>(work: Promise<T>, callback: Callback<T> | undefined): Promise<unknown> {
     if (callback) {
       return new Promise((resolve) => {
-        settle(work, (...args: Parameters<Callback<T>>) => {
-          let returned: unknown;
-          try {
-            returned = callback(...args);
-          } finally {
-            resolve(returned);
-          }
-        });
+        settle(
+          work,
+          (...args: Parameters<Callback<T>>) => {
+            let returned: unknown;
+            try {
+              returned = callback(...args);
+            } finally {
+              resolve(returned);
+            }
+          },
+          (error: unknown) => this.unhandled(error),
+        );
       });
     }
-    void work.catch((error: unknown) => {
-      if (this.listenerCount('error') > 0) this.emit('error', error);
-    });
+    void work.catch((error: unknown) => this.unhandled(error));
     return work;
+  }
+
+  /**
+   * A failure nobody awaits, or a callback that threw (which core's settle also reports as a
+   * process warning): the 'error' event, if anything listens. Never an uncaught exception.
+   */
+  private unhandled(error: unknown): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
   }
 }
 
