@@ -155,7 +155,6 @@ function sessionShapeProblem(session: unknown, cookieOptional: boolean): string 
   return undefined;
 }
 
-
 /**
  * The session lifecycle every framework adapter shares: load (and the ticket of what a request
  * loaded), connect-redis option semantics, TTL from the cookie, touch throttling, cheap unchanged

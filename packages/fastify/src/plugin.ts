@@ -61,6 +61,13 @@ const plugin: FastifyPluginCallback<SessionKitPluginOptions> = (fastify: Fastify
     });
   }
 
+  // Right after @fastify/session's own hook loaded the session, whichever hook that is: the
+  // ticket the store parked in the session (see the store's `claim`) moves into the store.
+  fastify.addHook('preHandler', (request, _reply, next) => {
+    store.claim(request.session);
+    next();
+  });
+
   fastify.decorateRequest('listSessions', async function listSessions(this: FastifyRequest): Promise<ListedSession[]> {
     const userId = userOf(store, this);
     if (userId === undefined) return [];

@@ -5,6 +5,7 @@ import {
   FrameworkStore,
   RedisOperationError,
   settle,
+  Ticket,
   type CookieSession,
   type FrameworkStoreOptions,
   type InvalidateOptions,
@@ -37,6 +38,15 @@ export type RedisStoreOptions<S = SessionData> = Omit<FrameworkStoreOptions, 'tt
 type Callback = (error?: Error | null) => void;
 type GetCallback<S> = (error: Error | null, session?: S | null) => void;
 type ValueCallback<T> = (error: Error | null, value?: T) => void;
+
+/**
+ * Where a loaded session's ticket rides from `get` to the same request's save. @fastify/session
+ * copies the loaded data's keys onto a `Session` of its own and hands only that to the store, so
+ * the data is the one carrier: the ticket's JSON is nothing (neither stored nor in
+ * `JSON.stringify(request.session)`, nor in @fastify/session's change detection), and
+ * `sessionKitPlugin` takes it off `request.session` before any route handler runs.
+ */
+const TICKET_KEY = '__sessionkitTicket';
 
 /** What @fastify/session's `Session` adds to the data: used to spot saves that change nothing. */
 interface LiveSession {
@@ -71,8 +81,32 @@ export class RedisStore<S = SessionData> {
   /** The shared framework layer (connect-redis option semantics, TTL from the cookie, throttling). */
   readonly sessions: FrameworkStore<CookieSession>;
 
+  /** Tickets `claim` took off sessions (see TICKET_KEY). */
+  private readonly tickets = new WeakMap<object, Ticket>();
+
   constructor(options: RedisStoreOptions<S>) {
     this.sessions = new FrameworkStore<CookieSession>(options as FrameworkStoreOptions);
+  }
+
+  /**
+   * Moves the ticket a loaded session carries off it, into the store (sessionKitPlugin calls this
+   * for `request.session` once @fastify/session has loaded it), so that the app's session shows
+   * no key of SessionKit's.
+   */
+  claim(session: unknown): void {
+    if (!session || typeof session !== 'object' || !Object.hasOwn(session, TICKET_KEY)) return;
+    const record = session as Record<string, unknown>;
+    const ticket = record[TICKET_KEY];
+    delete record[TICKET_KEY];
+    if (ticket instanceof Ticket) this.tickets.set(session, ticket);
+  }
+
+  /** The session without its ticket, and the ticket: what the request loaded. */
+  private unpack(session: S): [CookieSession, Ticket | undefined] {
+    const record = session as unknown as Record<string, unknown>;
+    if (!record || typeof record !== 'object' || !Object.hasOwn(record, TICKET_KEY)) return [record as CookieSession, this.tickets.get(record)];
+    const { [TICKET_KEY]: ticket, ...data } = record;
+    return [data as CookieSession, ticket instanceof Ticket ? ticket : undefined];
   }
 
   /** The Redis client, ioredis or node-redis, as passed. */
@@ -95,7 +129,10 @@ export class RedisStore<S = SessionData> {
   get(sid: string): Promise<S | null>;
   // biome-ignore lint/suspicious/noConfusingVoidType: the implementation of the two overloads above (callback: nothing; none: a promise)
   get(sid: string, callback?: GetCallback<S>): Promise<S | null> | void {
-    const work = (this.sessions.get(sid) as Promise<S | null>).catch(withStatus);
+    const work = this.sessions
+      .load(sid)
+      .then((loaded) => (loaded ? (Object.assign(loaded.session, { [TICKET_KEY]: loaded.ticket }) as unknown as S) : null))
+      .catch(withStatus);
     if (!callback) return work;
     settle(work, callback);
   }
@@ -106,7 +143,8 @@ export class RedisStore<S = SessionData> {
   set(sid: string, session: S, callback?: Callback): Promise<void> | void {
     const live = session as (CookieSession & LiveSession) | null | undefined;
     const unchanged = typeof live?.isModified === 'function' && live.isModified() === false;
-    const work = this.sessions.set(sid, session as CookieSession, { unchanged }).catch(withStatus);
+    const [data, ticket] = this.unpack(session);
+    const work = this.sessions.set(sid, data, { unchanged, ticket }).catch(withStatus);
     if (!callback) return work;
     settle(work, callback);
   }
@@ -127,7 +165,8 @@ export class RedisStore<S = SessionData> {
   touch(sid: string, session: S, callback: Callback): void;
   touch(sid: string, session: S): Promise<void>;
   touch(sid: string, session: S, callback?: Callback): Promise<void> | void {
-    const work = this.sessions.touch(sid, session as CookieSession).catch(withStatus);
+    const [data, ticket] = this.unpack(session);
+    const work = this.sessions.touch(sid, data, { ticket }).catch(withStatus);
     if (!callback) return work;
     settle(work, callback);
   }

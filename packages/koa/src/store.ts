@@ -2,12 +2,12 @@ import {
   FrameworkStore,
   RedisOperationError,
   SessionKitError,
-  VERSION_KEY,
   type CookieSession,
   type FrameworkStoreOptions,
   type InvalidateOptions,
   type SessionInfo,
   type SessionStore,
+  type Ticket,
 } from '@sessionkit/core';
 
 /**
@@ -79,28 +79,20 @@ function toStored(sess: KoaSessionData, maxAge: unknown): { stored: Stored; fing
   return { stored: stored as Stored, fingerprint };
 }
 
-/** The session as koa-session wants it back, the version it was loaded at, and (when asked) the fingerprint `set` compares with. */
-function fromStored(stored: Stored, withFingerprint = false): { sess: KoaSessionData; version?: number; fingerprint?: string } {
-  // FrameworkStore marks the loaded version on the session for the save to find. koa-session
-  // would copy the mark onto ctx.session and then drop it on save (it never saves a key starting
-  // with "_"), so the mark travels beside the session instead: see `loaded`.
-  const mark = stored[VERSION_KEY];
-  const version = typeof mark === 'number' ? mark : undefined;
+/** The session as koa-session wants it back, and (when asked) the fingerprint `set` compares with. */
+function fromStored(stored: Stored, withFingerprint = false): { sess: KoaSessionData; fingerprint?: string } {
   // A record holding `_expire` was written by another koa-session store (koa-redis writes the
   // session's JSON as is): hand it over; its first save rewrites it in our form.
-  if ('_expire' in stored) {
-    const { [VERSION_KEY]: _mark, ...sess } = stored;
-    return { sess: sess as KoaSessionData, version };
-  }
+  if ('_expire' in stored) return { sess: stored as KoaSessionData };
   const sess: KoaSessionData = {};
   for (const key of Object.keys(stored)) {
-    if (key === 'cookie' || key === VERSION_KEY) continue;
+    if (key === 'cookie') continue;
     sess[key === OWN_COOKIE ? 'cookie' : key] = stored[key];
   }
   const fingerprint = withFingerprint ? JSON.stringify(sess) : undefined;
   const expires = stored.cookie?.expires;
   if (expires) sess._expire = Date.parse(String(expires));
-  return { sess, version, fingerprint };
+  return { sess, fingerprint };
 }
 
 /**
@@ -130,11 +122,11 @@ export class RedisStore<S extends KoaSessionData = KoaSessionData> {
   /** The shared framework layer (TTL from the cookie, touch throttling, owner lookup). */
   readonly sessions: FrameworkStore<Stored>;
   /**
-   * What `get` loaded in a request, by Koa context: the version `set` hands back to
-   * FrameworkStore (so that concurrent saves merge against what this request loaded), and, for a
-   * rolling save, the fingerprint that tells an unchanged session.
+   * What `get` loaded in a request, by Koa context: the ticket `set` hands back to FrameworkStore
+   * (so that concurrent saves merge against what this request loaded), and, for a rolling save,
+   * the fingerprint that tells an unchanged session.
    */
-  private readonly loaded = new WeakMap<object, { key: string; version?: number; fingerprint?: string }>();
+  private readonly loaded = new WeakMap<object, { key: string; ticket: Ticket; fingerprint?: string }>();
 
   constructor(options: RedisStoreOptions<S>) {
     if (!options || typeof options !== 'object') throw new SessionKitError('ERR_CONFIG', 'store options are required: { client }');
@@ -169,13 +161,13 @@ export class RedisStore<S extends KoaSessionData = KoaSessionData> {
   /** The session (a fresh object), or null when absent, expired, revoked or unreadable. */
   async get(key: string, _maxAge?: unknown, options?: KoaStoreCallOptions): Promise<S | null> {
     // koa-session keeps no cookie in a session with `maxAge: 'session'` (see toStored).
-    const stored = await this.sessions.get(key, { cookieOptional: true }).catch(withStatus);
-    if (!stored) return null;
+    const loaded = await this.sessions.load(key, { cookieOptional: true }).catch(withStatus);
+    if (!loaded) return null;
     const ctx = options?.ctx && typeof options.ctx === 'object' ? options.ctx : undefined;
     // Only a rolling save can use a fingerprint: koa-session saves an unchanged session only with
     // `rolling` (or, rarely, `renew`), and the JSON costs CPU.
-    const { sess, version, fingerprint } = fromStored(stored, ctx !== undefined && options?.rolling === true);
-    if (ctx) this.loaded.set(ctx, { key, version, fingerprint });
+    const { sess, fingerprint } = fromStored(loaded.session, ctx !== undefined && options?.rolling === true);
+    if (ctx) this.loaded.set(ctx, { key, ticket: loaded.ticket, fingerprint });
     return sess as S;
   }
 
@@ -193,9 +185,7 @@ export class RedisStore<S extends KoaSessionData = KoaSessionData> {
     // is compared too: unchanged means "what get returned", not only "koa-session saw no change".
     const same = seen !== undefined && seen.key === key;
     const unchanged = options?.changed === false && same && seen.fingerprint === fingerprint;
-    // FrameworkStore takes the mark off before anything is stored.
-    if (same && seen.version !== undefined) (stored as Record<string, unknown>)[VERSION_KEY] = seen.version;
-    await this.sessions.set(key, stored, { unchanged }).catch(withStatus);
+    await this.sessions.set(key, stored, { unchanged, ticket: same ? seen.ticket : undefined }).catch(withStatus);
   }
 
   /** Deletes the session; its id then refuses writes for `revokedTtl` ms. Unknown ids are not an error. */
