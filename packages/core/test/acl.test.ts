@@ -191,17 +191,30 @@ describe('ACL users with a rule missing (single node)', () => {
     expect(await admin.exists(store.keys.index('gil'), store.keys.draining('gil'))).toBe(0);
   });
 
-  it('without +evalsha: the first write fails, with an error that names the rules the store needs', async () => {
+  it('without +evalsha: every write still works, through EVAL, and a process warning names the rule to grant', async () => {
     const user = await asUserWithout('sessionkit-no-evalsha', '+evalsha');
     const store = new SessionStore({ client: user, prefix: 'sess:no-evalsha:' });
-    // A script the server lacks, as after a restart (another test may have loaded it).
-    await admin.script('FLUSH');
-    const error = await store.set('e1', { n: 1 }, { userId: 'eli' }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(RedisOperationError);
-    expect((error as Error).message).toMatch(/NOPERM.*evalsha/i);
-    expect((error as Error).message).toContain('+evalsha');
-    expect((error as Error).message).toContain('docs/operations.md');
-    expect(await admin.exists('sess:no-evalsha:e1')).toBe(0);
+    const warned = new Promise<Error>((resolve) => {
+      const listener = (warning: Error & { code?: string }) => {
+        if (warning.code !== 'SESSIONKIT_NO_EVALSHA') return;
+        process.off('warning', listener);
+        resolve(warning);
+      };
+      process.on('warning', listener);
+    });
+    // The first call goes by EVAL; before, every later one failed with NOPERM (EVALSHA).
+    for (let n = 1; n <= 3; n++) expect((await store.set('e1', { n }, { userId: 'eli' })).stored).toBe(true);
+    expect((await warned).message).toContain('+evalsha');
+    expect((await store.get('e1'))?.data).toEqual({ n: 3 });
+    expect(await store.invalidateAllUserSessions('eli')).toBe(1);
+    expect(await store.get('e1')).toBeNull();
+  });
+
+  it('without +eval: the first call loads the script (SCRIPT LOAD) and runs it by EVALSHA', async () => {
+    const user = await asUserWithout('sessionkit-no-eval', '+eval');
+    const store = new SessionStore({ client: user, prefix: 'sess:no-eval:' });
+    for (let n = 1; n <= 3; n++) expect((await store.set('f1', { n }, { userId: 'fay' })).stored).toBe(true);
+    expect((await store.get('f1'))?.data).toEqual({ n: 3 });
   });
 });
 
