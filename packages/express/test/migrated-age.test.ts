@@ -36,7 +36,7 @@ describe('a session connect-redis wrote, after the switch', () => {
     const ttlBefore = await redis.client().pttl('age:carol-sid');
 
     const switchedAt = Date.now();
-    const loaded = await call<SessionData>((cb) => ours.get('carol-sid', cb));
+    const loaded = await call<SessionData | null>((cb) => ours.get('carol-sid', cb));
     expect(loaded).toMatchObject({ userId: 'carol' });
     // The first request through SessionKit rewrites it (express-session touches it), which indexes it.
     await call((cb) => ours.touch('carol-sid', loaded!, cb));
@@ -54,7 +54,7 @@ describe('a session connect-redis wrote, after the switch', () => {
     expect(ttlBefore).toBeGreaterThan(19 * DAY);
 
     // Later requests keep that creation time: it is stored with the record from now on.
-    const again = await call<SessionData>((cb) => ours.get('carol-sid', cb));
+    const again = await call<SessionData | null>((cb) => ours.get('carol-sid', cb));
     expect(again).toMatchObject({ userId: 'carol' });
     expect((await ours.listUserSessions('carol'))[0]!.createdAt).toBe(info!.createdAt);
   });
