@@ -14,6 +14,11 @@ export const alias = {
   '@sessionkit/fastify': src('fastify'),
   '@sessionkit/koa': src('koa'),
   '@sessionkit/react-router': src('react-router'),
+  // `npm run test:node-matrix` (scripts/node-matrix.mjs) also tests against packages that need
+  // Node 22 and so cannot be dev dependencies while `npm ci` runs on Node 20: React Router 8 and
+  // connect-redis 10, installed under .tmp. These variables point at them.
+  ...(process.env.SESSIONKIT_TEST_REACT_ROUTER ? { 'react-router': process.env.SESSIONKIT_TEST_REACT_ROUTER } : {}),
+  ...(process.env.SESSIONKIT_TEST_CONNECT_REDIS10 ? { 'connect-redis10': process.env.SESSIONKIT_TEST_CONNECT_REDIS10 } : {}),
 };
 
 /**

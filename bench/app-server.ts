@@ -15,55 +15,57 @@
  * generator's work and the server's throughput would be capped by it. Redis runs as a third
  * process; all three share the 2 cores, as they would on a small VM.
  */
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { startKoa } from './apps/koa.js';
 import { startReactRouter } from './apps/react-router.js';
-import { cleanups, DAY_MS, fillLogin, ioredis as ioredisClient, nodeRedis as nodeRedisClient, SECRET, type SessionBag } from './apps/shared.js';
+import { cleanups, DAY_MS, fillLogin, ioredis as ioredisClient, listen, nodeRedis as nodeRedisClient, SECRET, type SessionBag } from './apps/shared.js';
 
 const [framework, storeName, redisUrl] = process.argv.slice(2) as [string, string, string];
 const ioredis = () => ioredisClient(redisUrl);
 const nodeRedis = () => nodeRedisClient(redisUrl);
 
-async function expressStore(): Promise<unknown> {
-  const session = (await import('express-session')).default;
-  switch (storeName) {
-    case 'memory':
-      return new session.MemoryStore();
-    case 'connect-redis9': {
-      const { RedisStore } = await import('connect-redis9');
-      return new RedisStore({ client: await nodeRedis(), prefix: 'cr9:' });
-    }
-    case 'connect-redis8': {
-      const { RedisStore } = await import('connect-redis');
-      return new RedisStore({ client: await ioredis(), prefix: 'cr8:' });
-    }
-    case 'sessionkit':
-    case 'sessionkit-touch0': {
-      const { RedisStore } = await import('@sessionkit/express');
-      const store = new RedisStore({ client: await ioredis(), prefix: 'sk:', ...(storeName === 'sessionkit-touch0' ? { touchAfter: 0 } : {}) });
-      cleanups.push(() => store.close());
-      return store;
-    }
-    case 'sessionkit-node-redis': {
-      const { RedisStore } = await import('@sessionkit/express');
-      // Typed through the adapter's own option, so this compiles before and after core accepts
-      // node-redis; until it does, this throws or the first login fails, and the bench lists the
-      // store as not run.
-      const client = (await nodeRedis()) as unknown as ConstructorParameters<typeof RedisStore>[0]['client'];
-      const store = new RedisStore({ client, prefix: 'sknr:' });
-      cleanups.push(() => store.close());
-      return store;
-    }
-    default:
-      throw new Error(`unknown express store ${storeName}`);
-  }
+async function expressKit(client: typeof ioredis | typeof nodeRedis, prefix: string, touchAfter?: number) {
+  const { RedisStore } = await import('@sessionkit/express');
+  const store = new RedisStore({ client: await client(), prefix, ...(touchAfter === undefined ? {} : { touchAfter }) });
+  cleanups.push(() => store.close());
+  return store;
+}
+
+async function fastifyKit(client: typeof ioredis | typeof nodeRedis, prefix: string) {
+  const { RedisStore } = await import('@sessionkit/fastify');
+  return new RedisStore({ client: await client(), prefix });
+}
+
+/** The stores of the Express and Fastify apps by id, each with its own key prefix; `undefined` is @fastify/session's own MemoryStore. */
+const STORES: Record<'express' | 'fastify', Record<string, () => Promise<unknown>>> = {
+  express: {
+    memory: async () => new (await import('express-session')).default.MemoryStore(),
+    'connect-redis9': async () => new (await import('connect-redis9')).RedisStore({ client: await nodeRedis(), prefix: 'cr9:' }),
+    'connect-redis8': async () => new (await import('connect-redis')).RedisStore({ client: await ioredis(), prefix: 'cr8:' }),
+    sessionkit: () => expressKit(ioredis, 'sk:'),
+    'sessionkit-touch0': () => expressKit(ioredis, 'sk:', 0),
+    'sessionkit-node-redis': () => expressKit(nodeRedis, 'sknr:'),
+  },
+  fastify: {
+    memory: async () => undefined,
+    'connect-redis8': async () => new (await import('connect-redis')).RedisStore({ client: await ioredis(), prefix: 'fcr8:' }),
+    'connect-redis9': async () => new (await import('connect-redis9')).RedisStore({ client: await nodeRedis(), prefix: 'fcr9:' }),
+    sessionkit: () => fastifyKit(ioredis, 'fsk:'),
+    'sessionkit-node-redis': () => fastifyKit(nodeRedis, 'fsknr:'),
+  },
+};
+
+function makeStore(name: 'express' | 'fastify'): Promise<unknown> {
+  const make = STORES[name][storeName];
+  if (!make) throw new Error(`unknown ${name} store ${storeName}`);
+  return make();
 }
 
 async function startExpress(): Promise<number> {
   const express = (await import('express')).default;
   const session = (await import('express-session')).default;
-  const store = (await expressStore()) as InstanceType<typeof session.Store>;
+  const store = (await makeStore('express')) as InstanceType<typeof session.Store>;
   const app = express();
   app.disable('x-powered-by');
   // express-session warns about MemoryStore when NODE_ENV is production; here it is the ceiling on purpose.
@@ -86,46 +88,14 @@ async function startExpress(): Promise<number> {
     s.counter = (s.counter ?? 0) + 1;
     res.json({ user: s.userId, counter: s.counter });
   });
-  const server: Server = await new Promise((resolve) => {
-    const srv = app.listen(0, '127.0.0.1', () => resolve(srv));
-  });
-  server.keepAliveTimeout = 60_000;
-  cleanups.unshift(() => new Promise((resolve) => server.close(resolve)));
-  cleanups.unshift(() => server.closeAllConnections());
-  return (server.address() as AddressInfo).port;
-}
-
-async function fastifyStore(): Promise<unknown> {
-  switch (storeName) {
-    case 'memory':
-      return undefined; // @fastify/session's own MemoryStore
-    case 'connect-redis8': {
-      const { RedisStore } = await import('connect-redis');
-      return new RedisStore({ client: await ioredis(), prefix: 'fcr8:' });
-    }
-    case 'connect-redis9': {
-      const { RedisStore } = await import('connect-redis9');
-      return new RedisStore({ client: await nodeRedis(), prefix: 'fcr9:' });
-    }
-    case 'sessionkit': {
-      const { RedisStore } = await import('@sessionkit/fastify');
-      return new RedisStore({ client: await ioredis(), prefix: 'fsk:' });
-    }
-    case 'sessionkit-node-redis': {
-      const { RedisStore } = await import('@sessionkit/fastify');
-      const client = (await nodeRedis()) as unknown as ConstructorParameters<typeof RedisStore>[0]['client'];
-      return new RedisStore({ client, prefix: 'fsknr:' });
-    }
-    default:
-      throw new Error(`unknown fastify store ${storeName}`);
-  }
+  return listen(createServer(app));
 }
 
 async function startFastify(): Promise<number> {
   const Fastify = (await import('fastify')).default;
   const fastifyCookie = (await import('@fastify/cookie')).default;
   const fastifySession = (await import('@fastify/session')).default;
-  const store = await fastifyStore();
+  const store = await makeStore('fastify');
   const app = Fastify({ logger: false });
   await app.register(fastifyCookie);
   // Defaults (rolling: true, saveUninitialized: true, no maxAge), except `secure`: the bench

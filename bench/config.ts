@@ -14,55 +14,55 @@ export const FIXED_RATE_FRAMEWORKS: Framework[] = ['express', 'fastify', 'koa', 
 export type Section = 'fixed-rate' | 'express' | 'fastify' | 'memory' | 'logout' | 'store-ops' | 'latency';
 export const ALL_SECTIONS: Section[] = ['fixed-rate', 'express', 'fastify', 'memory', 'logout', 'store-ops', 'latency'];
 
-/** Section 1, CPU per request at a fixed rate: the table the targets are checked against. */
+/**
+ * Section 1, CPU per request at a fixed rate (`rate` requests per second, well below saturation):
+ * per run `duration` measured seconds after `warmup` seconds at the same rate; `rounds`, each on
+ * fresh app processes; `sessions` the requests cycle through, fewer than the warm-up's requests so
+ * that each warm-up visits every session (see fixed-rate.ts on the touch); `connections` of the
+ * load generator (keep-alive); `idle` seconds before each round measure the idle CPU subtracted;
+ * `warmupRequests` unpaced per path warm each app before each round; `countRequests` in the
+ * MONITOR pass after each run.
+ */
 export interface FixedRateConfig {
   frameworks: Framework[];
-  /** Requests per second, well below saturation. */
   rate: number;
-  /** Measured seconds per run, after `warmup` seconds at the same rate. */
   duration: number;
   warmup: number;
-  /** Rounds; each visits every store, read and write path, on fresh app processes. */
   rounds: number;
-  /** Sessions the requests cycle through: fewer than the warm-up's requests, so that each warm-up visits every session (see fixed-rate.ts on the touch). */
   sessions: number;
-  /** Keep-alive connections of the load generator. */
   connections: number;
-  /** Seconds of idle time before each round, which measure the idle CPU subtracted. */
   idle: number;
-  /** Unpaced requests per path that warm each app before each round. */
   warmupRequests: number;
-  /** Requests of the MONITOR pass after each run. */
   countRequests: number;
 }
 
+/**
+ * `out`: the Markdown file whose marked tables the run rewrites; `json`: the raw results, which
+ * the tables are made from. Sections 2, 3, 6: `rounds` (each visits every store), measured and
+ * warm-up seconds per saturated run, autocannon `connections`, users logged in per app
+ * (`sessions`), requests of the MONITOR pass. Section 4: sessions per store. Section 5: sessions
+ * of one user, repetitions per size, revokeChunkSize values tried at the largest size. Section 6:
+ * seconds per store-operation run, redis-benchmark requests at concurrency 1 and 64. Section 7:
+ * fixed rate, delay each way of the proxy (ms), measured seconds and rounds.
+ */
 export interface BenchConfig {
   quick: boolean;
-  /** The Markdown file whose marked tables the run rewrites. */
   out: string;
-  /** The raw results as JSON; the doc's tables are made from it (`--tables-from=`). */
   json: string;
   sections: Section[];
   fixedRate: FixedRateConfig;
-  /** Sections 2, 3, 6: rounds (each visits every store), measured and warm-up seconds per saturated run, autocannon connections. */
   rounds: number;
   duration: number;
   warmup: number;
   connections: number;
-  /** Users logged in per app; each request carries the next one's cookie. */
   sessions: number;
-  /** Requests of the MONITOR pass after each saturated run. */
   countRequests: number;
-  /** Section 4: sessions per store for bytes per session. */
   memorySessions: number;
-  /** Section 5: sessions of one user, repetitions per size, revokeChunkSize values tried at the largest size. */
   logoutSizes: number[];
   logoutReps: number;
   chunkSizes: number[];
-  /** Section 6: seconds per store-operation run; redis-benchmark requests at concurrency 1 and 64. */
   opsDuration: number;
   rbRequests: number[];
-  /** Section 7: fixed rate, delay each way of the proxy (ms), measured seconds and rounds. */
   rate: number;
   delayMs: number;
   latencyDuration: number;

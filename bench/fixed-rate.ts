@@ -16,9 +16,9 @@
  */
 import type { Redis } from 'ioredis';
 import type { BenchConfig, Framework } from './config.js';
-import { type AppPool, PATHS, startApps, type App, type AppSpec, type Path, type Skipped } from './http.js';
+import { type AppPool, PATHS, startApps, type App, type AppSpec, type Path } from './http.js';
 import { PacedClient } from './paced-load.js';
-import { commandDelta, commandStats, median, medianOf, monitorCommands, redisCpu, sleep } from './util.js';
+import { measureWindow, median, medianOf, redisCpu, sentPerRequest, sleep } from './util.js';
 
 export type RedisClientName = 'ioredis' | 'node-redis' | 'none';
 
@@ -27,8 +27,7 @@ export interface FixedRateSpec extends AppSpec {
 }
 
 /**
- * The stores of each framework. `sessionkit-node-redis` is optional: it runs once core accepts a
- * node-redis client, and is listed as not run before. Koa and React Router have no MemoryStore
+ * The stores of each framework. Koa and React Router have no MemoryStore
  * row of the Express kind; their cookie sessions (the whole session in a signed cookie) are the
  * rows without Redis, and React Router's createMemorySessionStorage is its floor.
  */
@@ -38,27 +37,27 @@ export const FIXED_RATE_STORES: Record<Framework, FixedRateSpec[]> = {
     { id: 'connect-redis9', label: 'connect-redis 9 (node-redis)', client: 'node-redis' },
     { id: 'connect-redis8', label: 'connect-redis 8 (ioredis)', client: 'ioredis' },
     { id: 'sessionkit', label: '@sessionkit/express (ioredis)', client: 'ioredis' },
-    { id: 'sessionkit-node-redis', label: '@sessionkit/express (node-redis)', client: 'node-redis', optional: true },
+    { id: 'sessionkit-node-redis', label: '@sessionkit/express (node-redis)', client: 'node-redis' },
   ],
   fastify: [
     { id: 'memory', label: 'MemoryStore (floor: no Redis)', client: 'none' },
     { id: 'connect-redis9', label: 'connect-redis 9 (node-redis)', client: 'node-redis' },
     { id: 'connect-redis8', label: 'connect-redis 8 (ioredis)', client: 'ioredis' },
     { id: 'sessionkit', label: '@sessionkit/fastify (ioredis)', client: 'ioredis' },
-    { id: 'sessionkit-node-redis', label: '@sessionkit/fastify (node-redis)', client: 'node-redis', optional: true },
+    { id: 'sessionkit-node-redis', label: '@sessionkit/fastify (node-redis)', client: 'node-redis' },
   ],
   koa: [
     { id: 'cookie', label: 'koa-session cookie (no store: nothing in Redis)', client: 'none' },
     { id: 'koa-redis', label: 'koa-redis 4 (ioredis 4)', client: 'ioredis' },
     { id: 'koa-redis-no-rolling', label: "koa-redis 4, rolling: false (koa-session's default: no slide)", client: 'ioredis' },
     { id: 'sessionkit', label: '@sessionkit/koa (ioredis)', client: 'ioredis' },
-    { id: 'sessionkit-node-redis', label: '@sessionkit/koa (node-redis)', client: 'node-redis', optional: true },
+    { id: 'sessionkit-node-redis', label: '@sessionkit/koa (node-redis)', client: 'node-redis' },
   ],
   'react-router': [
     { id: 'memory', label: 'createMemorySessionStorage (floor: no Redis)', client: 'none' },
     { id: 'cookie', label: 'createCookieSessionStorage (ceiling: nothing server-side)', client: 'none' },
     { id: 'sessionkit', label: '@sessionkit/react-router (ioredis)', client: 'ioredis' },
-    { id: 'sessionkit-node-redis', label: '@sessionkit/react-router (node-redis)', client: 'node-redis', optional: true },
+    { id: 'sessionkit-node-redis', label: '@sessionkit/react-router (node-redis)', client: 'node-redis' },
   ],
 };
 
@@ -96,7 +95,6 @@ export interface FixedRateComparison {
   /** Idle CPU rates, µs per second (medians of the idle windows before each round): Redis's is subtracted, the apps' are recorded only. */
   idle: { redisUsPerSecond: number; appUsPerSecond: Record<string, number> };
   rows: FixedRateRow[];
-  skipped: Skipped[];
 }
 
 export type FixedRateResult = Partial<Record<Framework, FixedRateComparison>>;
@@ -127,9 +125,9 @@ async function compareFixedRate(
   const warm = Math.round(f.rate * f.warmup);
   if (warm < sessions)
     log(`  note: the warm-up (${warm} requests) does not visit all ${sessions} sessions; touches that fell due between rounds land in the window`);
-  const { apps, skipped } = await startApps(framework, specs, redisUrl, config.sessions, log, pool);
+  const apps = await startApps(framework, specs, redisUrl, config.sessions, pool);
   const paced = (app: App) => new PacedClient(app.port, app.cookies.slice(0, sessions), f.connections);
-  const targets: Driven[] = specs.filter((s) => apps.has(s.id)).map((spec) => ({ spec, app: apps.get(spec.id)!, client: paced(apps.get(spec.id)!) }));
+  const targets: Driven[] = specs.map((spec) => ({ spec, app: apps.get(spec.id)!, client: paced(apps.get(spec.id)!) }));
   // Warm every app's read and write paths (JIT, connections, the scripts on each Redis
   // connection) unpaced, so that no round measures a cold one.
   const warmUp = async () => {
@@ -171,39 +169,26 @@ async function compareFixedRate(
       for (const t of order) {
         for (const path of PATHS) {
           if (warm > 0) await t.client.run(path, f.rate, warm);
-          const stats0 = await commandStats(admin);
-          const redis0 = await redisCpu(admin);
-          const app0 = await t.app.cpuSeconds();
-          const tw = performance.now();
+          const window = await measureWindow(admin, t.app, false);
           const load = await t.client.run(path, f.rate, count);
-          const app1 = await t.app.cpuSeconds();
-          const redis1 = await redisCpu(admin);
-          const window = (performance.now() - tw) / 1000;
-          const executed = commandDelta(stats0, await commandStats(admin)).executed;
-          let counted = 0;
+          const m = await window();
           let monitorFailures = 0;
           // Unpaced: what a store sends per request does not depend on the rate (the touch is
           // due by time), and this pass would otherwise add half a minute to the run.
-          const sent = await monitorCommands(admin, async () => {
+          const sent = await sentPerRequest(admin, async () => {
             const pass = await t.client.run(path, Math.max(5000, f.rate * 10), f.countRequests);
-            counted = pass.ok;
             monitorFailures = pass.failures;
+            return pass.ok;
           });
-          const byCommand: Record<string, number> = {};
-          let commands = 0;
-          for (const [name, calls] of Object.entries(sent)) {
-            byCommand[name] = counted ? calls / counted : NaN;
-            commands += byCommand[name]!;
-          }
           const idleR = median(idleRedis);
           const per = (cpuSeconds: number, idleUsPerSecond: number) =>
-            load.ok ? (cpuSeconds * 1e6 - (Number.isFinite(idleUsPerSecond) ? idleUsPerSecond : 0) * window) / load.ok : NaN;
+            load.ok ? (cpuSeconds * 1e6 - (Number.isFinite(idleUsPerSecond) ? idleUsPerSecond : 0) * m.seconds) / load.ok : NaN;
           // Not corrected: an idle Node process uses next to nothing by itself, and what an app
           // uses in the idle window is the garbage collection and compilation its last run left,
           // which is that load's own cost.
-          const appCpuUs = per(app1 - app0, 0);
+          const appCpuUs = per(m.appCpu, 0);
           // MemoryStore and the cookie sessions never talk to Redis: what Redis did meanwhile is not their cost.
-          const redisCpuUs = t.spec.client === 'none' ? 0 : per(redis1 - redis0, idleR);
+          const redisCpuUs = t.spec.client === 'none' ? 0 : per(m.redisCpu, idleR);
           const run: FixedRateRun = {
             requests: load.ok,
             seconds: load.seconds,
@@ -212,9 +197,9 @@ async function compareFixedRate(
             appCpuUs,
             redisCpuUs,
             totalCpuUs: appCpuUs + redisCpuUs,
-            executedPerRequest: t.spec.client === 'none' ? 0 : load.ok ? executed / load.ok : NaN,
-            commandsPerRequest: t.spec.client === 'none' ? 0 : counted ? commands : NaN,
-            byCommand,
+            executedPerRequest: t.spec.client === 'none' ? 0 : load.ok ? m.executed / load.ok : NaN,
+            commandsPerRequest: t.spec.client === 'none' ? 0 : sent.total,
+            byCommand: sent.byCommand,
             p50: load.p50,
             p99: load.p99,
           };
@@ -249,7 +234,6 @@ async function compareFixedRate(
       countRequests: f.countRequests,
       idle: { redisUsPerSecond: median(idleRedis), appUsPerSecond },
       rows,
-      skipped,
     };
   } finally {
     for (const t of targets) t.client.close();
@@ -270,8 +254,4 @@ export async function benchFixedRate(
   const result: FixedRateResult = {};
   for (const framework of config.fixedRate.frameworks) result[framework] = await compareFixedRate(framework, redisUrl, admin, config, log, pool);
   return result;
-}
-
-export function fixedRow(c: FixedRateComparison | undefined, store: string, path: Path): FixedRateRow | undefined {
-  return c?.rows.find((r) => r.store === store && r.path === path);
 }

@@ -10,7 +10,7 @@
 import autocannon from 'autocannon';
 import type { Redis } from 'ioredis';
 import type { BenchConfig, Framework } from './config.js';
-import { commandDelta, commandStats, forkTs, latencyRecorder, medianOf, monitorCommands, redisCpu } from './util.js';
+import { forkTs, latencyRecorder, measureWindow, medianOf, sentPerRequest } from './util.js';
 
 export type Path = '/read' | '/write';
 export const PATHS: Path[] = ['/read', '/write'];
@@ -46,19 +46,11 @@ export async function startApp(framework: Framework, store: string, redisUrl: st
   return { framework, store, port, cookies: [], cpuSeconds, stop: child.stop };
 }
 
-/** A store a comparison runs; `optional` ones are left out (with the reason) when their app cannot start or log users in. */
+/** A store a comparison runs, and the paths it runs (default both). */
 export interface AppSpec {
   id: string;
   label: string;
-  optional?: boolean;
-  /** Paths this store runs; default both. */
   paths?: Path[];
-}
-
-export interface Skipped {
-  store: string;
-  label: string;
-  reason: string;
 }
 
 /**
@@ -105,29 +97,10 @@ export class AppPool {
   }
 }
 
-/**
- * One app per spec, started in parallel with `sessions` users logged in. A required store that
- * fails stops everything; an optional one is left out and reported in `skipped`.
- */
-export async function startApps(framework: Framework, specs: AppSpec[], redisUrl: string, sessions: number, log: (line: string) => void, pool: AppPool) {
-  const apps = new Map<string, App>();
-  const skipped: Skipped[] = [];
-  const settled = await Promise.allSettled(specs.map((s) => pool.acquire(framework, s.id, redisUrl, sessions)));
-  for (const [i, spec] of specs.entries()) {
-    const r = settled[i]!;
-    if (r.status === 'fulfilled') apps.set(spec.id, r.value);
-    else if (!spec.optional) throw r.reason;
-    else {
-      // The child's first error line, without the command line forkTs puts before it (it holds a port).
-      const reason = String((r.reason as Error)?.message ?? r.reason)
-        .split('\n')[0]!
-        .replace(`app-server.ts ${framework} ${spec.id} ${redisUrl}: `, '')
-        .slice(0, 300);
-      skipped.push({ store: spec.id, label: spec.label, reason });
-      log(`  ${framework} ${spec.label}: not run (${reason})`);
-    }
-  }
-  return { apps, skipped };
+/** One app per spec, started in parallel, with `sessions` users logged in. */
+export async function startApps(framework: Framework, specs: AppSpec[], redisUrl: string, sessions: number, pool: AppPool): Promise<Map<string, App>> {
+  const apps = await Promise.all(specs.map((s) => pool.acquire(framework, s.id, redisUrl, sessions)));
+  return new Map(specs.map((s, i) => [s.id, apps[i]!]));
 }
 
 /** Logs in `count` users (16 at a time) and keeps each one's session cookies, as one Cookie header. */
@@ -153,20 +126,21 @@ export async function createSessions(app: App, count: number): Promise<void> {
   if (probe.status !== 200) throw new Error(`${app.framework}/${app.store}: a fresh session cookie was refused (${probe.status})`);
 }
 
-/** One measured run of one store on one path. */
+/**
+ * One measured run of one store on one path. Commands sent per request come from the MONITOR
+ * pass (each is awaited before the next, so their sum is round trips per request); commands
+ * executed (those inside scripts included) and CPU µs per request (Redis's main thread: commands
+ * plus socket I/O; the app server's, steadier than req/s on a shared machine) from the measured window.
+ */
 export interface LoadRun {
   requests: number;
   rps: number;
   /** Non-2xx responses, errors and timeouts: must be 0 for a valid run. */
   failures: number;
-  /** Commands the store sent per request, by name (MONITOR pass); each is awaited before the next, so their sum is round trips per request. */
   byCommand: Record<string, number>;
   commandsPerRequest: number;
-  /** Commands Redis executed per request in the measured window, those inside scripts included. */
   executedPerRequest: number;
-  /** CPU µs of Redis's main thread per request (INFO cpu): commands plus reading and writing the sockets. */
   redisCpuUsPerRequest: number;
-  /** CPU µs the app server used per request: steadier than req/s on a shared machine. */
   serverCpuUsPerRequest: number;
   p50: number;
   p99: number;
@@ -183,7 +157,6 @@ export interface HttpComparison {
   sessions: number;
   rate?: number;
   rows: HttpRow[];
-  skipped: Skipped[];
 }
 
 type Length = { duration: number } | { amount: number };
@@ -235,31 +208,26 @@ async function runLoad(app: App, path: Path, o: CompareOptions, connections: num
   const { config, monitor } = o;
   if (config.warmup > 0) await cannon(app, path, connections, { duration: config.warmup }, o.rate);
   const latencies = latencyRecorder();
-  const before = await commandStats(monitor);
-  const cpu0 = await redisCpu(monitor, true);
-  const server0 = await app.cpuSeconds();
+  const window = await measureWindow(monitor, app, true);
   const result = await cannon(app, path, connections, { duration: o.duration }, o.rate, o.rate ? latencies.record : undefined);
-  const server1 = await app.cpuSeconds();
-  const cpu1 = await redisCpu(monitor, true);
-  const executed = commandDelta(before, await commandStats(monitor)).executed;
+  const m = await window();
   const ok = result['2xx'];
   let failures = result.non2xx + result.errors + result.timeouts;
-  let counted = 0;
-  const sent = await monitorCommands(monitor, async () => {
+  const sent = await sentPerRequest(monitor, async () => {
     const pass = await cannon(app, path, connections, { amount: config.countRequests });
-    counted = pass['2xx'];
     failures += pass.non2xx + pass.errors + pass.timeouts;
+    return pass['2xx'];
   });
-  const byCommand = Object.fromEntries(Object.entries(sent).map(([name, calls]) => [name, calls / counted]));
+  const perRequest = (x: number) => (ok ? x / ok : NaN);
   return {
     requests: ok,
     rps: ok / result.duration,
     failures,
-    byCommand,
-    commandsPerRequest: Object.values(byCommand).reduce((a, b) => a + b, 0),
-    executedPerRequest: ok ? executed / ok : NaN,
-    redisCpuUsPerRequest: ok ? ((cpu1 - cpu0) * 1e6) / ok : NaN,
-    serverCpuUsPerRequest: ok ? ((server1 - server0) * 1e6) / ok : NaN,
+    byCommand: sent.byCommand,
+    commandsPerRequest: sent.total,
+    executedPerRequest: perRequest(m.executed),
+    redisCpuUsPerRequest: perRequest(m.redisCpu * 1e6),
+    serverCpuUsPerRequest: perRequest(m.appCpu * 1e6),
     p50: o.rate ? latencies.percentile(50) : result.latency.p50,
     p99: o.rate ? latencies.percentile(99) : result.latency.p99,
   };
@@ -271,8 +239,8 @@ async function runLoad(app: App, path: Path, o: CompareOptions, connections: num
  */
 export async function compareHttp(o: CompareOptions): Promise<HttpComparison> {
   const { framework, config, log } = o;
-  const { apps, skipped } = await startApps(framework, o.stores, o.redisUrl, config.sessions, log, o.pool);
-  const stores = o.stores.filter((s) => apps.has(s.id));
+  const apps = await startApps(framework, o.stores, o.redisUrl, config.sessions, o.pool);
+  const stores = o.stores;
   const connections = o.rate ? Math.min(config.connections, 8) : config.connections;
   const runs = new Map<string, LoadRun[]>();
   for (let round = 0; round < o.rounds; round++) {
@@ -293,7 +261,7 @@ export async function compareHttp(o: CompareOptions): Promise<HttpComparison> {
       return r ? [{ ...medianOf(r), failures: r.reduce((sum, x) => sum + x.failures, 0), store: spec.id, label: spec.label, path, runs: r }] : [];
     }),
   );
-  return { framework, connections, duration: o.duration, rounds: o.rounds, sessions: config.sessions, rate: o.rate, rows, skipped };
+  return { framework, connections, duration: o.duration, rounds: o.rounds, sessions: config.sessions, rate: o.rate, rows };
 }
 
 export const THROUGHPUT_STORES: Record<'express' | 'fastify', AppSpec[]> = {
@@ -302,7 +270,7 @@ export const THROUGHPUT_STORES: Record<'express' | 'fastify', AppSpec[]> = {
     { id: 'connect-redis9', label: 'connect-redis 9 (node-redis)' },
     { id: 'connect-redis8', label: 'connect-redis 8 (ioredis)' },
     { id: 'sessionkit', label: '@sessionkit/express (ioredis)' },
-    { id: 'sessionkit-node-redis', label: '@sessionkit/express (node-redis)', optional: true },
+    { id: 'sessionkit-node-redis', label: '@sessionkit/express (node-redis)' },
     // The same store without touch throttling: what a request costs when its touch is due.
     { id: 'sessionkit-touch0', label: '@sessionkit/express, touchAfter: 0', paths: ['/read'] },
   ],
@@ -311,7 +279,7 @@ export const THROUGHPUT_STORES: Record<'express' | 'fastify', AppSpec[]> = {
     { id: 'memory', label: 'MemoryStore (ceiling)' },
     { id: 'connect-redis8', label: 'connect-redis 8 (ioredis)' },
     { id: 'sessionkit', label: '@sessionkit/fastify (ioredis)' },
-    { id: 'sessionkit-node-redis', label: '@sessionkit/fastify (node-redis)', optional: true },
+    { id: 'sessionkit-node-redis', label: '@sessionkit/fastify (node-redis)' },
   ],
 };
 

@@ -17,11 +17,17 @@
 import { Redis } from 'ioredis';
 import { SessionStore } from '@sessionkit/core';
 import type { BenchConfig } from './config.js';
-import { loginSession, sessionId } from './session-data.js';
-import { closedLoop, commandDelta, commandStats, countRoundTrips, median, redisCpu } from './util.js';
+import { DAY_MS, loginSession, sessionId } from './session-data.js';
+import { closedLoop, commandDelta, commandStats, countRoundTrips, median, medianOf, redisCpu } from './util.js';
 
 export type LogoutMethod = 'sessionkit' | 'naive' | 'naive-pipelined';
 
+/**
+ * One logout. Times in ms: `longestCommandMs` is the longest single command Redis executed during
+ * the call (0 when none reached 20 µs) and `medianCommandMs` the median of the logged top-level
+ * commands, both wall time (SLOWLOG); `redisCpuMs` is the CPU time of Redis's main thread (immune
+ * to the OS pausing Redis).
+ */
 export interface LogoutRun {
   method: LogoutMethod;
   sessions: number;
@@ -29,30 +35,29 @@ export interface LogoutRun {
   ms: number;
   roundTrips: number;
   commands: number;
-  /** Longest single command Redis executed during the call, in ms (0 when none reached 20 µs). Wall time. */
   longestCommandMs: number;
   longestCommand: string;
-  /** Median duration of the logged top-level commands (SLOWLOG), ms. */
   medianCommandMs: number;
-  /** CPU time of Redis's main thread during the call, ms (immune to the OS pausing Redis). */
   redisCpuMs: number;
   revoked: number;
 }
 
-/** The median of one method's runs at one size. */
-export type LogoutRow = Omit<LogoutRun, 'revoked'> & { reps: number };
+/** The median of one method's runs at one size (the longest command: the longest of all). */
+export type LogoutRow = LogoutRun & { reps: number };
 
+/**
+ * `chunks`: the revokeChunkSize sweep at the largest size. `unlinkFloorMs`: the lower bound,
+ * UNLINK of the same number of keys, 1,000 per command in one pipeline (median of
+ * `unlinkFloorReps`). `atChunkSize`: SessionKit's logout of exactly `defaultChunkSize`
+ * sessions, the largest that should take one round trip.
+ */
 export interface LogoutResult {
   rows: LogoutRow[];
-  /** revokeChunkSize sweep at the largest size. */
   chunks: LogoutRow[];
   defaultChunkSize: number;
-  /** Lower bound for comparison: UNLINK of the same number of keys, 1,000 per command, one pipeline. */
   unlinkFloorMs?: number;
   unlinkFloorSessions?: number;
-  /** Repetitions behind unlinkFloorMs (its median). */
   unlinkFloorReps?: number;
-  /** SessionKit's logout of exactly `defaultChunkSize` sessions: the largest that should take one round trip. */
   atChunkSize?: LogoutRow;
 }
 
@@ -105,7 +110,7 @@ async function measure(admin: Redis, client: Redis, work: () => Promise<number>)
 /** `chunkSize` omitted: the store's default revokeChunkSize. */
 export async function runSessionKit(redisUrl: string, admin: Redis, n: number, chunkSize?: number): Promise<LogoutRun> {
   const client = new Redis(redisUrl);
-  const store = new SessionStore({ client, prefix: 'lo-sk:', ttl: 86_400_000, ...(chunkSize ? { revokeChunkSize: chunkSize } : {}) });
+  const store = new SessionStore({ client, prefix: 'lo-sk:', ttl: DAY_MS, ...(chunkSize ? { revokeChunkSize: chunkSize } : {}) });
   chunkSize = store.options.revokeChunkSize;
   try {
     await admin.flushall();
@@ -196,20 +201,8 @@ async function unlinkFloor(redisUrl: string, admin: Redis, n: number): Promise<n
 }
 
 function summarize(runs: LogoutRun[]): LogoutRow {
-  const first = runs[0]!;
-  return {
-    method: first.method,
-    sessions: first.sessions,
-    chunkSize: first.chunkSize,
-    reps: runs.length,
-    ms: median(runs.map((r) => r.ms)),
-    roundTrips: median(runs.map((r) => r.roundTrips)),
-    commands: median(runs.map((r) => r.commands)),
-    longestCommandMs: Math.max(...runs.map((r) => r.longestCommandMs)),
-    longestCommand: runs.reduce((a, b) => (b.longestCommandMs > a.longestCommandMs ? b : a)).longestCommand,
-    medianCommandMs: median(runs.map((r) => r.medianCommandMs)),
-    redisCpuMs: median(runs.map((r) => r.redisCpuMs)),
-  };
+  const longest = runs.reduce((a, b) => (b.longestCommandMs > a.longestCommandMs ? b : a));
+  return { ...medianOf(runs), reps: runs.length, longestCommandMs: longest.longestCommandMs, longestCommand: longest.longestCommand };
 }
 
 export async function benchLogout(redisUrl: string, admin: Redis, config: BenchConfig, log: (line: string) => void): Promise<LogoutResult> {
@@ -228,21 +221,17 @@ export async function benchLogout(redisUrl: string, admin: Redis, config: BenchC
     );
   try {
     const rows: LogoutRow[] = [];
+    const repeat = async (reps: number, run: () => Promise<LogoutRun>) => {
+      const runs: LogoutRun[] = [];
+      for (let i = 0; i < reps; i++) runs.push(await run());
+      rows.push(summarize(runs));
+      print(rows.at(-1)!);
+    };
     for (const n of config.logoutSizes) {
-      const reps = n > 10_000 ? Math.min(config.logoutReps, 2) : config.logoutReps;
-      const ours: LogoutRun[] = [];
-      for (let i = 0; i < config.logoutReps; i++) ours.push(await runSessionKit(redisUrl, admin, n));
-      rows.push(summarize(ours));
-      print(rows.at(-1)!);
-      const naive: LogoutRun[] = [];
+      await repeat(config.logoutReps, () => runSessionKit(redisUrl, admin, n));
       // The one-by-one naive way takes seconds at 100k sessions: fewer repetitions there.
-      for (let i = 0; i < (n > 10_000 ? 1 : config.logoutReps); i++) naive.push(await runNaive(redisUrl, admin, n, false));
-      rows.push(summarize(naive));
-      print(rows.at(-1)!);
-      const piped: LogoutRun[] = [];
-      for (let i = 0; i < reps; i++) piped.push(await runNaive(redisUrl, admin, n, true));
-      rows.push(summarize(piped));
-      print(rows.at(-1)!);
+      await repeat(n > 10_000 ? 1 : config.logoutReps, () => runNaive(redisUrl, admin, n, false));
+      await repeat(n > 10_000 ? Math.min(config.logoutReps, 2) : config.logoutReps, () => runNaive(redisUrl, admin, n, true));
     }
     const largest = Math.max(...config.logoutSizes);
     const chunks: LogoutRow[] = [];

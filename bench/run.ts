@@ -20,22 +20,9 @@ import { benchStoreOps } from './store-ops.js';
 import { fillDoc, type BenchResults } from './tables.js';
 import { info, packageVersion, rootDir, runMain } from './util.js';
 
-const PACKAGES = [
-  'express',
-  'express-session',
-  'fastify',
-  '@fastify/session',
-  '@fastify/cookie',
-  'connect-redis',
-  'connect-redis9',
-  'koa',
-  'koa-session',
-  'koa-redis',
-  'react-router',
-  'ioredis',
-  'redis',
-  'autocannon',
-];
+/** The packages whose versions the machine table lists; connect-redis9 is connect-redis 9 installed under another name. */
+const PACKAGES =
+  'express express-session fastify @fastify/session @fastify/cookie connect-redis connect-redis9 koa koa-session koa-redis react-router ioredis redis autocannon';
 
 export interface RunOutput {
   results: BenchResults;
@@ -53,7 +40,7 @@ export async function runBench(config: BenchConfig, log: (line: string) => void 
   const pool = new AppPool();
   try {
     const packages: Record<string, string> = { '@sessionkit/*': packageVersion('@sessionkit/core') };
-    for (const name of PACKAGES) packages[name === 'connect-redis9' ? 'connect-redis (9)' : name] = packageVersion(name);
+    for (const name of PACKAGES.split(' ')) packages[name === 'connect-redis9' ? 'connect-redis (9)' : name] = packageVersion(name);
     // koa-redis brings its own ioredis (4), not the one the other stores share.
     packages['ioredis (koa-redis)'] = packageVersion('koa-redis/node_modules/ioredis');
     const results: BenchResults = {
@@ -133,6 +120,10 @@ export function writeTables(results: BenchResults, config: BenchConfig, log: (li
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const config = loadConfig();
   const from = process.argv.find((a) => a.startsWith('--tables-from='))?.slice('--tables-from='.length);
+  if (from && !existsSync(from)) {
+    console.error(`${from} does not exist yet: \`npm run bench\` writes it (the full run, or BENCH_ONLY=<sections> for some), then run this again.`);
+    process.exit(1);
+  }
   runMain(async () => {
     if (from) writeTables(JSON.parse(readFileSync(from, 'utf8')) as BenchResults, config);
     else await runBench(config);

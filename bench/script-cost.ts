@@ -16,19 +16,14 @@
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { RedisServer, rawRecord } from '@sessionkit/testing';
+import { loginSession } from './session-data.js';
 import { median, rootDir, runMain, sleep } from './util.js';
 
 // The build's own bundler, so that these are the texts Redis runs.
 const { bundleLua } = (await import(join(rootDir, 'packages/core/lua-bundle.mjs'))) as { bundleLua(file: string): string };
 const luaDir = join(rootDir, 'packages/core/src/lua');
 
-const DATA = JSON.stringify({
-  cookie: { originalMaxAge: 86_400_000, expires: new Date(Date.now() + 86_400_000).toISOString(), httpOnly: true, path: '/' },
-  userId: 'user-1',
-  profile: { name: 'User 1', email: 'user1@example.com', roles: ['member'] },
-  csrf: 'abcdefghijklmnopqrstuvwx',
-  counter: 0,
-});
+const DATA = JSON.stringify(loginSession(1));
 const SESSIONS = 200;
 
 /** The set script's keys and arguments for session i (see the header of src/lua/set.lua). */

@@ -10,20 +10,22 @@ import { promisify } from 'node:util';
 import type { BenchConfig } from './config.js';
 import { resolveRedisServer, siblingBinary } from '@sessionkit/testing';
 import { loginSession, sessionId } from './session-data.js';
-import { openOptionalStore, openStore, STORE_LABELS, type BenchStore, type StoreId } from './stores.js';
+import { openStore, type BenchStore, type StoreId } from './stores.js';
 import { closedLoop, commandDelta, commandStats, median, medianOf, redisCpu } from './util.js';
 
 const run = promisify(execFile);
 
 export type Op = 'get' | 'set' | 'touch';
-export const OPS: Op[] = ['get', 'set', 'touch'];
-export const CONCURRENCY = [1, 64] as const;
-const STORES: StoreId[] = ['connect-redis8', 'connect-redis9', 'sessionkit'];
-/** Run when the store supports them (SessionKit on node-redis, once core accepts that client). */
-const OPTIONAL_STORES: StoreId[] = ['sessionkit-node-redis'];
+const OPS: Op[] = ['get', 'set', 'touch'];
+const CONCURRENCY = [1, 64] as const;
+const STORES: StoreId[] = ['connect-redis8', 'connect-redis9', 'sessionkit', 'sessionkit-node-redis'];
 const KEYS = 1000;
 
-/** One run of one operation: ops/s, and per operation Redis's time in the top-level commands (INFO commandstats usec), CPU µs of Redis's main thread (commands plus socket I/O), CPU µs of the Node process (user + system), top-level commands. */
+/**
+ * One run of one operation. Per operation: Redis's time in the top-level commands (INFO
+ * commandstats usec), CPU of Redis's main thread (commands plus socket I/O), CPU of the Node
+ * process (user + system), all in µs, and top-level commands.
+ */
 export interface OpsRun {
   opsPerSec: number;
   redisUsPerOp: number;
@@ -35,14 +37,12 @@ export interface OpsRun {
 /** Medians over the rounds, and every round. */
 export type OpsRow = OpsRun & { store: string; label: string; op: Op; concurrency: number; runs: OpsRun[] };
 
+/** Median requests/s over the rounds of one redis-benchmark shape: `connections` (-c), requests in flight per connection (-P). */
 export interface RedisBenchmarkRow {
   test: 'GET' | 'SET';
   concurrency: number;
-  /** Requests in flight per connection (-P); 1 = no pipelining. */
   pipeline: number;
-  /** redis-benchmark connections (-c). */
   connections: number;
-  /** Median requests/s over the rounds. */
   rps: number;
   runs: number[];
 }
@@ -52,37 +52,6 @@ export interface StoreOpsResult {
   redisBenchmark: RedisBenchmarkRow[];
   valueBytes: number;
   redisBenchmarkCommand: string;
-  /** Optional stores that could not run, with the reason. */
-  skipped?: { store: string; label: string; reason: string }[];
-}
-
-async function redisBenchmark(
-  port: number,
-  connections: number,
-  pipeline: number,
-  requests: number,
-  valueBytes: number,
-): Promise<{ GET: number; SET: number; command: string }> {
-  const binary = siblingBinary(await resolveRedisServer(), 'redis-benchmark');
-  if (!binary) throw new Error('redis-benchmark not found next to redis-server or on PATH');
-  const shape = `-c ${connections}${pipeline > 1 ? ` -P ${pipeline}` : ''} -n ${requests}`;
-  const args = `-h 127.0.0.1 -p ${port} -t get,set ${shape} -d ${valueBytes} -r ${KEYS} --csv`.split(' ');
-  const { stdout } = await run(binary, args, { timeout: 120_000 });
-  const out = { GET: NaN, SET: NaN, command: `redis-benchmark ${args.slice(4).join(' ')}` };
-  for (const line of stdout.split(/\r?\n/)) {
-    const match = /^"(GET|SET)","([\d.]+)"/.exec(line);
-    if (match) out[match[1] as 'GET' | 'SET'] = Number(match[2]);
-  }
-  return out;
-}
-
-async function prepare(store: BenchStore): Promise<{ ids: string[]; sessions: Record<string, unknown>[] }> {
-  const ids = Array.from({ length: KEYS }, () => sessionId());
-  const sessions = ids.map((_, i) => loginSession(i));
-  await closedLoop(64, 600_000, KEYS, (i) => store.set(ids[i]!, sessions[i]!));
-  // Warm the code paths (and the Lua script cache of this client's connection).
-  await closedLoop(8, 600_000, 2000, (i) => Promise.all([store.get(ids[i % KEYS]!), store.touch(ids[i % KEYS]!, sessions[i % KEYS]!)]));
-  return { ids, sessions };
 }
 
 /**
@@ -97,23 +66,35 @@ const RB_SHAPES = [
   { concurrency: 64, connections: 1, pipeline: 64 },
 ] as const;
 
+async function redisBenchmark(port: number, shape: (typeof RB_SHAPES)[number], requests: number, valueBytes: number) {
+  const binary = siblingBinary(await resolveRedisServer(), 'redis-benchmark');
+  if (!binary) throw new Error('redis-benchmark not found next to redis-server or on PATH');
+  const pipeline = shape.pipeline > 1 ? ` -P ${shape.pipeline}` : '';
+  const args = `-h 127.0.0.1 -p ${port} -t get,set -c ${shape.connections}${pipeline} -n ${requests} -d ${valueBytes} -r ${KEYS} --csv`.split(' ');
+  const { stdout } = await run(binary, args, { timeout: 120_000 });
+  const out = { GET: NaN, SET: NaN, command: `redis-benchmark ${args.slice(4).join(' ')}` };
+  for (const [, test, rps] of stdout.matchAll(/^"(GET|SET)","([\d.]+)"/gm)) out[test as 'GET' | 'SET'] = Number(rps);
+  return out;
+}
+
+async function prepare(store: BenchStore): Promise<{ ids: string[]; sessions: Record<string, unknown>[] }> {
+  const ids = Array.from({ length: KEYS }, () => sessionId());
+  const sessions = ids.map((_, i) => loginSession(i));
+  await closedLoop(64, 600_000, KEYS, (i) => store.set(ids[i]!, sessions[i]!));
+  // Warm the code paths (and the Lua script cache of this client's connection).
+  await closedLoop(8, 600_000, 2000, (i) => Promise.all([store.get(ids[i % KEYS]!), store.touch(ids[i % KEYS]!, sessions[i % KEYS]!)]));
+  return { ids, sessions };
+}
+
 export async function benchStoreOps(redisUrl: string, port: number, monitor: Redis, config: BenchConfig, log: (line: string) => void): Promise<StoreOpsResult> {
   const stores = await Promise.all(STORES.map((id) => openStore(id, redisUrl)));
-  const skipped: NonNullable<StoreOpsResult['skipped']> = [];
-  for (const id of OPTIONAL_STORES) {
-    const opened = await openOptionalStore(id, redisUrl);
-    if ('skipped' in opened) {
-      skipped.push({ store: id, label: STORE_LABELS[id], reason: opened.skipped });
-      log(`  ${STORE_LABELS[id]}: not run (${opened.skipped})`);
-    } else stores.push(opened);
-  }
   try {
     const data = new Map<string, Awaited<ReturnType<typeof prepare>>>();
     for (const store of stores) data.set(store.id, await prepare(store));
     const valueBytes = Buffer.byteLength(JSON.stringify(loginSession(123)));
-
     const runs = new Map<string, OpsRun[]>();
     const rb = new Map<string, number[]>();
+    const add = <T>(map: Map<string, T[]>, key: string, value: T) => map.set(key, [...(map.get(key) ?? []), value]);
     let rbCommand = '';
     for (let round = 0; round < config.rounds; round++) {
       for (let s = 0; s < stores.length; s++) {
@@ -122,16 +103,14 @@ export async function benchStoreOps(redisUrl: string, port: number, monitor: Red
         for (const op of OPS) {
           for (const concurrency of CONCURRENCY) {
             const offset = Math.floor(Math.random() * KEYS);
-            const work =
-              op === 'get'
-                ? (i: number) => store.get(ids[(i + offset) % KEYS]!)
-                : op === 'set'
-                  ? (i: number) => store.set(ids[(i + offset) % KEYS]!, sessions[(i + offset) % KEYS]!)
-                  : (i: number) => store.touch(ids[(i + offset) % KEYS]!, sessions[(i + offset) % KEYS]!);
+            // get ignores the session it is passed.
+            const call = store[op];
             const before = await commandStats(monitor);
             const redis0 = await redisCpu(monitor, true);
             const cpu = process.cpuUsage();
-            const { ops, seconds } = await closedLoop(concurrency, config.opsDuration * 1000, 5_000_000, work);
+            const { ops, seconds } = await closedLoop(concurrency, config.opsDuration * 1000, 5_000_000, (i) =>
+              call(ids[(i + offset) % KEYS]!, sessions[(i + offset) % KEYS]!),
+            );
             const used = process.cpuUsage(cpu);
             const redisCpuUs = ((await redisCpu(monitor, true)) - redis0) * 1e6;
             const count = commandDelta(before, await commandStats(monitor));
@@ -142,8 +121,7 @@ export async function benchStoreOps(redisUrl: string, port: number, monitor: Red
               nodeUsPerOp: (used.user + used.system) / ops,
               commandsPerOp: count.topLevel / ops,
             };
-            const key = `${store.id} ${op} ${concurrency}`;
-            runs.set(key, [...(runs.get(key) ?? []), result]);
+            add(runs, `${store.id} ${op} ${concurrency}`, result);
             log(
               `  round ${round + 1}/${config.rounds} ${store.label.padEnd(30)} ${op.padEnd(5)} c=${String(concurrency).padEnd(3)} ` +
                 `${result.opsPerSec.toFixed(0).padStart(7)} ops/s  Redis CPU ${result.redisCpuUsPerOp.toFixed(1)} µs/op  Node CPU ${result.nodeUsPerOp.toFixed(1)} µs/op`,
@@ -152,13 +130,9 @@ export async function benchStoreOps(redisUrl: string, port: number, monitor: Red
         }
       }
       for (const shape of RB_SHAPES) {
-        const requests = config.rbRequests[shape.concurrency === 1 ? 0 : 1] ?? 10_000;
-        const r = await redisBenchmark(port, shape.connections, shape.pipeline, requests, valueBytes);
+        const r = await redisBenchmark(port, shape, config.rbRequests[shape.concurrency === 1 ? 0 : 1] ?? 10_000, valueBytes);
         if (!rbCommand) rbCommand = r.command.replace(/-c \d+ -n \d+/, '-c <1|64> [-P 64] -n <requests>');
-        for (const test of ['GET', 'SET'] as const) {
-          const key = `${test} ${shape.connections} ${shape.pipeline}`;
-          rb.set(key, [...(rb.get(key) ?? []), r[test]]);
-        }
+        for (const test of ['GET', 'SET'] as const) add(rb, `${test} ${shape.connections} ${shape.pipeline}`, r[test]);
         log(
           `  round ${round + 1}/${config.rounds} redis-benchmark -c ${shape.connections}${shape.pipeline > 1 ? ` -P ${shape.pipeline}` : ''}: GET ${r.GET.toFixed(0)} SET ${r.SET.toFixed(0)} req/s`,
         );
@@ -172,14 +146,13 @@ export async function benchStoreOps(redisUrl: string, port: number, monitor: Red
         }),
       ),
     );
-    const redisBenchmarkRows: RedisBenchmarkRow[] = [];
-    for (const test of ['GET', 'SET'] as const) {
-      for (const shape of RB_SHAPES) {
+    const redisBenchmarkRows = (['GET', 'SET'] as const).flatMap((test) =>
+      RB_SHAPES.map((shape) => {
         const r = rb.get(`${test} ${shape.connections} ${shape.pipeline}`)!;
-        redisBenchmarkRows.push({ test, concurrency: shape.concurrency, connections: shape.connections, pipeline: shape.pipeline, rps: median(r), runs: r });
-      }
-    }
-    return { rows, redisBenchmark: redisBenchmarkRows, valueBytes, redisBenchmarkCommand: rbCommand, skipped };
+        return { test, ...shape, rps: median(r), runs: r };
+      }),
+    );
+    return { rows, redisBenchmark: redisBenchmarkRows, valueBytes, redisBenchmarkCommand: rbCommand };
   } finally {
     await Promise.all(stores.map((s) => s.close()));
   }

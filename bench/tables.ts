@@ -54,15 +54,10 @@ function table(head: string[], rows: (string | number)[][], left: number[] = [0]
 }
 
 /** The stores each framework's section 1 tables set the others against. */
+const CONNECT_REDIS = ['9', '8'].map((v) => ({ id: `connect-redis${v}`, name: `connect-redis ${v}` }));
 const PEERS: Record<Framework, { id: string; name: string }[]> = {
-  express: [
-    { id: 'connect-redis9', name: 'connect-redis 9' },
-    { id: 'connect-redis8', name: 'connect-redis 8' },
-  ],
-  fastify: [
-    { id: 'connect-redis9', name: 'connect-redis 9' },
-    { id: 'connect-redis8', name: 'connect-redis 8' },
-  ],
+  express: CONNECT_REDIS,
+  fastify: CONNECT_REDIS,
   koa: [{ id: 'koa-redis', name: 'koa-redis' }],
   // React Router ships no Redis storage: its cookie storage is the ceiling, not a rival.
   'react-router': [{ id: 'cookie', name: 'createCookieSessionStorage (ceiling)' }],
@@ -95,7 +90,6 @@ function fixedTable(c: FixedRateComparison, path: Path): string {
   // Requests leave on schedule, so a lower achieved rate means responses queued: a saturated server.
   const behind = rows.filter((x) => x.rps < 0.9 * c.rate).map((x) => x.label);
   if (behind.length) out.push(`**Warning:** ${behind.join(', ')} answered below 90% of ${int(c.rate)} req/s: figures of a saturated server.`);
-  for (const s of c.skipped) out.push(`Not run: ${s.label} (${s.reason}).`);
   return out.join('\n\n');
 }
 
@@ -114,11 +108,7 @@ function throughputTable(c: HttpComparison, path: Path): string {
     r.store === 'memory' ? '0' : dec(r.redisCpuUsPerRequest, 1),
   ]);
   const failures = rows.reduce((sum, r) => sum + r.failures, 0);
-  const notes = [
-    ...(failures ? [`**Warning:** ${failures} non-2xx responses, errors or timeouts in these runs.`] : []),
-    ...c.skipped.map((s) => `Not run: ${s.label} (${s.reason}).`),
-  ];
-  return [table(head, body), ...notes].join('\n\n');
+  return [table(head, body), ...(failures ? [`**Warning:** ${failures} non-2xx responses, errors or timeouts in these runs.`] : [])].join('\n\n');
 }
 
 function commandsTable(r: BenchResults): string {
@@ -258,25 +248,21 @@ function latencyTables(lat: LatencyResult): Record<string, string> {
  */
 export function figures(r: BenchResults): Record<string, number> {
   const f: Record<string, number> = {};
+  const put = (prefix: string, values: Record<string, number>) => {
+    for (const [name, value] of Object.entries(values)) f[`${prefix}.${name}`] = value;
+  };
   for (const c of Object.values(r.fixedRate ?? {}))
-    for (const x of c.rows) {
-      const key = `${c.framework}.${pathName(x.path)}.${x.store}`;
-      Object.assign(f, {
-        [`${key}.app`]: x.appCpuUs,
-        [`${key}.redis`]: x.redisCpuUs,
-        [`${key}.total`]: x.totalCpuUs,
-        [`${key}.sent`]: x.commandsPerRequest,
-        [`${key}.executed`]: x.executedPerRequest,
+    for (const x of c.rows)
+      put(`${c.framework}.${pathName(x.path)}.${x.store}`, {
+        app: x.appCpuUs,
+        redis: x.redisCpuUs,
+        total: x.totalCpuUs,
+        sent: x.commandsPerRequest,
+        executed: x.executedPerRequest,
       });
-    }
-  for (const m of r.memory ?? []) Object.assign(f, { [`memory.${m.id}.bytes`]: m.bytesPerSession, [`memory.${m.id}.key`]: m.sessionKeyBytes });
+  for (const m of r.memory ?? []) put(`memory.${m.id}`, { bytes: m.bytesPerSession, key: m.sessionKeyBytes });
   const l = r.logout;
-  for (const x of l?.rows ?? [])
-    Object.assign(f, {
-      [`logout.${x.sessions}.${x.method}.ms`]: x.ms,
-      [`logout.${x.sessions}.${x.method}.trips`]: x.roundTrips,
-      [`logout.${x.sessions}.${x.method}.longest`]: x.longestCommandMs,
-    });
+  for (const x of l?.rows ?? []) put(`logout.${x.sessions}.${x.method}`, { ms: x.ms, trips: x.roundTrips, longest: x.longestCommandMs });
   if (l?.unlinkFloorMs !== undefined) f['logout.floor.ms'] = l.unlinkFloorMs;
   if (l?.atChunkSize) f['logout.at-chunk.trips'] = l.atChunkSize.roundTrips;
   for (const x of r.latency?.logout ?? []) f[`proxy.logout.${x.sessions}.${x.method}.ms`] = x.ms;
@@ -297,11 +283,7 @@ const num = (n: number) => (Math.abs(n) >= 100 ? int(n) : n.toPrecision(3));
  */
 export function fillTargets(old: string, f: Record<string, number>): string {
   const lines = old.trim().split('\n');
-  const cells = (line: string) =>
-    line
-      .slice(1, -1)
-      .split('|')
-      .map((c) => c.trim());
+  const cells = (line: string) => line.split(/\s*\|\s*/).slice(1, -1);
   const head = cells(lines[0]!);
   const col = (name: string) => head.indexOf(name);
   return lines

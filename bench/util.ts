@@ -167,6 +167,34 @@ export async function monitorCommands(admin: Redis, work: () => Promise<void>): 
 }
 
 /**
+ * A measured window on one app: call it at the start, and the function it returns at the end,
+ * for the seconds between, the app's CPU seconds (every thread), Redis's CPU seconds (every
+ * thread, or the main thread only) and the commands Redis executed, those inside scripts included.
+ */
+export async function measureWindow(admin: Redis, app: { cpuSeconds(): Promise<number> }, redisMainThread: boolean) {
+  const stats = await commandStats(admin);
+  const redis0 = await redisCpu(admin, redisMainThread);
+  const app0 = await app.cpuSeconds();
+  const t0 = performance.now();
+  return async () => {
+    const app1 = await app.cpuSeconds();
+    const redis1 = await redisCpu(admin, redisMainThread);
+    const seconds = (performance.now() - t0) / 1000;
+    return { seconds, appCpu: app1 - app0, redisCpu: redis1 - redis0, executed: commandDelta(stats, await commandStats(admin)).executed };
+  };
+}
+
+/** Commands sent per request, by name and in all, in a MONITOR pass of `pass` (which returns the requests answered). */
+export async function sentPerRequest(admin: Redis, pass: () => Promise<number>): Promise<{ byCommand: Record<string, number>; total: number }> {
+  let answered = 0;
+  const sent = await monitorCommands(admin, async () => {
+    answered = await pass();
+  });
+  const byCommand = Object.fromEntries(Object.entries(sent).map(([name, calls]) => [name, answered ? calls / answered : NaN]));
+  return { byCommand, total: answered ? Object.values(byCommand).reduce((a, b) => a + b, 0) : NaN };
+}
+
+/**
  * Counts round trips made through an ioredis client: one starts when a command is sent while
  * none is outstanding, so N awaited commands count N and one pipeline counts 1. `stop()` restores the client.
  */

@@ -10,47 +10,43 @@
  * koa-redis that way, for the reader whose app keeps the default.
  */
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import type { Context } from 'koa';
-import { cleanups, DAY_MS, fillLogin, ioredis, nodeRedis, SECRET, type SessionBag } from './shared.js';
+import { cleanups, DAY_MS, fillLogin, ioredis, listen, nodeRedis, SECRET, type SessionBag } from './shared.js';
 
-/** koa-session's `store` contract (get, set, destroy), as each store fulfils it. */
-type KoaSessionStore = { get: (...args: never[]) => unknown; set: (...args: never[]) => unknown; destroy: (...args: never[]) => unknown };
+/** What koa-session gets: a store (get, set, destroy) and the id maker that keeps each store's keys apart in the one Redis. */
+type KoaStore = { store?: { get: (...args: never[]) => unknown }; genid?: () => string };
 
-/** The store koa-session gets, and the id maker that keeps each store's keys apart in the one Redis. */
-async function koaStore(storeName: string, redisUrl: string): Promise<{ store?: KoaSessionStore; genid?: () => string }> {
-  switch (storeName) {
-    case 'cookie':
-      // koa-session without a store keeps the whole session in the (signed) cookie.
-      return {};
-    case 'koa-redis':
-    case 'koa-redis-no-rolling': {
-      // As its README sets it up: its own ioredis 4 client from the connection options. It has no
-      // key prefix of its own, so the prefix goes into the id.
-      const redisStore = (await import('koa-redis')).default;
-      const store = redisStore({ url: redisUrl });
-      cleanups.push(() => store.quit());
-      const prefix = storeName === 'koa-redis' ? 'kr:' : 'krn:';
-      return { store, genid: () => `${prefix}${randomUUID()}` };
-    }
-    case 'sessionkit': {
-      const { RedisStore } = await import('@sessionkit/koa');
-      return { store: new RedisStore({ client: await ioredis(redisUrl), prefix: 'ksk:' }) };
-    }
-    case 'sessionkit-node-redis': {
-      const { RedisStore } = await import('@sessionkit/koa');
-      const client = (await nodeRedis(redisUrl)) as unknown as ConstructorParameters<typeof RedisStore>[0]['client'];
-      return { store: new RedisStore({ client, prefix: 'ksknr:' }) };
-    }
-    default:
-      throw new Error(`unknown koa store ${storeName}`);
-  }
+/**
+ * koa-redis as its README sets it up: its own ioredis 4 client from the connection options. It
+ * has no key prefix of its own, so the prefix goes into the id.
+ */
+async function koaRedis(redisUrl: string, prefix: string): Promise<KoaStore> {
+  const store = (await import('koa-redis')).default({ url: redisUrl });
+  cleanups.push(() => store.quit());
+  return { store, genid: () => `${prefix}${randomUUID()}` };
 }
+
+async function koaKit(client: Promise<Awaited<ReturnType<typeof ioredis | typeof nodeRedis>>>, prefix: string): Promise<KoaStore> {
+  const { RedisStore } = await import('@sessionkit/koa');
+  return { store: new RedisStore({ client: await client, prefix }) };
+}
+
+/** The stores by id; `cookie` is koa-session without a store: the whole session in the (signed) cookie. */
+const STORES: Record<string, (redisUrl: string) => Promise<KoaStore>> = {
+  cookie: async () => ({}),
+  'koa-redis': (url) => koaRedis(url, 'kr:'),
+  'koa-redis-no-rolling': (url) => koaRedis(url, 'krn:'),
+  sessionkit: (url) => koaKit(ioredis(url), 'ksk:'),
+  'sessionkit-node-redis': (url) => koaKit(nodeRedis(url), 'ksknr:'),
+};
 
 export async function startKoa(storeName: string, redisUrl: string): Promise<number> {
   const Koa = (await import('koa')).default;
   const session = (await import('koa-session')).default;
-  const { store, genid } = await koaStore(storeName, redisUrl);
+  const make = STORES[storeName];
+  if (!make) throw new Error(`unknown koa store ${storeName}`);
+  const { store, genid } = await make(redisUrl);
   const app = new Koa();
   app.keys = [SECRET];
   app.use(
@@ -73,11 +69,5 @@ export async function startKoa(storeName: string, redisUrl: string): Promise<num
     if (ctx.path === '/write') s.counter = (s.counter ?? 0) + 1;
     ctx.body = { user: s.userId, counter: s.counter };
   });
-  const server = await new Promise<ReturnType<typeof app.listen>>((resolve) => {
-    const srv = app.listen(0, '127.0.0.1', () => resolve(srv));
-  });
-  server.keepAliveTimeout = 60_000;
-  cleanups.unshift(() => new Promise((resolve) => server.close(resolve)));
-  cleanups.unshift(() => server.closeAllConnections());
-  return (server.address() as AddressInfo).port;
+  return listen(createServer(app.callback()));
 }

@@ -8,33 +8,27 @@
  * commit. The cookie lasts a day (`maxAge`), as in the Express app.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { SessionStorage } from 'react-router';
-import { cleanups, DAY_MS, fillLogin, ioredis, nodeRedis, SECRET, type SessionBag } from './shared.js';
+import { DAY_MS, fillLogin, ioredis, listen, nodeRedis, SECRET, type SessionBag } from './shared.js';
 
 type Storage = SessionStorage<SessionBag, SessionBag>;
 
 async function storage(storeName: string, redisUrl: string): Promise<Storage> {
   const { createCookieSessionStorage, createMemorySessionStorage } = await import('react-router');
+  const { createRedisSessionStorage } = await import('@sessionkit/react-router');
   const cookie = { name: 'sid', secrets: [SECRET], httpOnly: true, sameSite: 'lax' as const, path: '/', maxAge: DAY_MS / 1000 };
-  switch (storeName) {
-    case 'memory':
-      return createMemorySessionStorage<SessionBag, SessionBag>({ cookie });
-    case 'cookie':
-      // The whole session in the signed cookie: nothing kept on the server.
-      return createCookieSessionStorage<SessionBag, SessionBag>({ cookie });
-    case 'sessionkit': {
-      const { createRedisSessionStorage } = await import('@sessionkit/react-router');
-      return createRedisSessionStorage<SessionBag, SessionBag>({ client: await ioredis(redisUrl), prefix: 'rsk:', cookie });
-    }
-    case 'sessionkit-node-redis': {
-      const { createRedisSessionStorage } = await import('@sessionkit/react-router');
-      type Client = Parameters<typeof createRedisSessionStorage>[0]['client'];
-      return createRedisSessionStorage<SessionBag, SessionBag>({ client: (await nodeRedis(redisUrl)) as unknown as Client, prefix: 'rsknr:', cookie });
-    }
-    default:
-      throw new Error(`unknown react-router store ${storeName}`);
-  }
+  const kit = async (client: Promise<Parameters<typeof createRedisSessionStorage>[0]['client']>, prefix: string) =>
+    createRedisSessionStorage<SessionBag, SessionBag>({ client: await client, prefix, cookie });
+  // `cookie` keeps the whole session in the signed cookie: nothing on the server.
+  const stores: Record<string, () => Storage | Promise<Storage>> = {
+    memory: () => createMemorySessionStorage<SessionBag, SessionBag>({ cookie }),
+    cookie: () => createCookieSessionStorage<SessionBag, SessionBag>({ cookie }),
+    sessionkit: () => kit(ioredis(redisUrl), 'rsk:'),
+    'sessionkit-node-redis': () => kit(nodeRedis(redisUrl), 'rsknr:'),
+  };
+  const make = stores[storeName];
+  if (!make) throw new Error(`unknown react-router store ${storeName}`);
+  return make();
 }
 
 export async function startReactRouter(storeName: string, redisUrl: string): Promise<number> {
@@ -112,9 +106,5 @@ export async function startReactRouter(storeName: string, redisUrl: string): Pro
       res.end();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  server.keepAliveTimeout = 60_000;
-  cleanups.unshift(() => new Promise((resolve) => server.close(resolve)));
-  cleanups.unshift(() => server.closeAllConnections());
-  return (server.address() as AddressInfo).port;
+  return listen(server);
 }

@@ -1,24 +1,16 @@
 /**
- * What every bench app shares: the signing secret, the session a login creates, the Redis
- * clients, and the clean-ups run when the parent stops the app (see bench/app-server.ts).
+ * What every bench app shares: the signing secret, the Redis clients, the listening server, and
+ * the clean-ups run when the parent stops the app (see bench/app-server.ts).
  */
-import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
-export type SessionBag = Record<string, unknown> & { userId?: string; counter?: number };
+export { DAY_MS, fillLogin, type SessionBag } from '../session-data.js';
 
 export const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
-export const DAY_MS = 86_400_000;
 
 /** Run in order when the app stops: servers first (unshift), clients after (push). */
 export const cleanups: (() => Promise<unknown> | unknown)[] = [];
-
-/** The signed-in session a login creates: an owner, a small profile and a CSRF token. */
-export function fillLogin(session: SessionBag, u: string): void {
-  session.userId = `user-${u}`;
-  session.profile = { name: `User ${u}`, email: `user${u}@example.com`, roles: ['member'] };
-  session.csrf = randomBytes(18).toString('base64url');
-  session.counter = 0;
-}
 
 export async function nodeRedis(redisUrl: string) {
   const { createClient } = await import('redis');
@@ -34,4 +26,13 @@ export async function ioredis(redisUrl: string) {
   await client.connect();
   cleanups.push(() => client.quit());
   return client;
+}
+
+/** Listens on a free loopback port with long keep-alive; returns the port. */
+export async function listen(server: Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  server.keepAliveTimeout = 60_000;
+  cleanups.unshift(() => new Promise((resolve) => server.close(resolve)));
+  cleanups.unshift(() => server.closeAllConnections());
+  return (server.address() as AddressInfo).port;
 }

@@ -9,10 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.js';
-import { FIXED_RATE_STORES, type FixedRateComparison } from '../fixed-rate.js';
-import { PATHS, type Path } from '../http.js';
+import { PATHS } from '../http.js';
 import { runBench, type RunOutput } from '../run.js';
+import { expectFixedRate, sent, tableRows } from './helpers.js';
 
+/** Matchers for figures equal to `ns` to two decimals. */
+const near = (...ns: number[]) => ns.map((n) => expect.closeTo(n, 2));
 const dir = mkdtempSync(join(tmpdir(), 'sessionkit-bench-frameworks-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -33,80 +35,46 @@ describe('section 1 for Koa and React Router, quick mode', () => {
     run = await runBench(config, () => {});
   }, 120_000);
 
-  const comparison = (framework: 'koa' | 'react-router'): FixedRateComparison => run.results.fixedRate![framework]!;
-
   it('runs every store on both paths and answers every request of every run', () => {
-    const perRun = Math.round(config.fixedRate.rate * config.fixedRate.duration);
     expect(run.results.fixedRate!.express).toBeUndefined();
-    for (const framework of ['koa', 'react-router'] as const) {
-      const c = comparison(framework);
-      for (const spec of FIXED_RATE_STORES[framework]) {
-        const rows = c.rows.filter((r) => r.store === spec.id);
-        if (c.skipped.some((s) => s.store === spec.id)) {
-          expect(spec.optional, `${framework} ${spec.label} is required`).toBe(true);
-          continue;
-        }
-        expect(rows.map((r) => r.path).sort()).toEqual([...PATHS].sort());
-        for (const row of rows) {
-          const what = `${framework} ${row.label} ${row.path}`;
-          expect(row.failures, what).toBe(0);
-          for (const x of row.runs) expect(x.requests, what).toBe(perRun);
-          expect(row.appCpuUs, what).toBeGreaterThan(0);
-          // The cookie and memory storages never reach Redis.
-          if (row.client === 'none') expect([row.commandsPerRequest, row.redisCpuUs], what).toEqual([0, 0]);
-        }
-      }
-    }
+    expectFixedRate(run.results.fixedRate!.koa!, config);
+    expectFixedRate(run.results.fixedRate!['react-router']!, config);
   });
 
   // What each store sends per request, by command (MONITOR). Sessions signed in seconds ago: no
   // SessionKit touch is due, so the read is exactly its one GET.
   it('counts the commands of each read and write: SessionKit reads with one GET on both frameworks', () => {
-    const sent = (c: FixedRateComparison, store: string, path: Path) => {
-      const row = c.rows.find((r) => r.store === store && r.path === path);
-      expect(row, `${c.framework} ${store} ${path}`).toBeDefined();
-      return { total: row!.commandsPerRequest, by: row!.runs[0]!.byCommand };
-    };
-    const koa = comparison('koa');
-    for (const c of [koa, comparison('react-router')]) {
+    const koa = run.results.fixedRate!.koa!;
+    for (const c of [koa, run.results.fixedRate!['react-router']!]) {
       for (const store of ['sessionkit', 'sessionkit-node-redis']) {
-        if (c.skipped.some((s) => s.store === store)) continue;
         // koa-session's rolling save of the unchanged session (`changed: false`) writes nothing;
         // React Router's /read loader does not commit.
         const read = sent(c, store, '/read');
-        expect(read.total, `${c.framework} ${store} /read`).toBeCloseTo(1, 2);
-        expect(read.by.get, `${c.framework} ${store} /read`).toBeCloseTo(1, 2);
+        expect([read.total, read.by.get], `${c.framework} ${store} /read`).toEqual(near(1, 1));
         // The load, and one save script with the index.
         const write = sent(c, store, '/write');
-        expect(write.total, `${c.framework} ${store} /write`).toBeCloseTo(2, 2);
-        expect(write.by.get).toBeCloseTo(1, 2);
-        expect(write.by.evalsha ?? write.by.eval).toBeCloseTo(1, 2);
+        expect([write.total, write.by.get, write.by.evalsha ?? write.by.eval], `${c.framework} ${store} /write`).toEqual(near(2, 1, 1));
       }
     }
     // koa-redis writes every rolling save back: GET + SETEX on the read path too.
     for (const path of PATHS) {
       const kr = sent(koa, 'koa-redis', path);
-      for (const [n, expected] of [kr.total, kr.by.get, kr.by.setex].entries()) expect(expected, `koa-redis ${path} ${n}`).toBeCloseTo(n === 0 ? 2 : 1, 2);
+      expect([kr.total, kr.by.get, kr.by.setex], `koa-redis ${path}`).toEqual(near(2, 1, 1));
     }
     // Without rolling koa-session saves only a changed session: the read is the GET alone.
     const plain = sent(koa, 'koa-redis-no-rolling', '/read');
-    expect([plain.total, plain.by.get]).toEqual([expect.closeTo(1, 2), expect.closeTo(1, 2)]);
+    expect([plain.total, plain.by.get]).toEqual(near(1, 1));
     const norolling = sent(koa, 'koa-redis-no-rolling', '/write');
-    expect([norolling.by.get, norolling.by.setex]).toEqual([expect.closeTo(1, 2), expect.closeTo(1, 2)]);
+    expect([norolling.by.get, norolling.by.setex]).toEqual(near(1, 1));
   });
 
   it('rewrites only the tables of what it measured, and fills in the Koa and React Router rows of the targets', () => {
     expect(run.rewritten.sort()).toEqual(['fixed-koa-read', 'fixed-koa-write', 'fixed-react-router-read', 'fixed-react-router-write', 'machine', 'targets']);
     expect(run.markdown).toContain('| vs koa-redis | Redis CPU vs koa-redis |');
     expect(run.markdown).toContain('| vs createCookieSessionStorage (ceiling) |');
-    const targets = /<!-- bench:table targets -->\n([\s\S]*?)\n<!-- \/bench -->/.exec(run.markdown)![1]!.split('\n').slice(2);
-    for (const line of targets) {
-      const [, , figure, , measured, result] = line
-        .slice(1, -1)
-        .split('|')
-        .map((c) => c.trim());
+    for (const [, , figure, , measured, result] of tableRows(run.markdown, 'targets')) {
       const ours = /`(koa|react-router)\./.test(figure!);
-      expect(measured, line).toEqual(ours ? expect.stringMatching(/^\d/) : 'not measured');
+      expect(measured, figure).toEqual(ours ? expect.stringMatching(/^\d/) : 'not measured');
       if (ours) expect(result).toBe('for information');
     }
   });

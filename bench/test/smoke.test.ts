@@ -10,10 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ALL_SECTIONS, loadConfig } from '../config.js';
-import { FIXED_RATE_STORES } from '../fixed-rate.js';
-import { PATHS } from '../http.js';
 import { runBench, type RunOutput } from '../run.js';
 import { rootDir } from '../util.js';
+import { expectFixedRate, tableRows } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sessionkit-bench-smoke-'));
 const docs = join(rootDir, 'docs', 'benchmarks.md');
@@ -69,18 +68,8 @@ describe('npm run bench, quick mode', () => {
   });
 
   it('fills in every target it measured, keeps its budget, and leaves the ones quick mode cannot measure as such', () => {
-    const body = /<!-- bench:table targets -->\n([\s\S]*?)\n<!-- \/bench -->/.exec(run.markdown)![1]!;
-    const rows = body
-      .split('\n')
-      .slice(2)
-      .map((l) =>
-        l
-          .slice(1, -1)
-          .split('|')
-          .map((c) => c.trim()),
-      );
-    const old = /<!-- bench:table targets -->\n([\s\S]*?)\n<!-- \/bench -->/.exec(original)![1]!.split('\n').slice(2);
-    expect(rows).toHaveLength(old.length);
+    const rows = tableRows(run.markdown, 'targets');
+    expect(rows).toHaveLength(tableRows(original, 'targets').length);
     for (const [area, target, figure, budget, measured, result] of rows) {
       const what = `${area}: ${target}`;
       expect(figure, what).toMatch(/^`[\w./ -]+`$/);
@@ -116,36 +105,15 @@ describe('npm run bench, quick mode', () => {
   });
 
   it('runs section 1 for every store, both paths, and counts the commands of each request by store', () => {
-    const f = config.fixedRate;
     for (const framework of ['express', 'fastify'] as const) {
       const c = run.results.fixedRate![framework]!;
       expect(Number.isFinite(c.idle.redisUsPerSecond)).toBe(true);
-      for (const spec of FIXED_RATE_STORES[framework]) {
-        const skipped = c.skipped.find((s) => s.store === spec.id);
-        const rows = c.rows.filter((r) => r.store === spec.id);
-        if (skipped) {
-          expect(spec.optional, `${framework} ${spec.label} is required`).toBe(true);
-          expect(rows).toHaveLength(0);
-          continue;
-        }
-        expect(rows.map((r) => r.path).sort()).toEqual([...PATHS].sort());
-        for (const row of rows) {
-          const what = `${framework} ${row.label} ${row.path}`;
-          expect(row.runs, what).toHaveLength(f.rounds);
-          expect(row.failures, what).toBe(0);
-          for (const x of row.runs) expect(x.requests, what).toBe(Math.round(f.rate * f.duration));
-          expect(row.appCpuUs, what).toBeGreaterThan(0);
-          if (row.store === 'memory') {
-            expect(row.commandsPerRequest).toBe(0);
-            expect(row.redisCpuUs).toBe(0);
-            continue;
-          }
-          expect(row.executedPerRequest, what).toBeGreaterThan(0.5);
-          // Each request loads its session; a write also saves it (connect-redis: GET + SET; on
-          // the read path connect-redis also sends EXPIRE or SET, SessionKit nothing while the touch is not due).
-          const expected = row.path === '/write' || !row.store.startsWith('sessionkit') ? 2 : 1;
-          expect(row.commandsPerRequest, what).toBeCloseTo(expected, 1);
-        }
+      expectFixedRate(c, config);
+      // Each request loads its session; a write also saves it (connect-redis: GET + SET; on the
+      // read path connect-redis also sends EXPIRE or SET, SessionKit nothing while the touch is not due).
+      for (const row of c.rows.filter((r) => r.client !== 'none')) {
+        const expected = row.path === '/write' || !row.store.startsWith('sessionkit') ? 2 : 1;
+        expect(row.commandsPerRequest, `${framework} ${row.label} ${row.path}`).toBeCloseTo(expected, 1);
       }
     }
   });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { connectRedis } from '@sessionkit/example-shared';
+import { connectRedisOrExit, listenErrorMessage } from '@sessionkit/example-shared';
 import { createApp } from './app.js';
 
 /**
@@ -30,7 +30,7 @@ function trustProxy(value: string | undefined): boolean | number | string | unde
   return /^\d+$/.test(value) ? Number(value) : value;
 }
 
-const redis = await connectRedis();
+const redis = await connectRedisOrExit();
 const app = createApp({ client: redis.client, secret, trustProxy: trustProxy(process.env.TRUST_PROXY) });
 
 // Express 5 hands a listen error (a port in use, say) to this callback as well as emitting it:
@@ -40,7 +40,7 @@ let failed = false;
 function fail(error: Error): void {
   if (failed) return;
   failed = true;
-  console.error(error.message);
+  console.error(`Cannot start: ${listenErrorMessage(error, port, host)}`);
   const exit = () => process.exit(1);
   redis.close().then(exit, exit);
 }

@@ -2,4 +2,4 @@ import { defineEntryPointSuites } from '../../shared/test/main.js';
 import { Agent } from './helpers.js';
 
 /** `npm run example:express` as the README gives it: the real entry point in its own process (examples/shared/test/main.ts). */
-defineEntryPointSuites({ main: 'examples/express-app/src/main.ts', sessionSecret: 'entry point test secret', Agent });
+defineEntryPointSuites({ main: 'examples/express-app/src/main.ts', sessionSecret: 'entry point test secret', Agent, redisDown: true });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { connectRedis } from '@sessionkit/example-shared';
+import { connectRedisOrExit, listenErrorMessage } from '@sessionkit/example-shared';
 import { buildApp } from './app.js';
 
 /**
@@ -44,7 +44,7 @@ function cookieSecure(value: string | undefined): boolean | 'auto' {
   return 'auto';
 }
 
-const redis = await connectRedis();
+const redis = await connectRedisOrExit();
 const app = await buildApp({
   client: redis.client,
   secret,
@@ -58,7 +58,7 @@ try {
   const actual = new URL(address).port;
   console.log(`SessionKit Fastify example listening on http://localhost:${actual} (sign in as alice or bob, password "password")`);
 } catch (error) {
-  console.error((error as Error).message);
+  console.error(`Cannot start: ${listenErrorMessage(error as Error, port, host)}`);
   await redis.close();
   process.exit(1);
 }

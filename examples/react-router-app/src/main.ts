@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { connectRedis } from '@sessionkit/example-shared';
+import { connectRedisOrExit, listenErrorMessage } from '@sessionkit/example-shared';
 import { createApp } from './app.js';
 
 /**
@@ -25,7 +25,7 @@ if (!secret) {
   );
 }
 
-const redis = await connectRedis();
+const redis = await connectRedisOrExit();
 const trustProxy = ['1', 'true'].includes(process.env.TRUST_PROXY ?? '');
 const app = createApp({ client: redis.client, secret, trustProxy });
 
@@ -34,10 +34,12 @@ server.listen(port, host, () => {
   const { port: actual } = server.address() as AddressInfo;
   console.log(`SessionKit React Router example listening on http://localhost:${actual} (sign in as alice or bob, password "password")`);
 });
-server.on('error', async (error) => {
-  console.error(error.message);
-  await redis.close();
-  process.exit(1);
+// A listen error (a port in use, say) ends the start: one line, then exit once Redis is closed.
+// Not an async listener: the emitter would drop its promise (see CONTRIBUTING.md).
+server.on('error', (error) => {
+  console.error(`Cannot start: ${listenErrorMessage(error, port, host)}`);
+  const exit = () => process.exit(1);
+  redis.close().then(exit, exit);
 });
 
 let stopping = false;

@@ -110,7 +110,11 @@ async function whenReady(client: RedisClient, connect: (() => Promise<unknown>) 
     };
     const timer = setTimeout(() => {
       finish();
-      reject(new Error(`Redis at ${description} was not ready within ${timeoutMs} ms${lastError ? `: ${lastError.message}` : ''}`));
+      reject(
+        new Error(
+          `Redis at ${description} was not ready within ${timeoutMs} ms${lastError ? `: ${lastError.message}` : ''}. Check that it runs and that the address is right.`,
+        ),
+      );
     }, timeoutMs);
     const onReady = () => {
       finish();
@@ -130,7 +134,9 @@ async function whenReady(client: RedisClient, connect: (() => Promise<unknown>) 
         (error: Error) => {
           if (settled) return;
           finish();
-          reject(new Error(`Redis at ${description} could not be reached: ${error.message}`, { cause: error }));
+          reject(
+            new Error(`Redis at ${description} could not be reached: ${error.message}. Check that it runs and that the address is right.`, { cause: error }),
+          );
         },
       );
     } else {
@@ -250,9 +256,11 @@ export async function connectRedis(options: ConnectRedisOptions = {}): Promise<R
       await server.start();
     } catch (error) {
       await server.dispose().catch(() => {});
+      // One line (the example prints it as the reason it cannot start): what is missing and the two fixes.
+      const reason = (error as Error).message.startsWith('No redis-server binary found') ? 'none on PATH' : (error as Error).message.split('\n')[0];
       throw new Error(
-        `No REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS is set, and an embedded redis-server could not be started.\n` +
-          `Set REDIS_URL=redis://host:6379 to use your own Redis, or install one.\n${(error as Error).message}`,
+        `no REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS is set, and no redis-server could be started to embed (${reason}). ` +
+          'Set REDIS_URL=redis://host:6379 to use your own Redis, or install redis-server (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis).',
         { cause: error },
       );
     }

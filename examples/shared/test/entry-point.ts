@@ -132,3 +132,38 @@ export function processExists(pid: number): boolean {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+export interface Ended {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs an example's entry point that is expected to stop by itself (a start-up failure) and
+ * resolves with its exit and what it printed on each stream. No REDIS_* or SESSIONKIT_REDIS_SERVER
+ * from the developer's shell; a process still running after `limitMs` is killed and fails the test.
+ */
+export async function runToExit(mainPath: string, env: Record<string, string>, limitMs = 60_000): Promise<Ended> {
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('REDIS_') && name !== 'SESSIONKIT_REDIS_SERVER'));
+  const child = spawn(process.execPath, ['--import', 'tsx', mainPath], {
+    cwd: repoRoot,
+    env: { ...inherited, ...env },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const timer = setTimeout(() => killGroup(child), limitMs);
+  const { code, signal } = await exited(child);
+  clearTimeout(timer);
+  if (signal === 'SIGKILL') throw new Error(`${mainPath} was still running after ${limitMs} ms:\n${stdout}${stderr}`);
+  return { code, signal, stdout, stderr };
+}

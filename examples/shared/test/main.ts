@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type AddressInfo, createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, portAccepts, readRecordData, RedisServer, useRedisTls } from '@sessionkit/testing';
 import type { AgentClass } from './agent.js';
-import { processExists, useEntryPoint } from './entry-point.js';
+import { processExists, runToExit, useEntryPoint } from './entry-point.js';
 
 export interface EntryPointTarget {
   /** The entry point, from the repository root: `examples/<app>/src/main.ts`. */
@@ -13,6 +15,11 @@ export interface EntryPointTarget {
   sessionSecret: string;
   /** The app's cookie jar (it knows how the session id sits in the app's signed cookie). */
   Agent: AgentClass;
+  /**
+   * Also start it with a REDIS_URL nothing answers: it waits the full 10 s for Redis first, so
+   * one app runs it (every app shares connectRedisOrExit from examples/shared).
+   */
+  redisDown?: boolean;
 }
 
 /**
@@ -20,7 +27,7 @@ export interface EntryPointTarget {
  * run in its own process: with an embedded redis-server and with REDIS_URL. Call it once, at the
  * top level of the app's main.test.ts.
  */
-export function defineEntryPointSuites({ main: mainPath, sessionSecret, Agent }: EntryPointTarget): void {
+export function defineEntryPointSuites({ main: mainPath, sessionSecret, Agent, redisDown = false }: EntryPointTarget): void {
   const startMain = useEntryPoint(mainPath);
 
   describe(mainPath, () => {
@@ -43,6 +50,27 @@ export function defineEntryPointSuites({ main: mainPath, sessionSecret, Agent }:
       expect(existsSync(redis!.dir)).toBe(false);
       expect(await portAccepts(port)).toBe(false);
     });
+
+    it('without REDIS_* and no redis-server to embed: exits 1 with one line that says to set REDIS_URL or install redis-server', async () => {
+      // A PATH with no redis-server on it, as on a machine without Redis (node itself is started by its full path).
+      const ended = await runToExit(mainPath, { PORT: String(await freePort()), SESSION_SECRET: sessionSecret, PATH: join(tmpdir(), 'no-redis-server-here') });
+      expect(ended.code, ended.stderr).toBe(1);
+      expect(ended.stderr.trimEnd()).toBe(
+        'Cannot start: no REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS is set, and no redis-server could be started to embed (none on PATH). ' +
+          'Set REDIS_URL=redis://host:6379 to use your own Redis, or install redis-server (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis).',
+      );
+    });
+
+    if (redisDown)
+      it('with a REDIS_URL where no Redis answers: exits 1 with one line naming REDIS_URL and the error', async () => {
+        const redisPort = await freePort();
+        const ended = await runToExit(mainPath, { PORT: String(await freePort()), SESSION_SECRET: sessionSecret, REDIS_URL: `redis://127.0.0.1:${redisPort}` });
+        expect(ended.code, ended.stderr).toBe(1);
+        expect(ended.stderr.trimEnd()).toBe(
+          `Cannot start: Redis at redis://127.0.0.1:${redisPort} (REDIS_URL) was not ready within 10000 ms: connect ECONNREFUSED 127.0.0.1:${redisPort}. ` +
+            'Check that it runs and that the address is right.',
+        );
+      });
 
     describe('with REDIS_URL', () => {
       const server = new RedisServer();
@@ -72,14 +100,18 @@ export function defineEntryPointSuites({ main: mainPath, sessionSecret, Agent }:
         expect(await client.exists(`sess:${agent.sid}`)).toBe(1);
       });
 
-      it('on a port already in use: prints why and exits 1', async () => {
+      it('on a port already in use: exits 1 with one line that names PORT and what to do', async () => {
         const busy = createServer();
         await new Promise<void>((resolve) => busy.listen(0, resolve));
         try {
           const { port } = busy.address() as AddressInfo;
-          await expect(startMain({ PORT: String(port), SESSION_SECRET: sessionSecret, REDIS_URL: server.url })).rejects.toThrow(
-            /exited \(code 1, signal null\) before listening:[\s\S]*EADDRINUSE/,
+          const ended = await runToExit(mainPath, { PORT: String(port), SESSION_SECRET: sessionSecret, REDIS_URL: server.url });
+          expect(ended.code, ended.stderr).toBe(1);
+          expect(ended.stderr.trimEnd()).toBe(
+            `Cannot start: port ${port} is in use (EADDRINUSE): stop what listens on it, or set PORT to a free port (e.g. PORT=${port + 10}).`,
           );
+          // It had connected to Redis first, and closed that connection on the way out.
+          expect(ended.stdout).toContain(`Redis: ${server.url} (REDIS_URL)`);
         } finally {
           await new Promise((resolve) => busy.close(resolve));
         }

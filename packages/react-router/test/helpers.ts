@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import * as reactRouter from 'react-router';
 import { createStaticHandler, redirect, type RouteObject } from 'react-router';
@@ -9,7 +11,7 @@ import { createRedisSessionStorage, type RedisSessionStorage, type RedisSessionS
 
 export const SECRET = 'test-secret-for-cookies';
 
-/** A framework whose `createSessionStorage` the storage is built on: React Router 7, or Remix 2. */
+/** A framework whose `createSessionStorage` the storage is built on: React Router 7 or 8, or Remix 2. */
 export interface Flavour {
   name: string;
   createSessionStorage: NonNullable<RedisSessionStorageOptions['createSessionStorage']>;
@@ -28,9 +30,19 @@ const remix = createRequire(import.meta.url)('@remix-run/node') as {
   createCookie: unknown;
 };
 
+/**
+ * The React Router major these tests run on: 7 (the dev dependency) in `npm test`; 8 under
+ * `npm run test:node-matrix`, which installs it under .tmp and aliases `react-router` to it
+ * (vitest.workspace.ts), because React Router 8 needs Node 22.
+ */
+const reactRouterPackageJson = process.env.SESSIONKIT_TEST_REACT_ROUTER
+  ? join(process.env.SESSIONKIT_TEST_REACT_ROUTER, 'package.json')
+  : createRequire(import.meta.url).resolve('react-router/package.json');
+export const reactRouterMajor = Number((JSON.parse(readFileSync(reactRouterPackageJson, 'utf8')) as { version: string }).version.split('.')[0]);
+
 export const flavours: Flavour[] = [
   {
-    name: 'react-router 7',
+    name: `react-router ${reactRouterMajor}`,
     createSessionStorage: reactRouter.createSessionStorage,
     createSession: (data, id) => reactRouter.createSession(data, id),
     createCookie: reactRouter.createCookie,

@@ -2,11 +2,12 @@ import type { Redis } from 'ioredis';
 import type { Context, Result } from '../context.js';
 import { documentedAcl } from '../documented-acl.js';
 import type { Output } from '../output.js';
+import { unindexedLegacyNote, unindexedLegacySessions } from './stats.js';
 
 export type Status = 'pass' | 'warn' | 'fail';
 
 export interface Check {
-  id: 'server' | 'maxmemory-policy' | 'persistence' | 'acl' | 'topology' | 'latency';
+  id: 'server' | 'maxmemory-policy' | 'persistence' | 'acl' | 'topology' | 'latency' | 'connect-redis-sessions';
   title: string;
   status: Status;
   /** What was found and what it means. */
@@ -423,6 +424,20 @@ export async function doctor(ctx: Context, options: DoctorOptions): Promise<Resu
       : await perMaster('topology', 'Topology', masters, async (node) => topologyNodeCheck(await info(node))),
   );
   checks.push(await perMaster('latency', 'Latency', masters, (node) => latencyCheck(node, options.samples)));
+  // Only when there is something to say: connect-redis sessions that no user index holds (before
+  // `sessionkit migrate`) escape list, revoke and logout-everywhere. A user without SCAN or GET
+  // rights (a narrow ACL) gets no such check rather than a failed run: the ACL check covers that.
+  const legacy = await unindexedLegacySessions(ctx).catch(() => undefined);
+  const legacyNote = legacy && unindexedLegacyNote(legacy, ctx.prefixes.prefix);
+  if (legacyNote) {
+    checks.push({
+      id: 'connect-redis-sessions',
+      title: 'connect-redis sessions',
+      status: 'warn',
+      detail: legacyNote.slice(0, legacyNote.indexOf(' Run `sessionkit migrate`')),
+      fix: 'Run `sessionkit migrate` (once every instance serves through SessionKit) to index them.',
+    });
+  }
 
   const failed = checks.filter((c) => c.status === 'fail').length;
   const warned = checks.filter((c) => c.status === 'warn').length;

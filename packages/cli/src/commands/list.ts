@@ -1,5 +1,6 @@
 import type { Context, Result } from '../context.js';
 import { formatTime, relative, type Output } from '../output.js';
+import { unindexedLegacyNote, unindexedLegacySessions } from './stats.js';
 
 /** Device details as the adapters' `meta` option stores them; unknown keys shown as they are. */
 function describeMeta(meta: Record<string, unknown> | undefined): string {
@@ -20,12 +21,18 @@ function shorten(text: string, max: number): string {
 export async function list(ctx: Context, userId: string): Promise<Result> {
   const sessions = await ctx.store.listUserSessions(userId);
   const now = ctx.store.redisTime();
+  // None listed: the user may still be signed in through a connect-redis session that no index
+  // holds yet (before `sessionkit migrate`); say so rather than a bare "none". Only a hint: a
+  // user the ACL refuses SCAN or GET still gets the list.
+  const legacy = sessions.length === 0 ? await unindexedLegacySessions(ctx, userId).catch(() => undefined) : undefined;
+  const note = legacy && unindexedLegacyNote(legacy, ctx.prefixes.prefix, userId);
   return {
-    data: { userId, count: sessions.length, sessions },
+    data: { userId, count: sessions.length, sessions, ...(note ? { unindexedConnectRedis: legacy } : {}) },
     render(out: Output) {
       const { c } = out;
       if (sessions.length === 0) {
         out.line(`User ${c.bold(userId)} has no live sessions.`);
+        if (note) out.line(c.yellow(note));
         return;
       }
       out.line(

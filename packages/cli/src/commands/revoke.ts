@@ -1,6 +1,7 @@
 import type { Context, Result } from '../context.js';
 import { UsageError } from '../errors.js';
 import type { Output } from '../output.js';
+import { unindexedLegacyNote, unindexedLegacySessions } from './stats.js';
 
 /** The store's limit on id length (packages/core/src/keys.ts). */
 const MAX_ID_LENGTH = 1024;
@@ -27,11 +28,17 @@ export async function revoke(ctx: Context, userId: string, sessionIds: string[],
   if (options.all) {
     const except = options.except ?? [];
     const revoked = await ctx.store.invalidateAllUserSessions(userId, { except });
+    // Sessions connect-redis wrote are in no index before `sessionkit migrate`: the user stays
+    // signed in through them, which the answer must say (a user the ACL refuses SCAN or GET
+    // gets the revocation without the hint).
+    const legacy = await unindexedLegacySessions(ctx, userId).catch(() => undefined);
+    const note = legacy && legacy.owned > 0 ? unindexedLegacyNote(legacy, ctx.prefixes.prefix, userId) : undefined;
     return {
-      data: { userId, all: true, revoked, kept: except },
+      data: { userId, all: true, revoked, kept: except, ...(note ? { unindexedConnectRedis: legacy } : {}) },
       render(out: Output) {
         const kept = except.length ? ` (kept ${except.length}: ${except.join(', ')})` : '';
         out.line(`Signed ${out.c.bold(userId)} out everywhere: ${out.c.bold(String(revoked))} session${revoked === 1 ? '' : 's'} revoked${kept}.`);
+        if (note) out.line(out.c.yellow(`Not everywhere: ${note} Then revoke again.`));
       },
     };
   }

@@ -1,8 +1,49 @@
 import type { Redis } from 'ioredis';
+import { escapeGlob, inspectStoredValue } from '@sessionkit/core';
 import { classify } from '../classify.js';
 import type { Context, Result } from '../context.js';
+import { parseSession } from '../owner.js';
 import { formatBytes, formatCount, formatDuration, type Output } from '../output.js';
 import { scanKeyspace } from '../scan.js';
+
+/**
+ * A key outside the prefixes that may be a session under another prefix: `<prefix><id>`, the
+ * prefix ending in ':' (as 'sess:' does) and the id shaped as session ids are (express-session's
+ * are 32 characters of base64url). Only a hint for where to look: the values are read to confirm.
+ */
+const ELSEWHERE = /^(.*:)([A-Za-z0-9_-]{16,})$/;
+const ELSEWHERE_SAMPLES = 3;
+
+/** A prefix other than --prefix under which stats found keys that hold sessions. */
+export interface SessionsElsewhere {
+  prefix: string;
+  keys: number;
+  format: 'SessionKit' | 'connect-redis';
+}
+
+/** Which candidate prefixes hold sessions, read from a few sample keys of each (most keys first). */
+async function confirmElsewhere(candidates: Map<string, { keys: number; samples: { node: Redis; key: string }[] }>): Promise<SessionsElsewhere[]> {
+  const found: SessionsElsewhere[] = [];
+  const ranked = [...candidates.entries()].sort((a, b) => b[1].keys - a[1].keys).slice(0, 5);
+  for (const [prefix, { keys, samples }] of ranked) {
+    for (const { node, key } of samples) {
+      const text = await node.get(key).catch(() => null);
+      if (typeof text !== 'string') continue;
+      const kind = inspectStoredValue(text).kind;
+      const session = kind === 'legacy' ? parseSession(text) : undefined;
+      // express-session always stores the cookie with the session: that is what marks one.
+      const format = kind === 'record' ? 'SessionKit' : session && typeof session.cookie === 'object' ? 'connect-redis' : undefined;
+      if (format) {
+        found.push({ prefix, keys, format });
+        break;
+      }
+    }
+  }
+  return found;
+}
+
+/** `--prefix` as the user would type it again, quoted for a POSIX shell. */
+const shellQuote = (text: string) => (/^[\w:.@-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`);
 
 export interface StatsOptions {
   rate: number;
@@ -75,11 +116,23 @@ export async function stats(ctx: Context, options: StatsOptions): Promise<Result
   let noExpiry = 0;
   const sessionSample = new Reservoir<{ node: Redis; key: string }>(options.sample);
   const indexSample = new Reservoir<{ node: Redis; key: string }>(options.sample);
+  // Keys outside the prefixes that look like sessions, by their own prefix: if none are found
+  // under --prefix, the answer says where they may be instead of a bare 0.
+  const candidates = new Map<string, { keys: number; samples: { node: Redis; key: string }[] }>();
 
   const scan = await scanKeyspace(
     ctx.connection,
     { rate: options.rate, signal: ctx.signal, progress: options.progress ? (total) => ctx.out.progress('stats', total) : undefined },
     async (node, keys) => {
+      for (const key of keys) {
+        if (key.startsWith(ctx.prefixes.prefix) || key.startsWith(ctx.prefixes.indexPrefix)) continue;
+        const match = ELSEWHERE.exec(key);
+        if (!match) continue;
+        const candidate = candidates.get(match[1]!) ?? { keys: 0, samples: [] };
+        candidate.keys++;
+        if (candidate.samples.length < ELSEWHERE_SAMPLES) candidate.samples.push({ node, key });
+        candidates.set(match[1]!, candidate);
+      }
       for (const info of await classify(node, keys, ctx.prefixes)) {
         if (info.kind === 'session') {
           counts.sessions++;
@@ -107,6 +160,7 @@ export async function stats(ctx: Context, options: StatsOptions): Promise<Result
     },
   );
 
+  const elsewhere = counts.sessions === 0 ? await confirmElsewhere(candidates) : [];
   const sizes = [...perUser.values()].sort((a, b) => a - b);
   const memory = {
     session: await sampleMemory(sessionSample.items),
@@ -131,6 +185,7 @@ export async function stats(ctx: Context, options: StatsOptions): Promise<Result
     indexes: { total: indexes.index, members: indexes.members, revoking: indexes.revoking, pending: indexes.pending },
     ttl: { buckets: ttl.map(({ label, upToMs, count }) => ({ label, upToMs: Number.isFinite(upToMs) ? upToMs : null, count })), noExpiry },
     memory,
+    ...(counts.sessions === 0 ? { elsewhere } : {}),
   };
 
   return {
@@ -144,6 +199,17 @@ export async function stats(ctx: Context, options: StatsOptions): Promise<Result
         `${c.bold('Sessions')} under ${JSON.stringify(data.prefix)}: ${n(counts.sessions)} ` +
           `(${n(counts.signedIn)} signed in, ${n(counts.anonymous)} anonymous, ${n(counts.legacy)} in connect-redis format)`,
       );
+      if (counts.sessions === 0) {
+        if (elsewhere.length === 0) out.line(c.yellow(`No keys under ${JSON.stringify(data.prefix)}, and no key elsewhere looks like a session.`));
+        for (const place of elsewhere) {
+          out.line(
+            c.yellow(
+              `Sessions may be under another prefix: ${n(place.keys)} key${place.keys === 1 ? '' : 's'} under ${JSON.stringify(place.prefix)} ` +
+                `(${place.format} format). Run again with --prefix ${shellQuote(place.prefix)}.`,
+            ),
+          );
+        }
+      }
       out.line(
         out.table(
           ['what', 'count'],
@@ -177,4 +243,64 @@ export async function stats(ctx: Context, options: StatsOptions): Promise<Result
       out.note(`Walked ${n(scan.walked)} keys on ${scan.nodes} master${scan.nodes === 1 ? '' : 's'} in ${formatDuration(scan.seconds * 1000)}.`);
     },
   };
+}
+
+/** What `unindexedLegacySessions` found. */
+export interface UnindexedLegacy {
+  /** Keys under --prefix read (a bounded sample: see `complete`). */
+  sampled: number;
+  /** False when the sample stopped before the end of the keyspace. */
+  complete: boolean;
+  /** connect-redis sessions with an owner that are in no user index. */
+  unindexed: number;
+  /** Of those, the ones owned by the user asked about. */
+  owned: number;
+}
+
+/**
+ * connect-redis sessions under --prefix that are in no user index: `list`, `revoke --all` and
+ * logout-everywhere do not see them until `sessionkit migrate` indexes them (or their user's next
+ * request through SessionKit rewrites them). Read from a bounded sample (SCAN MATCH on the
+ * prefix, at most `limit` keys per master), so that `list` and `revoke` stay quick on a big
+ * keyspace; `complete` says whether it covered every key.
+ */
+export async function unindexedLegacySessions(ctx: Context, userId?: string, limit = 5000): Promise<UnindexedLegacy> {
+  const result: UnindexedLegacy = { sampled: 0, complete: true, unindexed: 0, owned: 0 };
+  const byOwner = new Map<string, string[]>();
+  const match = `${escapeGlob(ctx.prefixes.prefix)}*`;
+  for (const node of ctx.connection.masters()) {
+    let cursor = '0';
+    let read = 0;
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', 1000);
+      cursor = next;
+      read += keys.length;
+      for (const info of await classify(node, keys, ctx.prefixes)) {
+        if (info.kind !== 'session' || info.format !== 'legacy' || info.userId === undefined) continue;
+        byOwner.set(info.userId, [...(byOwner.get(info.userId) ?? []), info.id]);
+      }
+    } while (cursor !== '0' && read < limit);
+    result.sampled += read;
+    if (cursor !== '0') result.complete = false;
+  }
+  // A session `migrate` indexed stays in connect-redis format: ask the index, owner by owner.
+  for (const [owner, ids] of byOwner) {
+    const indexed = new Set((await ctx.store.listUserSessions(owner)).map((s) => s.id));
+    const missing = ids.filter((id) => !indexed.has(id)).length;
+    result.unindexed += missing;
+    if (owner === userId) result.owned += missing;
+  }
+  return result;
+}
+
+/** The sentence `list`, `revoke --all` and `doctor` print about sessions `migrate` would index. */
+export function unindexedLegacyNote(found: UnindexedLegacy, prefix: string, userId?: string): string | undefined {
+  if (found.unindexed === 0) return undefined;
+  const sample = found.complete ? '' : ` (in a sample of ${formatCount(found.sampled)} keys)`;
+  const plural = (n: number) => `${formatCount(n)} connect-redis session${n === 1 ? '' : 's'}`;
+  const whose = userId !== undefined && found.owned > 0 ? `, ${formatCount(found.owned)} of them ${JSON.stringify(userId)}'s,` : '';
+  return (
+    `${plural(found.unindexed)} under ${JSON.stringify(prefix)}${sample}${whose} ${found.unindexed === 1 ? 'is' : 'are'} in no user index yet: ` +
+    'list, revoke and logout-everywhere do not see them. Run `sessionkit migrate` to index them.'
+  );
 }
