@@ -26,7 +26,7 @@ const tmp = join(root, '.tmp');
  * (the same core path over HTTP as Express), the browser tests, the testing helpers, the repo
  * checks on the packed packages and the benchmark smoke run.
  */
-const projects = ['core', 'express', 'react-router', 'cli', 'examples'];
+const projects = ['core', 'express', 'express-upstream', 'react-router', 'cli', 'examples'];
 const files = ['packages/core/', 'packages/express/', 'packages/react-router/', 'packages/cli/', '/test/app.test.ts', '/test/main.test.ts'];
 
 /** Packages that need Node 22, installed under .tmp for the subset (see vitest.workspace.ts). */

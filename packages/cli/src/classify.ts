@@ -34,7 +34,7 @@ export interface Prefixes {
 }
 
 /** A connect-redis value: a JSON object; anything else is not a session. */
-function parseSession(text: string): Record<string, unknown> | undefined {
+export function parseSession(text: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(text);
     return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;

@@ -100,6 +100,7 @@ not index some sessions), 2 usage error, 130 interrupted.
 Examples:
   sessionkit list 42
   sessionkit revoke 42 --all --except "$CURRENT_SID"
+  sessionkit revoke 42 -- "$SID"          (-- before session ids: a random id may start with -)
   REDIS_URL=rediss://admin:secret@redis.internal:6380 sessionkit doctor --json
   sessionkit migrate --dry-run --user-field account.id`,
     );

@@ -49,7 +49,7 @@ describe('list and revoke on a cluster', () => {
     // REDIS_CLUSTER_NODES gives the same answer.
     expect((await sessionkitJson(['list', 'nina'], { REDIS_CLUSTER_NODES: nodes })).json.count).toBe(6);
 
-    const one = await sessionkitJson(['--cluster-nodes', nodes, 'revoke', 'nina', browsers[0]!.sid!, bystander.sid!]);
+    const one = await sessionkitJson(['--cluster-nodes', nodes, 'revoke', 'nina', '--', browsers[0]!.sid!, bystander.sid!]);
     expect(one.json).toMatchObject({ revoked: 1, requested: 2 });
     expect(await browsers[0]!.me()).toBeNull();
     expect(await bystander.me()).toBe('otto');

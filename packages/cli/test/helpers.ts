@@ -60,7 +60,9 @@ export function sessionkit(args: string[], env: Record<string, string | undefine
 /** Runs with --json and parses stdout, which must hold exactly one JSON document. */
 // biome-ignore lint/suspicious/noExplicitAny: the command's JSON output; each test asserts the shape it reads.
 export async function sessionkitJson<T = any>(args: string[], env: Record<string, string | undefined> = {}): Promise<Run & { json: T }> {
-  const run = await sessionkit([...args, '--json'], env);
+  // Before a `--` (after it every word is a session id), else at the end.
+  const end = args.includes('--') ? args.indexOf('--') : args.length;
+  const run = await sessionkit([...args.slice(0, end), '--json', ...args.slice(end)], env);
   let json: T;
   try {
     json = JSON.parse(run.stdout) as T;

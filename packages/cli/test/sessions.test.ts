@@ -105,7 +105,7 @@ describe('revoke', () => {
     const other = await signIn('dora', TABLET);
 
     // dora's session named under carl is not carl's to revoke.
-    const run = await sessionkitJson(['--url', url, 'revoke', 'carl', phone.sid!, other.sid!, 'no-such-session']);
+    const run = await sessionkitJson(['--url', url, 'revoke', 'carl', '--', phone.sid!, other.sid!, 'no-such-session']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.json).toMatchObject({ userId: 'carl', all: false, revoked: 1, requested: 3 });
     expect(run.json.sessions).toEqual([
@@ -117,7 +117,7 @@ describe('revoke', () => {
     expect(await laptop.me()).toBe('carl');
     expect(await other.me()).toBe('dora');
 
-    const readable = await sessionkit(['--url', url, 'revoke', 'carl', laptop.sid!]);
+    const readable = await sessionkit(['--url', url, 'revoke', 'carl', '--', laptop.sid!]);
     expect(readable.code).toBe(0);
     expect(readable.stdout).toContain('Revoked 1 of 1 session of carl.');
     expect(await laptop.me()).toBeNull();
@@ -143,7 +143,7 @@ describe('revoke', () => {
 
   it('an invalid session id is a usage error (exit 2) and revokes nothing', async () => {
     const browser = await signIn('gus', LAPTOP);
-    const run = await sessionkit(['--url', url, 'revoke', 'gus', browser.sid!, 'x'.repeat(2000)]);
+    const run = await sessionkit(['--url', url, 'revoke', 'gus', '--', browser.sid!, 'x'.repeat(2000)]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('session id is 2000 characters, over the limit of 1024');
     expectNoStack(run.stderr);

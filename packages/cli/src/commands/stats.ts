@@ -1,8 +1,7 @@
 import type { Redis } from 'ioredis';
 import { escapeGlob, inspectStoredValue } from '@sessionkit/core';
-import { classify } from '../classify.js';
+import { classify, parseSession } from '../classify.js';
 import type { Context, Result } from '../context.js';
-import { parseSession } from '../owner.js';
 import { formatBytes, formatCount, formatDuration, type Output } from '../output.js';
 import { scanKeyspace } from '../scan.js';
 
