@@ -6,7 +6,7 @@ import { storeOptionNames, type SessionStoreOptions } from './options.js';
 import { checkFrameworkOptions, fromFrameworkStore } from './option-checks.js';
 import { checkedOwner, defaultOwner } from './owner.js';
 import type { SessionInfo } from './records.js';
-import { SessionStore, type InvalidateOptions } from './store.js';
+import { SessionStore, type InvalidateOptions, type SetResult } from './store.js';
 
 /** The part of a framework session this layer reads: both express-session and @fastify/session have it. */
 export interface CookieSession {
@@ -67,6 +67,8 @@ interface Loaded {
   cookie: Record<string, unknown> | undefined;
   /** Written by another store (connect-redis): its data's cookie expiry is the one that counts. */
   legacy?: true;
+  /** Loaded with `noCookie`: a `cookie` key is the app's own, not settings to compare. */
+  noCookie?: true;
   /** The stored version and data text, which a save compares with to merge (see `mergeSaves`). */
   version: number;
   text: string;
@@ -102,8 +104,40 @@ export interface SaveHints {
    * (right unless requests of one session overlap), or nothing for a session not loaded lately.
    */
   ticket?: Ticket | undefined;
-  /** The framework knows the data is unchanged since the load (@fastify/session's `isModified()`). */
-  unchanged?: boolean;
+  /**
+   * The framework knows the data is unchanged since the load (@fastify/session's `isModified()`),
+   * or, with 'compare', cannot tell: then it is unchanged when it serializes to the text loaded
+   * (React Router), which costs a serialization.
+   */
+  unchanged?: boolean | 'compare';
+  /**
+   * The TTL in ms the framework gave this save (React Router passes each commit's expiry), in
+   * place of the one from the cookie or the `ttl` option.
+   */
+  ttl?: number;
+  /**
+   * The save must not create the session (React Router's `updateData`). Unless it was loaded
+   * lately enough that any revocation since still has its tombstone (min(30 s, revokedTtl / 2)),
+   * it is looked up first, and nothing is written if it is gone; found but not loaded by this
+   * request, it is replaced.
+   */
+  existing?: boolean;
+}
+
+/** How `load` reads the data. */
+export interface LoadShape {
+  /**
+   * A session without a `cookie` object is valid (koa-session stores none with `maxAge: 'session'`).
+   * Otherwise it is corrupt: express-session and @fastify/session always store one, and
+   * express-session throws on a session without it, failing every request of that cookie (sign-in
+   * included) until the key expired.
+   */
+  cookieOptional?: boolean;
+  /**
+   * The framework keeps no cookie in the data (React Router: each save brings its TTL, see
+   * `SaveHints.ttl`): a `cookie` key is the app's own, neither checked nor rewritten.
+   */
+  noCookie?: boolean;
 }
 
 /** The latest loads kept for saves that bring no ticket: bounded, and stale after 30 s. */
@@ -112,6 +146,8 @@ const LOADED_MAX_AGE_MS = 30_000;
 /** Conflicting saves retried before giving up: one more per save that landed in between. */
 const MERGE_ATTEMPTS = 64;
 const HUNDRED_YEARS_MS = 100 * 365 * 86_400_000;
+/** An unchanged save that would move the expiry back (a shorter cookie) by less than this is not worth a write. */
+const SHORTEN_TOLERANCE_MS = 1_000;
 
 // The adapters take the core store's options (FrameworkStoreOptions extends SessionStoreOptions)
 // plus these; tsc fails when one is added to the interface and not here.
@@ -147,10 +183,10 @@ function cookieSettings(session: CookieSession): string {
 }
 
 /** Why stored data cannot be handed to a framework as a session, or undefined when it can. */
-function sessionShapeProblem(session: unknown, cookieOptional: boolean): string | undefined {
+function sessionShapeProblem(session: unknown, cookieOptional: boolean | 'none'): string | undefined {
   if (!session || typeof session !== 'object' || Array.isArray(session)) return 'stored session is not an object';
   const cookie = (session as CookieSession).cookie;
-  if (cookie === undefined && cookieOptional) return undefined;
+  if (cookieOptional === 'none' || (cookie === undefined && cookieOptional)) return undefined;
   if (!cookie || typeof cookie !== 'object' || Array.isArray(cookie)) return 'stored session has no cookie object';
   return undefined;
 }
@@ -203,7 +239,7 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
   }
 
   /** The session data alone (see `load`). */
-  async get(sid: string, shape: { cookieOptional?: boolean } = {}): Promise<S | null> {
+  async get(sid: string, shape: LoadShape = {}): Promise<S | null> {
     return (await this.load(sid, shape))?.session ?? null;
   }
 
@@ -211,13 +247,9 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
    * The session data, with `cookie.expires` set to the stored expiry when the TTL follows the
    * cookie (so a touch shows in a later get), and the ticket its save gives back. A fresh object
    * every call. Null when absent, and when the data cannot be a session (reported as 'corrupt').
-   *
-   * `cookieOptional`: a session without a `cookie` object is valid (koa-session stores none with
-   * `maxAge: 'session'`). Otherwise it is corrupt: express-session and @fastify/session always
-   * store one, and express-session throws on a session without it, failing every request of that
-   * cookie (sign-in included) until the key expired.
+   * See `LoadShape` for the frameworks whose data holds no cookie, or not always.
    */
-  async load(sid: string, shape: { cookieOptional?: boolean } = {}): Promise<LoadedFrameworkSession<S> | null> {
+  async load(sid: string, shape: LoadShape = {}): Promise<LoadedFrameworkSession<S> | null> {
     const loaded = await this.core.load(sid);
     if (!loaded) {
       this.latest.delete(sid);
@@ -225,13 +257,14 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
     }
     const { record } = loaded;
     const session = record.data;
-    const problem = sessionShapeProblem(session, shape.cookieOptional === true);
+    const noCookie = shape.noCookie === true;
+    const problem = sessionShapeProblem(session, noCookie ? 'none' : shape.cookieOptional === true);
     if (problem) {
       this.latest.delete(sid);
       this.core.emit('corrupt', new CorruptSessionError(problem), { idHash: hashId(sid) });
       return null;
     }
-    const cookie = session.cookie;
+    const cookie = noCookie ? undefined : session.cookie;
     if (cookie?.expires) {
       if (this.cookieFollowsTtl && !record.legacy) {
         // Our touch moves only the record's expiry; the cookie in the data follows it here, told
@@ -256,6 +289,7 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
       text: loaded.text,
     };
     if (record.legacy) state.legacy = true;
+    if (noCookie) state.noCookie = true;
     const ticket = new Ticket();
     loadedBy.set(ticket, state);
     this.remember(sid, ticket);
@@ -268,16 +302,26 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
    */
   async set(sid: string, session: S, hints: SaveHints = {}): Promise<void> {
     const loaded = this.loadedFor(sid, hints.ticket);
-    const ttl = this.ttlOf(session);
-    if (hints.unchanged && loaded && this.canSlide(session, loaded, ttl, this.userIdOf(session))) {
-      await this.slide(sid, loaded, ttl);
-      return;
+    const ttl = hints.ttl ?? this.ttlOf(session);
+    // What the write starts from: this request's load, or (for a save that must not create) the
+    // session as found now, which it replaces.
+    let base: { createdAt: number; userId?: string } | undefined = loaded;
+    if (hints.existing && !(loaded && Date.now() - loaded.at < this.tombstoneCover)) {
+      // A revocation between this look and the write leaves a fresh tombstone, which refuses it.
+      const current = await this.core.load(sid);
+      if (!current) return;
+      base ??= current.record;
+    } else if (hints.unchanged && loaded && this.canSlide(session, loaded, ttl, this.userIdOf(session))) {
+      if (hints.unchanged === true || this.core.options.serializer.stringify(session) === loaded.text) {
+        await this.slide(sid, loaded, ttl, hints.ticket !== undefined);
+        return;
+      }
     }
     // With merging, the first try carries the version it loaded: when no other save landed since,
     // that is the only round trip, and the changes are never even computed.
     let data = session;
     let version = this.mergeSaves && loaded ? loaded.version : undefined;
-    let previousUserId: string | null | undefined = loaded ? (loaded.userId ?? null) : undefined;
+    let previousUserId: string | null | undefined = base ? (base.userId ?? null) : undefined;
     let changes: Changes | undefined;
     for (let attempt = 1; ; attempt++) {
       const meta = this.findMeta?.(data);
@@ -286,11 +330,16 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
         userId: this.userIdOf(data) ?? null,
         ...(meta === undefined ? {} : { meta }),
         // If the record expires before this write lands, the absolute timeout still holds.
-        ...(loaded ? { createdAt: loaded.createdAt } : {}),
+        ...(base ? { createdAt: base.createdAt } : {}),
         ...(version === undefined ? {} : { ifVersion: version }),
         ...(previousUserId === undefined ? {} : { previousUserId }),
       });
-      if (result.reason !== 'conflict') return;
+      if (result.reason !== 'conflict') {
+        // A second save of the same request merges against this one, not against its load. (Not
+        // a load that stood in for a missing ticket: other requests may share it.)
+        if (hints.ticket && loaded && result.stored) this.saved(loaded, data, result);
+        return;
+      }
       if (attempt >= MERGE_ATTEMPTS) {
         throw new SessionKitError('ERR_CONFLICT', `session save gave up after ${attempt} conflicting saves of the same session`);
       }
@@ -312,8 +361,21 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
   private canSlide(session: S, loaded: Loaded, ttl: number, userId: string | undefined): boolean {
     // A legacy record is rewritten once; from then on `get` takes the expiry from the record.
     if (ttl <= 0 || this.disableTouch || loaded.legacy || loaded.userId !== userId) return false;
+    if (loaded.noCookie) return true;
     if (!this.cookieFollowsTtl && session?.cookie?.expires) return false;
     return cookieSettings({ cookie: loaded.cookie }) === cookieSettings(session);
+  }
+
+  /** The ticket's state after a write of its request: what a second save compares and merges with. */
+  private saved(loaded: Loaded, data: S, result: SetResult<S>): void {
+    loaded.at = Date.now();
+    if (result.version !== undefined) loaded.version = result.version;
+    if (result.expiresAt !== undefined) loaded.expiresAt = result.expiresAt;
+    if (result.createdAt !== undefined) loaded.createdAt = result.createdAt;
+    if (result.text !== undefined) loaded.text = result.text;
+    const userId = this.userIdOf(data);
+    if (userId === undefined) delete loaded.userId;
+    else loaded.userId = userId;
   }
 
   /** Slides the expiry, unless it was refreshed less than `touchAfter` ago. */
@@ -335,13 +397,23 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
     return typeof this.ttl !== 'function' && !this.disableTTL;
   }
 
-  private async slide(sid: string, loaded: Loaded | undefined, ttl: number): Promise<void> {
+  /** `own`: the load is the request's own ticket, which then follows the new expiry. */
+  private async slide(sid: string, loaded: Loaded | undefined, ttl: number, own = false): Promise<void> {
     // Capped by the absolute timeout, the expiry cannot move: no need to ask Redis every time.
     // Redis's clock, as the stored expiry's: a skewed server clock would otherwise touch on
     // every request (running ahead) or too late to keep an active session alive (running behind).
+    // Moved forward by less than touchAfter, or back (a shorter cookie) by less than a second: not
+    // worth a write.
     const target = Math.min(this.core.redisTime() + ttl, loaded?.absoluteExpiresAt ?? Infinity);
-    if (loaded && target - loaded.expiresAt < this.touchAfterFor(ttl)) return;
-    await this.core.touch(sid, { ttl, ...(loaded ? { userId: loaded.userId ?? null } : {}) });
+    const moved = loaded ? target - loaded.expiresAt : Infinity;
+    if (moved > -SHORTEN_TOLERANCE_MS && moved < this.touchAfterFor(ttl)) return;
+    const expiresAt = await this.core.touch(sid, { ttl, ...(loaded ? { userId: loaded.userId ?? null } : {}) });
+    if (own && loaded && expiresAt !== null) loaded.expiresAt = expiresAt;
+  }
+
+  /** A load this recent is still covered by the tombstone of any revocation that followed it. */
+  private get tombstoneCover(): number {
+    return Math.min(LOADED_MAX_AGE_MS, this.core.options.revokedTtl / 2);
   }
 
   /** Destroys the session; the owner it was loaded with (if lately) saves the script a round trip. */

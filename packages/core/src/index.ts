@@ -8,7 +8,15 @@ export { SessionKitError, CorruptSessionError, SessionLimitError, RedisOperation
 export { encodeUserId, decodeUserId, hashId, escapeGlob } from './keys.js';
 export { keySlot } from './slot.js';
 export { toStoreClient, type RedisClient, type StoreClient, type RedisNode, type CommandArgs } from './client/index.js';
-export { FrameworkStore, Ticket, type FrameworkStoreOptions, type CookieSession, type LoadedFrameworkSession, type SaveHints } from './framework-store.js';
+export {
+  FrameworkStore,
+  Ticket,
+  type FrameworkStoreOptions,
+  type CookieSession,
+  type LoadedFrameworkSession,
+  type LoadShape,
+  type SaveHints,
+} from './framework-store.js';
 export { defaultOwner, ownerAt, checkedOwner, type OwnerId } from './owner.js';
 export { changesSince, applyChanges, type Changes } from './merge.js';
 export { settle } from './callbacks.js';

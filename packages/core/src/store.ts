@@ -47,6 +47,8 @@ export interface SetResult<T = unknown> {
   expiresAt?: number;
   /** The version this write gave the session. */
   version?: number;
+  /** When stored: the data as written (what a later merge of the same request compares with). */
+  text?: string;
   /** With reason 'conflict': the session as stored now (null when it cannot be read). */
   current?: LoadedSession<T> | null;
 }
@@ -144,7 +146,9 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
       createdAt: options.createdAt === undefined ? '' : String(Math.floor(options.createdAt)),
     };
     const outcome = await this.attempt('set', () => this.topology.write(request));
-    return this.settleWrite(id, userId, outcome);
+    const result = this.settleWrite(id, userId, outcome);
+    if (result.stored) result.text = text;
+    return result;
   }
 
   private settleWrite(id: string, userId: string | undefined, outcome: WriteOutcome): SetResult<T> {

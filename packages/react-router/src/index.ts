@@ -7,18 +7,14 @@ import {
   type SessionStorage,
 } from 'react-router';
 import {
-  applyChanges,
-  changesSince,
-  checkedOwner,
-  CorruptSessionError,
-  defaultOwner,
-  hashId,
+  FrameworkStore,
   SessionKitError,
-  SessionStore,
+  Ticket,
+  type CookieSession,
   type FrameworkStoreOptions,
   type InvalidateOptions,
   type SessionInfo,
-  type SessionStoreOptions,
+  type SessionStore,
 } from '@sessionkit/core';
 
 /** What a commit hands to the store and what reaches Redis: `session.data`, flash entries included. */
@@ -26,27 +22,11 @@ type StoredData = Record<string, unknown>;
 
 /**
  * The options of `createSessionStorage` (`cookie`), the store options every SessionKit adapter
- * takes (see FrameworkStoreOptions in @sessionkit/core for each one's meaning and default), and
- * the React Router specific ones below.
+ * takes (see FrameworkStoreOptions in @sessionkit/core for each one's meaning and default; a new
+ * one reaches this adapter too) but those a commit's expiry takes over, and the ones below.
  */
 export interface RedisSessionStorageOptions<Data = SessionData, FlashData = Data>
-  extends Pick<
-    FrameworkStoreOptions,
-    | 'client'
-    | 'store'
-    | 'prefix'
-    | 'indexPrefix'
-    | 'absoluteTimeout'
-    | 'maxSessionsPerUser'
-    | 'sessionLimitPolicy'
-    | 'serializer'
-    | 'maxPayloadBytes'
-    | 'revokedTtl'
-    | 'revokeChunkSize'
-    | 'scanCount'
-    | 'touchAfter'
-    | 'mergeSaves'
-  > {
+  extends Omit<FrameworkStoreOptions, 'ttl' | 'userId' | 'meta' | 'disableTouch' | 'disableTTL'> {
   /** The cookie that carries the session id, or options for one (as `createSessionStorage`). Sign it: give it `secrets`. */
   cookie?: SessionIdStorageStrategy<Data, FlashData>['cookie'];
   /**
@@ -87,49 +67,24 @@ export interface RedisSessionStorage<Data = SessionData, FlashData = Data> exten
   countUserSessions(userId: string | number): Promise<number>;
 }
 
-/** What a read saw, held until the same request commits (per process, bounded, short-lived). */
-interface Loaded {
-  id: string;
-  at: number;
-  /** The data as stored: a commit that serializes to the same text changes nothing. */
-  text: string;
-  /** The stored version, which a save carries to merge with saves that landed meanwhile. */
-  version: number;
-  createdAt: number;
-  expiresAt: number;
-  absoluteExpiresAt?: number;
-  userId?: string;
-}
-
 /**
- * Set by readData on the data it returns (a token naming that load) and removed by getSession
- * before the app sees it, which tells "the cookie names a live session" from "the cookie names
- * nothing" (the framework builds the same empty session for both). commitSession puts it back for
- * the length of the framework's synchronous read of `session.data`, so that updateData knows which
- * load it saves, even with several requests on one session in one process.
+ * Set by readData on the data it returns (the ticket of that load) and removed by getSession
+ * before the app sees it: it tells "the cookie names a live session" from "the cookie names
+ * nothing" (the framework builds the same empty session for both), and getSession keeps the
+ * ticket beside the session it returns. The framework copies the data into its own Map, so no
+ * other object carries it from readData to getSession. A Ticket serializes to nothing.
  */
 const LIVE = '__sessionkit_live__';
-const LOADED_LIMIT = 10_000;
-const LOADED_MAX_AGE_MS = 30_000;
 const ID_ATTEMPTS = 3;
-/** Conflicting saves retried before giving up: one more per save that landed in between. */
-const MERGE_ATTEMPTS = 64;
-/** An unchanged commit that would move the expiry back by less than this is not worth a write. */
-const SHORTEN_TOLERANCE_MS = 1_000;
-
-function positiveSeconds(ttl: unknown): number {
-  if (ttl === undefined) return 86_400;
-  if (typeof ttl !== 'number' || !(ttl > 0)) {
-    throw new SessionKitError('ERR_CONFIG', `option ttl must be a positive number of seconds, got ${String(ttl)}`);
-  }
-  return ttl;
-}
+/** A commit of a session this storage did not load (the app built it): saved as found, unmerged. */
+const NOT_LOADED = new Ticket();
 
 /**
  * A React Router (or Remix 2) `SessionStorage` on Redis, built on the framework's own
  * `createSessionStorage`: the cookie holds only a random id, the data lives in Redis with a
  * sliding TTL, and each session is indexed under its owner, which gives `listUserSessions`,
- * `revokeUserSession` and `invalidateAllUserSessions`.
+ * `revokeUserSession` and `invalidateAllUserSessions`. The lifecycle is core's FrameworkStore;
+ * this maps React Router's strategy onto it.
  *
  * - A cookie that names no live session (expired, revoked, forged) yields a new, empty session
  *   whose first commit gets a fresh id: `commitSession` never writes an id it did not create or
@@ -143,99 +98,50 @@ export function createRedisSessionStorage<Data = SessionData, FlashData = Data>(
   options: RedisSessionStorageOptions<Data, FlashData>,
 ): RedisSessionStorage<Data, FlashData> {
   if (!options || typeof options !== 'object') throw new SessionKitError('ERR_CONFIG', 'options are required: { cookie, client }');
-  const { cookie, ttl, userId, meta, touchAfter, mergeSaves = true, store, createSessionStorage = createRouterSessionStorage, ...storeOptions } = options;
-  const fallbackTtl = positiveSeconds(ttl) * 1000;
-  if (touchAfter !== undefined && !(touchAfter >= 0)) {
-    throw new SessionKitError('ERR_CONFIG', `option touchAfter must be a non-negative number of ms, got ${String(touchAfter)}`);
+  const { cookie, createSessionStorage = createRouterSessionStorage, ...storeOptions } = options;
+  if (storeOptions.ttl !== undefined && typeof storeOptions.ttl !== 'number') {
+    throw new SessionKitError('ERR_CONFIG', `option ttl must be a positive number of seconds, got ${String(storeOptions.ttl)}`);
   }
-  const core =
-    (store as SessionStore<StoredData> | undefined) ??
-    new SessionStore<StoredData>({ ...storeOptions, client: storeOptions.client as SessionStoreOptions['client'], ttl: fallbackTtl });
-  const findOwner = (userId ?? defaultOwner) as (data: StoredData) => unknown;
-  const findMeta = meta as ((data: StoredData) => Record<string, unknown> | null | undefined) | undefined;
-  // The owner as every SessionKit store finds and checks it: a finder that returns an object, NaN
-  // or Infinity fails the commit with ERR_INVALID_USER_ID rather than indexing "[object Object]".
-  const ownerOf = (data: StoredData): string | undefined => checkedOwner(findOwner(data));
+  const engine = new FrameworkStore(storeOptions as FrameworkStoreOptions);
+  const core = engine.core as SessionStore<StoredData>;
+  const fallbackTtl = (storeOptions.ttl ?? 86_400) * 1000;
   /** The TTL in ms a commit asks for: until the cookie expires, else the `ttl` option. */
   const ttlOf = (expires: Date | undefined): number => {
     const at = expires instanceof Date ? expires.getTime() : NaN;
     // An unusable expiry (an invalid Date) is no expiry: the `ttl` option applies.
     return Number.isFinite(at) ? at - Date.now() : fallbackTtl;
   };
-  const touchAfterFor = (ms: number) => touchAfter ?? Math.min(60_000, ms / 10);
 
-  /** What each load saw, by token, until its request commits (bounded, and only for a while). */
-  const loads = new Map<string, Loaded>();
-  /** The owner each id was last loaded with: a hint for deleteData (a wrong one costs a round trip). */
-  const owners = new Map<string, string | null>();
-  /** The token of each session getSession handed out. */
-  const tokens = new WeakMap<object, string>();
-  let nextToken = 0;
-  const bounded = <K, V>(map: Map<K, V>, key: K, value: V) => {
-    map.delete(key);
-    if (map.size >= LOADED_LIMIT) map.delete(map.keys().next().value as K);
-    map.set(key, value);
-  };
-  // A load this recent is still covered by the tombstone of any revocation that followed it (a
-  // revocation after the load leaves a tombstone for revokedTtl): a save may then rely on it.
-  const freshFor = Math.min(LOADED_MAX_AGE_MS, core.options.revokedTtl / 2);
-  /** The load a commit's data names, if it is this id's; the token leaves the data. */
-  const loadOf = (id: string, record: StoredData): { token?: string; before?: Loaded; fresh: boolean } => {
-    const token = record[LIVE];
-    delete record[LIVE];
-    if (typeof token !== 'string') return { fresh: false };
-    const entry = loads.get(token);
-    if (!entry || entry.id !== id) return { fresh: false };
-    return { token, before: entry, fresh: Date.now() - entry.at < freshFor };
-  };
-
+  /** The ticket of each session getSession handed out. */
+  const tickets = new WeakMap<object, Ticket>();
   /**
-   * A full save. With `ifVersion`, it writes only if no other save landed since this request
-   * loaded the session; otherwise it applies this request's own changes (the top-level keys it
-   * set, replaced or deleted, against `base`) on top of what is stored now, and tries again.
+   * The ticket of the commit or destroy in progress. The framework calls updateData and
+   * deleteData before its first await, so this is set only around that synchronous part, and
+   * each strategy call reads it first thing. (A framework that awaited first would only lose the
+   * load: the commit is then saved the slower way, still correctly.)
    */
-  async function save(
-    id: string,
-    record: StoredData,
-    ttl: number,
-    at: { createdAt: number; previousUserId: string | null; ifVersion?: number; base?: string },
-  ): Promise<{ data: StoredData; result: Awaited<ReturnType<typeof core.set>> }> {
-    let data = record;
-    let version = at.ifVersion;
-    let previousUserId: string | null | undefined = at.previousUserId;
-    let changes: ReturnType<typeof changesSince> | undefined;
-    for (let attempt = 1; ; attempt++) {
-      const details = findMeta?.(data);
-      // The store's set refuses a destroyed or revoked id (its tombstone): revocation wins.
-      const result = await core.set(id, data, {
-        ttl,
-        userId: ownerOf(data) ?? null,
-        ...(details === undefined ? {} : { meta: details }),
-        createdAt: at.createdAt,
-        ...(previousUserId === undefined ? {} : { previousUserId }),
-        ...(version === undefined ? {} : { ifVersion: version }),
-      });
-      if (result.reason !== 'conflict') return { data, result };
-      if (attempt >= MERGE_ATTEMPTS) {
-        throw new SessionKitError('ERR_CONFLICT', `session save gave up after ${attempt} conflicting saves of the same session`);
-      }
-      changes ??= changesSince(at.base!, core.options.serializer, record);
-      const current = result.current;
-      data = applyChanges<StoredData>(current?.record.data, changes);
-      // Unreadable now (reported as 'corrupt'): nothing to merge with, so write over it.
-      version = current ? current.record.version : undefined;
-      previousUserId = current ? (current.record.userId ?? null) : undefined;
+  let inProgress: Ticket | undefined;
+  function withTicket<T>(session: object, run: () => T): T {
+    inProgress = tickets.get(session) ?? NOT_LOADED;
+    try {
+      return run();
+    } finally {
+      inProgress = undefined;
     }
   }
+  const takeTicket = (): Ticket => {
+    const ticket = inProgress ?? NOT_LOADED;
+    inProgress = undefined;
+    return ticket;
+  };
 
   const strategy: SessionIdStorageStrategy<Data, FlashData> = {
     cookie,
 
     async createData(data, expires) {
       const record = data as StoredData;
-      delete record[LIVE];
-      const owner = ownerOf(record);
-      const details = findMeta?.(record);
+      const owner = engine.userIdOf(record as CookieSession);
+      const details = storeOptions.meta?.(data);
       for (let attempt = 0; attempt < ID_ATTEMPTS; attempt++) {
         const id = randomBytes(24).toString('base64url');
         // 192 random bits do not collide; this read (one round trip, once per new session) makes
@@ -255,105 +161,31 @@ export function createRedisSessionStorage<Data = SessionData, FlashData = Data>(
     },
 
     async readData(id) {
-      let loadedSession: Awaited<ReturnType<typeof core.load>>;
+      let loaded: Awaited<ReturnType<typeof engine.load>>;
       try {
-        loadedSession = await core.load(id);
+        // React Router keeps no cookie in the data: a `cookie` key is the app's own.
+        loaded = await engine.load(id, { noCookie: true });
       } catch (error) {
         // A cookie value that cannot be an id (an unsigned cookie someone wrote) names nothing.
         if (error instanceof SessionKitError && error.code === 'ERR_INVALID_ID') return null;
         throw error;
       }
-      if (!loadedSession) return null;
-      const { record, text } = loadedSession;
-      const data = record.data;
-      if (!data || typeof data !== 'object' || Array.isArray(data)) {
-        core.emit('corrupt', new CorruptSessionError('stored session is not an object'), { idHash: hashId(id) });
-        return null;
-      }
-      // The stored text, not this object: the framework's session shares nested values with it,
-      // and an in-place change to them must still count as a change. A record another store
-      // wrote (connect-redis) is not remembered, so its first commit rewrites it in our format.
-      owners.delete(id);
-      owners.set(id, record.userId ?? null);
-      if (owners.size > LOADED_LIMIT) owners.delete(owners.keys().next().value as string);
-      const token = String(++nextToken);
-      if (!record.legacy) {
-        bounded(loads, token, {
-          id,
-          at: Date.now(),
-          text,
-          version: record.version,
-          createdAt: record.createdAt,
-          expiresAt: record.expiresAt,
-          ...(record.absoluteExpiresAt === undefined ? {} : { absoluteExpiresAt: record.absoluteExpiresAt }),
-          ...(record.userId === undefined ? {} : { userId: record.userId }),
-        });
-      }
-      data[LIVE] = token;
-      return data as FlashSessionData<Data, FlashData>;
+      if (!loaded) return null;
+      loaded.session[LIVE] = loaded.ticket;
+      return loaded.session as FlashSessionData<Data, FlashData>;
     },
 
     async updateData(id, data, expires) {
-      const record = data as StoredData;
-      const { token, before, fresh } = loadOf(id, record);
-      const ttl = ttlOf(expires);
-      const owner = ownerOf(record);
-      if (before && fresh && ttl > 0 && before.userId === owner && before.text === core.options.serializer.stringify(record)) {
-        // Nothing changed but the expiry. Move it only when that is worth a write: forward by
-        // touchAfter or more, or back (a shorter maxAge in this commit). Redis's clock, as the
-        // stored expiry's. The touch refuses a destroyed or revoked id, like the set below.
-        const target = Math.min(core.redisTime() + ttl, before.absoluteExpiresAt ?? Infinity);
-        const moved = target - before.expiresAt;
-        if (moved > -SHORTEN_TOLERANCE_MS && moved < touchAfterFor(ttl)) return;
-        const expiresAt = await core.touch(id, { ttl, userId: before.userId ?? null });
-        if (expiresAt === null) loads.delete(token!);
-        else before.expiresAt = expiresAt;
-        return;
-      }
-      if (!fresh) {
-        // Loaded too long ago (a slow request), or not by this storage (a session the app built
-        // itself): a tombstone may have lapsed since, so look first. updateData never creates; a
-        // revocation between this look and the write leaves a fresh tombstone, which refuses it.
-        const current = await core.load(id);
-        if (!current) {
-          if (token) loads.delete(token);
-          return;
-        }
-        if (!before) {
-          // No load to merge against: the save replaces what it found.
-          await save(id, record, ttl, { createdAt: current.record.createdAt, previousUserId: current.record.userId ?? null });
-          return;
-        }
-      }
-      const { data: written, result } = await save(id, record, ttl, {
-        // If the record expired while this request ran, the absolute timeout still counts from it.
-        createdAt: before!.createdAt,
-        previousUserId: before!.userId ?? null,
-        ...(mergeSaves ? { ifVersion: before!.version, base: before!.text } : {}),
-      });
-      // The session as saved is what a second commit of the same request compares with.
-      if (!result.stored || result.version === undefined || result.expiresAt === undefined) {
-        loads.delete(token!);
-        return;
-      }
-      const savedOwner = ownerOf(written);
-      Object.assign(before!, {
-        at: Date.now(),
-        text: core.options.serializer.stringify(written),
-        version: result.version,
-        expiresAt: result.expiresAt,
-        ...(result.createdAt === undefined ? {} : { createdAt: result.createdAt }),
-      });
-      if (savedOwner === undefined) delete before!.userId;
-      else before!.userId = savedOwner;
+      // Unchanged (it serializes as loaded, same owner): only the expiry slides. Loaded too long
+      // ago, or not by this storage: looked up first, and never created.
+      await engine.set(id, data as CookieSession, { ticket: takeTicket(), ttl: ttlOf(expires), unchanged: 'compare', existing: true });
     },
 
     async deleteData(id) {
+      const ticket = takeTicket();
       if (!id) return; // a session that was never committed
-      const owner = owners.get(id);
-      owners.delete(id);
       // The owner it was loaded with names the index to leave, which saves a round trip.
-      await core.destroy(id, owner === undefined ? {} : { userId: owner });
+      await engine.destroy(id, { ticket: ticket === NOT_LOADED ? undefined : ticket });
     },
   };
 
@@ -362,35 +194,23 @@ export function createRedisSessionStorage<Data = SessionData, FlashData = Data>(
     async getSession(cookieHeader, parseOptions) {
       const session = await storage.getSession(cookieHeader, parseOptions);
       if (!session.id) return session;
-      const token = session.get(LIVE as keyof Data & string) as unknown;
-      if (typeof token === 'string') {
+      const ticket = session.get(LIVE as keyof Data & string) as unknown;
+      if (ticket instanceof Ticket) {
         session.unset(LIVE as keyof Data & string);
-        tokens.set(session, token);
+        tickets.set(session, ticket);
         return session;
       }
       // The cookie names no live session: start a new one, whose first commit mints a fresh id
       // (the framework would otherwise write the stale id back on the next commit).
       return storage.getSession(null);
     },
-    commitSession(session, serializeOptions) {
-      const token = tokens.get(session);
-      if (token === undefined) return storage.commitSession(session, serializeOptions);
-      // The framework reads `session.data` before its first await: the token rides along in it
-      // and is gone from the session again before this returns. (Were it read later, the commit
-      // would only lose its load, and be saved the slower way: still correct.)
-      session.set(LIVE as keyof Data & string, token as never);
-      try {
-        return storage.commitSession(session, serializeOptions);
-      } finally {
-        session.unset(LIVE as keyof Data & string);
-      }
-    },
-    destroySession: (session, serializeOptions) => storage.destroySession(session, serializeOptions),
+    commitSession: (session, serializeOptions) => withTicket(session, () => storage.commitSession(session, serializeOptions)),
+    destroySession: (session, serializeOptions) => withTicket(session, () => storage.destroySession(session, serializeOptions)),
     core,
-    listUserSessions: (owner) => core.listUserSessions(owner),
-    revokeUserSession: (owner, id) => core.revokeUserSession(owner, id),
-    invalidateAllUserSessions: (owner, invalidateOptions) => core.invalidateAllUserSessions(owner, invalidateOptions),
-    countUserSessions: (owner) => core.countUserSessions(owner),
+    listUserSessions: (owner) => engine.listUserSessions(owner),
+    revokeUserSession: (owner, id) => engine.revokeUserSession(owner, id),
+    invalidateAllUserSessions: (owner, invalidateOptions) => engine.invalidateAllUserSessions(owner, invalidateOptions),
+    countUserSessions: (owner) => engine.countUserSessions(owner),
   };
 }
 
