@@ -209,6 +209,8 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
   private readonly findMeta: ((session: S) => Record<string, unknown> | null | undefined) | undefined;
   /** Per process: session id -> its latest load, for saves and destroys that bring no ticket. */
   private readonly latest = new Map<string, Ticket>();
+  /** Each object `load` returned -> its ticket: a caller that saves the object it loaded needs no ticket of its own. */
+  private readonly ticketOf = new WeakMap<object, Ticket>();
 
   /** `adapterOptionNames`: options the adapter handles itself (not unknown, see option-checks.ts). */
   constructor(options: FrameworkStoreOptions<S>, adapterOptionNames: readonly string[] = []) {
@@ -293,6 +295,7 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
     const ticket = new Ticket();
     loadedBy.set(ticket, state);
     this.remember(sid, ticket);
+    this.ticketOf.set(session, ticket);
     return { session, ticket };
   }
 
@@ -301,7 +304,8 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
    * `isModified()`), the save costs what a touch costs: usually nothing, see `touchAfter`.
    */
   async set(sid: string, session: S, hints: SaveHints = {}): Promise<void> {
-    const loaded = this.loadedFor(sid, hints.ticket);
+    const own = this.ownTicket(session, hints.ticket);
+    const loaded = this.loadedFor(sid, own);
     const ttl = hints.ttl ?? this.ttlOf(session);
     // What the write starts from: this request's load, or (for a save that must not create) the
     // session as found now, which it replaces.
@@ -313,7 +317,7 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
       base ??= current.record;
     } else if (hints.unchanged && loaded && this.canSlide(session, loaded, ttl, this.userIdOf(session))) {
       if (hints.unchanged === true || this.core.options.serializer.stringify(session) === loaded.text) {
-        await this.slide(sid, loaded, ttl, hints.ticket !== undefined);
+        await this.slide(sid, loaded, ttl, own !== undefined);
         return;
       }
     }
@@ -337,7 +341,7 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
       if (result.reason !== 'conflict') {
         // A second save of the same request merges against this one, not against its load. (Not
         // a load that stood in for a missing ticket: other requests may share it.)
-        if (hints.ticket && loaded && result.stored) this.saved(loaded, data, result);
+        if (own && loaded && result.stored) this.saved(loaded, data, result);
         return;
       }
       if (attempt >= MERGE_ATTEMPTS) {
@@ -380,7 +384,7 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
 
   /** Slides the expiry, unless it was refreshed less than `touchAfter` ago. */
   async touch(sid: string, session: S, hints: Pick<SaveHints, 'ticket'> = {}): Promise<void> {
-    const loaded = this.loadedFor(sid, hints.ticket);
+    const loaded = this.loadedFor(sid, this.ownTicket(session, hints.ticket));
     if (this.disableTouch || this.disableTTL) return;
     // With a custom ttl the cookie expiry lives only in the data, so a touch must rewrite it.
     if (!this.cookieFollowsTtl) return this.set(sid, session, hints);
@@ -478,6 +482,11 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
   /** The session's owner as the `userId` option finds it, as a string; undefined when anonymous. */
   userIdOf(session: S): string | undefined {
     return checkedOwner(this.findUserId(session));
+  }
+
+  /** The ticket of this request: the one the adapter passed, or the one of the very object `load` returned. */
+  private ownTicket(session: S, given: Ticket | undefined): Ticket | undefined {
+    return given ?? (session && typeof session === 'object' ? this.ticketOf.get(session) : undefined);
   }
 
   private remember(sid: string, ticket: Ticket): void {

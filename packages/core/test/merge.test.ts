@@ -126,7 +126,7 @@ describe('concurrent saves against a sequential model (fast-check)', () => {
           }
           model = next;
         }
-        const { cookie: _cookie, __sessionkitVersion: _version, ...stored } = (await store.get(sid))! as Record<string, unknown>;
+        const { cookie: _cookie, ...stored } = (await store.get(sid))! as Record<string, unknown>;
         expect(stored).toEqual(model);
       }),
       { numRuns: 60 },
