@@ -74,21 +74,52 @@ interface Loaded {
   text: string;
 }
 
-const loadedBy = new WeakMap<Ticket, Loaded>();
+let stateOf: (ticket: Ticket) => Loaded | undefined;
 
 /**
  * What one request loaded: handed out by `load`, given back to `set` and `touch` by the same
  * request. Opaque: an adapter only carries it from its framework's load to its framework's save,
  * on whatever object the framework keeps per request (express-session's Session, Koa's context,
- * React Router's Session), so that overlapping requests of one session each merge against what
- * they loaded, and nothing of SessionKit's enters the session the app sees. Its JSON is nothing:
- * where a framework leaves no other place than the data itself (see the Fastify adapter), a
- * ticket parked there is never serialized.
+ * React Router's Session; see `carryTicket`), so that overlapping requests of one session each
+ * merge against what they loaded, and nothing of SessionKit's enters the session the app sees.
+ * Its JSON is nothing: where a framework leaves no other place than the data itself (see the
+ * Fastify adapter), a ticket parked there is never serialized.
  */
 export class Ticket {
+  // A private field, not a WeakMap from tickets to states: a WeakMap entry per request cost about
+  // a microsecond of garbage collection each (bench:store-js), for nothing a field cannot do.
+  readonly #state: Loaded | undefined;
+
+  /** @internal Tickets come from `load`; one made here stands for "nothing loaded". */
+  constructor(state?: Loaded) {
+    this.#state = state;
+  }
+
+  static {
+    stateOf = (ticket) => ticket.#state;
+  }
+
   toJSON(): undefined {
     return undefined;
   }
+}
+
+const CARRIED = Symbol('sessionkit.ticket');
+
+/**
+ * Puts a ticket on the object a framework keeps for one request (its session object, its
+ * context) for the same request's save to find: a non-enumerable symbol property, so it is in no
+ * `Object.keys`, `JSON.stringify`, `for...in`, spread or deep-equality of that object. `load`
+ * puts one on the session it returns; an adapter whose framework copies that session onto an
+ * object of its own carries the ticket over (express-session's `createSession`).
+ */
+export function carryTicket(holder: object, ticket: Ticket): void {
+  Object.defineProperty(holder, CARRIED, { value: ticket, writable: true, configurable: true });
+}
+
+/** The ticket `carryTicket` put on an object, if any. */
+export function carriedTicket(holder: unknown): Ticket | undefined {
+  return holder !== null && typeof holder === 'object' ? (holder as { [CARRIED]?: Ticket })[CARRIED] : undefined;
 }
 
 /** A session as `load` returns it: the data for the framework, and the ticket for its save. */
@@ -209,8 +240,6 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
   private readonly findMeta: ((session: S) => Record<string, unknown> | null | undefined) | undefined;
   /** Per process: session id -> its latest load, for saves and destroys that bring no ticket. */
   private readonly latest = new Map<string, Ticket>();
-  /** Each object `load` returned -> its ticket: a caller that saves the object it loaded needs no ticket of its own. */
-  private readonly ticketOf = new WeakMap<object, Ticket>();
 
   /** `adapterOptionNames`: options the adapter handles itself (not unknown, see option-checks.ts). */
   constructor(options: FrameworkStoreOptions<S>, adapterOptionNames: readonly string[] = []) {
@@ -292,10 +321,10 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
     };
     if (record.legacy) state.legacy = true;
     if (noCookie) state.noCookie = true;
-    const ticket = new Ticket();
-    loadedBy.set(ticket, state);
+    const ticket = new Ticket(state);
     this.remember(sid, ticket);
-    this.ticketOf.set(session, ticket);
+    // A caller that saves the very object it loaded needs no ticket of its own.
+    carryTicket(session, ticket);
     return { session, ticket };
   }
 
@@ -486,7 +515,7 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
 
   /** The ticket of this request: the one the adapter passed, or the one of the very object `load` returned. */
   private ownTicket(session: S, given: Ticket | undefined): Ticket | undefined {
-    return given ?? (session && typeof session === 'object' ? this.ticketOf.get(session) : undefined);
+    return given ?? carriedTicket(session);
   }
 
   private remember(sid: string, ticket: Ticket): void {
@@ -501,9 +530,8 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
    * carry a ticket). A load older than 30 s counts as none: saved without merging.
    */
   private loadedFor(sid: string, ticket: Ticket | undefined): Loaded | undefined {
-    const loaded = loadedBy.get(ticket ?? this.latest.get(sid) ?? NO_TICKET);
+    const chosen = ticket ?? this.latest.get(sid);
+    const loaded = chosen && stateOf(chosen);
     return loaded && Date.now() - loaded.at < LOADED_MAX_AGE_MS ? loaded : undefined;
   }
 }
-
-const NO_TICKET = new Ticket();

@@ -11,6 +11,8 @@ export { toStoreClient, type RedisClient, type StoreClient, type RedisNode, type
 export {
   FrameworkStore,
   Ticket,
+  carryTicket,
+  carriedTicket,
   type FrameworkStoreOptions,
   type CookieSession,
   type LoadedFrameworkSession,

@@ -1,9 +1,10 @@
 import session from 'express-session';
 import type { SessionData } from 'express-session';
 import {
+  carriedTicket,
+  carryTicket,
   FrameworkStore,
   settle,
-  type Ticket,
   type FrameworkStoreOptions,
   type InvalidateOptions,
   type Serializer,
@@ -68,8 +69,6 @@ export class RedisStore extends Store {
   readonly #disableTouch: boolean;
   readonly #disableTTL: boolean;
   private readonly detach: () => void;
-  /** What each session object was loaded as (see FrameworkStore's Ticket): never a key of the session. */
-  private readonly tickets = new WeakMap<object, Ticket>();
 
   constructor(options: RedisStoreOptions) {
     super();
@@ -119,12 +118,8 @@ export class RedisStore extends Store {
   override get(sid: string, callback?: undefined): Promise<ExpressSessionData | null>;
   override get(sid: string, callback: Callback<ExpressSessionData | null>): Promise<unknown>;
   override get(sid: string, callback?: Callback<ExpressSessionData | null>): Promise<unknown> {
-    const work = this.sessions.load(sid).then((loaded) => {
-      if (!loaded) return null;
-      this.tickets.set(loaded.session, loaded.ticket);
-      return loaded.session;
-    });
-    return this.settle(work, callback);
+    // The engine puts the ticket of what was loaded on the object it returns (see createSession).
+    return this.settle(this.sessions.get(sid), callback);
   }
 
   /**
@@ -135,22 +130,22 @@ export class RedisStore extends Store {
     req: Parameters<InstanceType<typeof Store>['createSession']>[0],
     data: SessionData,
   ): ReturnType<InstanceType<typeof Store>['createSession']> {
-    const ticket = this.tickets.get(data);
+    const ticket = carriedTicket(data);
     const created = super.createSession(req, data);
-    if (ticket) this.tickets.set(created, ticket);
+    if (ticket) carryTicket(created, ticket);
     return created;
   }
 
   override set(sid: string, session: SessionData, callback?: undefined): Promise<void>;
   override set(sid: string, session: SessionData, callback: Callback<void>): Promise<unknown>;
   override set(sid: string, session: SessionData, callback?: Callback<void>): Promise<unknown> {
-    return this.settle(this.sessions.set(sid, session as ExpressSessionData, { ticket: this.tickets.get(session) }), callback);
+    return this.settle(this.sessions.set(sid, session as ExpressSessionData), callback);
   }
 
   override touch(sid: string, session: SessionData, callback?: undefined): Promise<void>;
   override touch(sid: string, session: SessionData, callback: Callback<void>): Promise<unknown>;
   override touch(sid: string, session: SessionData, callback?: Callback<void>): Promise<unknown> {
-    return this.settle(this.sessions.touch(sid, session as ExpressSessionData, { ticket: this.tickets.get(session) }), callback);
+    return this.settle(this.sessions.touch(sid, session as ExpressSessionData), callback);
   }
 
   override destroy(sid: string, callback?: undefined): Promise<void>;

@@ -4,6 +4,8 @@ import type { Session as FastifySession } from 'fastify';
 import {
   FrameworkStore,
   RedisOperationError,
+  carriedTicket,
+  carryTicket,
   settle,
   Ticket,
   type CookieSession,
@@ -81,9 +83,6 @@ export class RedisStore<S = SessionData> {
   /** The shared framework layer (connect-redis option semantics, TTL from the cookie, throttling). */
   readonly sessions: FrameworkStore<CookieSession>;
 
-  /** Tickets `claim` took off sessions (see TICKET_KEY). */
-  private readonly tickets = new WeakMap<object, Ticket>();
-
   constructor(options: RedisStoreOptions<S>) {
     this.sessions = new FrameworkStore<CookieSession>(options as FrameworkStoreOptions);
   }
@@ -98,13 +97,13 @@ export class RedisStore<S = SessionData> {
     const record = session as Record<string, unknown>;
     const ticket = record[TICKET_KEY];
     delete record[TICKET_KEY];
-    if (ticket instanceof Ticket) this.tickets.set(session, ticket);
+    if (ticket instanceof Ticket) carryTicket(session, ticket);
   }
 
   /** The session without its ticket, and the ticket: what the request loaded. */
   private unpack(session: S): [CookieSession, Ticket | undefined] {
     const record = session as unknown as Record<string, unknown>;
-    if (!record || typeof record !== 'object' || !Object.hasOwn(record, TICKET_KEY)) return [record as CookieSession, this.tickets.get(record)];
+    if (!record || typeof record !== 'object' || !Object.hasOwn(record, TICKET_KEY)) return [record as CookieSession, carriedTicket(record)];
     const { [TICKET_KEY]: ticket, ...data } = record;
     return [data as CookieSession, ticket instanceof Ticket ? ticket : undefined];
   }

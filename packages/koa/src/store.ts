@@ -96,6 +96,19 @@ function fromStored(stored: Stored, withFingerprint = false): { sess: KoaSession
 }
 
 /**
+ * What `get` loaded in a request, kept on the Koa context (a non-enumerable symbol property, like
+ * core's `carryTicket`): the ticket `set` hands back to FrameworkStore, so that concurrent saves
+ * merge against what this request loaded, and, for a rolling save, the fingerprint that tells an
+ * unchanged session.
+ */
+const LOADED = Symbol('sessionkit.koa.loaded');
+interface Loaded {
+  key: string;
+  ticket: Ticket;
+  fingerprint?: string;
+}
+
+/**
  * Marks Redis failures (down, slow, refusing) with HTTP status 503: Koa's error handling answers
  * with an error's `status`, and 503 says "try again", not "we have a bug".
  */
@@ -121,12 +134,6 @@ function withStatus(error: unknown): never {
 export class RedisStore<S extends KoaSessionData = KoaSessionData> {
   /** The shared framework layer (TTL from the cookie, touch throttling, owner lookup). */
   readonly sessions: FrameworkStore<Stored>;
-  /**
-   * What `get` loaded in a request, by Koa context: the ticket `set` hands back to FrameworkStore
-   * (so that concurrent saves merge against what this request loaded), and, for a rolling save,
-   * the fingerprint that tells an unchanged session.
-   */
-  private readonly loaded = new WeakMap<object, { key: string; ticket: Ticket; fingerprint?: string }>();
 
   constructor(options: RedisStoreOptions<S>) {
     if (!options || typeof options !== 'object') throw new SessionKitError('ERR_CONFIG', 'store options are required: { client }');
@@ -167,7 +174,7 @@ export class RedisStore<S extends KoaSessionData = KoaSessionData> {
     // Only a rolling save can use a fingerprint: koa-session saves an unchanged session only with
     // `rolling` (or, rarely, `renew`), and the JSON costs CPU.
     const { sess, fingerprint } = fromStored(loaded.session, ctx !== undefined && options?.rolling === true);
-    if (ctx) this.loaded.set(ctx, { key, ticket: loaded.ticket, fingerprint });
+    if (ctx) Object.defineProperty(ctx, LOADED, { value: { key, ticket: loaded.ticket, fingerprint }, writable: true, configurable: true });
     return sess as S;
   }
 
@@ -180,7 +187,7 @@ export class RedisStore<S extends KoaSessionData = KoaSessionData> {
     const ctx = options?.ctx && typeof options.ctx === 'object' ? options.ctx : undefined;
     // Kept for a second save in the same request (`ctx.session.save()`, then the one koa-session
     // makes at the end): both were made from what this request loaded.
-    const seen = ctx ? this.loaded.get(ctx) : undefined;
+    const seen = (ctx as { [LOADED]?: Loaded } | undefined)?.[LOADED];
     // koa-session's `changed: false` also covers `ctx.session.save()` after a change, so the data
     // is compared too: unchanged means "what get returned", not only "koa-session saw no change".
     const same = seen !== undefined && seen.key === key;

@@ -9,6 +9,8 @@ import {
 import {
   FrameworkStore,
   SessionKitError,
+  carriedTicket,
+  carryTicket,
   Ticket,
   type CookieSession,
   type FrameworkStoreOptions,
@@ -112,8 +114,6 @@ export function createRedisSessionStorage<Data = SessionData, FlashData = Data>(
     return Number.isFinite(at) ? at - Date.now() : fallbackTtl;
   };
 
-  /** The ticket of each session getSession handed out. */
-  const tickets = new WeakMap<object, Ticket>();
   /**
    * The ticket of the commit or destroy in progress. The framework calls updateData and
    * deleteData before its first await, so this is set only around that synchronous part, and
@@ -122,7 +122,7 @@ export function createRedisSessionStorage<Data = SessionData, FlashData = Data>(
    */
   let inProgress: Ticket | undefined;
   function withTicket<T>(session: object, run: () => T): T {
-    inProgress = tickets.get(session) ?? NOT_LOADED;
+    inProgress = carriedTicket(session) ?? NOT_LOADED;
     try {
       return run();
     } finally {
@@ -197,7 +197,7 @@ export function createRedisSessionStorage<Data = SessionData, FlashData = Data>(
       const ticket = session.get(LIVE as keyof Data & string) as unknown;
       if (ticket instanceof Ticket) {
         session.unset(LIVE as keyof Data & string);
-        tickets.set(session, ticket);
+        carryTicket(session, ticket);
         return session;
       }
       // The cookie names no live session: start a new one, whose first commit mints a fresh id
