@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SessionKitError, SessionStore } from '@sessionkit/core';
+import { SessionKitError } from '@sessionkit/core';
 import { sleep, ioredisOf, storeClients, storeWrites, useFreshStores } from './helpers.js';
 
 const { freshOn } = useFreshStores('set');

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { SessionStore } from '@sessionkit/core';
 import { sleep, ioredisOf, storeClients, useFreshStores } from './helpers.js';
 
 const { freshOn } = useFreshStores('touch');
