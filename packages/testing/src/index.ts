@@ -25,6 +25,8 @@ export { concurrentSaves, expectEveryChangeKept } from './concurrent-saves.js';
 export {
   NodeRedisClients,
   nodeRedisVariants,
+  testClients,
+  type TestClient,
   type NodeRedisVariant,
   type NodeRedisSingle,
   type NodeRedisCluster,
