@@ -12,7 +12,8 @@ export {
   type FailoverResult,
 } from './redis-cluster.js';
 export { RedisSentinel, SentinelProcess, startRedisSentinel, type RedisSentinelOptions, type SentinelFailoverResult } from './redis-sentinel.js';
-export { countCommands } from './commands.js';
+export { countCommands, formatCounts } from './commands.js';
+export { useCommandFigures } from './command-figures.js';
 export { cookieExpiry, CookieJar } from './cookies.js';
 export { useRedisCluster } from './use-redis-cluster.js';
 export { tamperedValueCases, tamperedValueTitle, type TamperCase, type TamperExpectation } from './tampering.js';
