@@ -5,6 +5,7 @@ import { encodeUserId, FrameworkStore, keySlot, SessionLimitError, SessionStore,
 import {
   adminCommand,
   NodeRedisClients,
+  parseInfo,
   runStoreCompliance,
   startRedisCluster,
   testClients,
@@ -106,15 +107,6 @@ async function keysOnNode(node: ClusterAddress, pattern: string): Promise<string
     keys.push(...batch);
   } while (cursor !== '0');
   return keys;
-}
-
-function parseInfo(text: string): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const line of text.split('\r\n')) {
-    const colon = line.indexOf(':');
-    if (colon > 0 && !line.startsWith('#')) fields[line.slice(0, colon)] = line.slice(colon + 1);
-  }
-  return fields;
 }
 
 /** `calls=12,usec=...,rejected_calls=0,failed_calls=0` -> { calls: 12, ... } */

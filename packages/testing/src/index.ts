@@ -6,6 +6,7 @@ export {
   startRedisCluster,
   adminCommand,
   parseClusterNodes,
+  parseInfo,
   type RedisClusterOptions,
   type ClusterAddress,
   type ClusterNodeInfo,
@@ -15,6 +16,8 @@ export { RedisSentinel, SentinelProcess, startRedisSentinel, type RedisSentinelO
 export { countCommands, formatCounts } from './commands.js';
 export { useCommandFigures } from './command-figures.js';
 export { cookieExpiry, CookieJar } from './cookies.js';
+export { HttpClient } from './http-client.js';
+export { expectOtherDevicesSignedOut } from './other-devices.js';
 export { useRedisCluster } from './use-redis-cluster.js';
 export { tamperedValueCases, tamperedValueTitle, type TamperCase, type TamperExpectation } from './tampering.js';
 export { cookieValue, hostileCookieValue, hostileSessionId } from './hostile-cookies.js';

@@ -91,7 +91,8 @@ export function parseClusterNodes(text: string): ClusterNodeInfo[] {
   return nodes;
 }
 
-function parseInfo(text: string): Record<string, string> {
+/** The `field:value` lines of an INFO (or CLUSTER INFO) reply; `#` section headers are skipped. */
+export function parseInfo(text: string): Record<string, string> {
   const fields: Record<string, string> = {};
   for (const line of text.split('\r\n')) {
     const colon = line.indexOf(':');

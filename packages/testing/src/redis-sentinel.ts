@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveRedisServer } from './redis-binary.js';
-import { adminCommand, type ClusterAddress } from './redis-cluster.js';
+import { adminCommand, parseInfo, type ClusterAddress } from './redis-cluster.js';
 import { freePort, portAccepts, RedisServer, startWatchdog, type Watchdog } from './redis-server.js';
 
 export interface RedisSentinelOptions {
@@ -33,15 +33,6 @@ function parseFlatMap(reply: unknown): Record<string, string> {
   const fields: Record<string, string> = {};
   const list = reply as string[];
   for (let i = 0; i + 1 < list.length; i += 2) fields[list[i]!] = String(list[i + 1]);
-  return fields;
-}
-
-function parseInfo(text: string): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const line of text.split('\r\n')) {
-    const colon = line.indexOf(':');
-    if (colon > 0 && !line.startsWith('#')) fields[line.slice(0, colon)] = line.slice(colon + 1);
-  }
   return fields;
 }
 
