@@ -16,7 +16,7 @@ import {
   type TestClient,
   type TestSession,
 } from '@sessionkit/testing';
-import { complianceTarget, countWritesEach, sleep } from './helpers.js';
+import { complianceTarget, countWritesEach, sleep, errorSummary, tallyError } from './helpers.js';
 
 /**
  * The store on a real Redis Cluster: 3 masters, 3 replicas, node timeout 1000 ms. One cluster
@@ -637,10 +637,7 @@ describe.each(failovers)('failover on $kind.name (runs last: it kills a master)'
           }
         } catch (error) {
           failed++;
-          const message = String((error as Error).message)
-            .replace(/\d+/g, 'N')
-            .slice(0, 120);
-          errors.set(message, (errors.get(message) ?? 0) + 1);
+          tallyError(errors, error);
           // node-redis fails at once while a node is down (no retry delay as ioredis has): do not spin.
           if (kind.library === 'node-redis') await sleep(50);
         }
@@ -683,7 +680,7 @@ describe.each(failovers)('failover on $kind.name (runs last: it kills a master)'
         `failed ${failed}, lost after acknowledgement ${lost.length}; reads ${reads} (${readFailures} failed); ` +
         `replica promoted and cluster_state:ok ${failover.ms} ms after the kill; first write to the killed shard acknowledged ` +
         `${firstVictimWriteAfterKill - killedAt} ms after the kill; slowest write ${slowest} ms; run ${Date.now() - start} ms` +
-        (errors.size ? `; errors: ${JSON.stringify(Object.fromEntries(errors))}` : ''),
+        errorSummary(errors),
     );
   }, 60_000);
 });

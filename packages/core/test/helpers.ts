@@ -126,3 +126,16 @@ export function useFreshStores(prefix: string) {
       new SessionStore({ client: clients(kind), prefix: `${prefix}${++n}:`, ...options });
   return { redis, clients, freshOn };
 }
+
+/** Counts a failed command by its message with the numbers (ports, ids, timings) taken out: the failover tests' summary. */
+export function tallyError(errors: Map<string, number>, error: unknown): void {
+  const message = String((error as Error).message)
+    .replace(/\d+/g, 'N')
+    .slice(0, 120);
+  errors.set(message, (errors.get(message) ?? 0) + 1);
+}
+
+/** `; errors: {...}` for a failover summary line, or nothing when no command failed. */
+export function errorSummary(errors: Map<string, number>): string {
+  return errors.size ? `; errors: ${JSON.stringify(Object.fromEntries(errors))}` : '';
+}

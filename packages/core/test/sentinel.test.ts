@@ -11,7 +11,7 @@ import {
   type TestClient,
   type TestSession,
 } from '@sessionkit/testing';
-import { complianceTarget, sleep } from './helpers.js';
+import { complianceTarget, sleep, errorSummary, tallyError } from './helpers.js';
 
 /**
  * The store behind Redis Sentinel: 1 primary, 1 replica, 3 sentinels (quorum 2,
@@ -157,10 +157,7 @@ describe.each(testClients)('$name through Redis Sentinel (1 primary, 1 replica, 
             await store.get(id);
           } catch (error) {
             failed++;
-            const message = String((error as Error).message)
-              .replace(/\d+/g, 'N')
-              .slice(0, 120);
-            errors.set(message, (errors.get(message) ?? 0) + 1);
+            tallyError(errors, error);
             await sleep(kind.library === 'ioredis' ? 20 : 50);
           }
         }
@@ -199,7 +196,7 @@ describe.each(testClients)('$name through Redis Sentinel (1 primary, 1 replica, 
         `[${kind.name} sentinel failover] attempted ${attempted} writes, acknowledged ${acked.length}, failed ${failed}, ` +
           `lost after acknowledgement ${lost.length}; sentinels switched to the replica ${failover.ms} ms after the kill; ` +
           `first write started after the kill acknowledged ${firstWriteAfterKill - killedAt} ms after it; slowest write ${slowest} ms` +
-          (errors.size ? `; errors: ${JSON.stringify(Object.fromEntries(errors))}` : ''),
+          errorSummary(errors),
       );
     },
     60_000,
