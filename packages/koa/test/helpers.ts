@@ -1,7 +1,7 @@
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import Koa from 'koa';
 import session, { type CreateSessionOptions } from 'koa-session';
-import { HttpClient, type ComplianceTarget, type TestSession } from '@sessionkit/testing';
+import { HttpClient, listenOn, type ComplianceTarget, type TestSession } from '@sessionkit/testing';
 import { currentSessionId, sessionHelpers, type KoaSessionData, type RedisStore } from '@sessionkit/koa';
 
 export { countCommands, useRedis } from '@sessionkit/testing';
@@ -149,18 +149,8 @@ export async function startApp(store: RedisStore, options: AppOptions = {}) {
     }
   });
 
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    app,
-    url,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const { url, close } = await listenOn(createServer(app.callback()));
+  return { app, url, close };
 }
 
 /**

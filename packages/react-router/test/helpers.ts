@@ -1,12 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import * as reactRouter from 'react-router';
 import { createStaticHandler, redirect, type RouteObject } from 'react-router';
-import { CookieJar, type ComplianceTarget, type TestSession } from '@sessionkit/testing';
+import { CookieJar, listenOn, type ComplianceTarget, type TestSession } from '@sessionkit/testing';
 import { createRedisSessionStorage, type RedisSessionStorage, type RedisSessionStorageOptions } from '@sessionkit/react-router';
 
 export const SECRET = 'test-secret-for-cookies';
@@ -153,17 +152,7 @@ export async function serve(handle: (request: Request) => Promise<Response>): Pr
   const server = createServer((req, res) => {
     void respond(handle, req, res);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url,
-    server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listenOn(server);
 }
 
 async function respond(handle: (request: Request) => Promise<Response>, req: IncomingMessage, res: ServerResponse): Promise<void> {

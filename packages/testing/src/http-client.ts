@@ -1,3 +1,5 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { CookieJar } from './cookies.js';
 
 /**
@@ -44,4 +46,21 @@ export class HttpClient {
   post(path: string, body: unknown = {}) {
     return this.request('POST', path, body);
   }
+}
+
+/**
+ * Listens with `server` on a free loopback port; `close` also ends kept-alive connections, so a
+ * test's server stops at once.
+ */
+export async function listenOn(server: Server): Promise<{ url: string; server: Server; close(): Promise<void> }> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }

@@ -16,7 +16,8 @@ export { RedisSentinel, SentinelProcess, startRedisSentinel, type RedisSentinelO
 export { countCommands, formatCounts } from './commands.js';
 export { useCommandFigures } from './command-figures.js';
 export { cookieExpiry, CookieJar } from './cookies.js';
-export { HttpClient } from './http-client.js';
+export { HttpClient, listenOn } from './http-client.js';
+export { collectUnhandledRejections } from './unhandled.js';
 export { expectOtherDevicesSignedOut } from './other-devices.js';
 export { useRedisCluster } from './use-redis-cluster.js';
 export { tamperedValueCases, tamperedValueTitle, type TamperCase, type TamperExpectation } from './tampering.js';
