@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -296,4 +297,27 @@ export class Agent {
     copy.cookies = this.cookies.copy();
     return copy;
   }
+}
+
+/**
+ * "Sign out my other devices" through the test app: ivy signs in on `laptop` and `phone`, jack on
+ * `bystander`; the laptop lists ivy's two sessions, signs the phone out and stays signed in, and
+ * jack is untouched. `count` is ivy's session count as the store has it afterwards (one).
+ */
+export async function expectOthersSignedOut([laptop, phone, bystander]: [Agent, Agent, Agent], count: () => Promise<number>): Promise<void> {
+  await laptop.json('POST', '/login/ivy');
+  await phone.json('POST', '/login/ivy');
+  await bystander.json('POST', '/login/jack');
+  const laptopId = (await laptop.json('GET', '/me')).body.id as string;
+  const phoneId = (await phone.json('GET', '/me')).body.id as string;
+
+  const listed = (await laptop.json<{ id: string }[]>('GET', '/sessions')).body;
+  expect(listed.map((s) => s.id).sort()).toEqual([laptopId, phoneId].sort());
+
+  expect((await laptop.json('POST', '/logout-others')).body.revoked).toBe(1);
+  expect((await phone.json('GET', '/me')).body.userId).toBeNull();
+  expect((await laptop.json('GET', '/me')).body.userId).toBe('ivy');
+  expect((await bystander.json('GET', '/me')).body.userId).toBe('jack');
+  expect((await laptop.json<{ id: string }[]>('GET', '/sessions')).body.map((s) => s.id)).toEqual([laptopId]);
+  expect(await count()).toBe(1);
 }
