@@ -1,12 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
 import session, { type Store } from 'express-session';
 import type { Cluster, Redis } from 'ioredis';
-import { CookieJar } from '@sessionkit/testing';
+import { CookieJar, listenOn } from '@sessionkit/testing';
 import { RedisStore } from '@sessionkit/express';
 
 declare module 'express-session' {
@@ -121,18 +120,8 @@ export async function expressApp(client: Redis | Cluster, prefix = 'sess:'): Pro
   app.get('/me', (req, res) => {
     res.json({ userId: req.session.userId ?? null });
   });
-  const server = createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    store,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const { url, close } = await listenOn(createServer(app));
+  return { url, store, close };
 }
 
 /** One browser: a cookie jar and a user agent. */
@@ -154,7 +143,8 @@ export class Browser {
 
   async me(): Promise<string | null> {
     const res = await this.fetch('GET', '/me');
-    return ((await res.json()) as { userId: string | null }).userId;
+    const body = (await res.json()) as { userId: string | null };
+    return body.userId;
   }
 
   private async fetch(method: string, path: string): Promise<Response> {

@@ -4,27 +4,40 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeUserId, FrameworkStore, keySlot, SessionLimitError, SessionStore, type SessionStoreOptions } from '@sessionkit/core';
 import {
   adminCommand,
+  NodeRedisClients,
+  parseInfo,
   runStoreCompliance,
   startRedisCluster,
+  testClients,
   type ClusterAddress,
   type ClusterNodeInfo,
+  type NodeRedisCluster,
   type RedisCluster,
+  type TestClient,
   type TestSession,
 } from '@sessionkit/testing';
-import { complianceTarget, countWritesEach } from './helpers.js';
+import { complianceTarget, countWritesEach, sleep, errorSummary, tallyError } from './helpers.js';
 
 /**
  * The store on a real Redis Cluster: 3 masters, 3 replicas, node timeout 1000 ms. One cluster
- * for the whole file; each test uses its own key prefix. The failover test runs last (it leaves
- * one shard without a replica).
+ * for the whole file; each test uses its own key prefix. Each behaviour test runs once per client
+ * (ioredis 5 `Cluster`, node-redis 5 and 6 `createCluster`), and raw inspection goes through the
+ * file's ioredis client. The failover tests run last, on ioredis and on node-redis 6, each
+ * killing a different master (the first leaves its shard without a replica). node-redis 5
+ * refreshes its slot map only on MOVED/ASK, so it does not find a promoted replica by itself
+ * (redis/node-redis#2806); node-redis 6 also refreshes when a node keeps reconnecting
+ * (`topologyRefreshOnReconnectionAttemptStrategy`, 5 s by default). See docs/operations.md.
  */
 
 let cluster: RedisCluster;
+/** The file's ioredis client: the ioredis store client, and raw inspection for every client. */
 let client: Cluster;
 let masters: ClusterNodeInfo[];
 let prefixCount = 0;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const nodeRedis = new NodeRedisClients();
+/** One connected node-redis client per major, made on first use. */
+const shared = new Map<string, NodeRedisCluster>();
+type StoreClient = SessionStoreOptions['client'];
 
 function newClient(): Cluster {
   return new Cluster(cluster.startupNodes, {
@@ -37,8 +50,38 @@ function newClient(): Cluster {
   });
 }
 
-function makeStore<T = unknown>(options: Partial<SessionStoreOptions> = {}): SessionStore<T> {
-  return new SessionStore<T>({ client, prefix: `c${++prefixCount}:`, revokedTtl: 60_000, ...options });
+/** A new connected cluster client of the given kind (close it with disconnect, or leave it to afterAll for node-redis). */
+async function connect(kind: TestClient): Promise<StoreClient> {
+  if (kind.library === 'node-redis') {
+    return (await nodeRedis.cluster(kind, cluster.startupNodes, { socket: { connectTimeout: 2000 } })) as unknown as StoreClient;
+  }
+  const fresh = newClient();
+  await new Promise<void>((resolve, reject) => {
+    fresh.once('ready', resolve);
+    fresh.once('error', reject);
+  });
+  return fresh;
+}
+
+async function disconnect(made: StoreClient): Promise<void> {
+  if (made instanceof Cluster) await made.quit().catch(() => made.disconnect());
+  else await (made as unknown as NodeRedisCluster).close().catch(() => {});
+}
+
+/** A store with a key prefix of its own on the given client. */
+function storeOn<T = unknown>(on: StoreClient, options: Partial<SessionStoreOptions> = {}): SessionStore<T> {
+  return new SessionStore<T>({ client: on, prefix: `c${++prefixCount}:`, revokedTtl: 60_000, ...options });
+}
+
+/** The file's client of the given kind: the ioredis one, or one node-redis client per major. */
+async function clientOf(kind: TestClient): Promise<StoreClient> {
+  if (kind.library === 'ioredis') return client;
+  let made = shared.get(kind.name);
+  if (!made) {
+    made = (await connect(kind)) as unknown as NodeRedisCluster;
+    shared.set(kind.name, made);
+  }
+  return made as unknown as StoreClient;
 }
 
 /** Port of the master serving a key, from the slot map read at the start (before any failover). */
@@ -66,15 +109,6 @@ async function keysOnNode(node: ClusterAddress, pattern: string): Promise<string
   return keys;
 }
 
-function parseInfo(text: string): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const line of text.split('\r\n')) {
-    const colon = line.indexOf(':');
-    if (colon > 0 && !line.startsWith('#')) fields[line.slice(0, colon)] = line.slice(colon + 1);
-  }
-  return fields;
-}
-
 /** `calls=12,usec=...,rejected_calls=0,failed_calls=0` -> { calls: 12, ... } */
 function parseStat(value: string | undefined): Record<string, number> {
   const out: Record<string, number> = {};
@@ -87,23 +121,32 @@ function parseStat(value: string | undefined): Record<string, number> {
 
 beforeAll(async () => {
   cluster = await startRedisCluster({ masters: 3, replicasPerMaster: 1, nodeTimeout: 1000 });
-  client = newClient();
-  await new Promise<void>((resolve, reject) => {
-    client.once('ready', resolve);
-    client.once('error', reject);
-  });
+  client = (await connect(testClients[0]!)) as Cluster;
   masters = await cluster.masters();
   expect(masters).toHaveLength(3);
 });
 
 afterAll(async () => {
   await client?.quit().catch(() => client.disconnect());
+  await nodeRedis.closeAll();
   await cluster?.dispose();
 });
 
-describe('SessionStore on a real Redis Cluster (3 masters, 3 replicas)', () => {
+describe.each(testClients)('$name on a Redis Cluster (3 masters, 3 replicas)', (kind) => {
+  let storeClient: StoreClient;
+  beforeAll(async () => {
+    storeClient = await clientOf(kind);
+  });
+  const makeStore = <T = unknown>(options: Partial<SessionStoreOptions> = {}) => storeOn<T>(storeClient, options);
+
+  runStoreCompliance(
+    kind.library === 'ioredis' ? 'core FrameworkStore on a Redis Cluster (3 masters, 3 replicas)' : `core FrameworkStore on a ${kind.name} cluster client`,
+    async () => complianceTarget(new FrameworkStore<TestSession>({ client: await clientOf(kind), prefix: `compliance${kind.tag}:`, touchAfter: 0 })),
+  );
+
   it('sets, gets, touches and destroys, with the session and its index on different masters', async () => {
     const store = makeStore<{ n: number }>();
+    expect(store.redis).toMatchObject({ library: kind.library, cluster: true });
     // Pick an id whose key lives on another master than alice's index, so every write spans two nodes.
     const index = store.keys.index(encodeUserId('alice'));
     let sid = 'sid-0';
@@ -284,8 +327,172 @@ describe('SessionStore on a real Redis Cluster (3 masters, 3 replicas)', () => {
     }
   });
 
+  it('groups keys by the master that serves them: one batch per master, no MOVED', async () => {
+    const store = makeStore();
+    const keys = Array.from({ length: 300 }, (_, i) => store.keys.session(`g-${i}`));
+    const groups = store.redis.groupByMaster(keys);
+    expect(groups.has(undefined)).toBe(false);
+    expect(groups.size).toBe(3);
+    expect(store.redis.masters()).toHaveLength(3);
+    for (const [node, group] of groups) {
+      const replies = await node!.sendAll(group.map((key) => ['PTTL', key]));
+      // A key sent to a master that does not own its slot would come back as a MOVED error.
+      expect(replies.filter((reply) => reply instanceof Error)).toEqual([]);
+      expect(replies.every((reply) => reply === -2)).toBe(true);
+    }
+  });
+
+  it('the per-user index across masters: listing, revoking one device, logout-everywhere, the caps', async () => {
+    const store = makeStore({ revokeChunkSize: 25 });
+    const ids = Array.from({ length: 60 }, (_, i) => `u-${i}`);
+    await Promise.all(ids.map((id) => store.set(id, { id }, { userId: 'many', meta: { id } })));
+    expect(new Set(ids.map((id) => masterOf(store.keys.session(id)))).size).toBe(3);
+    const listed = await store.listUserSessions('many');
+    expect(listed.map((s) => s.id).sort()).toEqual([...ids].sort());
+    expect(await store.revokeUserSession('someone-else', 'u-1')).toBe(false);
+    expect(await store.revokeUserSession('many', 'u-1')).toBe(true);
+    expect(await store.invalidateAllUserSessions('many', { except: 'u-0' })).toBe(58);
+    expect((await store.listUserSessions('many')).map((s) => s.id)).toEqual(['u-0']);
+    const left = await Promise.all(ids.map((id) => store.get(id)));
+    expect(left.filter(Boolean).map((r) => r!.id)).toEqual(['u-0']);
+    expect((await store.set('u-2', {}, { userId: 'many' })).reason).toBe('revoked');
+
+    const evicting = makeStore({ maxSessionsPerUser: 2 });
+    for (const [i, id] of ['e1', 'e2', 'e3'].entries()) await evicting.set(id, {}, { userId: 'capped', ttl: 10_000 * (i + 1) });
+    expect((await evicting.listUserSessions('capped')).map((s) => s.id).sort()).toEqual(['e2', 'e3']);
+    expect(await evicting.get('e1')).toBeNull();
+
+    const strict = makeStore({ maxSessionsPerUser: 1, sessionLimitPolicy: 'reject' });
+    await strict.set('one', {}, { userId: 'z' });
+    await expect(strict.set('two', {}, { userId: 'z' })).rejects.toBeInstanceOf(SessionLimitError);
+    expect(await strict.get('two')).toBeNull();
+  });
+
+  it('ids, all, length and clear SCAN every master', async () => {
+    const store = makeStore();
+    const ids = Array.from({ length: 40 }, (_, i) => `scan-${i}`);
+    await Promise.all(ids.map((id) => store.set(id, { id }, { userId: `owner-${Number(id.slice(5)) % 4}` })));
+    expect((await store.ids()).sort()).toEqual([...ids].sort());
+    expect(await store.length()).toBe(40);
+    expect((await store.all()).length).toBe(40);
+    expect(await store.clear()).toBeGreaterThanOrEqual(40 + 4);
+    expect(await store.length()).toBe(0);
+    for (const node of cluster.startupNodes) {
+      const [, left] = await adminCommand<[string, string[]]>(node, 'SCAN', '0', 'MATCH', `${store.options.prefix}*`, 'COUNT', 1000);
+      expect(left).toEqual([]);
+    }
+  });
+
+  /**
+   * Two app processes (two cluster clients): one streams logins of a user, the other runs
+   * logout-everywhere in the middle of the stream. Repeated, for both cap policies.
+   */
+  for (const policy of ['evict-oldest', 'reject'] as const) {
+    it(`race (${policy}): logins during logout-everywhere leave no session written before it began, and no unindexed survivor (x10)`, async () => {
+      const prefix = `c${++prefixCount}:`;
+      const options = { prefix, maxSessionsPerUser: policy === 'reject' ? 100_000 : 0, sessionLimitPolicy: policy };
+      const loginClient = await connect(kind);
+      try {
+        const admin = new SessionStore({ client: await clientOf(kind), ...options });
+        const app = new SessionStore({ client: loginClient, ...options });
+        let survivorsTotal = 0;
+        let revokedTotal = 0;
+        for (let round = 0; round < 10; round++) {
+          const user = `racer-${policy}-${round}`;
+          const before = Array.from({ length: 20 }, (_, i) => `pre-${round}-${i}`);
+          await Promise.all(before.map((id) => app.set(id, { pre: true }, { userId: user })));
+
+          const acked = new Map<string, { at: number; stored: boolean }>();
+          const written = new Set(before);
+          let stop = false;
+          let n = 0;
+          const worker = async () => {
+            while (!stop) {
+              const id = `race-${round}-${n++}`;
+              written.add(id);
+              const r = await app.set(id, { round }, { userId: user });
+              acked.set(id, { at: performance.now(), stored: r.stored });
+            }
+          };
+          const listedDuringRace: string[][] = [];
+          const lister = async () => {
+            while (!stop) listedDuringRace.push((await admin.listUserSessions(user)).map((s) => s.id));
+          };
+          const workers = [...Array.from({ length: 16 }, worker), lister()];
+          await sleep(15 + round * 3);
+          const began = performance.now();
+          revokedTotal += await admin.invalidateAllUserSessions(user);
+          await sleep(5);
+          stop = true;
+          await Promise.all(workers);
+
+          const everyId = [...written];
+          const got = await Promise.all(everyId.map((id) => admin.get(id)));
+          const alive = new Set(everyId.filter((_, i) => got[i] !== null));
+          // 1. Nothing whose write completed before the invalidation began survives.
+          const completedBefore = [...before, ...[...acked].filter(([, a]) => a.stored && a.at < began).map(([id]) => id)];
+          expect(completedBefore.filter((id) => alive.has(id))).toEqual([]);
+          // 2. listUserSessions returns only sessions that exist and belong to the user...
+          const listed = (await admin.listUserSessions(user)).map((s) => s.id);
+          expect(listed.filter((id) => !alive.has(id))).toEqual([]);
+          for (const l of listedDuringRace) expect(l.filter((id) => !written.has(id))).toEqual([]);
+          // 3. ...and every survivor is in the index, so the next logout-everywhere reaches it.
+          expect([...alive].filter((id) => !listed.includes(id))).toEqual([]);
+          expect(await admin.invalidateAllUserSessions(user)).toBe(alive.size);
+          const after = await Promise.all([...alive].map((id) => admin.get(id)));
+          expect(after.filter(Boolean)).toEqual([]);
+          survivorsTotal += alive.size;
+        }
+        expect(revokedTotal).toBeGreaterThan(0);
+        console.log(
+          `[cluster race ${kind.name} ${policy}] x10: ${revokedTotal} sessions revoked by logout-everywhere; ${survivorsTotal} logins that completed after it began survived (all indexed)`,
+        );
+      } finally {
+        await disconnect(loginClient);
+      }
+    });
+  }
+
+  describe('logout-everywhere against damaged keys on a cluster (issue 22, #1 and #4)', () => {
+    it('a damaged record of another owner listed in the index: every session of the user is revoked, nothing fails', async () => {
+      const store = makeStore({ revokeChunkSize: 2 });
+      const ids = Array.from({ length: 6 }, (_, i) => `d${i}`);
+      for (const id of ids) await store.set(id, { id }, { userId: 'dan' });
+      await store.set('other', {}, { userId: 'olga' });
+      const key = store.keys.session('other');
+      const record = (await client.get(key))!;
+      await client.set(key, `~1${'X'.repeat(26)}${record.slice(28)}`, 'PX', 60_000);
+      await client.zadd(store.keys.index('dan'), 1, 'other'); // the lowest score: the first chunk
+      expect(await store.invalidateAllUserSessions('dan')).toBe(6);
+      for (const id of ids) expect(await store.get(id)).toBeNull();
+      expect(await client.exists(store.keys.index('dan'))).toBe(0);
+      expect(await client.exists(store.keys.draining('dan'))).toBe(0);
+    });
+
+    it('a key of another type under the index and under its :revoking key: reported, set aside with an expiry, sessions revoked', async () => {
+      const store = makeStore();
+      const reports: (string | undefined)[] = [];
+      store.on('corrupt', (_error, info) => reports.push(info.key));
+      const index = store.keys.index('hal');
+      const draining = store.keys.draining('hal');
+      await client.set(index, 'not a sorted set');
+      expect(await store.invalidateAllUserSessions('hal')).toBe(0);
+      expect(reports).toEqual([index]);
+      expect(await client.exists(index, draining)).toBe(0);
+      expect(await client.pttl(`${index}:corrupt`)).toBeGreaterThan(0);
+      for (const id of ['h1', 'h2']) await store.set(id, {}, { userId: 'hal' });
+      await client.hset(draining, 'f', 'v');
+      expect(await store.invalidateAllUserSessions('hal')).toBe(2);
+      expect(reports).toEqual([index, draining]);
+      expect(await store.get('h1')).toBeNull();
+      expect(await client.pttl(`${draining}:corrupt`)).toBeGreaterThan(0);
+    });
+  });
+});
+
+describe('SessionStore on a real Redis Cluster (3 masters, 3 replicas)', () => {
   it('logs out a 5,000-session user with revocations grouped by master: no CROSSSLOT, no redirection', async () => {
-    const store = makeStore({ revokeChunkSize: 1000 });
+    const store = storeOn(client, { revokeChunkSize: 1000 });
     const user = 'heavy-user';
     const ids = Array.from({ length: 5000 }, (_, i) => `h-${i}`);
     for (let i = 0; i < ids.length; i += 500) {
@@ -337,116 +544,6 @@ describe('SessionStore on a real Redis Cluster (3 masters, 3 replicas)', () => {
     expect(await store.length()).toBe(1);
     await store.clear();
   });
-
-  /**
-   * Two app processes (two cluster clients): one streams logins of a user, the other runs
-   * logout-everywhere in the middle of the stream. Repeated, for both cap policies.
-   */
-  for (const policy of ['evict-oldest', 'reject'] as const) {
-    it(`race (${policy}): logins during logout-everywhere leave no session written before it began, and no unindexed survivor (x10)`, async () => {
-      const prefix = `c${++prefixCount}:`;
-      const options = { prefix, maxSessionsPerUser: policy === 'reject' ? 100_000 : 0, sessionLimitPolicy: policy };
-      const loginClient = newClient();
-      try {
-        const admin = new SessionStore({ client, ...options });
-        const app = new SessionStore({ client: loginClient, ...options });
-        let survivorsTotal = 0;
-        let revokedTotal = 0;
-        for (let round = 0; round < 10; round++) {
-          const user = `racer-${policy}-${round}`;
-          const before = Array.from({ length: 20 }, (_, i) => `pre-${round}-${i}`);
-          await Promise.all(before.map((id) => app.set(id, { pre: true }, { userId: user })));
-
-          const acked = new Map<string, { at: number; stored: boolean }>();
-          const written = new Set(before);
-          let stop = false;
-          let n = 0;
-          const worker = async () => {
-            while (!stop) {
-              const id = `race-${round}-${n++}`;
-              written.add(id);
-              const r = await app.set(id, { round }, { userId: user });
-              acked.set(id, { at: performance.now(), stored: r.stored });
-            }
-          };
-          const listedDuringRace: string[][] = [];
-          const lister = async () => {
-            while (!stop) listedDuringRace.push((await admin.listUserSessions(user)).map((s) => s.id));
-          };
-          const workers = [...Array.from({ length: 16 }, worker), lister()];
-          await sleep(15 + round * 3);
-          const began = performance.now();
-          revokedTotal += await admin.invalidateAllUserSessions(user);
-          await sleep(5);
-          stop = true;
-          await Promise.all(workers);
-
-          const everyId = [...written];
-          const got = await Promise.all(everyId.map((id) => admin.get(id)));
-          const alive = new Set(everyId.filter((_, i) => got[i] !== null));
-          // 1. Nothing whose write completed before the invalidation began survives.
-          const completedBefore = [...before, ...[...acked].filter(([, a]) => a.stored && a.at < began).map(([id]) => id)];
-          expect(completedBefore.filter((id) => alive.has(id))).toEqual([]);
-          // 2. listUserSessions returns only sessions that exist and belong to the user...
-          const listed = (await admin.listUserSessions(user)).map((s) => s.id);
-          expect(listed.filter((id) => !alive.has(id))).toEqual([]);
-          for (const l of listedDuringRace) expect(l.filter((id) => !written.has(id))).toEqual([]);
-          // 3. ...and every survivor is in the index, so the next logout-everywhere reaches it.
-          expect([...alive].filter((id) => !listed.includes(id))).toEqual([]);
-          expect(await admin.invalidateAllUserSessions(user)).toBe(alive.size);
-          const after = await Promise.all([...alive].map((id) => admin.get(id)));
-          expect(after.filter(Boolean)).toEqual([]);
-          survivorsTotal += alive.size;
-        }
-        console.log(
-          `[cluster race ${policy}] x10: ${revokedTotal} sessions revoked by logout-everywhere; ${survivorsTotal} logins that completed after it began survived (all indexed)`,
-        );
-      } finally {
-        await loginClient.quit().catch(() => loginClient.disconnect());
-      }
-    });
-  }
-});
-
-runStoreCompliance('core FrameworkStore on a Redis Cluster (3 masters, 3 replicas)', async () =>
-  complianceTarget(new FrameworkStore<TestSession>({ client, prefix: 'compliance:', touchAfter: 0 })),
-);
-
-/** The same cluster through an ioredis 6 `Cluster` (the peer range allows it; see ioredis6.test.ts for a single node). */
-describe('logout-everywhere against damaged keys on a cluster (issue 22, #1 and #4)', () => {
-  it('a damaged record of another owner listed in the index: every session of the user is revoked, nothing fails', async () => {
-    const store = makeStore({ revokeChunkSize: 2 });
-    const ids = Array.from({ length: 6 }, (_, i) => `d${i}`);
-    for (const id of ids) await store.set(id, { id }, { userId: 'dan' });
-    await store.set('other', {}, { userId: 'olga' });
-    const key = store.keys.session('other');
-    const record = (await client.get(key))!;
-    await client.set(key, `~1${'X'.repeat(26)}${record.slice(28)}`, 'PX', 60_000);
-    await client.zadd(store.keys.index('dan'), 1, 'other'); // the lowest score: the first chunk
-    expect(await store.invalidateAllUserSessions('dan')).toBe(6);
-    for (const id of ids) expect(await store.get(id)).toBeNull();
-    expect(await client.exists(store.keys.index('dan'))).toBe(0);
-    expect(await client.exists(store.keys.draining('dan'))).toBe(0);
-  });
-
-  it('a key of another type under the index and under its :revoking key: reported, set aside with an expiry, sessions revoked', async () => {
-    const store = makeStore();
-    const reports: (string | undefined)[] = [];
-    store.on('corrupt', (_error, info) => reports.push(info.key));
-    const index = store.keys.index('hal');
-    const draining = store.keys.draining('hal');
-    await client.set(index, 'not a sorted set');
-    expect(await store.invalidateAllUserSessions('hal')).toBe(0);
-    expect(reports).toEqual([index]);
-    expect(await client.exists(index, draining)).toBe(0);
-    expect(await client.pttl(`${index}:corrupt`)).toBeGreaterThan(0);
-    for (const id of ['h1', 'h2']) await store.set(id, {}, { userId: 'hal' });
-    await client.hset(draining, 'f', 'v');
-    expect(await store.invalidateAllUserSessions('hal')).toBe(2);
-    expect(reports).toEqual([index, draining]);
-    expect(await store.get('h1')).toBeNull();
-    expect(await client.pttl(`${draining}:corrupt`)).toBeGreaterThan(0);
-  });
 });
 
 describe('an ioredis 6 Cluster client', () => {
@@ -496,10 +593,19 @@ describe('an ioredis 6 Cluster client', () => {
   });
 });
 
-describe('failover (runs last: it kills a master)', () => {
+/**
+ * Runs last: each kills a master, a different one (the first failover leaves its shard without a
+ * replica). node-redis 5 is left out: it does not find a promoted replica by itself (see above).
+ */
+const failovers = [
+  { kind: testClients[0]!, victim: 0 },
+  { kind: testClients.find((c) => c.library === 'node-redis' && c.major === 6)!, victim: 1 },
+];
+describe.each(failovers)('failover on $kind.name (runs last: it kills a master)', ({ kind, victim: victimIndex }) => {
   it('keeps serving through a master crash with the same client, and reports acknowledged writes lost', async () => {
-    const store = makeStore<{ n: number }>({ ttl: 600_000 });
-    const victim = masters[0]!;
+    // A client made now: after the first failover it learns the slot map as it is.
+    const store = storeOn<{ n: number }>(kind.library === 'ioredis' ? client : await connect(kind), { ttl: 600_000 });
+    const victim = masters[victimIndex]!;
     const onVictim = (id: string) => masterOf(store.keys.session(id)) === victim.port;
 
     const acked: string[] = [];
@@ -514,7 +620,7 @@ describe('failover (runs last: it kills a master)', () => {
     let firstVictimWriteAfterKill = 0;
     let stop = false;
     let slowest = 0;
-    const maxRunMs = 20_000;
+    const maxRunMs = 25_000;
 
     const worker = async (w: number) => {
       while (!stop && Date.now() - start < maxRunMs) {
@@ -531,10 +637,9 @@ describe('failover (runs last: it kills a master)', () => {
           }
         } catch (error) {
           failed++;
-          const message = String((error as Error).message)
-            .replace(/\d+/g, 'N')
-            .slice(0, 120);
-          errors.set(message, (errors.get(message) ?? 0) + 1);
+          tallyError(errors, error);
+          // node-redis fails at once while a node is down (no retry delay as ioredis has): do not spin.
+          if (kind.library === 'node-redis') await sleep(50);
         }
         const previous = acked[acked.length - 1 - (n % 8)];
         if (previous) {
@@ -571,11 +676,11 @@ describe('failover (runs last: it kills a master)', () => {
     expect(lost.filter((id) => !onVictim(id))).toEqual([]);
     const ackedOnVictim = acked.filter(onVictim).length;
     console.log(
-      `[cluster failover] attempted ${attempted} writes, acknowledged ${acked.length} (${ackedOnVictim} on the killed master's slots), ` +
+      `[${kind.name} cluster failover] attempted ${attempted} writes, acknowledged ${acked.length} (${ackedOnVictim} on the killed master's slots), ` +
         `failed ${failed}, lost after acknowledgement ${lost.length}; reads ${reads} (${readFailures} failed); ` +
         `replica promoted and cluster_state:ok ${failover.ms} ms after the kill; first write to the killed shard acknowledged ` +
         `${firstVictimWriteAfterKill - killedAt} ms after the kill; slowest write ${slowest} ms; run ${Date.now() - start} ms` +
-        (errors.size ? `; errors: ${JSON.stringify(Object.fromEntries(errors))}` : ''),
+        errorSummary(errors),
     );
   }, 60_000);
 });

@@ -1,14 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
-import { CorruptSessionError, SessionStore } from '@sessionkit/core';
-import { rawRecord, sleep, useRedis, ioredisOf, storeClients, storeWrites, useStoreClients } from './helpers.js';
+import { CorruptSessionError, type SessionStore } from '@sessionkit/core';
+import { rawRecord, sleep, ioredisOf, storeClients, storeWrites, useFreshStores } from './helpers.js';
 
-const redis = useRedis();
-let n = 0;
-const clients = useStoreClients(redis);
-const freshOn =
-  (kind: (typeof storeClients)[number]) =>
-  (options: Partial<ConstructorParameters<typeof SessionStore>[0]> = {}) =>
-    new SessionStore({ client: clients(kind), prefix: `get${++n}:`, ...options });
+const { freshOn } = useFreshStores('get');
 
 describe.each(storeClients)('get on %s', (kind) => {
   const fresh = freshOn(kind);

@@ -1,9 +1,9 @@
 import type { Redis } from 'ioredis';
 import { beforeAll } from 'vitest';
-import type { FrameworkStore, SessionStoreOptions } from '@sessionkit/core';
-import { nodeRedisVariants, type ComplianceTarget, type TestRedis, type TestSession } from '@sessionkit/testing';
+import { type FrameworkStore, SessionStore, type SessionStoreOptions } from '@sessionkit/core';
+import { nodeRedisVariants, useRedis, type ComplianceTarget, type TestRedis, type TestSession } from '@sessionkit/testing';
 
-export { useRedis } from '@sessionkit/testing';
+export { useRedis };
 
 /**
  * A core FrameworkStore as the shared compliance suite takes it. Its promise API already is the
@@ -107,4 +107,35 @@ export function useStoreClients(redis: TestRedis): (kind: (typeof storeClients)[
 export async function storeWrites<R>(store: { client: unknown }, work: () => Promise<R>): Promise<{ writes: number | undefined; result: R }> {
   if (admins.has(store.client as object)) return { writes: undefined, result: await work() };
   return countWrites(store.client as Redis, work);
+}
+
+export type StoreClientKind = (typeof storeClients)[number];
+
+/**
+ * The setup every per-operation file shares: a server for the file, its clients per kind
+ * (`useStoreClients`), and `freshOn(kind)`, which makes a store with a prefix of its own
+ * (`<prefix><n>:`) so tests in one file never see each other's keys.
+ */
+export function useFreshStores(prefix: string) {
+  const redis = useRedis();
+  const clients = useStoreClients(redis);
+  let n = 0;
+  const freshOn =
+    (kind: StoreClientKind) =>
+    (options: Partial<SessionStoreOptions> = {}): SessionStore =>
+      new SessionStore({ client: clients(kind), prefix: `${prefix}${++n}:`, ...options });
+  return { redis, clients, freshOn };
+}
+
+/** Counts a failed command by its message with the numbers (ports, ids, timings) taken out: the failover tests' summary. */
+export function tallyError(errors: Map<string, number>, error: unknown): void {
+  const message = String((error as Error).message)
+    .replace(/\d+/g, 'N')
+    .slice(0, 120);
+  errors.set(message, (errors.get(message) ?? 0) + 1);
+}
+
+/** `; errors: {...}` for a failover summary line, or nothing when no command failed. */
+export function errorSummary(errors: Map<string, number>): string {
+  return errors.size ? `; errors: ${JSON.stringify(Object.fromEntries(errors))}` : '';
 }

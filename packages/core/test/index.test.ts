@@ -1,15 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
 import { SessionLimitError, SessionStore, encodeUserId } from '@sessionkit/core';
-import { sleep, useRedis, ioredisOf, storeClients, useStoreClients } from './helpers.js';
+import { sleep, ioredisOf, storeClients, useFreshStores } from './helpers.js';
 import { rawRecord } from './helpers.js';
 
-const redis = useRedis();
-let n = 0;
-const clients = useStoreClients(redis);
-const freshOn =
-  (kind: (typeof storeClients)[number]) =>
-  (options: Partial<ConstructorParameters<typeof SessionStore>[0]> = {}) =>
-    new SessionStore({ client: clients(kind), prefix: `idx${++n}:`, ...options });
+const { redis, freshOn } = useFreshStores('idx');
 
 /** Every key in Redis that mentions the user (index, draining copy), found by a raw scan. */
 async function keysOfUser(store: SessionStore, userId: string): Promise<string[]> {

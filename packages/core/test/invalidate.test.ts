@@ -1,15 +1,9 @@
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { hashId, SessionStore } from '@sessionkit/core';
-import { commandCalls, countWrites, sleep, useRedis, ioredisOf, storeClients, storeWrites, useStoreClients } from './helpers.js';
+import { commandCalls, countWrites, sleep, ioredisOf, storeClients, storeWrites, useFreshStores } from './helpers.js';
 
-const redis = useRedis();
-let n = 0;
-const clients = useStoreClients(redis);
-const freshOn =
-  (kind: (typeof storeClients)[number]) =>
-  (options: Partial<ConstructorParameters<typeof SessionStore>[0]> = {}) =>
-    new SessionStore({ client: clients(kind), prefix: `inv${++n}:`, ...options });
+const { redis, freshOn } = useFreshStores('inv');
 
 /** Writes `count` sessions for a user with pipelined set scripts (fast setup for big users). */
 async function seed(store: SessionStore, userId: string, count: number, idPrefix = 's'): Promise<string[]> {

@@ -1,58 +1,92 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SessionLimitError, SessionStore, type SessionStoreOptions } from '@sessionkit/core';
-import { startRedisSentinel, type RedisSentinel } from '@sessionkit/testing';
+import { FrameworkStore, SessionLimitError, SessionStore, type SessionStoreOptions } from '@sessionkit/core';
+import {
+  NodeRedisClients,
+  runStoreCompliance,
+  startRedisSentinel,
+  testClients,
+  type NodeRedisSentinel,
+  type RedisSentinel,
+  type TestClient,
+  type TestSession,
+} from '@sessionkit/testing';
+import { complianceTarget, sleep, errorSummary, tallyError } from './helpers.js';
 
 /**
  * The store behind Redis Sentinel: 1 primary, 1 replica, 3 sentinels (quorum 2,
- * down-after-milliseconds 1000). The client is an ordinary ioredis `Redis` that asks the
- * sentinels where the primary is; the store runs in single-node mode (one script per write).
+ * down-after-milliseconds 1000), once per client: an ordinary ioredis `Redis` that asks the
+ * sentinels where the primary is, and a node-redis `createSentinel` in both majors. The store
+ * runs in single-node mode (one script per write). Each client gets a topology of its own: the
+ * failover test kills the primary, which leaves no replica for the next client's failover.
+ * The failover runs on ioredis and node-redis 5; node-redis 6's failover is exercised on the
+ * cluster.
  */
 
-let topology: RedisSentinel;
-let client: Redis;
+type SentinelClient = Redis | NodeRedisSentinel;
+const asClient = (client: SentinelClient) => client as unknown as SessionStoreOptions['client'];
 let prefixCount = 0;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function makeStore<T = unknown>(options: Partial<SessionStoreOptions> = {}): SessionStore<T> {
-  return new SessionStore<T>({ client, prefix: `s${++prefixCount}:`, ...options });
+/** A raw command on the primary the client is connected to. */
+async function command(client: SentinelClient, ...args: string[]): Promise<unknown> {
+  if (client instanceof Redis) return client.call(args[0]!, ...args.slice(1));
+  return client.sendCommand(false, args);
 }
 
-beforeAll(async () => {
-  topology = await startRedisSentinel({ name: 'mymaster' });
-  client = new Redis({
-    sentinels: topology.sentinels,
-    name: topology.name,
-    // Reconnect quickly while the sentinels elect a new primary; commands wait in the offline queue.
-    retryStrategy: (times) => Math.min(times * 100, 500),
-    sentinelRetryStrategy: (times) => Math.min(times * 100, 500),
-    maxRetriesPerRequest: 50,
-    connectTimeout: 2000,
-  });
-  await new Promise<void>((resolve, reject) => {
-    client.once('ready', resolve);
-    client.once('error', reject);
-  });
-  // Reconnection errors while the primary is down are expected; the failover test counts failed commands instead.
-  client.on('error', () => {});
-});
+describe.each(testClients)('$name through Redis Sentinel (1 primary, 1 replica, 3 sentinels)', (kind: TestClient) => {
+  let topology: RedisSentinel;
+  const nodeRedis = new NodeRedisClients();
+  const made: Redis[] = [];
 
-afterAll(async () => {
-  await client?.quit().catch(() => client.disconnect());
-  await topology?.dispose();
-});
+  async function connect(): Promise<SentinelClient> {
+    if (kind.library === 'node-redis') return nodeRedis.sentinel(kind, topology.name, topology.sentinels);
+    const client = new Redis({
+      sentinels: topology.sentinels,
+      name: topology.name,
+      // Reconnect quickly while the sentinels elect a new primary; commands wait in the offline queue.
+      retryStrategy: (times) => Math.min(times * 100, 500),
+      sentinelRetryStrategy: (times) => Math.min(times * 100, 500),
+      maxRetriesPerRequest: 50,
+      connectTimeout: 2000,
+    });
+    made.push(client);
+    await new Promise<void>((resolve, reject) => {
+      client.once('ready', resolve);
+      client.once('error', reject);
+    });
+    // Reconnection errors while the primary is down are expected; the failover test counts failed commands instead.
+    client.on('error', () => {});
+    return client;
+  }
 
-describe('SessionStore through Redis Sentinel (1 primary, 1 replica, 3 sentinels)', () => {
+  let client: SentinelClient;
+  const makeStore = <T = unknown>(options: Partial<SessionStoreOptions> = {}) =>
+    new SessionStore<T>({ client: asClient(client), prefix: `s${kind.tag}-${++prefixCount}:`, ...options });
+
+  beforeAll(async () => {
+    topology = await startRedisSentinel({ name: 'mymaster' });
+    client = await connect();
+  });
+  afterAll(async () => {
+    await Promise.all(made.map((c) => c.quit().catch(() => c.disconnect())));
+    await nodeRedis.closeAll();
+    await topology?.dispose();
+  });
+
+  runStoreCompliance(`core FrameworkStore on ${kind.library === 'ioredis' ? 'an ioredis Sentinel client' : `a ${kind.name} createSentinel`}`, async () =>
+    complianceTarget(new FrameworkStore<TestSession>({ client: asClient(await connect()), prefix: `s${kind.tag}-compliance:`, touchAfter: 0 })),
+  );
+
   it('connects to the primary the sentinels name', async () => {
     expect(topology.sentinels).toHaveLength(3);
     expect(await topology.currentPrimary()).toEqual({ host: topology.primary.host, port: topology.primary.port });
-    const role = (await client.call('ROLE')) as unknown[];
+    const role = (await command(client, 'ROLE')) as unknown[];
     expect(role[0]).toBe('master');
   });
 
   it('runs every core operation', async () => {
     const store = makeStore<{ n: number }>({ maxSessionsPerUser: 3 });
+    expect(store.redis).toMatchObject({ library: kind.library, cluster: false });
     expect((await store.set('a', { n: 1 }, { userId: 'ann', meta: { ua: 'x' } })).stored).toBe(true);
     expect(await store.get('a')).toMatchObject({ data: { n: 1 }, userId: 'ann', meta: { ua: 'x' } });
     const before = (await store.get('a'))!.expiresAt;
@@ -80,6 +114,7 @@ describe('SessionStore through Redis Sentinel (1 primary, 1 replica, 3 sentinels
     expect((await store.ids()).sort()).toEqual(['d', 'owner']);
     expect(await store.length()).toBe(2);
     expect((await store.all()).map((r) => r.data.n).sort()).toEqual([2, 8]);
+    expect(await store.invalidateAllUserSessions('ann')).toBe(1);
     expect(await store.clear()).toBeGreaterThan(0);
     expect(await store.length()).toBe(0);
 
@@ -88,72 +123,82 @@ describe('SessionStore through Redis Sentinel (1 primary, 1 replica, 3 sentinels
     await expect(strict.set('two', {}, { userId: 'z' })).rejects.toBeInstanceOf(SessionLimitError);
   });
 
-  it('keeps serving through a primary crash with the same client, and reports acknowledged writes lost', async () => {
-    const store = makeStore<{ n: number }>({ ttl: 600_000 });
-    const acked: string[] = [];
-    let attempted = 0;
-    let failed = 0;
-    let n = 0;
-    let slowest = 0;
-    let killedAt = 0;
-    let firstWriteAfterKill = 0;
-    let stop = false;
-    const errors = new Map<string, number>();
-    const start = Date.now();
-    const maxRunMs = 20_000;
+  // Runs last in its block: it kills the primary.
+  it.runIf(kind.library === 'ioredis' || kind.major === 5)(
+    'keeps serving through a primary crash with the same client, reports acknowledged writes lost, and (node-redis) tells the new primary as up',
+    async () => {
+      const store = makeStore<{ n: number }>({ ttl: 600_000 });
+      const ups: boolean[] = [];
+      const stopWatching = store.redis.onConnectionChange((up) => ups.push(up));
+      const acked: string[] = [];
+      let attempted = 0;
+      let failed = 0;
+      let n = 0;
+      let slowest = 0;
+      let killedAt = 0;
+      let firstWriteAfterKill = 0;
+      let stop = false;
+      const errors = new Map<string, number>();
+      const start = Date.now();
+      const maxRunMs = 25_000;
 
-    const worker = async (w: number) => {
-      while (!stop && Date.now() - start < maxRunMs) {
-        const id = `fo-${w}-${n++}`;
-        attempted++;
-        const startedAt = Date.now();
-        try {
-          const result = await store.set(id, { n }, { userId: `fo-user-${n % 16}` });
-          slowest = Math.max(slowest, Date.now() - startedAt);
-          if (result.stored) {
-            acked.push(id);
-            if (killedAt && startedAt > killedAt && !firstWriteAfterKill) firstWriteAfterKill = Date.now();
+      const worker = async (w: number) => {
+        while (!stop && Date.now() - start < maxRunMs) {
+          const id = `fo-${w}-${n++}`;
+          attempted++;
+          const startedAt = Date.now();
+          try {
+            const result = await store.set(id, { n }, { userId: `fo-user-${n % 16}` });
+            slowest = Math.max(slowest, Date.now() - startedAt);
+            if (result.stored) {
+              acked.push(id);
+              if (killedAt && startedAt > killedAt && !firstWriteAfterKill) firstWriteAfterKill = Date.now();
+            }
+            await store.get(id);
+          } catch (error) {
+            failed++;
+            tallyError(errors, error);
+            await sleep(kind.library === 'ioredis' ? 20 : 50);
           }
-          await store.get(id);
-        } catch (error) {
-          failed++;
-          const message = String((error as Error).message)
-            .replace(/\d+/g, 'N')
-            .slice(0, 120);
-          errors.set(message, (errors.get(message) ?? 0) + 1);
-          await sleep(20);
         }
+      };
+      const workers = Array.from({ length: 6 }, (_, w) => worker(w));
+
+      await sleep(700);
+      const ackedBeforeKill = acked.length;
+      const old = await topology.killPrimary();
+      killedAt = Date.now();
+      const failover = await topology.waitForFailover(old, killedAt);
+      while (!firstWriteAfterKill && Date.now() - start < maxRunMs) await sleep(50);
+      await sleep(1000);
+      stop = true;
+      await Promise.all(workers);
+      stopWatching();
+
+      expect(ackedBeforeKill).toBeGreaterThan(0);
+      expect(firstWriteAfterKill).toBeGreaterThan(0);
+      expect(failover.newPrimary.port).toBe(topology.replica.port);
+      if (kind.library === 'node-redis') {
+        // node-redis's sentinel client swaps to the new primary without ever reporting itself down.
+        expect(ups).toContain(true);
+        expect(ups).not.toContain(false);
       }
-    };
-    const workers = Array.from({ length: 6 }, (_, w) => worker(w));
+      // The same client now talks to the promoted replica.
+      const role = (await command(client, 'ROLE')) as unknown[];
+      expect(role[0]).toBe('master');
+      expect(/tcp_port:(\d+)/.exec(String(await command(client, 'INFO', 'server')))?.[1]).toBe(String(topology.replica.port));
+      expect((await store.set('after', { n: -1 }, { userId: 'after' })).stored).toBe(true);
+      expect(await store.countUserSessions('after')).toBe(1);
 
-    await sleep(700);
-    const ackedBeforeKill = acked.length;
-    const old = await topology.killPrimary();
-    killedAt = Date.now();
-    const failover = await topology.waitForFailover(old, killedAt);
-    while (!firstWriteAfterKill && Date.now() - start < maxRunMs) await sleep(50);
-    await sleep(1000);
-    stop = true;
-    await Promise.all(workers);
-
-    expect(ackedBeforeKill).toBeGreaterThan(0);
-    expect(firstWriteAfterKill).toBeGreaterThan(0);
-    expect(failover.newPrimary.port).toBe(topology.replica.port);
-    // The same client now talks to the promoted replica.
-    const role = (await client.call('ROLE')) as unknown[];
-    expect(role[0]).toBe('master');
-    expect(/tcp_port:(\d+)/.exec(await client.info('server'))?.[1]).toBe(String(topology.replica.port));
-    expect((await store.set('after', { n: -1 }, { userId: 'after' })).stored).toBe(true);
-    expect(await store.countUserSessions('after')).toBe(1);
-
-    const got = await Promise.all(acked.map((id) => store.get(id)));
-    const lost = acked.filter((_, i) => got[i] === null);
-    console.log(
-      `[sentinel failover] attempted ${attempted} writes, acknowledged ${acked.length}, failed ${failed}, ` +
-        `lost after acknowledgement ${lost.length}; sentinels switched to the replica ${failover.ms} ms after the kill; ` +
-        `first write started after the kill acknowledged ${firstWriteAfterKill - killedAt} ms after it; slowest write ${slowest} ms` +
-        (errors.size ? `; errors: ${JSON.stringify(Object.fromEntries(errors))}` : ''),
-    );
-  }, 60_000);
+      const got = await Promise.all(acked.map((id) => store.get(id)));
+      const lost = acked.filter((_, i) => got[i] === null);
+      console.log(
+        `[${kind.name} sentinel failover] attempted ${attempted} writes, acknowledged ${acked.length}, failed ${failed}, ` +
+          `lost after acknowledgement ${lost.length}; sentinels switched to the replica ${failover.ms} ms after the kill; ` +
+          `first write started after the kill acknowledged ${firstWriteAfterKill - killedAt} ms after it; slowest write ${slowest} ms` +
+          errorSummary(errors),
+      );
+    },
+    60_000,
+  );
 });

@@ -1,14 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { SessionKitError, SessionStore } from '@sessionkit/core';
-import { sleep, useRedis, ioredisOf, storeClients, storeWrites, useStoreClients } from './helpers.js';
+import { SessionKitError } from '@sessionkit/core';
+import { sleep, ioredisOf, storeClients, storeWrites, useFreshStores } from './helpers.js';
 
-const redis = useRedis();
-let n = 0;
-const clients = useStoreClients(redis);
-const freshOn =
-  (kind: (typeof storeClients)[number]) =>
-  (options: Partial<ConstructorParameters<typeof SessionStore>[0]> = {}) =>
-    new SessionStore({ client: clients(kind), prefix: `set${++n}:`, ...options });
+const { freshOn } = useFreshStores('set');
 
 describe.each(storeClients)('set on %s', (kind) => {
   const fresh = freshOn(kind);

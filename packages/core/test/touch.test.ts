@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { SessionStore } from '@sessionkit/core';
-import { sleep, useRedis, ioredisOf, storeClients, useStoreClients } from './helpers.js';
+import { sleep, ioredisOf, storeClients, useFreshStores } from './helpers.js';
 
-const redis = useRedis();
-let n = 0;
-const clients = useStoreClients(redis);
-const freshOn =
-  (kind: (typeof storeClients)[number]) =>
-  (options: Partial<ConstructorParameters<typeof SessionStore>[0]> = {}) =>
-    new SessionStore({ client: clients(kind), prefix: `touch${++n}:`, ...options });
+const { freshOn } = useFreshStores('touch');
 
 describe.each(storeClients)('touch on %s', (kind) => {
   const fresh = freshOn(kind);

@@ -1,9 +1,8 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import session, { type SessionData, type Store } from 'express-session';
 import type { Redis } from 'ioredis';
-import { CookieJar, type ComplianceTarget, type TestSession } from '@sessionkit/testing';
+import { CookieJar, listenOn, type ComplianceTarget, type TestSession } from '@sessionkit/testing';
 import type { RedisStore } from '@sessionkit/express';
 
 export { useRedis } from '@sessionkit/testing';
@@ -134,19 +133,8 @@ export interface Running {
   close(): Promise<void>;
 }
 
-export async function listen(app: (req: never, res: never) => void): Promise<Running> {
-  const server = createServer(app as never);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+export function listen(app: (req: never, res: never) => void): Promise<Running> {
+  return listenOn(createServer(app as never));
 }
 
 /**

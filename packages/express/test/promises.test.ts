@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore, safeJsonSerializer, type Serializer } from '@sessionkit/express';
 import { useRedis } from './helpers.js';
+import { collectUnhandledRejections } from '@sessionkit/testing';
 
 /**
  * The store as code written for connect-redis 9 and 10 uses it: `await store.all()`,
@@ -12,16 +13,8 @@ import { useRedis } from './helpers.js';
  */
 
 const redis = useRedis();
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
-
-beforeAll(() => {
-  process.on('unhandledRejection', onUnhandled);
-});
-afterAll(() => {
-  process.off('unhandledRejection', onUnhandled);
-  expect(unhandled).toEqual([]);
-});
+// Fails the file if a store call nobody awaited rejected.
+const unhandled = collectUnhandledRejections();
 
 const inAnHour = () => ({ originalMaxAge: 3_600_000, expires: new Date(Date.now() + 3_600_000) });
 /** Lets Node report an unhandled rejection, if there is one: it does so once the microtasks have run. */

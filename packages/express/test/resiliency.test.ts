@@ -4,18 +4,11 @@ import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '@sessionkit/express';
 import { Agent, listen, sessionApp, sleep, useRedis, type ExpressFactory, type Running } from './helpers.js';
+import { collectUnhandledRejections } from '@sessionkit/testing';
 
 const redis = useRedis();
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
-
-beforeAll(() => {
-  process.on('unhandledRejection', onUnhandled);
-});
-afterAll(() => {
-  process.off('unhandledRejection', onUnhandled);
-  expect(unhandled).toEqual([]);
-});
+// Fails the file if a store call nobody awaited rejected.
+collectUnhandledRejections();
 
 const app5 = (store: RedisStore) => listen(sessionApp(express as unknown as ExpressFactory, store));
 

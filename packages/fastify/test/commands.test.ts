@@ -1,32 +1,14 @@
 import { RedisStore as ConnectRedisStore } from 'connect-redis';
 import { RedisStore } from '@sessionkit/fastify';
-import { afterAll, describe, expect, it } from 'vitest';
-import { Client, countCommands, sleep, startApp, useRedis } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { useCommandFigures } from '@sessionkit/testing';
+import { Client, sleep, startApp, useRedis } from './helpers.js';
 
 const redis = useRedis();
-const REQUESTS = 50;
-
-/** Redis round trips per request, measured with MONITOR on the same redis-server. */
-const figures: Record<string, string> = {};
-
-async function perRequest(label: string, client: Client, method: 'GET' | 'POST', path: string): Promise<number> {
-  const { total, byName } = await countCommands(redis, async () => {
-    for (let i = 0; i < REQUESTS; i++) {
-      const response = await client.request(method, path);
-      expect(response.status).toBe(200);
-    }
-  });
-  figures[label] = `${(total / REQUESTS).toFixed(2)} per request (${Object.entries(byName)
-    .map(([k, v]) => `${k} ${v}`)
-    .join(', ')})`;
-  return total / REQUESTS;
-}
 
 describe('Redis commands per request, side by side with connect-redis@8 on ioredis', () => {
-  afterAll(() => {
-    console.log(`\nRedis commands per request over ${REQUESTS} requests (MONITOR, script internals excluded):`);
-    for (const [label, figure] of Object.entries(figures)) console.log(`  ${label.padEnd(58)} ${figure}`);
-  });
+  // Redis round trips per request, measured with MONITOR on the same redis-server.
+  const { perRequest } = useCommandFigures(redis, { labelWidth: 58 });
 
   it('defaults (rolling: true, saveUninitialized: true): an unchanged session costs one read, a changed one read + one write script', async () => {
     const store = new RedisStore({ client: redis.client(), prefix: 'ours:' });

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import fastifyCookie from '@fastify/cookie';
 import fastifySession, { type FastifySessionOptions } from '@fastify/session';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { CookieJar, type ComplianceTarget, type TestSession } from '@sessionkit/testing';
+import { HttpClient, type ComplianceTarget, type TestSession } from '@sessionkit/testing';
 import { sessionKitPlugin, type RedisStore } from '@sessionkit/fastify';
 
 export { countCommands, useRedis } from '@sessionkit/testing';
@@ -129,45 +129,7 @@ export async function startApp(store: RedisStore | FastifySessionOptions['store'
  * A fetch with one cookie jar: what a browser does with the session cookie, over real HTTP,
  * including forgetting it once its Max-Age/Expires has passed.
  */
-export class Client {
-  cookies = new CookieJar();
-  lastSetCookie: string[] = [];
-
-  /** `keepLapsed`: see CookieJar.keepLapsed. */
-  constructor(
-    readonly base: string,
-    options: { keepLapsed?: boolean } = {},
-  ) {
-    this.cookies.keepLapsed = options.keepLapsed ?? false;
-  }
-
-  // biome-ignore lint/suspicious/noExplicitAny: the test app's JSON replies; each test asserts the shape it reads.
-  async request(method: string, path: string, body?: unknown, base = this.base): Promise<{ status: number; json: any; headers: Headers }> {
-    this.cookies.forgetLapsed();
-    const headers: Record<string, string> = {};
-    if (this.cookies.size) headers.cookie = this.cookies.header();
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const response = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), redirect: 'manual' });
-    this.lastSetCookie = response.headers.getSetCookie();
-    this.cookies.absorb(this.lastSetCookie);
-    const text = await response.text();
-    let json: unknown = text;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      // not JSON
-    }
-    return { status: response.status, json, headers: response.headers };
-  }
-
-  get(path: string) {
-    return this.request('GET', path);
-  }
-
-  post(path: string, body: unknown = {}) {
-    return this.request('POST', path, body);
-  }
-
+export class Client extends HttpClient {
   /** The signed session cookie value, to hand to another client ("the same browser"). */
   get sessionCookie(): string | undefined {
     return this.cookies.get('sessionId');

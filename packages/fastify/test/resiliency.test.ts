@@ -2,17 +2,12 @@ import type { Redis } from 'ioredis';
 import { RedisStore } from '@sessionkit/fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Client, sleep, startApp, useRedis } from './helpers.js';
+import { collectUnhandledRejections } from '@sessionkit/testing';
 
 const redis = useRedis();
 
-const rejections: unknown[] = [];
-const onRejection = (reason: unknown) => rejections.push(reason);
-beforeAll(() => {
-  process.on('unhandledRejection', onRejection);
-});
-afterAll(() => {
-  process.off('unhandledRejection', onRejection);
-});
+// Checked after each test (below), and for the whole file.
+const rejections = collectUnhandledRejections();
 afterEach(async () => {
   await sleep(20);
   expect(rejections).toEqual([]);

@@ -1,31 +1,13 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { formatCounts, useCommandFigures } from '@sessionkit/testing';
 import { RedisStore } from '@sessionkit/koa';
 import { Client, countCommands, startApp, useRedis } from './helpers.js';
 
 const redis = useRedis();
-const REQUESTS = 50;
-
-/** Redis round trips per request, measured with MONITOR on the same redis-server. */
-const figures: Record<string, string> = {};
-
-async function perRequest(label: string, client: Client, method: 'GET' | 'POST', path: string): Promise<number> {
-  const { total, byName } = await countCommands(redis, async () => {
-    for (let i = 0; i < REQUESTS; i++) {
-      const response = await client.request(method, path);
-      expect(response.status).toBe(200);
-    }
-  });
-  figures[label] = `${(total / REQUESTS).toFixed(2)} per request (${Object.entries(byName)
-    .map(([k, v]) => `${k} ${v}`)
-    .join(', ')})`;
-  return total / REQUESTS;
-}
 
 describe('Redis commands per request under koa-session 7', () => {
-  afterAll(() => {
-    console.log(`\nRedis commands per request over ${REQUESTS} requests (MONITOR, script internals excluded):`);
-    for (const [label, figure] of Object.entries(figures)) console.log(`  ${label.padEnd(52)} ${figure}`);
-  });
+  // Redis round trips per request, measured with MONITOR on the same redis-server.
+  const { figures, perRequest, requests: REQUESTS } = useCommandFigures(redis, { labelWidth: 52 });
 
   it("rolling: true: an unchanged session costs one read (koa-session's changed: false), a changed one read + one write script", async () => {
     const store = new RedisStore({ client: redis.client(), prefix: 'roll:' });
@@ -80,21 +62,15 @@ describe('Redis commands per request under koa-session 7', () => {
       const first = await countCommands(redis, async () => {
         await browser.post('/login', { user: 'alice' });
       });
-      figures['sign-in, no session before'] = `${first.total} (${Object.entries(first.byName)
-        .map(([k, v]) => `${k} ${v}`)
-        .join(', ')})`;
+      figures['sign-in, no session before'] = formatCounts(first);
       const again = await countCommands(redis, async () => {
         await browser.post('/login', { user: 'alice' });
       });
-      figures['sign-in over a loaded session'] = `${again.total} (${Object.entries(again.byName)
-        .map(([k, v]) => `${k} ${v}`)
-        .join(', ')})`;
+      figures['sign-in over a loaded session'] = formatCounts(again);
       const out = await countCommands(redis, async () => {
         await browser.post('/logout-everywhere');
       });
-      figures['ctx.logoutEverywhere()'] = `${out.total} (${Object.entries(out.byName)
-        .map(([k, v]) => `${k} ${v}`)
-        .join(', ')})`;
+      figures['ctx.logoutEverywhere()'] = formatCounts(out);
       // destroy (the id koa-session made up for the visitor) + set + set; with a loaded session, get first.
       // logoutEverywhere: get + the invalidate script + destroy of this session.
       expect([first.total, again.total, out.total]).toEqual([3, 4, 3]);

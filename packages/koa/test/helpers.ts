@@ -1,7 +1,7 @@
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import Koa from 'koa';
 import session, { type CreateSessionOptions } from 'koa-session';
-import { CookieJar, type ComplianceTarget, type TestSession } from '@sessionkit/testing';
+import { HttpClient, listenOn, type ComplianceTarget, type TestSession } from '@sessionkit/testing';
 import { currentSessionId, sessionHelpers, type KoaSessionData, type RedisStore } from '@sessionkit/koa';
 
 export { countCommands, useRedis } from '@sessionkit/testing';
@@ -149,62 +149,15 @@ export async function startApp(store: RedisStore, options: AppOptions = {}) {
     }
   });
 
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    app,
-    url,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const { url, close } = await listenOn(createServer(app.callback()));
+  return { app, url, close };
 }
 
 /**
  * A fetch with one cookie jar: what a browser does with koa-session's cookies (`koa.sess` and its
  * signature `koa.sess.sig`), over real HTTP, including forgetting them once their expiry passed.
  */
-export class Client {
-  cookies = new CookieJar();
-  lastSetCookie: string[] = [];
-
-  constructor(
-    readonly base: string,
-    options: { keepLapsed?: boolean } = {},
-  ) {
-    this.cookies.keepLapsed = options.keepLapsed ?? false;
-  }
-
-  // biome-ignore lint/suspicious/noExplicitAny: the test app's JSON replies; each test asserts the shape it reads.
-  async request(method: string, path: string, body?: unknown): Promise<{ status: number; json: any; headers: Headers }> {
-    this.cookies.forgetLapsed();
-    const headers: Record<string, string> = {};
-    if (this.cookies.size) headers.cookie = this.cookies.header();
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const response = await fetch(this.base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), redirect: 'manual' });
-    this.lastSetCookie = response.headers.getSetCookie();
-    this.cookies.absorb(this.lastSetCookie);
-    const text = await response.text();
-    let json: unknown = text;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      // not JSON
-    }
-    return { status: response.status, json, headers: response.headers };
-  }
-
-  get(path: string) {
-    return this.request('GET', path);
-  }
-
-  post(path: string, body: unknown = {}) {
-    return this.request('POST', path, body);
-  }
-
+export class Client extends HttpClient {
   /** The session id: koa-session's cookie holds the store key itself (signed in a second cookie). */
   get sid(): string | undefined {
     return this.cookies.get('koa.sess');

@@ -1,12 +1,12 @@
+import { expect } from 'vitest';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import * as reactRouter from 'react-router';
 import { createStaticHandler, redirect, type RouteObject } from 'react-router';
-import { CookieJar, type ComplianceTarget, type TestSession } from '@sessionkit/testing';
+import { CookieJar, listenOn, type ComplianceTarget, type TestSession } from '@sessionkit/testing';
 import { createRedisSessionStorage, type RedisSessionStorage, type RedisSessionStorageOptions } from '@sessionkit/react-router';
 
 export const SECRET = 'test-secret-for-cookies';
@@ -153,17 +153,7 @@ export async function serve(handle: (request: Request) => Promise<Response>): Pr
   const server = createServer((req, res) => {
     void respond(handle, req, res);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url,
-    server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listenOn(server);
 }
 
 async function respond(handle: (request: Request) => Promise<Response>, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -307,4 +297,27 @@ export class Agent {
     copy.cookies = this.cookies.copy();
     return copy;
   }
+}
+
+/**
+ * "Sign out my other devices" through the test app: ivy signs in on `laptop` and `phone`, jack on
+ * `bystander`; the laptop lists ivy's two sessions, signs the phone out and stays signed in, and
+ * jack is untouched. `count` is ivy's session count as the store has it afterwards (one).
+ */
+export async function expectOthersSignedOut([laptop, phone, bystander]: [Agent, Agent, Agent], count: () => Promise<number>): Promise<void> {
+  await laptop.json('POST', '/login/ivy');
+  await phone.json('POST', '/login/ivy');
+  await bystander.json('POST', '/login/jack');
+  const laptopId = (await laptop.json('GET', '/me')).body.id as string;
+  const phoneId = (await phone.json('GET', '/me')).body.id as string;
+
+  const listed = (await laptop.json<{ id: string }[]>('GET', '/sessions')).body;
+  expect(listed.map((s) => s.id).sort()).toEqual([laptopId, phoneId].sort());
+
+  expect((await laptop.json('POST', '/logout-others')).body.revoked).toBe(1);
+  expect((await phone.json('GET', '/me')).body.userId).toBeNull();
+  expect((await laptop.json('GET', '/me')).body.userId).toBe('ivy');
+  expect((await bystander.json('GET', '/me')).body.userId).toBe('jack');
+  expect((await laptop.json<{ id: string }[]>('GET', '/sessions')).body.map((s) => s.id)).toEqual([laptopId]);
+  expect(await count()).toBe(1);
 }

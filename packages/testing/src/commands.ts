@@ -30,3 +30,11 @@ export async function countCommands(
   side.disconnect();
   return { total, byName };
 }
+
+/** `3 (evalsha 1, get 2)`: a countCommands result as the figures print it. */
+export function formatCounts(counted: { total: number; byName: Record<string, number> }, per = 1): string {
+  const names = Object.entries(counted.byName)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  return per === 1 ? `${counted.total} (${names})` : `${(counted.total / per).toFixed(2)} per request (${names})`;
+}

@@ -6,14 +6,19 @@ export {
   startRedisCluster,
   adminCommand,
   parseClusterNodes,
+  parseInfo,
   type RedisClusterOptions,
   type ClusterAddress,
   type ClusterNodeInfo,
   type FailoverResult,
 } from './redis-cluster.js';
 export { RedisSentinel, SentinelProcess, startRedisSentinel, type RedisSentinelOptions, type SentinelFailoverResult } from './redis-sentinel.js';
-export { countCommands } from './commands.js';
+export { countCommands, formatCounts } from './commands.js';
+export { useCommandFigures } from './command-figures.js';
 export { cookieExpiry, CookieJar } from './cookies.js';
+export { HttpClient, listenOn } from './http-client.js';
+export { collectUnhandledRejections } from './unhandled.js';
+export { expectOtherDevicesSignedOut } from './other-devices.js';
 export { useRedisCluster } from './use-redis-cluster.js';
 export { tamperedValueCases, tamperedValueTitle, type TamperCase, type TamperExpectation } from './tampering.js';
 export { cookieValue, hostileCookieValue, hostileSessionId } from './hostile-cookies.js';
@@ -25,6 +30,8 @@ export { concurrentSaves, expectEveryChangeKept } from './concurrent-saves.js';
 export {
   NodeRedisClients,
   nodeRedisVariants,
+  testClients,
+  type TestClient,
   type NodeRedisVariant,
   type NodeRedisSingle,
   type NodeRedisCluster,

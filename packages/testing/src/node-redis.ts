@@ -36,6 +36,19 @@ export const nodeRedisVariants: readonly NodeRedisVariant[] = Object.freeze([
   { name: 'node-redis 6 (RESP3)', major: 6, RESP: 3 },
 ]);
 
+/**
+ * Every client a topology test runs on: ioredis 5 and each node-redis variant. Files that test
+ * one topology run their tests once per entry (`describe.each(testClients)`) instead of one copy
+ * of the file per client; `library` says how to connect, and `tag` is a short suffix for key
+ * prefixes ('' for ioredis, the major for node-redis) so the clients' keys never meet.
+ */
+export type TestClient = { name: 'ioredis'; library: 'ioredis'; tag: '' } | (NodeRedisVariant & { library: 'node-redis'; tag: string });
+
+export const testClients: readonly TestClient[] = Object.freeze([
+  { name: 'ioredis', library: 'ioredis', tag: '' } as const,
+  ...nodeRedisVariants.map((variant) => ({ ...variant, library: 'node-redis' as const, tag: String(variant.major) })),
+]);
+
 type Closable = { isOpen: boolean; close(): Promise<unknown>; destroy(): unknown };
 
 /** Closes what it made; call `closeAll` in `afterAll`. */

@@ -91,7 +91,27 @@ export function parseClusterNodes(text: string): ClusterNodeInfo[] {
   return nodes;
 }
 
-function parseInfo(text: string): Record<string, string> {
+/**
+ * Calls `check` every `intervalMs` until it returns true; a throw counts as not yet (the last
+ * one is quoted if time runs out).
+ */
+export async function poll(what: string, timeoutMs: number, check: () => Promise<boolean>, intervalMs = 50): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      if (await check()) return;
+      lastError = undefined;
+    } catch (error) {
+      lastError = error;
+    }
+    await sleep(intervalMs);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+}
+
+/** The `field:value` lines of an INFO (or CLUSTER INFO) reply; `#` section headers are skipped. */
+export function parseInfo(text: string): Record<string, string> {
   const fields: Record<string, string> = {};
   for (const line of text.split('\r\n')) {
     const colon = line.indexOf(':');
@@ -185,7 +205,7 @@ export class RedisCluster {
     const first = this.nodes[0]!;
     await Promise.all(this.nodes.slice(1).map((n) => adminCommand(first, 'CLUSTER', 'MEET', n.host, n.port, this.busPorts.get(n.port)!)));
     // Every node must know every other one before a replica can name its master.
-    await this.poll('all nodes to meet', 15_000, async () => {
+    await poll('all nodes to meet', 15_000, async () => {
       for (const n of this.nodes) {
         const known = parseClusterNodes(await adminCommand<string>(n, 'CLUSTER', 'NODES'));
         if (known.length !== this.nodes.length || known.some((k) => k.flags.includes('handshake') || k.flags.includes('noaddr'))) return false;
@@ -198,7 +218,7 @@ export class RedisCluster {
 
   /** Resolves when every live node says cluster_state:ok with all slots assigned and every replica is in sync. */
   async waitUntilHealthy(timeoutMs = 30_000): Promise<void> {
-    await this.poll('the cluster to be healthy', timeoutMs, async () => {
+    await poll('the cluster to be healthy', timeoutMs, async () => {
       const live = this.liveNodes;
       const views = await Promise.all(live.map((n) => adminCommand<string>(n, 'CLUSTER', 'NODES').then(parseClusterNodes)));
       for (const n of live) {
@@ -280,7 +300,7 @@ export class RedisCluster {
     const slots = this.killedSlots.get(killedPort);
     if (!slots) throw new Error(`node ${killedPort} was not killed with killMaster`);
     let newMaster: ClusterAddress | undefined;
-    await this.poll(`a replica to replace master ${killedPort}`, timeoutMs, async () => {
+    await poll(`a replica to replace master ${killedPort}`, timeoutMs, async () => {
       const owner = await this.masterForSlot(slots[0]![0]).catch(() => undefined);
       if (!owner || owner.port === killedPort || this.killed.has(owner.port)) return false;
       for (const n of this.liveNodes) {
@@ -298,21 +318,6 @@ export class RedisCluster {
     if (this.disposed) return;
     this.disposed = true;
     await Promise.allSettled(this.nodes.map((n) => n.dispose()));
-  }
-
-  private async poll(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    let lastError: unknown;
-    while (Date.now() < deadline) {
-      try {
-        if (await check()) return;
-        lastError = undefined;
-      } catch (error) {
-        lastError = error;
-      }
-      await sleep(50);
-    }
-    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
   }
 }
 

@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveRedisServer } from './redis-binary.js';
-import { adminCommand, type ClusterAddress } from './redis-cluster.js';
-import { freePort, portAccepts, RedisServer, startWatchdog, type Watchdog } from './redis-server.js';
+import { adminCommand, parseInfo, poll, type ClusterAddress } from './redis-cluster.js';
+import { freePort, ManagedChild, RedisServer, waitForPort } from './redis-server.js';
 
 export interface RedisSentinelOptions {
   /** The monitored master's name, as clients pass it (`new Redis({ sentinels, name })`). Default 'mymaster'. */
@@ -23,25 +23,10 @@ export interface RedisSentinelOptions {
   timeoutMs?: number;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Sentinel processes this module started, killed if the test process exits without disposing. */
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
 function parseFlatMap(reply: unknown): Record<string, string> {
   const fields: Record<string, string> = {};
   const list = reply as string[];
   for (let i = 0; i + 1 < list.length; i += 2) fields[list[i]!] = String(list[i + 1]);
-  return fields;
-}
-
-function parseInfo(text: string): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const line of text.split('\r\n')) {
-    const colon = line.indexOf(':');
-    if (colon > 0 && !line.startsWith('#')) fields[line.slice(0, colon)] = line.slice(colon + 1);
-  }
   return fields;
 }
 
@@ -50,64 +35,31 @@ export class SentinelProcess {
   readonly host = '127.0.0.1';
   port = 0;
   readonly dir: string;
-  private child: ChildProcess | undefined;
-  private watchdog: Watchdog | undefined;
-  private output = '';
+  private managed: ManagedChild | undefined;
+  private lastLog = () => '';
 
   constructor(private readonly config: (port: number, dir: string) => string) {
     this.dir = mkdtempSync(join(tmpdir(), 'sessionkit-sentinel-'));
   }
 
   async start(): Promise<this> {
-    if (this.child) return this;
+    if (this.managed) return this;
     const binary = await resolveRedisServer();
     this.port ||= await freePort();
     const file = join(this.dir, 'sentinel.conf');
     writeFileSync(file, this.config(this.port, this.dir));
-    const child = spawn(binary, [file, '--sentinel'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    if (!exitHookInstalled) {
-      exitHookInstalled = true;
-      process.once('exit', () => {
-        for (const c of live) c.kill('SIGKILL');
-      });
-    }
     // Like a RedisServer: killed with this process, even when SIGKILL skips the exit hook.
-    const watchdog = startWatchdog(child);
-    live.add(child);
-    child.once('exit', () => {
-      live.delete(child);
-      void watchdog.retire();
-    });
-    this.watchdog = watchdog;
-    const capture = (chunk: Buffer) => {
-      this.output = (this.output + chunk.toString()).slice(-8000);
-    };
-    child.stdout?.on('data', capture);
-    child.stderr?.on('data', capture);
-    this.child = child;
-    const deadline = Date.now() + 10_000;
-    while (!(await portAccepts(this.port))) {
-      if (child.exitCode !== null) throw new Error(`redis-sentinel exited with code ${child.exitCode}:\n${this.output}`);
-      if (Date.now() > deadline) throw new Error(`redis-sentinel did not listen on ${this.port}:\n${this.output}`);
-      await sleep(25);
-    }
+    const managed = new ManagedChild(spawn(binary, [file, '--sentinel'], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    this.managed = managed;
+    this.lastLog = () => managed.log;
+    await waitForPort(this.port, managed.child, () => managed.log, 10_000, 'redis-sentinel');
     return this;
   }
 
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    const child = this.child;
-    if (!child) return;
-    this.child = undefined;
-    await this.watchdog?.retire();
-    this.watchdog = undefined;
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill(signal);
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
-    live.delete(child);
+    const managed = this.managed;
+    this.managed = undefined;
+    await managed?.stop(signal);
   }
 
   async dispose(): Promise<void> {
@@ -116,7 +68,7 @@ export class SentinelProcess {
   }
 
   get log(): string {
-    return this.output;
+    return this.lastLog();
   }
 }
 
@@ -161,7 +113,7 @@ export class RedisSentinel {
       await this.primary.start();
       await this.replica.start();
       await adminCommand(this.replica, 'REPLICAOF', this.primary.host, this.primary.port);
-      await this.poll('the replica to sync', 15_000, async () => {
+      await poll('the replica to sync', 15_000, async () => {
         const info = parseInfo(await adminCommand<string>(this.replica, 'INFO', 'replication'));
         return info.master_link_status === 'up';
       });
@@ -196,17 +148,22 @@ export class RedisSentinel {
   /** Every live sentinel sees the same primary, at least one replica in sync, and all the other sentinels. */
   async waitUntilHealthy(timeoutMs = 30_000): Promise<void> {
     const others = this.sentinelProcesses.length - 1;
-    await this.poll('the sentinels to see the primary, its replica and each other', timeoutMs, async () => {
-      const addresses = new Set<string>();
-      for (const s of this.sentinelProcesses) {
-        const master = parseFlatMap(await adminCommand(s, 'SENTINEL', 'MASTER', this.name));
-        if (master.flags !== 'master' || Number(master['num-other-sentinels']) < others) return false;
-        const replicas = ((await adminCommand(s, 'SENTINEL', 'REPLICAS', this.name)) as unknown[]).map(parseFlatMap);
-        if (!replicas.some((r) => r.flags === 'slave' && r['master-link-status'] === 'ok' && !this.killed.has(Number(r.port)))) return false;
-        addresses.add(`${master.ip}:${master.port}`);
-      }
-      return addresses.size === 1;
-    });
+    await poll(
+      'the sentinels to see the primary, its replica and each other',
+      timeoutMs,
+      async () => {
+        const addresses = new Set<string>();
+        for (const s of this.sentinelProcesses) {
+          const master = parseFlatMap(await adminCommand(s, 'SENTINEL', 'MASTER', this.name));
+          if (master.flags !== 'master' || Number(master['num-other-sentinels']) < others) return false;
+          const replicas = ((await adminCommand(s, 'SENTINEL', 'REPLICAS', this.name)) as unknown[]).map(parseFlatMap);
+          if (!replicas.some((r) => r.flags === 'slave' && r['master-link-status'] === 'ok' && !this.killed.has(Number(r.port)))) return false;
+          addresses.add(`${master.ip}:${master.port}`);
+        }
+        return addresses.size === 1;
+      },
+      100,
+    );
   }
 
   /** The primary the sentinels currently hand out. */
@@ -236,17 +193,22 @@ export class RedisSentinel {
   /** Waits until every sentinel names a new primary that answers ROLE as master. `since` is the kill time (Date.now()). */
   async waitForFailover(old: ClusterAddress, since: number, timeoutMs = 30_000): Promise<SentinelFailoverResult> {
     let newPrimary: ClusterAddress | undefined;
-    await this.poll(`the sentinels to replace ${old.host}:${old.port}`, timeoutMs, async () => {
-      const seen = new Set<string>();
-      for (const s of this.sentinelProcesses) {
-        const [host, port] = await adminCommand<[string, string]>(s, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.name);
-        seen.add(`${host}:${port}`);
-        newPrimary = { host, port: Number(port) };
-      }
-      if (seen.size !== 1 || newPrimary!.port === old.port) return false;
-      const role = await adminCommand<unknown[]>(newPrimary!, 'ROLE');
-      return role[0] === 'master';
-    });
+    await poll(
+      `the sentinels to replace ${old.host}:${old.port}`,
+      timeoutMs,
+      async () => {
+        const seen = new Set<string>();
+        for (const s of this.sentinelProcesses) {
+          const [host, port] = await adminCommand<[string, string]>(s, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.name);
+          seen.add(`${host}:${port}`);
+          newPrimary = { host, port: Number(port) };
+        }
+        if (seen.size !== 1 || newPrimary!.port === old.port) return false;
+        const role = await adminCommand<unknown[]>(newPrimary!, 'ROLE');
+        return role[0] === 'master';
+      },
+      100,
+    );
     return { newPrimary: newPrimary!, ms: Date.now() - since };
   }
 
@@ -255,21 +217,6 @@ export class RedisSentinel {
     if (this.disposed) return;
     this.disposed = true;
     await Promise.allSettled([...this.sentinelProcesses.map((s) => s.dispose()), this.primary.dispose(), this.replica.dispose()]);
-  }
-
-  private async poll(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    let lastError: unknown;
-    while (Date.now() < deadline) {
-      try {
-        if (await check()) return;
-        lastError = undefined;
-      } catch (error) {
-        lastError = error;
-      }
-      await sleep(100);
-    }
-    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
   }
 }
 

@@ -95,14 +95,60 @@ export function portAccepts(port: number): Promise<boolean> {
   });
 }
 
-async function waitForPort(port: number, child: ChildProcess, log: () => string, timeoutMs = 10_000): Promise<void> {
+/** Waits until `port` accepts connections; fails early, with the process's output, if it exits. */
+export async function waitForPort(port: number, child: ChildProcess, log: () => string, timeoutMs = 10_000, name = 'redis-server'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}:\n${log()}`);
+    if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}:\n${log()}`);
     if (await portAccepts(port)) return;
     await new Promise((r) => setTimeout(r, 25));
   }
-  throw new Error(`redis-server did not listen on ${port} within ${timeoutMs} ms:\n${log()}`);
+  throw new Error(`${name} did not listen on ${port} within ${timeoutMs} ms:\n${log()}`);
+}
+
+/**
+ * A redis-server (or redis-sentinel) child as RedisServer and SentinelProcess keep it: killed
+ * with this process (exit hook and watchdog), and its last 8,000 characters of output kept for
+ * error messages.
+ */
+export class ManagedChild {
+  private output = '';
+  private readonly watchdog: Watchdog;
+
+  constructor(readonly child: ChildProcess) {
+    const watchdog = startWatchdog(child);
+    installExitHook();
+    live.add(child);
+    child.once('exit', () => {
+      live.delete(child);
+      void watchdog.retire();
+    });
+    this.watchdog = watchdog;
+    const capture = (chunk: Buffer) => {
+      this.output = (this.output + chunk.toString()).slice(-8000);
+    };
+    child.stdout?.on('data', capture);
+    child.stderr?.on('data', capture);
+  }
+
+  get log(): string {
+    return this.output;
+  }
+
+  /** Stops the process (SIGKILL after 5 s); `signal` SIGKILL simulates a crash. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const child = this.child;
+    // Retired first, so that no watchdog outlives its server and later signals a reused pid.
+    await this.watchdog.retire();
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    }
+    live.delete(child);
+  }
 }
 
 /** A throwaway `redis-server` on a loopback port. */
@@ -110,9 +156,9 @@ export class RedisServer {
   readonly host = '127.0.0.1';
   port = 0;
   readonly dir: string;
-  private child: ChildProcess | undefined;
-  private watchdog: Watchdog | undefined;
-  private output = '';
+  private managed: ManagedChild | undefined;
+  /** The output of the last process started, kept after it stops. */
+  private lastLog = () => '';
   private readonly ownsDir: boolean;
 
   constructor(private readonly options: RedisServerOptions = {}) {
@@ -125,11 +171,11 @@ export class RedisServer {
   }
 
   get pid(): number | undefined {
-    return this.child?.pid;
+    return this.managed?.child.pid;
   }
 
   async start(): Promise<this> {
-    if (this.child) return this;
+    if (this.managed) return this;
     const binary = await resolveRedisServer();
     this.port ||= this.options.port ?? (await freePort());
     const args = [
@@ -149,50 +195,27 @@ export class RedisServer {
       'no',
       ...(this.options.args ?? []),
     ];
-    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const watchdog = startWatchdog(child);
-    installExitHook();
-    live.add(child);
-    child.once('exit', () => {
-      live.delete(child);
-      void watchdog.retire();
-    });
-    this.watchdog = watchdog;
-    const capture = (chunk: Buffer) => {
-      this.output = (this.output + chunk.toString()).slice(-8000);
-    };
-    child.stdout?.on('data', capture);
-    child.stderr?.on('data', capture);
-    this.child = child;
-    await waitForPort(this.port, child, () => this.output);
+    const managed = new ManagedChild(spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
+    this.managed = managed;
+    this.lastLog = () => managed.log;
+    await waitForPort(this.port, managed.child, () => managed.log);
     return this;
   }
 
   /** Stops the process. `signal` SIGKILL simulates a crash (no final save). */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    const child = this.child;
-    if (!child) return;
-    this.child = undefined;
-    // Retired first, so that no watchdog outlives its server and later signals a reused pid.
-    await this.watchdog?.retire();
-    this.watchdog = undefined;
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill(signal);
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
-    live.delete(child);
+    const managed = this.managed;
+    this.managed = undefined;
+    await managed?.stop(signal);
   }
 
   /** Pauses/resumes the process (a "slow Redis" that accepts connections but never answers). */
   pause(): void {
-    this.child?.kill('SIGSTOP');
+    this.managed?.child.kill('SIGSTOP');
   }
 
   resume(): void {
-    this.child?.kill('SIGCONT');
+    this.managed?.child.kill('SIGCONT');
   }
 
   async restart(): Promise<void> {
@@ -207,7 +230,7 @@ export class RedisServer {
   }
 
   get log(): string {
-    return this.output;
+    return this.lastLog();
   }
 }
 
