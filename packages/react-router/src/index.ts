@@ -104,7 +104,7 @@ export function createRedisSessionStorage<Data = SessionData, FlashData = Data>(
   }
   const engine = new FrameworkStore(storeOptions as FrameworkStoreOptions);
   const core = engine.core as SessionStore<StoredData>;
-  const fallbackTtl = (storeOptions.ttl ?? 86_400) * 1000;
+  const fallbackTtl = (engine.resolved.ttl as number) * 1000;
   /** The TTL in ms a commit asks for: until the cookie expires, else the `ttl` option. */
   const ttlOf = (expires: Date | undefined): number => {
     const at = expires instanceof Date ? expires.getTime() : NaN;
