@@ -239,7 +239,9 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
 
   /**
    * `adapterOptions`: the adapter's own options (see option-schema.ts), known beside the shared
-   * ones and resolved with them: `resolved` has their values.
+   * ones and resolved with them: `resolved` has their values. An entry named as a shared one
+   * replaces it (React Router's `ttl` takes no function); it must resolve to the shared one's
+   * type and unit.
    */
   readonly resolved: Readonly<Record<string, unknown>>;
 
@@ -249,7 +251,7 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
     // With a store given, the store-layer options configure nothing: only their names are known.
     const layers = store === undefined ? undefined : adapterLayers(adapterOptions);
     if (store === undefined) requireClient(options);
-    const resolved = resolveSchema([...frameworkSchema, ...adapterOptions], options as unknown as Record<string, unknown>, 'RedisStore', { layers });
+    const resolved = resolveSchema(withAdapterOptions(adapterOptions), options as unknown as Record<string, unknown>, 'RedisStore', { layers });
     this.resolved = resolved;
     this.ttl = resolved.ttl as number | ((session: S) => number);
     this.disableTouch = resolved.disableTouch as boolean;
@@ -545,4 +547,11 @@ const NO_TICKET = new Ticket();
 /** Every layer but the core store's: what FrameworkStore resolves when it is given a store. */
 function adapterLayers(adapterOptions: readonly OptionSpec[]): OptionLayer[] {
   return ['framework', ...adapterOptions.map((entry) => entry.layer)];
+}
+
+/** The framework schema with the adapter's entries: in place of shared ones of the same name, else after them. */
+function withAdapterOptions(adapterOptions: readonly OptionSpec[]): OptionSpec[] {
+  const own = new Map(adapterOptions.map((entry) => [entry.name, entry]));
+  const shared = frameworkSchema.map((entry) => own.get(entry.name) ?? entry);
+  return [...shared, ...adapterOptions.filter((entry) => !frameworkSchema.some((shared) => shared.name === entry.name))];
 }

@@ -8,6 +8,7 @@ import {
 } from 'react-router';
 import {
   FrameworkStore,
+  optionSchema,
   SessionKitError,
   Ticket,
   type CookieSession,
@@ -74,6 +75,18 @@ export interface RedisSessionStorage<Data = SessionData, FlashData = Data> exten
  * ticket beside the session it returns. The framework copies the data into its own Map, so no
  * other object carries it from readData to getSession. A Ticket serializes to nothing.
  */
+/** The options this adapter reads itself; its `ttl` is the shared one but for functions, which a commit's expiry replaces. */
+const routerOptions = optionSchema('react-router', {
+  ttl: {
+    unit: 's',
+    lifetime: 'required',
+    default: 86_400,
+    check: (ttl) => {
+      if (typeof ttl !== 'number' || !(ttl > 0)) throw new SessionKitError('ERR_CONFIG', `option ttl must be a positive number of seconds, got ${String(ttl)}`);
+      return ttl;
+    },
+  },
+});
 const LIVE = '__sessionkit_live__';
 const ID_ATTEMPTS = 3;
 /** A commit of a session this storage did not load (the app built it): saved as found, unmerged. */
@@ -99,10 +112,7 @@ export function createRedisSessionStorage<Data = SessionData, FlashData = Data>(
 ): RedisSessionStorage<Data, FlashData> {
   if (!options || typeof options !== 'object') throw new SessionKitError('ERR_CONFIG', 'options are required: { cookie, client }');
   const { cookie, createSessionStorage = createRouterSessionStorage, ...storeOptions } = options;
-  if (storeOptions.ttl !== undefined && typeof storeOptions.ttl !== 'number') {
-    throw new SessionKitError('ERR_CONFIG', `option ttl must be a positive number of seconds, got ${String(storeOptions.ttl)}`);
-  }
-  const engine = new FrameworkStore(storeOptions as FrameworkStoreOptions);
+  const engine = new FrameworkStore(storeOptions as FrameworkStoreOptions, routerOptions);
   const core = engine.core as SessionStore<StoredData>;
   const fallbackTtl = (engine.resolved.ttl as number) * 1000;
   /** The TTL in ms a commit asks for: until the cookie expires, else the `ttl` option. */
