@@ -81,7 +81,9 @@ const routerOptions = optionSchema('react-router', {
     unit: 's',
     lifetime: 'required',
     default: 86_400,
-    check: (ttl) => {
+    check: (value, { given }) => {
+      // null is no number of seconds (the shared ttl reads it as "the default").
+      const ttl = given === null ? given : value;
       if (typeof ttl !== 'number' || !(ttl > 0)) throw new SessionKitError('ERR_CONFIG', `option ttl must be a positive number of seconds, got ${String(ttl)}`);
       return ttl;
     },
