@@ -68,6 +68,15 @@ export interface RedisSessionStorage<Data = SessionData, FlashData = Data> exten
   countUserSessions(userId: string | number): Promise<number>;
 }
 
+/** React Router's `ttl`: the shared one, in seconds, but no function (a commit's expiry takes that role); nor null. */
+const routerOptions = optionSchema('react-router', {
+  ttl: { unit: 's', lifetime: 'required', default: 86_400, check: (value, { given }) => positiveSeconds(given === null ? given : value) },
+});
+function positiveSeconds(ttl: unknown): number {
+  if (typeof ttl !== 'number' || !(ttl > 0)) throw new SessionKitError('ERR_CONFIG', `option ttl must be a positive number of seconds, got ${String(ttl)}`);
+  return ttl;
+}
+
 /**
  * Set by readData on the data it returns (the ticket of that load) and removed by getSession
  * before the app sees it: it tells "the cookie names a live session" from "the cookie names
@@ -75,20 +84,6 @@ export interface RedisSessionStorage<Data = SessionData, FlashData = Data> exten
  * ticket beside the session it returns. The framework copies the data into its own Map, so no
  * other object carries it from readData to getSession. A Ticket serializes to nothing.
  */
-/** The options this adapter reads itself; its `ttl` is the shared one but for functions, which a commit's expiry replaces. */
-const routerOptions = optionSchema('react-router', {
-  ttl: {
-    unit: 's',
-    lifetime: 'required',
-    default: 86_400,
-    check: (value, { given }) => {
-      // null is no number of seconds (the shared ttl reads it as "the default").
-      const ttl = given === null ? given : value;
-      if (typeof ttl !== 'number' || !(ttl > 0)) throw new SessionKitError('ERR_CONFIG', `option ttl must be a positive number of seconds, got ${String(ttl)}`);
-      return ttl;
-    },
-  },
-});
 const LIVE = '__sessionkit_live__';
 const ID_ATTEMPTS = 3;
 /** A commit of a session this storage did not load (the app built it): saved as found, unmerged. */
