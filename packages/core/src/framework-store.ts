@@ -2,8 +2,8 @@ import type { RedisClient } from './client/index.js';
 import { CorruptSessionError, SessionKitError } from './errors.js';
 import { hashId } from './keys.js';
 import { applyChanges, changesSince, type Changes } from './merge.js';
-import { storeOptionNames, type SessionStoreOptions } from './options.js';
-import { checkFrameworkOptions, fromFrameworkStore } from './option-checks.js';
+import { requireClient, ResolvedStoreOptions, storeSchema, type ResolvedOptions, type SessionStoreOptions } from './options.js';
+import { optionSchema, resolveSchema, type OptionLayer, type OptionSpec } from './option-schema.js';
 import { checkedOwner, defaultOwner } from './owner.js';
 import type { SessionInfo } from './records.js';
 import { SessionStore, type InvalidateOptions, type SetResult } from './store.js';
@@ -180,20 +180,45 @@ const HUNDRED_YEARS_MS = 100 * 365 * 86_400_000;
 /** An unchanged save that would move the expiry back (a shorter cookie) by less than this is not worth a write. */
 const SHORTEN_TOLERANCE_MS = 1_000;
 
-// The adapters take the core store's options (FrameworkStoreOptions extends SessionStoreOptions)
-// plus these; tsc fails when one is added to the interface and not here.
-const frameworkOptionNames = [
-  ...storeOptionNames,
-  ...Object.keys({
-    store: true,
-    disableTouch: true,
-    disableTTL: true,
-    userId: true,
-    meta: true,
-    touchAfter: true,
-    mergeSaves: true,
-  } satisfies Record<Exclude<keyof FrameworkStoreOptions, keyof SessionStoreOptions>, true>),
-];
+/**
+ * The framework layer's options, declared (see option-schema.ts): the core store's entries, with
+ * connect-redis's `ttl` (SECONDS, or a function) in place of core's, then the ones below. The
+ * store-layer entries configure the SessionStore built here (none when `store` is given). tsc
+ * fails when an option is added to FrameworkStoreOptions and not here.
+ */
+const frameworkOnly = optionSchema('framework', {
+  store: {},
+  disableTouch: { default: false },
+  disableTTL: { default: false },
+  userId: { default: defaultOwner },
+  meta: {},
+  touchAfter: {
+    unit: 'ms',
+    check: (touchAfter) => {
+      if (touchAfter !== undefined && !((touchAfter as number) >= 0)) {
+        throw new SessionKitError('ERR_CONFIG', `option touchAfter must be a non-negative number of ms, got ${String(touchAfter)}`);
+      }
+      return touchAfter;
+    },
+  },
+  mergeSaves: { default: true },
+} satisfies Record<Exclude<keyof FrameworkStoreOptions, keyof SessionStoreOptions>, Omit<OptionSpec, 'name' | 'layer'>>);
+
+const frameworkTtl = optionSchema('framework', {
+  ttl: {
+    unit: 's',
+    lifetime: 'required',
+    default: 86_400,
+    check: (ttl) => {
+      if (typeof ttl !== 'function' && (typeof ttl !== 'number' || !(ttl > 0))) {
+        throw new SessionKitError('ERR_CONFIG', `option ttl must be a positive number of seconds or a function, got ${String(ttl)}`);
+      }
+      return ttl;
+    },
+  },
+});
+
+export const frameworkSchema: readonly OptionSpec[] = [...storeSchema.map((entry) => (entry.name === 'ttl' ? frameworkTtl[0]! : entry)), ...frameworkOnly];
 
 /**
  * The cookie's settings without its expiry (maxAge, path, domain, secure, ...), as a string.
@@ -241,28 +266,39 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
   /** Per process: session id -> its latest load, for saves and destroys that bring no ticket. */
   private readonly latest = new Map<string, Ticket>();
 
-  /** `adapterOptionNames`: options the adapter handles itself (not unknown, see option-checks.ts). */
-  constructor(options: FrameworkStoreOptions<S>, adapterOptionNames: readonly string[] = []) {
+  /**
+   * `adapterOptions`: the adapter's own options (see option-schema.ts), known beside the shared
+   * ones and resolved with them: `resolved` has their values. An entry named as a shared one
+   * replaces it (React Router's `ttl` takes no function); it must resolve to the shared one's
+   * type and unit.
+   */
+  readonly resolved: Readonly<Record<string, unknown>>;
+
+  constructor(options: FrameworkStoreOptions<S>, adapterOptions: readonly OptionSpec[] = []) {
     if (!options || typeof options !== 'object') throw new SessionKitError('ERR_CONFIG', 'store options are required: { client }');
-    checkFrameworkOptions(options, [...frameworkOptionNames, ...adapterOptionNames]);
-    const ttl = options.ttl ?? 86_400;
-    if (typeof ttl !== 'function' && (typeof ttl !== 'number' || !(ttl > 0))) {
-      throw new SessionKitError('ERR_CONFIG', `option ttl must be a positive number of seconds or a function, got ${String(ttl)}`);
+    const { store } = options;
+    // With a store given, the store-layer options configure nothing: only their names are known.
+    const layers = store === undefined ? undefined : adapterLayers(adapterOptions);
+    if (store === undefined) requireClient(options);
+    const resolved = resolveSchema(withAdapterOptions(adapterOptions), options as unknown as Record<string, unknown>, 'RedisStore', { layers });
+    this.resolved = resolved;
+    this.ttl = resolved.ttl as number | ((session: S) => number);
+    this.disableTouch = resolved.disableTouch as boolean;
+    this.disableTTL = resolved.disableTTL as boolean;
+    this.touchAfter = resolved.touchAfter as number | undefined;
+    this.mergeSaves = resolved.mergeSaves as boolean;
+    this.findUserId = resolved.userId as (session: S) => string | number | null | undefined;
+    this.findMeta = resolved.meta as ((session: S) => Record<string, unknown> | null | undefined) | undefined;
+    if (store !== undefined) {
+      this.core = store as SessionStore<S>;
+      return;
     }
-    if (options.touchAfter !== undefined && !(options.touchAfter >= 0)) {
-      throw new SessionKitError('ERR_CONFIG', `option touchAfter must be a non-negative number of ms, got ${String(options.touchAfter)}`);
-    }
-    this.ttl = ttl;
-    this.disableTouch = options.disableTouch ?? false;
-    this.disableTTL = options.disableTTL ?? false;
-    this.touchAfter = options.touchAfter;
-    this.mergeSaves = options.mergeSaves ?? true;
-    this.findUserId = options.userId ?? defaultOwner;
-    this.findMeta = options.meta;
-    const { client, store, ttl: _seconds, disableTouch: _t, disableTTL: _d, userId: _u, meta: _m, touchAfter: _a, mergeSaves: _g, ...core } = options;
-    this.core =
-      (store as SessionStore<S> | undefined) ??
-      new SessionStore<S>(fromFrameworkStore({ ...core, client: client as RedisClient, ttl: typeof ttl === 'number' ? ttl * 1000 : undefined }));
+    // The core store takes the store layer's values as resolved here: its `ttl` in ms, the
+    // default TTL of a core call that gives none (a ttl function's sessions always give one).
+    const core: Record<string, unknown> = {};
+    for (const entry of storeSchema) core[entry.name] = resolved[entry.name];
+    core.ttl = typeof this.ttl === 'number' ? this.ttl * 1000 : 86_400_000;
+    this.core = new SessionStore<S>(new ResolvedStoreOptions(core as unknown as ResolvedOptions));
   }
 
   get client(): RedisClient {
@@ -534,4 +570,16 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
     const loaded = chosen && stateOf(chosen);
     return loaded && Date.now() - loaded.at < LOADED_MAX_AGE_MS ? loaded : undefined;
   }
+}
+
+/** Every layer but the core store's: what FrameworkStore resolves when it is given a store. */
+function adapterLayers(adapterOptions: readonly OptionSpec[]): OptionLayer[] {
+  return ['framework', ...adapterOptions.map((entry) => entry.layer)];
+}
+
+/** The framework schema with the adapter's entries: in place of shared ones of the same name, else after them. */
+function withAdapterOptions(adapterOptions: readonly OptionSpec[]): OptionSpec[] {
+  const own = new Map(adapterOptions.map((entry) => [entry.name, entry]));
+  const shared = frameworkSchema.map((entry) => own.get(entry.name) ?? entry);
+  return [...shared, ...adapterOptions.filter((entry) => !frameworkSchema.some((shared) => shared.name === entry.name))];
 }

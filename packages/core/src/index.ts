@@ -22,3 +22,4 @@ export {
 export { defaultOwner, ownerAt, checkedOwner, type OwnerId } from './owner.js';
 export { changesSince, applyChanges, type Changes } from './merge.js';
 export { settle } from './callbacks.js';
+export { optionSchema, type OptionSpec, type OptionLayer } from './option-schema.js';

@@ -1,6 +1,6 @@
 import { SUPPORTED_CLIENTS, type RedisClient } from './client/index.js';
 import { SessionKitError } from './errors.js';
-import { checkStoreOptions } from './option-checks.js';
+import { optionSchema, resolveSchema, wholeNumber, type OptionSpec } from './option-schema.js';
 import { safeJsonSerializer, type Serializer } from './serializer.js';
 
 export type SessionLimitPolicy = 'evict-oldest' | 'reject';
@@ -32,23 +32,6 @@ export interface SessionStoreOptions {
   scanCount?: number;
 }
 
-// The option names, one line each. `satisfies Record<keyof ..., true>` makes tsc fail when a name
-// is added to (or removed from) the options interface and not here, so the list cannot drift.
-export const storeOptionNames = Object.keys({
-  client: true,
-  prefix: true,
-  indexPrefix: true,
-  ttl: true,
-  absoluteTimeout: true,
-  maxSessionsPerUser: true,
-  sessionLimitPolicy: true,
-  serializer: true,
-  maxPayloadBytes: true,
-  revokedTtl: true,
-  revokeChunkSize: true,
-  scanCount: true,
-} satisfies Record<keyof SessionStoreOptions, true>);
-
 export interface ResolvedOptions {
   client: RedisClient;
   prefix: string;
@@ -64,50 +47,82 @@ export interface ResolvedOptions {
   scanCount: number;
 }
 
-function nonNegativeInt(name: string, value: unknown, fallback: number, { positive = false } = {}): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (positive && value === 0)) {
-    throw new SessionKitError('ERR_CONFIG', `option ${name} must be a ${positive ? 'positive' : 'non-negative'} number, got ${String(value)}`);
-  }
-  return Math.floor(value);
+/**
+ * The core store's options, declared (see option-schema.ts). `satisfies` makes tsc fail when an
+ * option is added to (or removed from) SessionStoreOptions and not here, so a new option is
+ * known, checked and resolved for SessionStore and for every adapter (FrameworkStore takes these
+ * entries) without editing a list.
+ */
+export const storeSchema: readonly OptionSpec[] = optionSchema('store', {
+  client: {},
+  prefix: {
+    default: 'sess:',
+    check: (prefix) => {
+      if (typeof prefix !== 'string' || prefix.length === 0) {
+        throw new SessionKitError('ERR_CONFIG', 'option prefix must be a non-empty string (an empty prefix would let session keys collide with index keys)');
+      }
+      return prefix;
+    },
+  },
+  indexPrefix: {
+    defaultFrom: ({ prefix }) => `idx:${String(prefix)}`,
+    check: (indexPrefix, { resolved }) => {
+      const prefix = resolved.prefix as string;
+      if (typeof indexPrefix !== 'string' || indexPrefix.length === 0 || indexPrefix.startsWith(prefix) || prefix.startsWith(indexPrefix)) {
+        throw new SessionKitError(
+          'ERR_CONFIG',
+          `option indexPrefix (${JSON.stringify(indexPrefix)}) must be non-empty and neither start with nor be the start of prefix (${JSON.stringify(prefix)})`,
+        );
+      }
+      return indexPrefix;
+    },
+  },
+  ttl: { unit: 'ms', lifetime: 'required', default: 86_400_000, check: wholeNumber({ positive: true }) },
+  absoluteTimeout: { unit: 'ms', lifetime: 'zero-off', default: 0, check: wholeNumber() },
+  maxSessionsPerUser: { unit: 'count', default: 0, check: wholeNumber() },
+  sessionLimitPolicy: {
+    default: 'evict-oldest',
+    check: (policy) => {
+      if (policy !== 'evict-oldest' && policy !== 'reject') {
+        throw new SessionKitError('ERR_CONFIG', `option sessionLimitPolicy must be 'evict-oldest' or 'reject', got ${String(policy)}`);
+      }
+      return policy;
+    },
+  },
+  serializer: {
+    default: safeJsonSerializer,
+    check: (serializer) => {
+      const { parse, stringify } = (serializer ?? {}) as Partial<Serializer>;
+      if (typeof parse !== 'function' || typeof stringify !== 'function') {
+        throw new SessionKitError('ERR_CONFIG', 'option serializer must have parse(text) and stringify(value) functions');
+      }
+      return serializer;
+    },
+  },
+  maxPayloadBytes: { unit: 'bytes', default: 1_048_576, check: wholeNumber({ positive: true }) },
+  revokedTtl: { unit: 'ms', default: 60_000, check: wholeNumber() },
+  revokeChunkSize: { unit: 'count', default: 500, check: wholeNumber({ positive: true }) },
+  scanCount: { unit: 'count', default: 100, check: wholeNumber({ positive: true }) },
+} satisfies Record<keyof SessionStoreOptions, Omit<OptionSpec, 'name' | 'layer'>>);
+
+/**
+ * Options resolved by `resolveOptions` or, with the framework layer's, by FrameworkStore
+ * (option-schema.ts checked them all, each in its layer's units): SessionStore takes them as
+ * they are. Only resolution builds one, so no options reach a store unchecked.
+ */
+export class ResolvedStoreOptions {
+  constructor(readonly values: ResolvedOptions) {}
 }
 
-export function resolveOptions(options: SessionStoreOptions): ResolvedOptions {
+/** Throws unless the options can build a store at all: an object with a client. */
+export function requireClient(options: { client?: unknown } | undefined): void {
   if (!options || typeof options !== 'object' || !options.client) {
     throw new SessionKitError('ERR_CONFIG', `SessionStore needs { client }: ${SUPPORTED_CLIENTS}`);
   }
-  checkStoreOptions(options, storeOptionNames);
-  const prefix = options.prefix ?? 'sess:';
-  if (typeof prefix !== 'string' || prefix.length === 0) {
-    throw new SessionKitError('ERR_CONFIG', 'option prefix must be a non-empty string (an empty prefix would let session keys collide with index keys)');
-  }
-  const indexPrefix = options.indexPrefix ?? `idx:${prefix}`;
-  if (typeof indexPrefix !== 'string' || indexPrefix.length === 0 || indexPrefix.startsWith(prefix) || prefix.startsWith(indexPrefix)) {
-    throw new SessionKitError(
-      'ERR_CONFIG',
-      `option indexPrefix (${JSON.stringify(indexPrefix)}) must be non-empty and neither start with nor be the start of prefix (${JSON.stringify(prefix)})`,
-    );
-  }
-  const policy = options.sessionLimitPolicy ?? 'evict-oldest';
-  if (policy !== 'evict-oldest' && policy !== 'reject') {
-    throw new SessionKitError('ERR_CONFIG', `option sessionLimitPolicy must be 'evict-oldest' or 'reject', got ${String(policy)}`);
-  }
-  const serializer = options.serializer ?? safeJsonSerializer;
-  if (typeof serializer.parse !== 'function' || typeof serializer.stringify !== 'function') {
-    throw new SessionKitError('ERR_CONFIG', 'option serializer must have parse(text) and stringify(value) functions');
-  }
-  return {
-    client: options.client,
-    prefix,
-    indexPrefix,
-    ttl: nonNegativeInt('ttl', options.ttl, 86_400_000, { positive: true }),
-    absoluteTimeout: nonNegativeInt('absoluteTimeout', options.absoluteTimeout, 0),
-    maxSessionsPerUser: nonNegativeInt('maxSessionsPerUser', options.maxSessionsPerUser, 0),
-    sessionLimitPolicy: policy,
-    serializer,
-    maxPayloadBytes: nonNegativeInt('maxPayloadBytes', options.maxPayloadBytes, 1_048_576, { positive: true }),
-    revokedTtl: nonNegativeInt('revokedTtl', options.revokedTtl, 60_000),
-    revokeChunkSize: nonNegativeInt('revokeChunkSize', options.revokeChunkSize, 500, { positive: true }),
-    scanCount: nonNegativeInt('scanCount', options.scanCount, 100, { positive: true }),
-  };
+}
+
+export function resolveOptions(options: SessionStoreOptions | ResolvedStoreOptions): ResolvedOptions {
+  if (options instanceof ResolvedStoreOptions) return options.values;
+  requireClient(options);
+  return resolveSchema(storeSchema, options as unknown as Record<string, unknown>, 'SessionStore') as unknown as ResolvedOptions;
 }

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { toStoreClient, type RedisClient, type StoreClient } from './client/index.js';
 import { CorruptSessionError, RedisOperationError, SessionKitError, SessionLimitError } from './errors.js';
 import { checkSessionId, encodeUserId, hashId, KeyLayout, normalizeUserId } from './keys.js';
-import { resolveOptions, type ResolvedOptions, type SessionStoreOptions } from './options.js';
+import { resolveOptions, type ResolvedOptions, type ResolvedStoreOptions, type SessionStoreOptions } from './options.js';
 import { HEAD_BYTES, parseHeader, storedKind } from './record-format.js';
 import { parseMeta, splitValue, toRecord, type SessionInfo, type SessionRecord } from './records.js';
 import { scripts } from './scripts.js';
@@ -106,7 +106,7 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
   /** Where the index is kept in step: in the same script (single node) or after it (cluster). */
   private readonly topology: Topology;
 
-  constructor(options: SessionStoreOptions) {
+  constructor(options: SessionStoreOptions | ResolvedStoreOptions) {
     super();
     this.options = Object.freeze(resolveOptions(options));
     this.keys = new KeyLayout(this.options.prefix, this.options.indexPrefix);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { FrameworkStore, SessionStore } from '@sessionkit/core';
+import { FrameworkStore, optionSchema, SessionStore } from '@sessionkit/core';
 import { useRedis } from './helpers.js';
 
 const redis = useRedis();
@@ -128,5 +128,17 @@ describe('option checks: names', () => {
         }),
     );
     expect(seen).toEqual([]);
+  });
+
+  it("knows and resolves an adapter's own options beside the shared ones, and suggests them for a typo", async () => {
+    const own = optionSchema('test-adapter', { connectionTimeout: { unit: 'ms', default: 5000 } });
+    let store: FrameworkStore | undefined;
+    const seen = await warningsOf(() => {
+      store = new FrameworkStore({ client: redis.client(), connectionTimeuot: 10 } as never, own);
+    });
+    expect(store!.resolved.connectionTimeout).toBe(5000);
+    expect(seen.map((w) => w.message)).toEqual([
+      expect.stringMatching(/^RedisStore: unknown option connectionTimeuot is ignored; did you mean connectionTimeout\?.*, mergeSaves, connectionTimeout\)$/),
+    ]);
   });
 });

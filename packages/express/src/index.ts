@@ -4,7 +4,9 @@ import {
   carriedTicket,
   carryTicket,
   FrameworkStore,
+  optionSchema,
   settle,
+  type OptionSpec,
   type FrameworkStoreOptions,
   type InvalidateOptions,
   type Serializer,
@@ -34,8 +36,10 @@ export interface RedisStoreOptions extends FrameworkStoreOptions<ExpressSessionD
   connectionEvents?: boolean;
 }
 
-/** This adapter's own options, beside the shared ones: tsc fails if one is added to RedisStoreOptions and not here. */
-const expressOptionNames = Object.keys({ connectionEvents: true } satisfies Record<Exclude<keyof RedisStoreOptions, keyof FrameworkStoreOptions>, true>);
+/** This adapter's own options, beside the shared ones (see OptionSpec): tsc fails if one is added to RedisStoreOptions and not here. */
+const expressOptions = optionSchema('express', {
+  connectionEvents: { default: true },
+} satisfies Record<Exclude<keyof RedisStoreOptions, keyof FrameworkStoreOptions>, Omit<OptionSpec, 'name' | 'layer'>>);
 
 // biome-ignore lint/suspicious/noExplicitAny: express-session types its callbacks' error as any
 type Callback<T> = (err: any, value?: T) => void;
@@ -72,15 +76,16 @@ export class RedisStore extends Store {
 
   constructor(options: RedisStoreOptions) {
     super();
-    this.sessions = new FrameworkStore<ExpressSessionData>(options, expressOptionNames);
+    this.sessions = new FrameworkStore<ExpressSessionData>(options, expressOptions);
     this.core = this.sessions.core;
     this.client = this.core.client;
     this.prefix = this.core.options.prefix;
-    // FrameworkStore has checked them; these are its defaults (connect-redis's).
-    this.#ttl = options.ttl ?? 86_400;
-    this.#disableTouch = options.disableTouch ?? false;
-    this.#disableTTL = options.disableTTL ?? false;
-    this.detach = options.connectionEvents === false ? () => {} : this.core.redis.onConnectionChange((up) => this.emit(up ? 'connect' : 'disconnect'));
+    // As FrameworkStore resolved them (connect-redis's defaults).
+    const { resolved } = this.sessions;
+    this.#ttl = resolved.ttl as number | ((session: ExpressSessionData) => number);
+    this.#disableTouch = resolved.disableTouch as boolean;
+    this.#disableTTL = resolved.disableTTL as boolean;
+    this.detach = resolved.connectionEvents === false ? () => {} : this.core.redis.onConnectionChange((up) => this.emit(up ? 'connect' : 'disconnect'));
   }
 
   // connect-redis's public fields, read-only here: getters, so that assigning one (which would

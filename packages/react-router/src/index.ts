@@ -8,6 +8,7 @@ import {
 } from 'react-router';
 import {
   FrameworkStore,
+  optionSchema,
   SessionKitError,
   carriedTicket,
   carryTicket,
@@ -69,6 +70,15 @@ export interface RedisSessionStorage<Data = SessionData, FlashData = Data> exten
   countUserSessions(userId: string | number): Promise<number>;
 }
 
+/** React Router's `ttl`: the shared one, in seconds, but no function (a commit's expiry takes that role); nor null. */
+const routerOptions = optionSchema('react-router', {
+  ttl: { unit: 's', lifetime: 'required', default: 86_400, check: (value, { given }) => positiveSeconds(given === null ? given : value) },
+});
+function positiveSeconds(ttl: unknown): number {
+  if (typeof ttl !== 'number' || !(ttl > 0)) throw new SessionKitError('ERR_CONFIG', `option ttl must be a positive number of seconds, got ${String(ttl)}`);
+  return ttl;
+}
+
 /**
  * Set by readData on the data it returns (the ticket of that load) and removed by getSession
  * before the app sees it: it tells "the cookie names a live session" from "the cookie names
@@ -101,12 +111,9 @@ export function createRedisSessionStorage<Data = SessionData, FlashData = Data>(
 ): RedisSessionStorage<Data, FlashData> {
   if (!options || typeof options !== 'object') throw new SessionKitError('ERR_CONFIG', 'options are required: { cookie, client }');
   const { cookie, createSessionStorage = createRouterSessionStorage, ...storeOptions } = options;
-  if (storeOptions.ttl !== undefined && typeof storeOptions.ttl !== 'number') {
-    throw new SessionKitError('ERR_CONFIG', `option ttl must be a positive number of seconds, got ${String(storeOptions.ttl)}`);
-  }
-  const engine = new FrameworkStore(storeOptions as FrameworkStoreOptions);
+  const engine = new FrameworkStore(storeOptions as FrameworkStoreOptions, routerOptions);
   const core = engine.core as SessionStore<StoredData>;
-  const fallbackTtl = (storeOptions.ttl ?? 86_400) * 1000;
+  const fallbackTtl = (engine.resolved.ttl as number) * 1000;
   /** The TTL in ms a commit asks for: until the cookie expires, else the `ttl` option. */
   const ttlOf = (expires: Date | undefined): number => {
     const at = expires instanceof Date ? expires.getTime() : NaN;

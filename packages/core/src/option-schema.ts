@@ -1,11 +1,13 @@
 import { SessionKitError } from './errors.js';
 
 /*
- * Checks of what users mean, on top of the type checks in options.ts and framework-store.ts:
- * durations in the wrong unit, misspelt option names, and connect-redis options that have no
- * meaning here. A mistake that cannot be meant throws ERR_CONFIG; one that could be meant, or
- * that a migration from connect-redis carries along, is a process warning (it must not break a
- * deploy that worked with connect-redis).
+ * The options of every layer (the core store, the framework layer, an adapter) are declared as
+ * schemas of entries (name, unit, default, check) and resolved here, in one place: misspelt
+ * names, connect-redis options that mean nothing here, durations in the wrong unit, then each
+ * entry's own check. A mistake that cannot be meant throws ERR_CONFIG; one that could be meant,
+ * or that a migration from connect-redis carries along, is a process warning (it must not break
+ * a deploy that worked with connect-redis). The schemas live beside the options' types
+ * (options.ts, framework-store.ts, the adapters); this file imports none of them.
  */
 
 /**
@@ -30,15 +32,6 @@ const MAX_ADAPTER_TTL_SECONDS = 400 * 86_400;
 const MIN_DURATION_MS = 1000;
 /** Shorter than a minute is allowed (tests use it) but most likely seconds written as ms. */
 const SHORT_DURATION_MS = 60_000;
-
-/** Objects FrameworkStore built for its SessionStore: their names and durations were checked in adapter terms. */
-const builtByFrameworkStore = new WeakSet<object>();
-
-/** Marks the options FrameworkStore passes to SessionStore, so that core does not check them again in its own units. */
-export function fromFrameworkStore<T extends object>(options: T): T {
-  builtByFrameworkStore.add(options);
-  return options;
-}
 
 const warned = new Set<string>();
 
@@ -98,6 +91,71 @@ export function nearestOption(name: string, known: readonly string[]): string | 
   return bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
 }
 
+/** Which layer takes an option: the core store, the framework layer, or the adapter named. */
+export type OptionLayer = 'store' | 'framework' | (string & {});
+
+/** One option, declared. */
+export interface OptionSpec {
+  name: string;
+  layer: OptionLayer;
+  /**
+   * 'ms' and 's' are durations. With `lifetime`, the value is how long a session lives and its
+   * unit is checked: in ms, under a second throws and under a minute warns (seconds written as
+   * ms); in seconds, past a browser's 400-day cookie cap throws (ms written as seconds).
+   */
+  unit?: 'ms' | 's' | 'bytes' | 'count';
+  /** A session lifetime (see `unit`); 'zero-off': 0 turns it off and is not checked. */
+  lifetime?: 'required' | 'zero-off';
+  /** The value when the option is not given, undefined or null (as `??`). */
+  default?: unknown;
+  /** A default that depends on options resolved before it (the schema's order). */
+  defaultFrom?: (resolved: Readonly<Record<string, unknown>>) => unknown;
+  /** Throws ERR_CONFIG for a value this option cannot take; returns the value to use. Default: as given. */
+  check?: (value: unknown, context: { name: string; given: unknown; resolved: Readonly<Record<string, unknown>> }) => unknown;
+}
+
+/** Entries of one layer, declared by name: `satisfies Record<keyof Options, ...>` keeps them in step with the options' type. */
+export function optionSchema(layer: OptionLayer, entries: Record<string, Omit<OptionSpec, 'name' | 'layer'>>): OptionSpec[] {
+  return Object.entries(entries).map(([name, entry]) => ({ name, layer, ...entry }));
+}
+
+/** A whole number, at least 0 (or 1 with `positive`), floored: the counts and durations of the options. */
+export function wholeNumber({ positive = false } = {}): NonNullable<OptionSpec['check']> {
+  return (value, { name, given }) => {
+    // Numbers take no null: it is a mistake, not "the default".
+    if (given === null) value = given;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (positive && value === 0)) {
+      throw new SessionKitError('ERR_CONFIG', `option ${name} must be a ${positive ? 'positive' : 'non-negative'} number, got ${String(value)}`);
+    }
+    return Math.floor(value);
+  };
+}
+
+/**
+ * Resolves `options` against `schema`: warns about names no entry and no entry of `alsoKnown`
+ * has (`where` says which constructor), checks the units of the entries in `layers` (all by
+ * default), then runs their checks in the schema's order. Returns the resolved values of those
+ * entries; entries of other layers only count as known names.
+ */
+export function resolveSchema(
+  schema: readonly OptionSpec[],
+  options: Readonly<Record<string, unknown>>,
+  where: string,
+  { layers }: { layers?: readonly OptionLayer[] } = {},
+): Record<string, unknown> {
+  const known = schema.map((entry) => entry.name);
+  checkNames(options, known, where);
+  const active = layers ? schema.filter((entry) => layers.includes(entry.layer)) : schema;
+  for (const entry of active) checkUnit(entry, options[entry.name]);
+  const resolved: Record<string, unknown> = {};
+  for (const entry of active) {
+    const given = options[entry.name];
+    const value = given ?? (entry.defaultFrom ? entry.defaultFrom(resolved) : entry.default);
+    resolved[entry.name] = entry.check ? entry.check(value, { name: entry.name, given, resolved }) : value;
+  }
+  return resolved;
+}
+
 function checkNames(options: object, known: readonly string[], where: string): void {
   for (const name of Object.keys(options)) {
     if (known.includes(name)) continue;
@@ -115,9 +173,21 @@ function checkNames(options: object, known: readonly string[], where: string): v
   }
 }
 
-/** Durations in ms (core's `ttl` and `absoluteTimeout`, the adapters' `absoluteTimeout`). */
-function checkMilliseconds(name: string, value: unknown, { zeroMeansOff }: { zeroMeansOff: boolean }): void {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (zeroMeansOff && value === 0)) return;
+/** A session lifetime in the wrong unit: the type checks come after, so only a number in range is looked at. */
+function checkUnit(entry: OptionSpec, value: unknown): void {
+  if (!entry.lifetime || typeof value !== 'number' || !Number.isFinite(value) || value < 0) return;
+  const { name } = entry;
+  if (entry.unit === 's') {
+    if (value > MAX_ADAPTER_TTL_SECONDS) {
+      throw new SessionKitError(
+        'ERR_CONFIG',
+        `option ${name} is in seconds (as in connect-redis): ${value} is read as ${describeDuration(value * 1000)}, longer than a browser keeps a cookie (400 days)` +
+          `; if you meant ${value} ms, write ${groups(value / 1000)}. For keys that never expire, use disableTTL: true`,
+      );
+    }
+    return;
+  }
+  if (entry.unit !== 'ms' || (entry.lifetime === 'zero-off' && value === 0)) return;
   if (value < MIN_DURATION_MS) {
     throw new SessionKitError(
       'ERR_CONFIG',
@@ -132,35 +202,4 @@ function checkMilliseconds(name: string, value: unknown, { zeroMeansOff }: { zer
       `option ${name} is in milliseconds: ${value} is read as ${describeDuration(value)}; if you meant ${value} seconds, write ${groups(value * 1000)}`,
     );
   }
-}
-
-/**
- * Called by resolveOptions: the core store's own options, in ms. `known` is the list of option
- * names, kept beside the options' type in options.ts (this file imports no option type, so that
- * the files that define the options can import it).
- */
-export function checkStoreOptions(options: { ttl?: unknown; absoluteTimeout?: unknown }, known: readonly string[]): void {
-  if (!options || typeof options !== 'object' || builtByFrameworkStore.has(options)) return;
-  checkNames(options, known, 'SessionStore');
-  checkMilliseconds('ttl', options.ttl, { zeroMeansOff: false });
-  checkMilliseconds('absoluteTimeout', options.absoluteTimeout, { zeroMeansOff: true });
-}
-
-/**
- * Called by the FrameworkStore constructor: the adapters' options, where `ttl` is in SECONDS
- * (connect-redis's unit) and SessionKit's own durations in ms. `known` are the names the
- * FrameworkStore and the adapter take.
- */
-export function checkFrameworkOptions(options: { ttl?: unknown; absoluteTimeout?: unknown; store?: unknown }, known: readonly string[]): void {
-  if (!options || typeof options !== 'object') return;
-  checkNames(options, known, 'RedisStore');
-  const ttl = options.ttl;
-  if (typeof ttl === 'number' && Number.isFinite(ttl) && ttl > MAX_ADAPTER_TTL_SECONDS) {
-    throw new SessionKitError(
-      'ERR_CONFIG',
-      `option ttl is in seconds (as in connect-redis): ${ttl} is read as ${describeDuration(ttl * 1000)}, longer than a browser keeps a cookie (400 days)` +
-        `; if you meant ${ttl} ms, write ${groups(ttl / 1000)}. For keys that never expire, use disableTTL: true`,
-    );
-  }
-  if (options.store === undefined) checkMilliseconds('absoluteTimeout', options.absoluteTimeout, { zeroMeansOff: true });
 }
