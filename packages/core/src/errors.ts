@@ -56,3 +56,19 @@ export class RedisOperationError extends SessionKitError {
     }
   }
 }
+
+/**
+ * A rethrow for adapters whose framework answers with an error's HTTP status (Fastify reads
+ * `statusCode`, Koa `status`): Redis failures (down, slow, refusing) get 503, which says "try
+ * again", not "we have a bug". A status already set is kept; the property is not enumerable, so
+ * it does not show when the error is logged as JSON.
+ */
+export function rethrowWithStatus(property: 'statusCode' | 'status'): (error: unknown) => never {
+  return (error) => {
+    const redisFailure = error instanceof RedisOperationError || (error as { code?: unknown } | null)?.code === 'ERR_REDIS';
+    if (redisFailure && (error as Record<string, unknown>)[property] === undefined) {
+      Object.defineProperty(error, property, { value: 503, enumerable: false, writable: true, configurable: true });
+    }
+    throw error;
+  };
+}

@@ -4,7 +4,7 @@ export type { SessionStoreOptions, SessionLimitPolicy } from './options.js';
 export type { SessionRecord, SessionInfo, StoredValueInfo } from './records.js';
 export { inspectStoredValue } from './records.js';
 export { safeJsonSerializer, type Serializer } from './serializer.js';
-export { SessionKitError, CorruptSessionError, SessionLimitError, RedisOperationError, type SessionKitErrorCode } from './errors.js';
+export { SessionKitError, CorruptSessionError, SessionLimitError, RedisOperationError, rethrowWithStatus, type SessionKitErrorCode } from './errors.js';
 export { encodeUserId, decodeUserId, hashId, escapeGlob } from './keys.js';
 export { keySlot } from './slot.js';
 export { toStoreClient, type RedisClient, type StoreClient, type RedisNode, type CommandArgs } from './client/index.js';

@@ -3,7 +3,7 @@
 import type { Session as FastifySession } from 'fastify';
 import {
   FrameworkStore,
-  RedisOperationError,
+  rethrowWithStatus,
   carriedTicket,
   carryTicket,
   settle,
@@ -55,17 +55,8 @@ interface LiveSession {
   isModified?: () => boolean;
 }
 
-/**
- * Marks Redis failures (down, slow, refusing) with HTTP status 503: Fastify's error handler
- * answers with an error's `statusCode`, and 503 says "try again", not "we have a bug".
- */
-function withStatus(error: unknown): never {
-  const redisFailure = error instanceof RedisOperationError || (error as { code?: unknown } | null)?.code === 'ERR_REDIS';
-  if (redisFailure && (error as { statusCode?: number }).statusCode === undefined) {
-    Object.defineProperty(error, 'statusCode', { value: 503, enumerable: false, writable: true, configurable: true });
-  }
-  throw error;
-}
+/** Redis failures reach Fastify as 503 (core's rethrowWithStatus). */
+const withStatus = rethrowWithStatus('statusCode');
 
 /**
  * Redis session store for @fastify/session (Fastify 5), a thin layer over SessionKit's

@@ -1,6 +1,6 @@
 import {
   FrameworkStore,
-  RedisOperationError,
+  rethrowWithStatus,
   SessionKitError,
   type CookieSession,
   type FrameworkStoreOptions,
@@ -108,17 +108,8 @@ interface Loaded {
   fingerprint?: string;
 }
 
-/**
- * Marks Redis failures (down, slow, refusing) with HTTP status 503: Koa's error handling answers
- * with an error's `status`, and 503 says "try again", not "we have a bug".
- */
-function withStatus(error: unknown): never {
-  const redisFailure = error instanceof RedisOperationError || (error as { code?: unknown } | null)?.code === 'ERR_REDIS';
-  if (redisFailure && (error as { status?: number }).status === undefined) {
-    Object.defineProperty(error, 'status', { value: 503, enumerable: false, writable: true, configurable: true });
-  }
-  throw error;
-}
+/** Redis failures reach Koa as 503 (core's rethrowWithStatus). */
+const withStatus = rethrowWithStatus('status');
 
 /**
  * Redis session store for koa-session 7 (Koa 3 and 2), a thin layer over SessionKit's
