@@ -19,21 +19,31 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startKoa } from './apps/koa.js';
 import { startReactRouter } from './apps/react-router.js';
-import { cleanups, DAY_MS, fillLogin, ioredis as ioredisClient, listen, nodeRedis as nodeRedisClient, SECRET, type SessionBag } from './apps/shared.js';
+import {
+  adapter,
+  cleanups,
+  DAY_MS,
+  fillLogin,
+  ioredis as ioredisClient,
+  listen,
+  nodeRedis as nodeRedisClient,
+  SECRET,
+  type SessionBag,
+} from './apps/shared.js';
 
 const [framework, storeName, redisUrl] = process.argv.slice(2) as [string, string, string];
 const ioredis = () => ioredisClient(redisUrl);
 const nodeRedis = () => nodeRedisClient(redisUrl);
 
 async function expressKit(client: typeof ioredis | typeof nodeRedis, prefix: string, touchAfter?: number) {
-  const { RedisStore } = await import('@sessionkit/express');
+  const { RedisStore } = await adapter<typeof import('@sessionkit/express')>('express', storeName);
   const store = new RedisStore({ client: await client(), prefix, ...(touchAfter === undefined ? {} : { touchAfter }) });
   cleanups.push(() => store.close());
   return store;
 }
 
 async function fastifyKit(client: typeof ioredis | typeof nodeRedis, prefix: string) {
-  const { RedisStore } = await import('@sessionkit/fastify');
+  const { RedisStore } = await adapter<typeof import('@sessionkit/fastify')>('fastify', storeName);
   return new RedisStore({ client: await client(), prefix });
 }
 
@@ -46,6 +56,7 @@ const STORES: Record<'express' | 'fastify', Record<string, () => Promise<unknown
     sessionkit: () => expressKit(ioredis, 'sk:'),
     'sessionkit-touch0': () => expressKit(ioredis, 'sk:', 0),
     'sessionkit-node-redis': () => expressKit(nodeRedis, 'sknr:'),
+    'sessionkit@baseline': () => expressKit(ioredis, 'skb:'),
   },
   fastify: {
     memory: async () => undefined,
@@ -53,6 +64,7 @@ const STORES: Record<'express' | 'fastify', Record<string, () => Promise<unknown
     'connect-redis9': async () => new (await import('connect-redis9')).RedisStore({ client: await nodeRedis(), prefix: 'fcr9:' }),
     sessionkit: () => fastifyKit(ioredis, 'fsk:'),
     'sessionkit-node-redis': () => fastifyKit(nodeRedis, 'fsknr:'),
+    'sessionkit@baseline': () => fastifyKit(ioredis, 'fskb:'),
   },
 };
 

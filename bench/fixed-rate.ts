@@ -14,9 +14,12 @@
  * measures what the other processes left over. CPU time per request at an unsaturated rate is
  * what a store costs, whatever else runs, and it is what users pay for at scale.
  */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { BenchConfig, Framework } from './config.js';
 import { type AppPool, PATHS, startApps, type App, type AppSpec, type Path } from './http.js';
+import { BASELINE } from './apps/shared.js';
 import { PacedClient } from './paced-load.js';
 import { measureWindow, median, medianOf, redisCpu, sentPerRequest, sleep } from './util.js';
 
@@ -60,6 +63,20 @@ export const FIXED_RATE_STORES: Record<Framework, FixedRateSpec[]> = {
     { id: 'sessionkit-node-redis', label: '@sessionkit/react-router (node-redis)', client: 'node-redis' },
   ],
 };
+
+/**
+ * The rows a run drives: the framework's stores, and with BENCH_BASELINE (a built checkout) its
+ * SessionKit row again from that checkout, for an A/B of a change in the same rounds.
+ */
+function storesOf(framework: Framework): FixedRateSpec[] {
+  const specs = FIXED_RATE_STORES[framework];
+  const ours = specs.find((spec) => spec.id === 'sessionkit');
+  const baseline = process.env.BENCH_BASELINE;
+  if (!baseline || !ours) return specs;
+  if (!existsSync(resolve(baseline, 'packages', framework, 'dist', 'index.js')))
+    throw new Error(`BENCH_BASELINE=${baseline} has no built @sessionkit/${framework}: run npm ci && npm run build in that checkout`);
+  return [...specs, { id: `sessionkit${BASELINE}`, label: `${ours.label}, baseline checkout`, client: 'ioredis' }];
+}
 
 export interface FixedRateRun {
   requests: number;
@@ -114,7 +131,7 @@ async function compareFixedRate(
   pool: AppPool,
 ): Promise<FixedRateComparison> {
   const f = config.fixedRate;
-  const specs = FIXED_RATE_STORES[framework];
+  const specs = storesOf(framework);
   // express-session's touch (and the unchanged rolling save of @fastify/session and koa-session)
   // is throttled by SessionKit to once per `touchAfter` (60 s) per session. A store waits longer than that for its next turn
   // (a round takes over a minute), so every session's touch falls due again in between. Each

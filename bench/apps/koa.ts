@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { Context } from 'koa';
-import { cleanups, DAY_MS, fillLogin, ioredis, listen, nodeRedis, SECRET, type SessionBag } from './shared.js';
+import { adapter, cleanups, DAY_MS, fillLogin, ioredis, listen, nodeRedis, SECRET, type SessionBag } from './shared.js';
 
 /** What koa-session gets: a store (get, set, destroy) and the id maker that keeps each store's keys apart in the one Redis. */
 type KoaStore = { store?: { get: (...args: never[]) => unknown }; genid?: () => string };
@@ -27,8 +27,8 @@ async function koaRedis(redisUrl: string, prefix: string): Promise<KoaStore> {
   return { store, genid: () => `${prefix}${randomUUID()}` };
 }
 
-async function koaKit(client: Promise<Awaited<ReturnType<typeof ioredis | typeof nodeRedis>>>, prefix: string): Promise<KoaStore> {
-  const { RedisStore } = await import('@sessionkit/koa');
+async function koaKit(client: Promise<Awaited<ReturnType<typeof ioredis | typeof nodeRedis>>>, prefix: string, store = ''): Promise<KoaStore> {
+  const { RedisStore } = await adapter<typeof import('@sessionkit/koa')>('koa', store);
   return { store: new RedisStore({ client: await client, prefix }) };
 }
 
@@ -39,6 +39,7 @@ const STORES: Record<string, (redisUrl: string) => Promise<KoaStore>> = {
   'koa-redis-no-rolling': (url) => koaRedis(url, 'krn:'),
   sessionkit: (url) => koaKit(ioredis(url), 'ksk:'),
   'sessionkit-node-redis': (url) => koaKit(nodeRedis(url), 'ksknr:'),
+  'sessionkit@baseline': (url) => koaKit(ioredis(url), 'kskb:', 'sessionkit@baseline'),
 };
 
 export async function startKoa(storeName: string, redisUrl: string): Promise<number> {

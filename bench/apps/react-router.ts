@@ -9,13 +9,13 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { SessionStorage } from 'react-router';
-import { DAY_MS, fillLogin, ioredis, listen, nodeRedis, SECRET, type SessionBag } from './shared.js';
+import { adapter, DAY_MS, fillLogin, ioredis, listen, nodeRedis, SECRET, type SessionBag } from './shared.js';
 
 type Storage = SessionStorage<SessionBag, SessionBag>;
 
 async function storage(storeName: string, redisUrl: string): Promise<Storage> {
   const { createCookieSessionStorage, createMemorySessionStorage } = await import('react-router');
-  const { createRedisSessionStorage } = await import('@sessionkit/react-router');
+  const { createRedisSessionStorage } = await adapter<typeof import('@sessionkit/react-router')>('react-router', storeName);
   const cookie = { name: 'sid', secrets: [SECRET], httpOnly: true, sameSite: 'lax' as const, path: '/', maxAge: DAY_MS / 1000 };
   const kit = async (client: Promise<Parameters<typeof createRedisSessionStorage>[0]['client']>, prefix: string) =>
     createRedisSessionStorage<SessionBag, SessionBag>({ client: await client, prefix, cookie });
@@ -25,6 +25,7 @@ async function storage(storeName: string, redisUrl: string): Promise<Storage> {
     cookie: () => createCookieSessionStorage<SessionBag, SessionBag>({ cookie }),
     sessionkit: () => kit(ioredis(redisUrl), 'rsk:'),
     'sessionkit-node-redis': () => kit(nodeRedis(redisUrl), 'rsknr:'),
+    'sessionkit@baseline': () => kit(ioredis(redisUrl), 'rskb:'),
   };
   const make = stores[storeName];
   if (!make) throw new Error(`unknown react-router store ${storeName}`);

@@ -4,6 +4,8 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 export { DAY_MS, fillLogin, type SessionBag } from '../session-data.js';
 
@@ -35,4 +37,20 @@ export async function listen(server: Server): Promise<number> {
   cleanups.unshift(() => new Promise((resolve) => server.close(resolve)));
   cleanups.unshift(() => server.closeAllConnections());
   return (server.address() as AddressInfo).port;
+}
+
+/** The id suffix of a row that runs the adapter of the baseline checkout (see `adapter`). */
+export const BASELINE = '@baseline';
+
+/**
+ * The adapter package `@sessionkit/<name>` a store row runs: this checkout's, or, for a row whose
+ * id ends in `@baseline`, the built package of the checkout named by BENCH_BASELINE. One run then
+ * measures a change beside what it replaces, in the same rounds (see docs/benchmarks.md, "An A/B
+ * of a change").
+ */
+export async function adapter<T>(name: string, store: string): Promise<T> {
+  if (!store.endsWith(BASELINE)) return (await import(`@sessionkit/${name}`)) as T;
+  const checkout = process.env.BENCH_BASELINE;
+  if (!checkout) throw new Error(`store ${store} needs BENCH_BASELINE: the directory of a built checkout to compare with`);
+  return (await import(pathToFileURL(resolve(checkout, 'packages', name, 'dist', 'index.js')).href)) as T;
 }

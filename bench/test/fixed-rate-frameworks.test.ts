@@ -11,12 +11,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.js';
 import { PATHS } from '../http.js';
 import { runBench, type RunOutput } from '../run.js';
+import { rootDir } from '../util.js';
 import { expectFixedRate, sent, tableRows } from './helpers.js';
 
 /** Matchers for figures equal to `ns` to two decimals. */
 const near = (...ns: number[]) => ns.map((n) => expect.closeTo(n, 2));
 const dir = mkdtempSync(join(tmpdir(), 'sessionkit-bench-frameworks-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// The A/B row (see docs/benchmarks.md, "An A/B of a change"), with this checkout as its own
+// baseline: the row runs the built packages found through BENCH_BASELINE.
+process.env.BENCH_BASELINE = rootDir;
 
 const quick = loadConfig([], { quick: true });
 const config = loadConfig([], {
@@ -46,7 +51,7 @@ describe('section 1 for Koa and React Router, quick mode', () => {
   it('counts the commands of each read and write: SessionKit reads with one GET on both frameworks', () => {
     const koa = run.results.fixedRate!.koa!;
     for (const c of [koa, run.results.fixedRate!['react-router']!]) {
-      for (const store of ['sessionkit', 'sessionkit-node-redis']) {
+      for (const store of ['sessionkit', 'sessionkit-node-redis', 'sessionkit@baseline']) {
         // koa-session's rolling save of the unchanged session (`changed: false`) writes nothing;
         // React Router's /read loader does not commit.
         const read = sent(c, store, '/read');
