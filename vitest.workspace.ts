@@ -14,6 +14,7 @@ export const alias = {
   '@sessionkit/fastify': src('fastify'),
   '@sessionkit/koa': src('koa'),
   '@sessionkit/react-router': src('react-router'),
+  '@sessionkit/nestjs': src('nestjs'),
   // `npm run test:node-matrix` (scripts/node-matrix.mjs) also tests against packages that need
   // Node 22 and so cannot be dev dependencies while `npm ci` runs on Node 20: React Router 8 and
   // connect-redis 10, installed under .tmp. These variables point at them.
@@ -62,6 +63,8 @@ export default [
   // The `sessionkit` binary, built, spawned as a user runs it, against real Redis.
   project('cli', './packages/cli', { testTimeout: 60_000 }),
   project('react-router', './packages/react-router'),
+  // A real Nest app on @nestjs/platform-express and on @nestjs/platform-fastify, over HTTP.
+  project('nestjs', './packages/nestjs'),
   // Example apps: real HTTP servers, two instances on one Redis, and a real headless Chromium.
   project('examples', exampleFiles, { include: ['*/test/**/*.test.ts'], testTimeout: 60_000 }),
   // Checks on the built dist: each public package packed and checked by publint and attw,

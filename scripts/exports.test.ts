@@ -78,7 +78,9 @@ describe('published entry points (built dist, through each package.json exports 
       writeFileSync(
         join(dir, 'tsconfig.json'),
         JSON.stringify({
-          compilerOptions: { module: 'node16', moduleResolution: 'node16', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] },
+          // node20: Node 20.19+ loads an ES module from require(), as SessionKit's CommonJS builds rely on for
+          // ESM-only peers (NestJS 12 for @sessionkit/nestjs).
+          compilerOptions: { module: 'node20', moduleResolution: 'nodenext', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] },
           files: ['esm.mts', 'cjs.cts'],
         }),
       );

@@ -24,7 +24,20 @@ const workspacePackages = readdirSync(join(root, 'packages')).flatMap((dir) => {
     return [];
   }
 });
-const knownPackages = new Set([...Object.keys(manifest.devDependencies ?? {}), ...Object.keys(manifest.dependencies ?? {}), ...workspacePackages]);
+/** What a package of packages/* builds or tests with (e.g. Nest, for @sessionkit/nestjs). */
+const workspaceDevDependencies = readdirSync(join(root, 'packages')).flatMap((dir) => {
+  try {
+    return Object.keys(JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8')).devDependencies ?? {});
+  } catch {
+    return [];
+  }
+});
+const knownPackages = new Set([
+  ...Object.keys(manifest.devDependencies ?? {}),
+  ...Object.keys(manifest.dependencies ?? {}),
+  ...workspacePackages,
+  ...workspaceDevDependencies,
+]);
 
 /** The last TypeScript block above `s` in its file that stands on its own (not `after`): what `after` pastes `s` below. */
 function contextOf(s: Snippet): Snippet | undefined {

@@ -151,6 +151,8 @@ const compilerOptions: ts.CompilerOptions = {
   skipLibCheck: true,
   baseUrl: root,
   paths: { ioredis: ['node_modules/ioredis6'] },
+  // As a Nest project sets it (docs/nestjs.md): Nest's decorators are TypeScript's legacy ones.
+  experimentalDecorators: true,
 };
 
 const parsed = new Map<string, ts.SourceFile | undefined>();
