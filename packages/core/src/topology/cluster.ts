@@ -1,4 +1,5 @@
-import type { StoreClient } from '../client/types.js';
+import { groupByMaster } from '../client/index.js';
+import type { ClusterClient } from '../client/types.js';
 import { SessionLimitError } from '../errors.js';
 import { scripts } from '../scripts.js';
 import { NO_EXPIRY_SCORE, type Reply, revokeFailed, TopologyBase, touchOutcome, writeArgs, writeOutcome } from './base.js';
@@ -10,7 +11,7 @@ import type { Topology, TouchOutcome, WriteOutcome, WriteRequest } from './types
  * (see docs/data-model.md for the guarantee this gives); bulk work goes one pipeline per master,
  * masters in parallel.
  */
-export class ClusterNodes extends TopologyBase<StoreClient> implements Topology {
+export class ClusterNodes extends TopologyBase<ClusterClient> implements Topology {
   async write(request: WriteRequest): Promise<WriteOutcome> {
     const { maxSessionsPerUser, sessionLimitPolicy } = this.ctx.options;
     const index = request.owner ? this.index(request.owner) : undefined;
@@ -151,7 +152,7 @@ export class ClusterNodes extends TopologyBase<StoreClient> implements Topology 
     const keys = ids.map((id) => this.session(id));
     const results = new Map<string, number | Error>();
     await Promise.all(
-      [...this.client.groupByMaster(keys)].map(async ([node, group]) => {
+      [...groupByMaster(this.client, keys)].map(async ([node, group]) => {
         const replies = node
           ? await scripts.revokeOne.runAll(
               node,

@@ -1,4 +1,4 @@
-import type { StoreClient } from '../client/types.js';
+import type { SingleNodeClient } from '../client/types.js';
 import { scripts } from '../scripts.js';
 import { chunkReply, NO_EXPIRY_SCORE, type Reply, revokeFailed, TopologyBase, touchOutcome, writeArgs, writeOutcome } from './base.js';
 import type { Topology, TouchOutcome, WriteOutcome, WriteRequest } from './types.js';
@@ -13,7 +13,7 @@ const OWNER_RETRIES = 5;
  * stored owner differs (another request changed it meanwhile) the script says so without writing
  * and the call is repeated with that owner's index named (withOwnerRetry).
  */
-export class SingleNode extends TopologyBase<StoreClient> implements Topology {
+export class SingleNode extends TopologyBase<SingleNodeClient> implements Topology {
   write(request: WriteRequest): Promise<WriteOutcome> {
     const { maxSessionsPerUser, sessionLimitPolicy, revokedTtl } = this.ctx.options;
     const key = this.session(request.id);
