@@ -26,10 +26,10 @@ const luaDir = join(rootDir, 'packages/core/src/lua');
 const DATA = JSON.stringify(loginSession(1));
 const SESSIONS = 200;
 
-/** The set script's keys and arguments for session i (see the header of src/lua/set.lua). */
+/** The single-node set script's keys and arguments for session i (see the header of src/lua/set-indexed.lua). */
 function setArgs(i: number): (string | number)[] {
   const id = String(i % SESSIONS);
-  return [2, `s:${id}`, 'i:{user-1}', DATA, 86_400_000, 0, 'user-1', 'user-1', 'keep', '', '', '', 0, 'reject', 600_000, 's:', id, '1'];
+  return [2, `s:${id}`, 'i:{user-1}', DATA, 86_400_000, 0, 'user-1', 'keep', '', '', '', 'user-1', 0, 'reject', 600_000, 's:', id];
 }
 
 /**
@@ -38,7 +38,7 @@ function setArgs(i: number): (string | number)[] {
  */
 function asLibrary(source: string): string {
   const at = source.indexOf('\nlocal key = KEYS[1]');
-  if (at < 0) throw new Error('set.lua changed: update asLibrary');
+  if (at < 0) throw new Error('set-indexed.lua changed: update asLibrary');
   return `#!lua name=sessionkit_cost\n${source.slice(0, at)}\nredis.register_function('sessionkit_cost_set', function(KEYS, ARGV)\n${source.slice(at)}\nend)\n`;
 }
 
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   const server = await new RedisServer().start();
   const redis = new Redis(server.url);
   try {
-    const set = bundleLua(join(luaDir, 'set.lua'));
+    const set = bundleLua(join(luaDir, 'set-indexed.lua'));
     const chunk = bundleLua(join(luaDir, 'revoke-chunk.lua'));
     const setSha = (await redis.script('LOAD', set)) as string;
     const emptySha = (await redis.script('LOAD', 'return 1')) as string;

@@ -5,7 +5,6 @@ import { checkSessionId, encodeUserId, hashId, KeyLayout, normalizeUserId } from
 import { resolveOptions, type ResolvedOptions, type ResolvedStoreOptions, type SessionStoreOptions } from './options.js';
 import { HEAD_BYTES, parseHeader, storedKind } from './record-format.js';
 import { parseMeta, splitValue, toRecord, type SessionInfo, type SessionRecord } from './records.js';
-import { scripts } from './scripts.js';
 import { serialize } from './serializer.js';
 import { ClusterNodes } from './topology/cluster.js';
 import { SingleNode } from './topology/single-node.js';
@@ -111,8 +110,8 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
     this.options = Object.freeze(resolveOptions(options));
     this.keys = new KeyLayout(this.options.prefix, this.options.indexPrefix);
     this.redis = toStoreClient(this.options.client);
-    const context = { client: this.redis, keys: this.keys, options: this.options };
-    this.topology = this.redis.cluster ? new ClusterNodes(context) : new SingleNode(context);
+    const { redis, keys, options: resolved } = this;
+    this.topology = redis.cluster ? new ClusterNodes({ client: redis, keys, options: resolved }) : new SingleNode({ client: redis, keys, options: resolved });
   }
 
   /** The client the store was given (as connect-redis's `store.client`). */
@@ -320,21 +319,18 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
    */
   async listUserSessions(userId: string | number): Promise<(SessionInfo & { legacy?: true })[]> {
     const owner = encodeUserId(normalizeUserId(userId));
-    const index = this.keys.index(owner);
     return this.attempt('listUserSessions', async () => {
-      const listed = ((await scripts.indexList.run(this.redis, [index], [])) as (string | number)[]).map(String);
-      const ids = listed.filter((_, i) => i % 2 === 0);
-      const scores = listed.filter((_, i) => i % 2 === 1).map(Number);
-      const heads = await Promise.all(ids.map((id) => this.readHead(this.keys.session(id))));
+      const entries = await this.topology.listIndex(owner);
+      const heads = await Promise.all(entries.map(({ id }) => this.readHead(this.keys.session(id))));
       const sessions: (SessionInfo & { legacy?: true })[] = [];
       const stale: string[] = [];
       heads.forEach((head, i) => {
-        const id = ids[i]!;
-        const info = head === null ? undefined : this.infoFromHead(id, head, owner, scores[i]!);
+        const { id, expiresAt } = entries[i]!;
+        const info = head === null ? undefined : this.infoFromHead(id, head, owner, expiresAt);
         if (info) sessions.push(info);
         else stale.push(id);
       });
-      if (stale.length) await scripts.indexRemove.run(this.redis, [index], stale);
+      if (stale.length) await this.topology.pruneIndex(owner, stale);
       return sessions.sort((a, b) => b.lastSeenAt - a.lastSeenAt);
     });
   }
@@ -378,8 +374,8 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
 
   /** Live entries in the user's index (expired ones are pruned first). */
   async countUserSessions(userId: string | number): Promise<number> {
-    const index = this.keys.index(encodeUserId(normalizeUserId(userId)));
-    return this.attempt('countUserSessions', async () => Number(await scripts.indexCount.run(this.redis, [index], [])));
+    const owner = encodeUserId(normalizeUserId(userId));
+    return this.attempt('countUserSessions', () => this.topology.countIndex(owner));
   }
 
   /**

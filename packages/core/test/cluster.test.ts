@@ -16,6 +16,7 @@ import {
   type TestClient,
   type TestSession,
 } from '@sessionkit/testing';
+import { groupByMaster } from '../src/client/index.js';
 import { complianceTarget, countWritesEach, sleep, errorSummary, tallyError } from './helpers.js';
 
 /**
@@ -330,7 +331,8 @@ describe.each(testClients)('$name on a Redis Cluster (3 masters, 3 replicas)', (
   it('groups keys by the master that serves them: one batch per master, no MOVED', async () => {
     const store = makeStore();
     const keys = Array.from({ length: 300 }, (_, i) => store.keys.session(`g-${i}`));
-    const groups = store.redis.groupByMaster(keys);
+    if (!store.redis.cluster) throw new Error('expected a cluster client');
+    const groups = groupByMaster(store.redis, keys);
     expect(groups.has(undefined)).toBe(false);
     expect(groups.size).toBe(3);
     expect(store.redis.masters()).toHaveLength(3);

@@ -1,9 +1,9 @@
 import { SessionKitError } from '../errors.js';
 import { fromIoredis, isIoredis, type IoredisClient } from './ioredis.js';
 import { fromNodeRedis, isNodeRedis, type NodeRedisClient } from './node-redis.js';
-import type { StoreClient } from './types.js';
+import type { ClusterClient, RedisNode, StoreClient } from './types.js';
 
-export type { CommandArgs, RedisNode, StoreClient } from './types.js';
+export type { ClusterClient, CommandArgs, RedisNode, SingleNodeClient, StoreClient } from './types.js';
 export type { IoredisClient } from './ioredis.js';
 export type { NodeRedisClient } from './node-redis.js';
 
@@ -33,6 +33,22 @@ export function toStoreClient(client: unknown): StoreClient {
     if (isNodeRedis(client)) return fromNodeRedis(client);
   }
   throw new SessionKitError('ERR_CONFIG', `option client must be ${SUPPORTED}; got ${describe(client)}`);
+}
+
+/**
+ * Groups keys by the master serving their slot, so that each group can go to that master in one
+ * batch. Keys whose master is not known yet come under `undefined`: send them one by one through
+ * the client, which follows redirections.
+ */
+export function groupByMaster(client: ClusterClient, keys: readonly string[]): Map<RedisNode | undefined, string[]> {
+  const groups = new Map<RedisNode | undefined, string[]>();
+  for (const key of keys) {
+    const node = client.masterOf(key);
+    const group = groups.get(node);
+    if (group) group.push(key);
+    else groups.set(node, [key]);
+  }
+  return groups;
 }
 
 export { SUPPORTED as SUPPORTED_CLIENTS };

@@ -1,7 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { SessionKitError } from '../errors.js';
 import { keySlot } from '../slot.js';
-import type { CommandArgs, RedisNode, StoreClient } from './types.js';
+import type { ClusterClient, CommandArgs, RedisNode, SingleNodeClient, StoreClient } from './types.js';
 
 /** An ioredis (or iovalkey) client: `Redis` for a single node or Sentinel, `Cluster` for a cluster. */
 export type IoredisClient = Redis | Cluster;
@@ -84,7 +84,7 @@ class BatchingIoredisNode extends IoredisNode {
   }
 }
 
-class IoredisSingle extends BatchingIoredisNode implements StoreClient {
+class IoredisSingle extends BatchingIoredisNode implements SingleNodeClient {
   readonly library = 'ioredis' as const;
   readonly cluster = false;
 
@@ -96,16 +96,12 @@ class IoredisSingle extends BatchingIoredisNode implements StoreClient {
     return [this];
   }
 
-  groupByMaster(keys: readonly string[]): Map<RedisNode | undefined, string[]> {
-    return new Map([[this, [...keys]]]);
-  }
-
   onConnectionChange(listener: (up: boolean) => void): () => void {
     return relayConnection(this.raw, listener);
   }
 }
 
-class IoredisCluster implements StoreClient {
+class IoredisCluster implements ClusterClient {
   readonly library = 'ioredis' as const;
   readonly cluster = true;
   private readonly nodes = new WeakMap<Redis, IoredisNode>();
@@ -127,19 +123,12 @@ class IoredisCluster implements StoreClient {
     return this.raw.nodes('master').map((redis) => this.node(redis));
   }
 
-  groupByMaster(keys: readonly string[]): Map<RedisNode | undefined, string[]> {
-    const byAddress = new Map<string, Redis>();
-    for (const redis of this.raw.nodes('master')) byAddress.set(`${redis.options.host}:${redis.options.port}`, redis);
-    const groups = new Map<RedisNode | undefined, string[]>();
-    for (const key of keys) {
-      const address = this.raw.slots[keySlot(key)]?.[0];
-      const redis = address ? byAddress.get(address) : undefined;
-      const node = redis ? this.node(redis) : undefined;
-      const group = groups.get(node);
-      if (group) group.push(key);
-      else groups.set(node, [key]);
-    }
-    return groups;
+  /** The slot map names masters by address ("host:port"); the node list is read again each time, as a failover replaces nodes. */
+  masterOf(key: string): RedisNode | undefined {
+    const address = this.raw.slots[keySlot(key)]?.[0];
+    if (address === undefined) return undefined;
+    const redis = this.raw.nodes('master').find((node) => `${node.options.host}:${node.options.port}` === address);
+    return redis && this.node(redis);
   }
 
   onConnectionChange(listener: (up: boolean) => void): () => void {

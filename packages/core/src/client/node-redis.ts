@@ -2,7 +2,7 @@ import { errorMonitor } from 'node:events';
 import type { RedisClientType, RedisClusterType, RedisSentinelType } from 'redis';
 import { SessionKitError } from '../errors.js';
 import { keySlot } from '../slot.js';
-import type { CommandArgs, RedisNode, StoreClient } from './types.js';
+import type { ClusterClient, CommandArgs, RedisNode, SingleNodeClient, StoreClient } from './types.js';
 
 /**
  * A node-redis client (the `redis` package, v5 or v6): `createClient` (single node),
@@ -122,7 +122,7 @@ function relayState(client: Emitter & { readonly isReady: boolean }, listener: (
   };
 }
 
-class NodeRedisSingle extends NodeRedisNode implements StoreClient {
+class NodeRedisSingle extends NodeRedisNode implements SingleNodeClient {
   readonly library = 'node-redis' as const;
   readonly cluster = false;
 
@@ -132,10 +132,6 @@ class NodeRedisSingle extends NodeRedisNode implements StoreClient {
 
   masters(): RedisNode[] {
     return [this];
-  }
-
-  groupByMaster(keys: readonly string[]): Map<RedisNode | undefined, string[]> {
-    return new Map([[this, [...keys]]]);
   }
 
   onConnectionChange(listener: (up: boolean) => void): () => void {
@@ -152,7 +148,7 @@ class NodeRedisSingle extends NodeRedisNode implements StoreClient {
  * that wait and then fail (bounded by the client's command timeout), never as a store that stays
  * "down" after the primary is back.
  */
-class NodeRedisSentinel extends NodeRedisNode implements StoreClient {
+class NodeRedisSentinel extends NodeRedisNode implements SingleNodeClient {
   readonly library = 'node-redis' as const;
   readonly cluster = false;
 
@@ -164,10 +160,6 @@ class NodeRedisSentinel extends NodeRedisNode implements StoreClient {
     return [this];
   }
 
-  groupByMaster(keys: readonly string[]): Map<RedisNode | undefined, string[]> {
-    return new Map([[this, [...keys]]]);
-  }
-
   onConnectionChange(listener: (up: boolean) => void): () => void {
     const onChange = (event: { type?: string }) => {
       if (event?.type === 'MASTER_CHANGE') listener(true);
@@ -177,7 +169,7 @@ class NodeRedisSentinel extends NodeRedisNode implements StoreClient {
   }
 }
 
-class NodeRedisCluster implements StoreClient {
+class NodeRedisCluster implements ClusterClient {
   readonly library = 'node-redis' as const;
   readonly cluster = true;
   /** By address: node-redis rebuilds its node objects when it rediscovers the topology. */
@@ -199,17 +191,9 @@ class NodeRedisCluster implements StoreClient {
     return this.raw.masters.map((master) => this.node(master));
   }
 
-  groupByMaster(keys: readonly string[]): Map<RedisNode | undefined, string[]> {
-    const groups = new Map<RedisNode | undefined, string[]>();
-    const slots = this.raw.slots;
-    for (const key of keys) {
-      const master = slots[keySlot(key)]?.master;
-      const node = master ? this.node(master) : undefined;
-      const group = groups.get(node);
-      if (group) group.push(key);
-      else groups.set(node, [key]);
-    }
-    return groups;
+  masterOf(key: string): RedisNode | undefined {
+    const master = this.raw.slots[keySlot(key)]?.master;
+    return master && this.node(master);
   }
 
   /** node-redis tells the cluster as a whole: 'connect' once the slot map is loaded, 'disconnect' when closed. */

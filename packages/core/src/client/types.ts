@@ -17,22 +17,36 @@ export interface RedisNode {
   sendAll(commands: readonly CommandArgs[]): Promise<unknown[]>;
 }
 
-/** What the store needs of a Redis client, whichever library it comes from. */
-export interface StoreClient extends RedisNode {
+/**
+ * What the store needs of a Redis client, whichever library it comes from: a single node (a
+ * Sentinel-managed primary included) or a cluster. A single-node client implements `RedisNode`
+ * plus the few members below; a cluster client adds `masterOf`.
+ */
+export type StoreClient = SingleNodeClient | ClusterClient;
+
+interface ClientBase extends RedisNode {
   /** 'ioredis' (and its fork iovalkey) or 'node-redis' (the `redis` package). */
   readonly library: 'ioredis' | 'node-redis';
-  /** Redis Cluster: a session and its user's index sit in different slots. */
-  readonly cluster: boolean;
   /** The client the app passed in. */
   readonly raw: object;
   /** Every master (a single node: the client itself), for SCAN and per-node batches. */
   masters(): RedisNode[];
-  /**
-   * Groups keys by the master serving their slot, so that each group can go to that master in
-   * one batch. Keys whose owner is not known yet come under `undefined` (send them one by one
-   * through the client, which follows redirections).
-   */
-  groupByMaster(keys: readonly string[]): Map<RedisNode | undefined, string[]>;
   /** Calls back with true when the client becomes ready and false when it loses the connection. */
   onConnectionChange(listener: (up: boolean) => void): () => void;
+}
+
+export interface SingleNodeClient extends ClientBase {
+  /** A session and its user's index can be named in one script. */
+  readonly cluster: false;
+}
+
+export interface ClusterClient extends ClientBase {
+  /** Redis Cluster: a session and its user's index sit in different slots. */
+  readonly cluster: true;
+  /**
+   * The master serving the key's slot, by the client's slot map, as a node that takes a batch
+   * for several of its slots (`sendAll`); undefined while the map does not know the slot yet.
+   * groupByMaster (client/index.ts) groups a batch's keys with it.
+   */
+  masterOf(key: string): RedisNode | undefined;
 }

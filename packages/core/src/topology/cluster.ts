@@ -1,36 +1,20 @@
+import { groupByMaster } from '../client/index.js';
+import type { ClusterClient } from '../client/types.js';
 import { SessionLimitError } from '../errors.js';
 import { scripts } from '../scripts.js';
-import {
-  NO_EXPIRY_SCORE,
-  revokeAllKeys,
-  revokeFailed,
-  startReply,
-  writeArgs,
-  writeOutcome,
-  type Topology,
-  type TopologyContext,
-  type TouchOutcome,
-  type WriteOutcome,
-  type WriteRequest,
-} from './types.js';
-
-type Reply = (string | number)[];
+import { NO_EXPIRY_SCORE, type Reply, revokeFailed, TopologyBase, touchOutcome, writeArgs, writeOutcome } from './base.js';
+import type { Topology, TouchOutcome, WriteOutcome, WriteRequest } from './types.js';
 
 /**
  * Redis Cluster: a session key and its owner's index live in different slots, so no script can
- * cover both. The session part runs first, the index part after it (see docs/data-model.md for
- * the guarantee this gives); bulk work goes one pipeline per master, masters in parallel.
+ * cover both. The session part runs first (the `*-session.lua` scripts), the index part after it
+ * (see docs/data-model.md for the guarantee this gives); bulk work goes one pipeline per master,
+ * masters in parallel.
  */
-export class ClusterNodes implements Topology {
-  constructor(private readonly ctx: TopologyContext) {}
-
-  private get client() {
-    return this.ctx.client;
-  }
-
+export class ClusterNodes extends TopologyBase<ClusterClient> implements Topology {
   async write(request: WriteRequest): Promise<WriteOutcome> {
     const { maxSessionsPerUser, sessionLimitPolicy } = this.ctx.options;
-    const index = request.owner ? this.ctx.keys.index(request.owner) : undefined;
+    const index = request.owner ? this.index(request.owner) : undefined;
     // Policy 'reject': reserve a place first, so the cap refuses before anything is written.
     const pending = index && request.ttl > 0 && maxSessionsPerUser > 0 && sessionLimitPolicy === 'reject' ? this.ctx.keys.pending(request.owner) : undefined;
     if (pending && !Number(await scripts.indexReserve.run(this.client, [index!, pending], [request.id, request.ttl, maxSessionsPerUser]))) {
@@ -38,8 +22,7 @@ export class ClusterNodes implements Topology {
     }
     let reply: Reply;
     try {
-      const args = writeArgs(request, request.believedOwner ?? request.owner, this.ctx.options, this.ctx.keys.prefix, false);
-      reply = (await scripts.set.run(this.client, [this.ctx.keys.session(request.id)], args)) as Reply;
+      reply = (await scripts.setSession.run(this.client, [this.session(request.id)], writeArgs(request, this.ctx.options))) as Reply;
     } catch (error) {
       if (pending) await scripts.indexRemove.run(this.client, [pending], [request.id]).catch(() => undefined);
       throw error;
@@ -71,7 +54,7 @@ export class ClusterNodes implements Topology {
     const work: Promise<unknown>[] = [];
     let evicted: string[] = [];
     if (storedOwner && storedOwner !== request.owner) {
-      work.push(scripts.indexRemove.run(this.client, [this.ctx.keys.index(storedOwner)], [request.id]));
+      work.push(scripts.indexRemove.run(this.client, [this.index(storedOwner)], [request.id]));
     }
     if (index && status === 'ok') {
       // 'reject' already counted this id when it reserved its place; 'evict-oldest' applies the cap now.
@@ -92,45 +75,39 @@ export class ClusterNodes implements Topology {
   }
 
   async touch(id: string, ttl: number): Promise<TouchOutcome> {
-    const reply = (await scripts.touch.run(this.client, [this.ctx.keys.session(id)], [ttl, '', '0', id])) as Reply;
-    const status = reply[0] as TouchOutcome['status'];
+    const reply = (await scripts.touchSession.run(this.client, [this.session(id)], [ttl])) as Reply;
+    const outcome = touchOutcome(reply);
     const owner = String(reply[2] ?? '');
-    const expiresAt = Number(reply[1] ?? 0);
     if (owner) {
-      const index = this.ctx.keys.index(owner);
-      if (status === 'ok') await scripts.indexAdd.run(this.client, [index], [id, ttl, 0, '', expiresAt]);
-      else if (status === 'expired') await scripts.indexRemove.run(this.client, [index], [id]);
+      const index = this.index(owner);
+      if (outcome.status === 'ok') await scripts.indexAdd.run(this.client, [index], [id, ttl, 0, '', outcome.expiresAt]);
+      else if (outcome.status === 'expired') await scripts.indexRemove.run(this.client, [index], [id]);
     }
-    return { status, expiresAt, now: reply[3] === undefined ? undefined : Number(reply[3]) };
+    return outcome;
   }
 
   async destroy(id: string): Promise<boolean> {
-    const reply = (await scripts.destroy.run(this.client, [this.ctx.keys.session(id)], [this.ctx.options.revokedTtl, '', '0', id])) as Reply;
+    const reply = (await scripts.destroySession.run(this.client, [this.session(id)], [this.ctx.options.revokedTtl])) as Reply;
     const owner = String(reply[1] ?? '');
-    if (owner) await scripts.indexRemove.run(this.client, [this.ctx.keys.index(owner)], [id]);
+    if (owner) await scripts.indexRemove.run(this.client, [this.index(owner)], [id]);
     return Number(reply[0]) === 1;
   }
 
   async revokeUserSession(owner: string, id: string): Promise<boolean> {
-    const index = this.ctx.keys.index(owner);
+    const index = this.index(owner);
     // Membership first: a connect-redis string carries no owner, and only its index entry says whose it is.
     const listed = (await this.client.send(['ZSCORE', index, id], index)) !== null;
     const [revoked] = await Promise.all([
-      scripts.revokeOne.run(this.client, [this.ctx.keys.session(id)], [owner, this.ctx.options.revokedTtl, listed ? '1' : '0']),
+      scripts.revokeOne.run(this.client, [this.session(id)], [owner, this.ctx.options.revokedTtl, listed ? '1' : '0']),
       scripts.indexRemove.run(this.client, [index], [id]),
     ]);
     return Number(revoked) === 1;
   }
 
   async revokeAll(owner: string, except: string[], setAside: (key: string) => void): Promise<number> {
-    const { revokedTtl, revokeChunkSize } = this.ctx.options;
-    const keys = revokeAllKeys(this.ctx.keys, owner);
-    const draining = keys[1];
-    let { revoked, remaining } = startReply(
-      (await scripts.revokeAllStart.run(this.client, keys, [owner, revokedTtl, this.ctx.keys.prefix, 0, ...except])) as Reply,
-      keys,
-      setAside,
-    );
+    const { revokeChunkSize } = this.ctx.options;
+    // The sessions sit in other slots: the start script revokes none (chunk 0), the loop below does.
+    let { revoked, remaining, draining } = await this.startRevokeAll(owner, except, setAside, 0);
     while (remaining > 0) {
       // ZRANGE, revoke, then ZREM only the ids revoked: a crash in between, or an id whose
       // revocation fails, leaves members to redo, never a live session unindexed.
@@ -172,10 +149,10 @@ export class ClusterNodes implements Topology {
     const args = [owner, this.ctx.options.revokedTtl, listed ? '1' : '0'];
     const viaClient = (key: string) =>
       scripts.revokeOne.run(this.client, [key], args).then(Number, (error: unknown) => (error instanceof Error ? error : new Error(String(error))));
-    const keys = ids.map((id) => this.ctx.keys.session(id));
+    const keys = ids.map((id) => this.session(id));
     const results = new Map<string, number | Error>();
     await Promise.all(
-      [...this.client.groupByMaster(keys)].map(async ([node, group]) => {
+      [...groupByMaster(this.client, keys)].map(async ([node, group]) => {
         const replies = node
           ? await scripts.revokeOne.runAll(
               node,
@@ -192,9 +169,9 @@ export class ClusterNodes implements Topology {
   }
 
   async indexLegacy(id: string, owner: string): Promise<'indexed' | 'already' | 'not-legacy' | 'missing'> {
-    const [kind, expiresAt] = (await scripts.legacyProbe.run(this.client, [this.ctx.keys.session(id)], [])) as [string, number];
+    const [kind, expiresAt] = (await scripts.legacyProbe.run(this.client, [this.session(id)], [])) as [string, number];
     if (kind !== 'legacy') return kind as 'not-legacy' | 'missing';
-    const index = this.ctx.keys.index(owner);
+    const index = this.index(owner);
     const score = Number(expiresAt) < 0 ? NO_EXPIRY_SCORE : Number(expiresAt);
     const listed = (await this.client.send(['ZSCORE', index, id], index)) !== null;
     await scripts.indexAdd.run(this.client, [index], [id, NO_EXPIRY_SCORE, 0, '', score]);

@@ -30,7 +30,10 @@ export interface TouchOutcome {
   now?: number;
 }
 
-/** Where the per-user index is kept in step with the sessions: the two axes' second, beside the client. */
+/**
+ * Where the per-user index is kept in step with the sessions: the two axes' second, beside the
+ * client. `owner` is always the encoded user id.
+ */
 export interface Topology {
   write(request: WriteRequest): Promise<WriteOutcome>;
   touch(id: string, ttl: number, believedOwner: string | undefined): Promise<TouchOutcome>;
@@ -43,90 +46,22 @@ export interface Topology {
    */
   revokeAll(owner: string, except: string[], setAside: (key: string) => void): Promise<number>;
   indexLegacy(id: string, owner: string): Promise<'indexed' | 'already' | 'not-legacy' | 'missing'>;
+  /** The owner's index entries, soonest expiry first, once expired ones are pruned. */
+  listIndex(owner: string): Promise<IndexEntry[]>;
+  /** Takes ids out of the owner's index (stale entries a listing found). */
+  pruneIndex(owner: string, ids: readonly string[]): Promise<void>;
+  /** Live entries in the owner's index (expired ones are pruned first). */
+  countIndex(owner: string): Promise<number>;
 }
 
-export interface TopologyContext {
-  client: StoreClient;
+/** One entry of a per-user index: a session id and the expiry it was indexed with (ms). */
+export interface IndexEntry {
+  id: string;
+  expiresAt: number;
+}
+
+export interface TopologyContext<C extends StoreClient = StoreClient> {
+  client: C;
   keys: KeyLayout;
   options: Readonly<ResolvedOptions>;
-}
-
-/** Far enough to mean "no expiry" for an index score (a connect-redis session without a TTL). */
-export const NO_EXPIRY_SCORE = 8_640_000_000_000_000;
-
-type Reply = (string | number)[];
-
-/** The reply of the set script (see src/lua/set.lua), for statuses other than 'owner'. */
-export function writeOutcome(reply: Reply): WriteOutcome {
-  const status = String(reply[0]);
-  if (status === 'revoked') return { status };
-  if (status === 'conflict') return { status, version: Number(reply[1]), value: String(reply[2] ?? '') };
-  return {
-    status: status as 'ok' | 'expired' | 'limit',
-    createdAt: Number(reply[1]),
-    expiresAt: Number(reply[2]),
-    now: Number(reply[4]),
-    version: Number(reply[5]),
-    evicted: reply.slice(6).map(String),
-  };
-}
-
-/** The keys of revoke-all-start.lua: the index, its draining key, and where either is set aside when corrupt. */
-export function revokeAllKeys(keys: KeyLayout, owner: string): [string, string, string, string] {
-  const index = keys.index(owner);
-  const draining = keys.draining(owner);
-  return [index, draining, `${index}:corrupt`, `${draining}:corrupt`];
-}
-
-/** The start script's reply (see src/lua/revoke-all-start.lua): reports what it set aside, then as a chunk's. */
-export function startReply(reply: Reply, keys: readonly string[], setAside: (key: string) => void): RevokeProgress {
-  if (Number(reply[4]) === 1) setAside(keys[0]!);
-  if (Number(reply[5]) === 1) setAside(keys[1]!);
-  return chunkReply(reply);
-}
-
-/** What a logout-everywhere script did: revoked, ids left, and those that could not be revoked. */
-export interface RevokeProgress {
-  revoked: number;
-  remaining: number;
-  failed: number;
-  failure: string;
-}
-
-export function chunkReply(reply: Reply): RevokeProgress {
-  return { revoked: Number(reply[0]), remaining: Number(reply[1]), failed: Number(reply[2] ?? 0), failure: String(reply[3] ?? '') };
-}
-
-/**
- * The error of a logout-everywhere that could not revoke every session. None of them is lost:
- * those that failed and those not tried yet (`remaining` in all) stay in the draining key, where
- * the next logout-everywhere for the user retries them.
- */
-export function revokeFailed(revoked: number, failed: number, failure: string, remaining: number): Error {
-  return new Error(
-    `logout-everywhere revoked ${revoked} session(s), but ${failed} could not be revoked (first error: ${failure}). ` +
-      `Those and any not tried yet, ${remaining} in all, may still be signed in: they stay listed for the next ` +
-      'logout-everywhere of this user, which retries them',
-  );
-}
-
-/** The set script's arguments after the keys. */
-export function writeArgs(request: WriteRequest, believed: string, options: Readonly<ResolvedOptions>, prefix: string, withIndex: boolean) {
-  return [
-    request.text,
-    request.ttl,
-    options.absoluteTimeout,
-    request.owner,
-    believed,
-    request.metaMode,
-    request.metaText,
-    request.expect,
-    request.createdAt,
-    options.maxSessionsPerUser,
-    options.sessionLimitPolicy === 'reject' ? 'reject' : 'evict',
-    options.revokedTtl,
-    prefix,
-    request.id,
-    withIndex ? '1' : '0',
-  ];
 }

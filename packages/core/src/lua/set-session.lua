@@ -1,0 +1,23 @@
+-- Cluster: writes a session record, the session half of a save (the owner's index lives in
+-- another slot: the store keeps it in step afterwards, see topology/cluster.ts).
+--
+-- KEYS[1]  the session
+-- ARGV[1]  data (serialized)          ARGV[2]  ttl ms (<= 0 deletes)
+-- ARGV[3]  absoluteTimeout ms (0 off) ARGV[4]  new owner, encoded, or ''
+-- ARGV[5]  meta mode: 'keep' | 'set' | 'clear'    ARGV[6] meta (JSON) for 'set'
+-- ARGV[7]  the version the caller loaded ('' writes whatever is stored; '0': loaded nothing)
+-- ARGV[8]  the createdAt the caller last read, or '' (only used when the record is gone)
+--
+-- Reply: {status, createdAt, expiresAt, storedOwner, now, version} with status 'ok' | 'expired'
+--   (ttl <= 0 or past the absolute timeout: deleted); or {'revoked'}; or {'conflict', version,
+--   value} (the stored version is not ARGV[7]: another save landed, or a connect-redis string,
+--   version 0, is stored; value is what is stored, '' when the key is not a string; nothing was
+--   written).
+
+-- @include includes/common
+-- @include includes/record
+-- @include includes/set-read
+-- @include includes/set-times
+-- @include includes/set-write
+
+return {'ok', created, expires, stored_owner, now, version}
