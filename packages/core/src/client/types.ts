@@ -19,8 +19,8 @@ export interface RedisNode {
 
 /** What the store needs of a Redis client, whichever library it comes from. */
 export interface StoreClient extends RedisNode {
-  /** 'ioredis' (and its fork iovalkey) or 'node-redis' (the `redis` package). */
-  readonly library: 'ioredis' | 'node-redis';
+  /** 'ioredis' (and its fork iovalkey), 'node-redis' (the `redis` package) or 'bun' (Bun's RedisClient, single node). */
+  readonly library: 'ioredis' | 'node-redis' | 'bun';
   /** Redis Cluster: a session and its user's index sit in different slots. */
   readonly cluster: boolean;
   /** The client the app passed in. */
