@@ -51,7 +51,8 @@ const project = (name: string, root: string, extra: Record<string, unknown> = {}
 // The list of test projects; vitest.config.ts imports it as `test.projects`
 // (Vitest 4 no longer reads this file on its own).
 export default [
-  project('core', './packages/core'),
+  // test/bun.test.ts runs on the Bun runtime only, in the core-bun project below.
+  project('core', './packages/core', { exclude: ['test/bun.test.ts'] }),
   project('testing', './packages/testing'),
   project('express', './packages/express', { exclude: ['test/connect-redis9-upstream.test.ts'] }),
   // connect-redis 9's own test file, run unchanged: its "redis" test writes 1,000 sessions one
@@ -74,4 +75,14 @@ export default [
   // `npm run bench` end to end in quick mode (tiny durations, into a temp dir): counts and shape
   // only, never timings. The full run is `npm run bench`, outside the test command.
   project('bench', './bench', { testTimeout: 180_000 }),
+  // Bun's built-in RedisClient, on the Bun runtime: Vitest itself runs on Bun
+  // (scripts/test-bun.mjs, `npm run test:bun`), and the per-operation files run on Bun's client
+  // (storeClients in packages/core/test/helpers.ts). Listed only when this file loads on Bun.
+  ...(process.versions.bun
+    ? [
+        project('core-bun', './packages/core', {
+          include: ['test/bun.test.ts', ...['get', 'set', 'touch', 'index', 'invalidate', 'merge'].map((file) => `test/${file}.test.ts`)],
+        }),
+      ]
+    : []),
 ] satisfies TestProjectConfiguration[];

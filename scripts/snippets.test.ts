@@ -380,7 +380,8 @@ const scenarios: Record<string, (s: Snippet, redis: RedisServer) => Promise<void
   'sign-in': async (s, redis) => {
     const app = await start(s, { REDIS_URL: redis.url });
     const user = `ann-${s.file.replace(/\W/g, '-')}`;
-    const sessions = new SessionStore({ client: new Redis(redis.url) });
+    const client = new Redis(redis.url);
+    const sessions = new SessionStore({ client });
     try {
       await listening(app);
       const post = (password: string) =>
@@ -400,7 +401,7 @@ const scenarios: Record<string, (s: Snippet, redis: RedisServer) => Promise<void
       expect(app.output()).not.toMatch(/Unhandled error event|UnhandledPromiseRejection/);
     } finally {
       await stopApp(app);
-      await sessions.client.quit();
+      await client.quit();
     }
   },
 

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { beforeAll } from 'vitest';
 import { type FrameworkStore, SessionStore, type SessionStoreOptions } from '@sessionkit/core';
-import { nodeRedisVariants, useRedis, type ComplianceTarget, type TestRedis, type TestSession } from '@sessionkit/testing';
+import { nodeRedisVariants, underBun, useRedis, type ComplianceTarget, type TestRedis, type TestSession } from '@sessionkit/testing';
 
 export { useRedis };
 
@@ -71,21 +71,31 @@ export function ioredisOf(store: { client: unknown }): Redis {
   return admins.get(store.client as object) ?? (store.client as Redis);
 }
 
-/** Which client a parametrized file runs on: ioredis 5, and node-redis 5 (RESP2) and 6 (RESP3). */
-export const storeClients = ['ioredis', ...nodeRedisVariants.map((variant) => variant.name)] as const;
+/**
+ * Which client a parametrized file runs on: ioredis 5, and node-redis 5 (RESP2) and 6 (RESP3);
+ * under the Bun runtime (`npm run test:bun`), Bun's own RedisClient only: the other clients
+ * are tested on Node.
+ */
+export const storeClients: readonly string[] = underBun ? ['bun'] : ['ioredis', ...nodeRedisVariants.map((variant) => variant.name)];
 
 /** The admin ioredis connection that inspects Redis for a node-redis client (see ioredisOf). */
 const admins = new WeakMap<object, Redis>();
 
 /**
  * A client of the given kind on the file's server: a new ioredis client each call (as the files
- * always did), or one connected node-redis client per kind, made in `beforeAll`. For a
- * node-redis client, `ioredisOf(store)` gives an ioredis connection to the same server, so the
+ * always did), or one connected node-redis (or Bun) client per kind, made in `beforeAll`. For a
+ * node-redis or Bun client, `ioredisOf(store)` gives an ioredis connection to the same server, so the
  * tests' raw inspection (PTTL, ZRANGE, SET of a foreign value) reads the same either way.
  */
 export function useStoreClients(redis: TestRedis): (kind: (typeof storeClients)[number]) => SessionStoreOptions['client'] {
   const made = new Map<string, SessionStoreOptions['client']>();
   beforeAll(async () => {
+    if (underBun) {
+      const client = await redis.bun();
+      admins.set(client, redis.client());
+      made.set('bun', client);
+      return;
+    }
     for (const variant of nodeRedisVariants) {
       const client = await redis.nodeRedis(variant);
       admins.set(client, redis.client());

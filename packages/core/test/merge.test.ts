@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FrameworkStore, type CookieSession } from '@sessionkit/core';
-import { nodeRedisVariants, sessionExpiringIn } from '@sessionkit/testing';
+import { nodeRedisVariants, sessionExpiringIn, underBun } from '@sessionkit/testing';
 import { useRedis } from './helpers.js';
 
 const redis = useRedis();
@@ -31,6 +31,12 @@ describe('concurrent saves merge (FrameworkStore)', () => {
 describe.each(nodeRedisVariants)('concurrent saves merge on $name', (variant) => {
   it('two requests that loaded the same version keep both changes, and a deletion', async () =>
     twoRequestsKeepBothChanges(new FrameworkStore<CookieSession>({ client: await redis.nodeRedis(variant), prefix: `merge-nr${++n}:` })));
+});
+
+// On the Bun runtime only (npm run test:bun): Bun's own RedisClient.
+describe.runIf(underBun)("concurrent saves merge on Bun's RedisClient", () => {
+  it('two requests that loaded the same version keep both changes, and a deletion', async () =>
+    twoRequestsKeepBothChanges(new FrameworkStore<CookieSession>({ client: await redis.bun(), prefix: `merge-bun${++n}:` })));
 });
 
 describe("the save path's framework contract", () => {

@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { hashId, RedisOperationError, SessionStore } from '@sessionkit/core';
-import { useRedis } from './helpers.js';
+import { ioredisOf, useRedis } from './helpers.js';
 import { rawRecord } from './helpers.js';
 
 const redis = useRedis();
@@ -28,7 +28,7 @@ describe('events carry hashed ids only (safe to log and meter)', () => {
     await store.set(ids[0]!, { n: 0 }, { userId: 'ann', ttl: 10_000 });
     await store.set(ids[1]!, { n: 1 }, { userId: 'ann', ttl: 20_000 });
     await store.set(ids[2]!, { n: 2 }, { userId: 'ann', ttl: 30_000 }); // evicts ids[0], nearest expiry
-    await store.client.set(store.keys.session(ids[3]!), `{"cookie": "${ids[3]}`); // truncated JSON that even quotes the id
+    await ioredisOf(store).set(store.keys.session(ids[3]!), `{"cookie": "${ids[3]}`); // truncated JSON that even quotes the id
     expect(await store.get(ids[3]!)).toBeNull();
     expect(await store.invalidateAllUserSessions('ann', { except: ids[2]! })).toBe(1);
     expect((await store.set(ids[1]!, { late: true }, { userId: 'ann' })).reason).toBe('revoked');
@@ -93,10 +93,10 @@ describe('corrupt values are reported without quoting what is stored', () => {
     // Invalid JSON short enough for V8 to quote it whole: `Unexpected token 'P', "{"pw":Pw9x..." is not valid JSON`.
     const data = `{"pw":${secret}}`;
     expect(() => JSON.parse(data)).toThrow(secret); // the hazard is real on this Node
-    await store.client.set(store.keys.session('legacy'), data);
-    await store.client.set(store.keys.session('record'), rawRecord({ data }), 'PX', 60_000);
+    await ioredisOf(store).set(store.keys.session('legacy'), data);
+    await ioredisOf(store).set(store.keys.session('record'), rawRecord({ data }), 'PX', 60_000);
     // The same in meta, which is reported while the session itself stays readable.
-    await store.client.set(store.keys.session('meta'), rawRecord({ meta: data }), 'PX', 60_000);
+    await ioredisOf(store).set(store.keys.session('meta'), rawRecord({ meta: data }), 'PX', 60_000);
     expect(await store.get('legacy')).toBeNull();
     expect(await store.get('record')).toBeNull();
     expect(await store.get('meta')).not.toBeNull();
@@ -114,8 +114,8 @@ describe('corrupt values are reported without quoting what is stored', () => {
 
     // Where V8 gives a position, the message says where the JSON breaks (a number, no text).
     events.length = 0;
-    await store.client.set(store.keys.session('cut'), `{"pw":"${secret}`);
-    await store.client.set(store.keys.session('short'), '{"pw":');
+    await ioredisOf(store).set(store.keys.session('cut'), `{"pw":"${secret}`);
+    await ioredisOf(store).set(store.keys.session('short'), '{"pw":');
     expect(await store.get('cut')).toBeNull();
     expect(await store.get('short')).toBeNull();
     expect(events.map(([error]) => (error as Error).message)).toEqual([

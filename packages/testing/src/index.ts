@@ -23,6 +23,7 @@ export { useRedisCluster } from './use-redis-cluster.js';
 export { tamperedValueCases, tamperedValueTitle, type TamperCase, type TamperExpectation } from './tampering.js';
 export { cookieValue, hostileCookieValue, hostileSessionId } from './hostile-cookies.js';
 export { useRedis, type TestRedis } from './use-redis.js';
+export { BunClients, newBunClient, underBun, type BunClient, type BunClientOptions } from './bun.js';
 export { makeTlsFiles, tlsServerArgs, type TlsFiles } from './tls.js';
 export { useRedisTls } from './use-redis-tls.js';
 export { rawRecord, recordData, withRecordData, readRecordData, writeRecordData, type RawRecord } from './records.js';

@@ -4,6 +4,7 @@ import { freePort } from './redis-server.js';
 import { makeTlsFiles, tlsServerArgs, type TlsFiles } from './tls.js';
 import { useRedis } from './use-redis.js';
 import type { NodeRedisSingle, NodeRedisVariant } from './node-redis.js';
+import type { BunClient } from './bun.js';
 
 /**
  * `useRedis` with a TLS listener: a fresh CA and server certificate made in `beforeAll`, and a
@@ -52,6 +53,11 @@ export function useRedisTls() {
     nodeRedis(variant: NodeRedisVariant): Promise<NodeRedisSingle> {
       const ca = started('nodeRedis()').ca;
       return redis.nodeRedis(variant, { socket: { host: '127.0.0.1', port: tlsPort, tls: true, ca } });
+    },
+    /** A connected Bun `RedisClient` on `rediss://` that trusts the test CA (only when the tests run on Bun). */
+    bun(): Promise<BunClient> {
+      const ca = started('bun()').ca;
+      return redis.bun({ tls: { ca } }, `rediss://127.0.0.1:${tlsPort}`);
     },
   };
 }

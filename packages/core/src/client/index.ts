@@ -1,4 +1,5 @@
 import { SessionKitError } from '../errors.js';
+import { type BunRedisClient, fromBun, isBun } from './bun.js';
 import { fromIoredis, isIoredis, type IoredisClient } from './ioredis.js';
 import { fromNodeRedis, isNodeRedis, type NodeRedisClient } from './node-redis.js';
 import type { ClusterClient, RedisNode, StoreClient } from './types.js';
@@ -6,15 +7,17 @@ import type { ClusterClient, RedisNode, StoreClient } from './types.js';
 export type { ClusterClient, CommandArgs, RedisNode, SingleNodeClient, StoreClient } from './types.js';
 export type { IoredisClient } from './ioredis.js';
 export type { NodeRedisClient } from './node-redis.js';
+export type { BunRedisClient } from './bun.js';
 
 /**
- * The Redis clients a store accepts: ioredis 5/6 or iovalkey (`Redis`, `Cluster`), or node-redis
- * 5/6, the `redis` package (`createClient`, `createCluster`, `createSentinel`), connected.
+ * The Redis clients a store accepts: ioredis 5/6 or iovalkey (`Redis`, `Cluster`), node-redis
+ * 5/6, the `redis` package (`createClient`, `createCluster`, `createSentinel`), connected, or
+ * Bun's `RedisClient` (single node; typed by shape, so core's types do not need Bun's).
  */
-export type RedisClient = IoredisClient | NodeRedisClient;
+export type RedisClient = IoredisClient | NodeRedisClient | BunRedisClient;
 
 const SUPPORTED =
-  'an ioredis (or iovalkey) Redis or Cluster, or a connected node-redis client (createClient, createCluster or createSentinel from the redis package)';
+  'an ioredis (or iovalkey) Redis or Cluster, a connected node-redis client (createClient, createCluster or createSentinel from the redis package), or a RedisClient from bun (single node)';
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
@@ -31,6 +34,7 @@ export function toStoreClient(client: unknown): StoreClient {
   if (client && typeof client === 'object') {
     if (isIoredis(client)) return fromIoredis(client);
     if (isNodeRedis(client)) return fromNodeRedis(client);
+    if (isBun(client)) return fromBun(client);
   }
   throw new SessionKitError('ERR_CONFIG', `option client must be ${SUPPORTED}; got ${describe(client)}`);
 }

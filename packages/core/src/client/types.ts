@@ -25,8 +25,8 @@ export interface RedisNode {
 export type StoreClient = SingleNodeClient | ClusterClient;
 
 interface ClientBase extends RedisNode {
-  /** 'ioredis' (and its fork iovalkey) or 'node-redis' (the `redis` package). */
-  readonly library: 'ioredis' | 'node-redis';
+  /** 'ioredis' (and its fork iovalkey), 'node-redis' (the `redis` package) or 'bun' (Bun's RedisClient, single node). */
+  readonly library: 'ioredis' | 'node-redis' | 'bun';
   /** The client the app passed in. */
   readonly raw: object;
   /** Every master (a single node: the client itself), for SCAN and per-node batches. */
