@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { describe, expect, it, vi } from 'vitest';
-import { FrameworkStore, SessionStore, type CookieSession } from '@sessionkit/core';
+import { SessionStore } from '@sessionkit/core';
+import { FrameworkStore, type CookieSession } from '@sessionkit/core/toolkit';
 import { sessionExpiringIn } from '@sessionkit/testing';
 import { countWrites, recordData, sleep, useRedis, withRecordData } from './helpers.js';
 

@@ -1,18 +1,7 @@
 import session from 'express-session';
 import type { SessionData } from 'express-session';
-import {
-  carriedTicket,
-  carryTicket,
-  FrameworkStore,
-  optionSchema,
-  settle,
-  type OptionSpec,
-  type FrameworkStoreOptions,
-  type InvalidateOptions,
-  type Serializer,
-  type SessionInfo,
-  type SessionStore,
-} from '@sessionkit/core';
+import type { InvalidateOptions, Serializer, SessionInfo, SessionStore } from '@sessionkit/core';
+import { carriedTicket, carryTicket, FrameworkStore, optionSchema, settle, type OptionSpec, type FrameworkStoreOptions } from '@sessionkit/core/toolkit';
 
 // express-session is CommonJS: its `Store` hangs off the exported function. A default import
 // works from both builds (ESM: Node hands over module.exports; CJS: esbuild's interop does).
@@ -253,6 +242,7 @@ export class RedisStore extends Store {
 }
 
 // What the docs use, so that an app installs only this package.
-export type { InvalidateOptions, SessionInfo, SessionRecord, SessionStore, FrameworkStoreOptions } from '@sessionkit/core';
+export type { InvalidateOptions, SessionInfo, SessionRecord, SessionStore } from '@sessionkit/core';
+export type { FrameworkStoreOptions } from '@sessionkit/core/toolkit';
 export type { Serializer, SessionLimitPolicy, SessionKitErrorCode } from '@sessionkit/core';
 export { SessionKitError, RedisOperationError, SessionLimitError, CorruptSessionError, hashId, safeJsonSerializer } from '@sessionkit/core';

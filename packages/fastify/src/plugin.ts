@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyPluginCallback, FastifyRequest } from 'fastify';
 import type {} from '@fastify/session';
-import type { CookieSession, SessionInfo } from '@sessionkit/core';
+import type { SessionInfo } from '@sessionkit/core';
+import type { CookieSession } from '@sessionkit/core/toolkit';
 import type { RedisStore } from './store.js';
 
 /** A session of the signed-in user, as `request.listSessions()` returns it. */

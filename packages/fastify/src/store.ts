@@ -1,6 +1,7 @@
 // fastify's `Session` interface (and `request.session`) come from @fastify/session's declarations.
 /// <reference types="@fastify/session" />
 import type { Session as FastifySession } from 'fastify';
+import type { InvalidateOptions, SessionInfo, SessionStore } from '@sessionkit/core';
 import {
   FrameworkStore,
   rethrowWithStatus,
@@ -10,10 +11,7 @@ import {
   Ticket,
   type CookieSession,
   type FrameworkStoreOptions,
-  type InvalidateOptions,
-  type SessionInfo,
-  type SessionStore,
-} from '@sessionkit/core';
+} from '@sessionkit/core/toolkit';
 
 /**
  * A session as @fastify/session hands it to the store: fastify's `Session` interface (extend it

@@ -1,14 +1,5 @@
-import {
-  FrameworkStore,
-  rethrowWithStatus,
-  SessionKitError,
-  type CookieSession,
-  type FrameworkStoreOptions,
-  type InvalidateOptions,
-  type SessionInfo,
-  type SessionStore,
-  type Ticket,
-} from '@sessionkit/core';
+import { SessionKitError, type InvalidateOptions, type SessionInfo, type SessionStore } from '@sessionkit/core';
+import { FrameworkStore, rethrowWithStatus, type CookieSession, type FrameworkStoreOptions, type Ticket } from '@sessionkit/core/toolkit';
 
 /**
  * A session as koa-session hands it to a store: the session's JSON (`ctx.session.toJSON()`, no

@@ -6,19 +6,8 @@ import {
   type SessionIdStorageStrategy,
   type SessionStorage,
 } from 'react-router';
-import {
-  FrameworkStore,
-  optionSchema,
-  SessionKitError,
-  carriedTicket,
-  carryTicket,
-  Ticket,
-  type CookieSession,
-  type FrameworkStoreOptions,
-  type InvalidateOptions,
-  type SessionInfo,
-  type SessionStore,
-} from '@sessionkit/core';
+import { SessionKitError, type InvalidateOptions, type SessionInfo, type SessionStore } from '@sessionkit/core';
+import { FrameworkStore, optionSchema, carriedTicket, carryTicket, Ticket, type CookieSession, type FrameworkStoreOptions } from '@sessionkit/core/toolkit';
 
 /** What a commit hands to the store and what reaches Redis: `session.data`, flash entries included. */
 type StoredData = Record<string, unknown>;
@@ -221,6 +210,7 @@ export function createRedisSessionStorage<Data = SessionData, FlashData = Data>(
   };
 }
 
-export type { InvalidateOptions, SessionInfo, SessionStore, FrameworkStoreOptions } from '@sessionkit/core';
+export type { InvalidateOptions, SessionInfo, SessionStore } from '@sessionkit/core';
+export type { FrameworkStoreOptions } from '@sessionkit/core/toolkit';
 export type { Serializer, SessionLimitPolicy } from '@sessionkit/core';
 export { SessionKitError, RedisOperationError, SessionLimitError, CorruptSessionError, hashId } from '@sessionkit/core';
