@@ -10,6 +10,9 @@ export {
   Ticket,
   carryTicket,
   carriedTicket,
+  parkTicket,
+  claimTicket,
+  unparkTicket,
   type FrameworkStoreOptions,
   type CookieSession,
   type LoadedFrameworkSession,
@@ -18,7 +21,23 @@ export {
 } from './framework-store.js';
 export { defaultOwner, ownerAt, checkedOwner, type OwnerId } from './owner.js';
 export { changesSince, applyChanges, type Changes } from './merge.js';
-export { settle } from './callbacks.js';
+export { settle, callbackOrPromise, type CallbackOrPromise, type StoreCallback } from './callbacks.js';
+export {
+  installUserSessionCalls,
+  installEngineFields,
+  installAdminCalls,
+  installAdapterStore,
+  type AdapterStore,
+  type AdminCalls,
+  type EngineFields,
+  userSessionCalls,
+  requestHelpers,
+  type UserSessionCalls,
+  type RequestHelpers,
+  type RequestSessionAccess,
+  type ListedSession,
+  type LogoutEverywhereOptions,
+} from './user-calls.js';
 export { optionSchema, type OptionSpec, type OptionLayer } from './option-schema.js';
 export { rethrowWithStatus } from './errors.js';
 export { keySlot } from './slot.js';
