@@ -8,6 +8,8 @@ const exampleFiles = fileURLToPath(new URL('./examples', import.meta.url));
 
 /** Tests import the packages' sources; the exports check imports the built dist. */
 export const alias = {
+  // Before '@sessionkit/core', which would otherwise take it as a path below its own entry.
+  '@sessionkit/core/toolkit': fileURLToPath(new URL('./packages/core/src/toolkit.ts', import.meta.url)),
   '@sessionkit/core': src('core'),
   '@sessionkit/testing': src('testing'),
   '@sessionkit/express': src('express'),

@@ -10,7 +10,8 @@
  * hot paths before and after; the app-level figures are section 1 of `npm run bench`.
  */
 import { Redis } from 'ioredis';
-import { FrameworkStore, SessionStore } from '@sessionkit/core';
+import { SessionStore } from '@sessionkit/core';
+import { FrameworkStore } from '@sessionkit/core/toolkit';
 import { RedisServer } from '@sessionkit/testing';
 import { median } from './util.js';
 

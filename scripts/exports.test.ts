@@ -14,6 +14,12 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const manifests = publicPackages(root);
 /** The libraries (an exports map); a command-line package such as @sessionkit/cli has a bin instead. */
 const packages = manifests.filter(({ manifest }) => manifest.exports).map((p) => p.name);
+/** Every entry point of those: `.` as the package's name, a subpath (`./toolkit`) under it. */
+const entries = manifests.flatMap(({ name, manifest }) =>
+  Object.keys((manifest.exports ?? {}) as Record<string, unknown>)
+    .filter((key) => key !== './package.json')
+    .map((key) => (key === '.' ? name : `${name}/${key.slice(2)}`)),
+);
 const bins = manifests.flatMap(({ dir, manifest }) =>
   Object.entries((manifest.bin ?? {}) as Record<string, string>).map(([name, path]) => ({ name, path: join(root, 'packages', dir, path) })),
 );
@@ -23,9 +29,10 @@ const run = (args: string[], cwd = root) => execFileSync(process.execPath, args,
 describe('published entry points (built dist, through each package.json exports map)', () => {
   it('finds the packages', () => {
     expect(packages).toContain('@sessionkit/core');
+    expect(entries).toContain('@sessionkit/core/toolkit');
   });
 
-  for (const name of packages) {
+  for (const name of entries) {
     it(`${name}: import and require load the same API`, () => {
       const esm = run([
         '--input-type=module',
@@ -37,6 +44,44 @@ describe('published entry points (built dist, through each package.json exports 
       expect(JSON.parse(cjs)).toEqual(JSON.parse(esm));
     });
   }
+
+  // @sessionkit/core has two entries, the app API and `./toolkit`, built as ESM and as CommonJS.
+  // Each class must be one class whichever entry hands it out: a toolkit FrameworkStore's `.core`
+  // is the main entry's SessionStore, its errors are the main entry's SessionKitError, and an
+  // adapter's engine is the toolkit's FrameworkStore. A build that copied the shared modules into
+  // each entry would print false for each of these.
+  const sameClasses = (load: string) => `
+    const main = ${load}('@sessionkit/core');
+    const toolkit = ${load}('@sessionkit/core/toolkit');
+    const fastify = ${load}('@sessionkit/fastify');
+    const { Redis } = ${load}('ioredis');
+    const client = new Redis({ lazyConnect: true });
+    const engine = new toolkit.FrameworkStore({ client });
+    const given = new main.SessionStore({ client });
+    let thrown;
+    try { new toolkit.FrameworkStore(null); } catch (error) { thrown = error; }
+    const adapter = new fastify.RedisStore({ client });
+    // The Fastify store takes a parked ticket only if it is an instance of the Ticket it imports.
+    const loaded = { __sessionkitTicket: new toolkit.Ticket() };
+    adapter.claim(loaded);
+    console.log(JSON.stringify({
+      core: engine.core instanceof main.SessionStore,
+      store: new toolkit.FrameworkStore({ store: given }).core === given,
+      error: thrown instanceof main.SessionKitError,
+      adapterEngine: adapter.sessions instanceof toolkit.FrameworkStore,
+      adapterCore: adapter.core instanceof main.SessionStore,
+      ticket: toolkit.carriedTicket(loaded) instanceof toolkit.Ticket,
+    }));
+    client.disconnect();`;
+  const allTrue = { core: true, store: true, error: true, adapterEngine: true, adapterCore: true, ticket: true };
+
+  it('@sessionkit/core and @sessionkit/core/toolkit share their classes (require)', () => {
+    expect(JSON.parse(run(['-e', sameClasses('require')]))).toEqual(allTrue);
+  });
+
+  it('@sessionkit/core and @sessionkit/core/toolkit share their classes (import)', () => {
+    expect(JSON.parse(run(['--input-type=module', '-e', sameClasses('await import')]))).toEqual(allTrue);
+  });
 
   for (const bin of bins) {
     it(`the ${bin.name} bin starts and prints its help`, () => {
@@ -72,7 +117,7 @@ describe('published entry points (built dist, through each package.json exports 
     mkdirSync(join(root, '.tmp'), { recursive: true });
     const dir = mkdtempSync(join(root, '.tmp', 'types-'));
     try {
-      const lines = packages.map((name, i) => `import * as p${i} from ${JSON.stringify(name)};\nexport const k${i}: string[] = Object.keys(p${i});`).join('\n');
+      const lines = entries.map((name, i) => `import * as p${i} from ${JSON.stringify(name)};\nexport const k${i}: string[] = Object.keys(p${i});`).join('\n');
       writeFileSync(join(dir, 'esm.mts'), `${lines}\nimport { SessionStore } from '@sessionkit/core';\nexport type S = SessionStore;\n`);
       writeFileSync(join(dir, 'cjs.cts'), `${lines}\nimport { SessionStore } from '@sessionkit/core';\nexport type S = SessionStore;\n`);
       writeFileSync(

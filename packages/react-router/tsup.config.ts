@@ -1,12 +1,4 @@
-import { defineConfig } from 'tsup';
+import { libraryConfig } from '../../tsup.base.js';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'node20',
-  // Peers and core stay imports: one copy of React Router's session code and of the Lua scripts.
-  external: ['@sessionkit/core', 'react-router', 'ioredis', 'redis'],
-});
+// Peers and core stay imports: one copy of React Router's session code and of the Lua scripts.
+export default libraryConfig({ external: ['@sessionkit/core', 'react-router', 'ioredis', 'redis'] });

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { decodeUserId, defaultOwner, inspectStoredValue } from '@sessionkit/core';
+import { decodeUserId, inspectStoredValue } from '@sessionkit/core';
+import { defaultOwner } from '@sessionkit/core/toolkit';
 
 /**
  * What one key under the store's prefixes holds, read in two pipelined round trips per batch: the

@@ -54,3 +54,48 @@ function reportThrown(thrown: unknown, unhandled: ((error: unknown) => void) | u
     // An 'error' listener that throws too: the warning above already reported the original.
   }
 }
+
+/** A store method's callback, as the frameworks type it. */
+// biome-ignore lint/suspicious/noExplicitAny: as in settle
+export type StoreCallback<T> = (error: any, value?: T) => void;
+
+/**
+ * What `callbackOrPromise` returns: with a callback, the callback's return value; without one
+ * (or where a callback may or may not be given), the work's result.
+ */
+export type CallbackOrPromise<T, C> = Promise<[C] extends [StoreCallback<never>] ? unknown : T>;
+
+/**
+ * A store method that takes an optional callback and returns a promise either way, as
+ * connect-redis 9 and 10 and @fastify/session's stores do:
+ * - with a callback, the outcome goes to the callback only (through `settle`: on a later tick,
+ *   outside the promise chain, a callback that throws reported, never an uncaught exception), and
+ *   the promise resolves with the callback's return value once it has run. It never rejects;
+ * - without one, `work` itself is returned. With `unhandled` (an adapter's 'error' event), a
+ *   handler is attached that hands it a failure: a caller that awaits still sees the rejection,
+ *   one that ignores the promise (as express-session does) never makes it an unhandled rejection.
+ */
+export function callbackOrPromise<T, C extends StoreCallback<T> | undefined>(
+  work: Promise<T>,
+  callback: C,
+  unhandled?: (error: unknown) => void,
+): CallbackOrPromise<T, C> {
+  if (!callback) {
+    if (unhandled) void work.catch(unhandled);
+    return work as CallbackOrPromise<T, C>;
+  }
+  return new Promise<unknown>((resolve) => {
+    settle(
+      work,
+      (...args: Parameters<StoreCallback<T>>) => {
+        let returned: unknown;
+        try {
+          returned = callback(...args);
+        } finally {
+          resolve(returned);
+        }
+      },
+      unhandled,
+    );
+  }) as CallbackOrPromise<T, C>;
+}

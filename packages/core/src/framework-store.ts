@@ -53,6 +53,8 @@ export interface FrameworkStoreOptions<S extends CookieSession = CookieSession> 
 
 /** What one request loaded, held by its ticket from `load` until the same request's save. */
 interface Loaded {
+  /** The session id loaded: a ticket speaks for this session only. */
+  sid: string;
   at: number;
   createdAt: number;
   expiresAt: number;
@@ -72,6 +74,8 @@ interface Loaded {
   /** The stored version and data text, which a save compares with to merge (see `mergeSaves`). */
   version: number;
   text: string;
+  /** The data's text without its cookie, taken at load for a save that will compare (see `LoadShape.compare`). */
+  fingerprint?: string;
 }
 
 let stateOf: (ticket: Ticket) => Loaded | undefined;
@@ -122,6 +126,33 @@ export function carriedTicket(holder: unknown): Ticket | undefined {
   return holder !== null && typeof holder === 'object' ? (holder as { [CARRIED]?: Ticket })[CARRIED] : undefined;
 }
 
+/**
+ * For a framework that copies the loaded data's keys onto a session object of its own and hands
+ * only that to its saves (@fastify/session): the loaded data with its ticket parked under `key`,
+ * the one place it can ride (its JSON is nothing). `claimTicket` moves it off the framework's
+ * session once built; `unparkTicket` takes it off the data a save is handed.
+ */
+export function parkTicket<S extends object>(loaded: LoadedFrameworkSession<S>, key: string): S {
+  return Object.assign(loaded.session, { [key]: loaded.ticket });
+}
+
+/** Moves a ticket parked under `key` off `holder` and carries it there (`carryTicket`): the app's session then shows no key of SessionKit's. */
+export function claimTicket(holder: unknown, key: string): void {
+  if (!holder || typeof holder !== 'object' || !Object.hasOwn(holder, key)) return;
+  const record = holder as Record<string, unknown>;
+  const ticket = record[key];
+  delete record[key];
+  if (ticket instanceof Ticket) carryTicket(holder, ticket);
+}
+
+/** The data without a ticket parked under `key`, and the ticket (parked there, or else carried). */
+export function unparkTicket<S>(data: S, key: string): [S, Ticket | undefined] {
+  const record = data as Record<string, unknown>;
+  if (!record || typeof record !== 'object' || !Object.hasOwn(record, key)) return [data, carriedTicket(record)];
+  const { [key]: ticket, ...rest } = record;
+  return [rest as S, ticket instanceof Ticket ? ticket : undefined];
+}
+
 /** A session as `load` returns it: the data for the framework, and the ticket for its save. */
 export interface LoadedFrameworkSession<S> {
   session: S;
@@ -137,8 +168,9 @@ export interface SaveHints {
   ticket?: Ticket | undefined;
   /**
    * The framework knows the data is unchanged since the load (@fastify/session's `isModified()`),
-   * or, with 'compare', cannot tell: then it is unchanged when it serializes to the text loaded
-   * (React Router), which costs a serialization.
+   * or, with 'compare', cannot tell: then it is unchanged when it serializes as it did when loaded
+   * (React Router; Koa, whose cookie expiry moves on every rolling save), cookie left out, which
+   * costs a serialization. A session with a cookie must have been loaded with `compare`.
    */
   unchanged?: boolean | 'compare';
   /**
@@ -169,6 +201,12 @@ export interface LoadShape {
    * `SaveHints.ttl`): a `cookie` key is the app's own, neither checked nor rewritten.
    */
   noCookie?: boolean;
+  /**
+   * The save will pass `unchanged: 'compare'` (Koa's rolling saves): the load keeps the data's
+   * text without its cookie to compare with, one serialization per load. Not needed with
+   * `noCookie`, where the text loaded is that already.
+   */
+  compare?: boolean;
 }
 
 /** The latest loads kept for saves that bring no ticket: bounded, and stale after 30 s. */
@@ -305,6 +343,14 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
     return this.core.client;
   }
 
+  /**
+   * Calls `listener` with true when the Redis client (re)connects and false when it loses its
+   * connection (express-session's 'connect' / 'disconnect' events); returns the function that stops it.
+   */
+  onConnectionChange(listener: (up: boolean) => void): () => void {
+    return this.core.redis.onConnectionChange(listener);
+  }
+
   /** The session data alone (see `load`). */
   async get(sid: string, shape: LoadShape = {}): Promise<S | null> {
     // Not through `load`: one async layer less on every read (bench:store-js).
@@ -351,6 +397,7 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
       }
     }
     const state: Loaded = {
+      sid,
       at: Date.now(),
       createdAt: record.createdAt,
       expiresAt: record.expiresAt,
@@ -362,6 +409,7 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
     };
     if (record.legacy) state.legacy = true;
     if (noCookie) state.noCookie = true;
+    else if (shape.compare) state.fingerprint = this.withoutCookie(session);
     const ticket = new Ticket(state);
     this.remember(sid, ticket);
     // A caller that saves the very object it loaded needs no ticket of its own.
@@ -374,7 +422,7 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
    * `isModified()`), the save costs what a touch costs: usually nothing, see `touchAfter`.
    */
   async set(sid: string, session: S, hints: SaveHints = {}): Promise<void> {
-    const own = this.ownTicket(session, hints.ticket);
+    const own = this.ownTicket(sid, session, hints.ticket);
     const loaded = this.loadedFor(sid, own);
     const ttl = hints.ttl ?? this.ttlOf(session);
     // What the write starts from: this request's load, or (for a save that must not create) the
@@ -386,7 +434,7 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
       if (!current) return;
       base ??= current.record;
     } else if (hints.unchanged && loaded && this.canSlide(session, loaded, ttl, this.userIdOf(session))) {
-      if (hints.unchanged === true || this.core.options.serializer.stringify(session) === loaded.text) {
+      if (hints.unchanged === true || this.sameAsLoaded(session, loaded)) {
         await this.slide(sid, loaded, ttl, own !== undefined);
         return;
       }
@@ -440,6 +488,16 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
     return cookieSettings({ cookie: loaded.cookie }) === cookieSettings(session);
   }
 
+  /** For `unchanged: 'compare'`: the data serializes as it did when loaded, its cookie (the expiry a rolling save moves) left out. */
+  private sameAsLoaded(session: S, loaded: Loaded): boolean {
+    if (loaded.noCookie) return this.core.options.serializer.stringify(session) === loaded.text;
+    return loaded.fingerprint !== undefined && this.withoutCookie(session) === loaded.fingerprint;
+  }
+
+  private withoutCookie(session: S): string {
+    return this.core.options.serializer.stringify({ ...session, cookie: undefined });
+  }
+
   /** The ticket's state after a write of its request: what a second save compares and merges with. */
   private saved(loaded: Loaded, data: S, result: SetResult<S>): void {
     loaded.at = Date.now();
@@ -454,7 +512,7 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
 
   /** Slides the expiry, unless it was refreshed less than `touchAfter` ago. */
   async touch(sid: string, session: S, hints: Pick<SaveHints, 'ticket'> = {}): Promise<void> {
-    const loaded = this.loadedFor(sid, this.ownTicket(session, hints.ticket));
+    const loaded = this.loadedFor(sid, this.ownTicket(sid, session, hints.ticket));
     if (this.disableTouch || this.disableTTL) return;
     // With a custom ttl the cookie expiry lives only in the data, so a touch must rewrite it.
     if (!this.cookieFollowsTtl) return this.set(sid, session, hints);
@@ -492,7 +550,7 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
 
   /** Destroys the session; the owner it was loaded with (if lately) saves the script a round trip. */
   async destroy(sid: string, hints: Pick<SaveHints, 'ticket'> = {}): Promise<void> {
-    const loaded = this.loadedFor(sid, hints.ticket);
+    const loaded = this.loadedFor(sid, this.ownTicket(sid, undefined, hints.ticket));
     this.latest.delete(sid);
     await this.core.destroy(sid, loaded ? { userId: loaded.userId ?? null } : {});
   }
@@ -554,9 +612,15 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
     return checkedOwner(this.findUserId(session));
   }
 
-  /** The ticket of this request: the one the adapter passed, or the one of the very object `load` returned. */
-  private ownTicket(session: S, given: Ticket | undefined): Ticket | undefined {
-    return given ?? carriedTicket(session);
+  /**
+   * The ticket of this request: the one the adapter passed, or the one of the very object `load`
+   * returned. One of another session (its id changed since the load, as after koa-session's
+   * `regenerate()`) stands for none.
+   */
+  private ownTicket(sid: string, session: S | undefined, given: Ticket | undefined): Ticket | undefined {
+    const ticket = given ?? carriedTicket(session);
+    const state = ticket && stateOf(ticket);
+    return state && state.sid !== sid ? undefined : ticket;
   }
 
   private remember(sid: string, ticket: Ticket): void {

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { Cluster, type Redis } from 'ioredis';
 import { Redis as Redis6 } from 'ioredis6';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FrameworkStore, RedisOperationError, SessionLimitError, SessionStore } from '@sessionkit/core';
+import { RedisOperationError, SessionLimitError, SessionStore } from '@sessionkit/core';
+import { FrameworkStore } from '@sessionkit/core/toolkit';
 import { adminCommand, runStoreCompliance, startRedisCluster, type RedisCluster, type TestSession } from '@sessionkit/testing';
 import { useRedis } from './helpers.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FrameworkStore, RedisOperationError, SessionKitError, SessionStore, toStoreClient, type CookieSession } from '@sessionkit/core';
+import { RedisOperationError, SessionKitError, SessionStore } from '@sessionkit/core';
+import { FrameworkStore, toStoreClient, type CookieSession } from '@sessionkit/core/toolkit';
 import {
   countCommands,
   newBunClient,

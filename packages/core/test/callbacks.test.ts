@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { settle } from '@sessionkit/core';
+import { settle } from '@sessionkit/core/toolkit';
 
 /** The next process warning of SessionKit's callback type. */
 function nextCallbackWarning(): Promise<Error> {

@@ -1,7 +1,8 @@
 import { Cluster } from 'ioredis';
 import { Cluster as Cluster6 } from 'ioredis6';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeUserId, FrameworkStore, keySlot, SessionLimitError, SessionStore, type SessionStoreOptions } from '@sessionkit/core';
+import { encodeUserId, SessionLimitError, SessionStore, type SessionStoreOptions } from '@sessionkit/core';
+import { FrameworkStore, keySlot } from '@sessionkit/core/toolkit';
 import {
   adminCommand,
   NodeRedisClients,

@@ -1,4 +1,4 @@
-import { FrameworkStore } from '@sessionkit/core';
+import { FrameworkStore } from '@sessionkit/core/toolkit';
 import { runStoreCompliance, type TestSession } from '@sessionkit/testing';
 import { complianceTarget, useRedis } from './helpers.js';
 

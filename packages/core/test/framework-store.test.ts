@@ -1,6 +1,8 @@
+import { once } from 'node:events';
 import type { Redis } from 'ioredis';
 import { describe, expect, it, vi } from 'vitest';
-import { FrameworkStore, SessionStore, type CookieSession } from '@sessionkit/core';
+import { SessionStore } from '@sessionkit/core';
+import { FrameworkStore, type CookieSession } from '@sessionkit/core/toolkit';
 import { sessionExpiringIn } from '@sessionkit/testing';
 import { countWrites, recordData, sleep, useRedis, withRecordData } from './helpers.js';
 
@@ -32,6 +34,46 @@ describe('FrameworkStore (the layer both adapters share)', () => {
     const other = new FrameworkStore<CookieSession>({ client: clientOf(store), prefix: store.core.options.prefix, touchAfter: 1000 });
     const { writes: cold } = await countWrites(clientOf(store), () => other.touch('s', sessionExpiringIn(20_000)));
     expect(cold).toBe(1);
+  });
+
+  it('a ticket speaks for the session it was loaded for: an unchanged save of another id with it writes that id in full', async () => {
+    const store = fresh({ touchAfter: 60_000 });
+    const data = sessionExpiringIn(3_600_000, { userId: 'u' });
+    await store.set('loaded', data);
+    const { ticket } = (await store.load('loaded'))!;
+    // As after koa-session's regenerate(): the context still carries the old id's ticket.
+    await store.set('renamed', sessionExpiringIn(3_600_000, { userId: 'u' }), { ticket, unchanged: true });
+    expect(await store.get('renamed')).toMatchObject({ userId: 'u' });
+  });
+
+  it("'compare' on a session with a cookie: unchanged when the data (cookie left out) serializes as loaded", async () => {
+    const store = fresh({ touchAfter: 60_000 });
+    await store.set('s', sessionExpiringIn(3_600_000, { userId: 'u', cart: 1 }));
+    const same = (await store.load('s', { compare: true }))!;
+    const { writes } = await countWrites(clientOf(store), () =>
+      store.set('s', sessionExpiringIn(3_600_000, { userId: 'u', cart: 1 }), { ticket: same.ticket, unchanged: 'compare' }),
+    );
+    expect(writes).toBe(0);
+    const changed = (await store.load('s', { compare: true }))!;
+    await store.set('s', sessionExpiringIn(3_600_000, { userId: 'u', cart: 2 }), { ticket: changed.ticket, unchanged: 'compare' });
+    expect(await store.get('s')).toMatchObject({ cart: 2 });
+  });
+
+  it('onConnectionChange reports the client going down, and nothing once stopped', async () => {
+    const store = fresh();
+    const client = clientOf(store);
+    await client.ping();
+    const seen: boolean[] = [];
+    const stop = store.onConnectionChange((up) => seen.push(up));
+    const ended = once(client, 'end');
+    client.disconnect();
+    await ended;
+    expect(seen).toContain(false);
+    stop();
+    const count = seen.length;
+    await client.connect();
+    await client.ping();
+    expect(seen.length).toBe(count);
   });
 
   it('defaults touchAfter to a tenth of the TTL, at most a minute', async () => {

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { beforeAll } from 'vitest';
-import { type FrameworkStore, SessionStore, type SessionStoreOptions } from '@sessionkit/core';
+import { SessionStore, type SessionStoreOptions } from '@sessionkit/core';
+import type { FrameworkStore } from '@sessionkit/core/toolkit';
 import { nodeRedisVariants, underBun, useRedis, type ComplianceTarget, type TestRedis, type TestSession } from '@sessionkit/testing';
 
 export { useRedis };

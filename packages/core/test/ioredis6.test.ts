@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import { Redis as Redis6 } from 'ioredis6';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FrameworkStore, SessionStore } from '@sessionkit/core';
+import { SessionStore } from '@sessionkit/core';
+import { FrameworkStore } from '@sessionkit/core/toolkit';
 import { runStoreCompliance, type TestSession } from '@sessionkit/testing';
 import { complianceTarget, useRedis } from './helpers.js';
 

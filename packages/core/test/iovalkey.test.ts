@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import { Redis as Valkey, type RedisOptions as ValkeyOptions } from 'iovalkey';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FrameworkStore, SessionKitError, SessionStore } from '@sessionkit/core';
+import { SessionKitError, SessionStore } from '@sessionkit/core';
+import { FrameworkStore } from '@sessionkit/core/toolkit';
 import { runStoreCompliance, type TestSession } from '@sessionkit/testing';
 import { complianceTarget, useRedis } from './helpers.js';
 

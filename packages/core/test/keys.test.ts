@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeUserId, encodeUserId, escapeGlob, hashId, keySlot } from '@sessionkit/core';
+import { decodeUserId, encodeUserId, escapeGlob, hashId } from '@sessionkit/core';
+import { keySlot } from '@sessionkit/core/toolkit';
 
 describe('key layout helpers', () => {
   it('user id encoding round-trips and never contains layout or glob characters', () => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FrameworkStore, type CookieSession } from '@sessionkit/core';
+import { FrameworkStore, type CookieSession } from '@sessionkit/core/toolkit';
 import { nodeRedisVariants, sessionExpiringIn, underBun } from '@sessionkit/testing';
 import { useRedis } from './helpers.js';
 

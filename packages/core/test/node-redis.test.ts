@@ -1,7 +1,8 @@
 import { createClient, createClientPool, RESP_TYPES } from 'redis';
 import { createClient as createClient6 } from 'redis6';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FrameworkStore, hashId, RedisOperationError, SessionKitError, SessionStore, type SessionStoreOptions } from '@sessionkit/core';
+import { hashId, RedisOperationError, SessionKitError, SessionStore, type SessionStoreOptions } from '@sessionkit/core';
+import { FrameworkStore } from '@sessionkit/core/toolkit';
 import { freePort, NodeRedisClients, nodeRedisVariants, runStoreCompliance, type NodeRedisSingle, type TestSession } from '@sessionkit/testing';
 import { complianceTarget, sleep, useRedis } from './helpers.js';
 

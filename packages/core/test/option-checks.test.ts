@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { FrameworkStore, optionSchema, SessionStore } from '@sessionkit/core';
+import { SessionStore } from '@sessionkit/core';
+import { FrameworkStore, optionSchema } from '@sessionkit/core/toolkit';
 import { useRedis } from './helpers.js';
 
 const redis = useRedis();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FrameworkStore, SessionKitError, type CookieSession } from '@sessionkit/core';
+import { SessionKitError } from '@sessionkit/core';
+import { FrameworkStore, type CookieSession } from '@sessionkit/core/toolkit';
 import { sessionExpiringIn } from '@sessionkit/testing';
 import { useRedis } from './helpers.js';
 

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FrameworkStore, SessionLimitError, SessionStore, type SessionStoreOptions } from '@sessionkit/core';
+import { SessionLimitError, SessionStore, type SessionStoreOptions } from '@sessionkit/core';
+import { FrameworkStore } from '@sessionkit/core/toolkit';
 import {
   NodeRedisClients,
   runStoreCompliance,

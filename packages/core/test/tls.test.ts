@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { FrameworkStore, RedisOperationError, SessionStore, type SessionStoreOptions } from '@sessionkit/core';
+import { RedisOperationError, SessionStore, type SessionStoreOptions } from '@sessionkit/core';
+import { FrameworkStore } from '@sessionkit/core/toolkit';
 import { runStoreCompliance, testClients, useRedisTls, type TestClient, type TestSession } from '@sessionkit/testing';
 import { complianceTarget } from './helpers.js';
 

@@ -1,28 +1,13 @@
 import type { FastifyInstance, FastifyPluginCallback, FastifyRequest } from 'fastify';
 import type {} from '@fastify/session';
-import type { CookieSession, SessionInfo } from '@sessionkit/core';
+import { requestHelpers, type CookieSession, type RequestHelpers } from '@sessionkit/core/toolkit';
 import type { RedisStore } from './store.js';
 
-/** A session of the signed-in user, as `request.listSessions()` returns it. */
-export interface ListedSession extends SessionInfo {
-  /** True for the session of the request that asked. */
-  current: boolean;
-}
-
-export interface LogoutEverywhereOptions {
-  /** Keep the current session ("sign out everywhere else"). Default false: this one goes too. */
-  keepCurrent?: boolean;
-}
+export type { ListedSession, LogoutEverywhereOptions } from '@sessionkit/core/toolkit';
 
 declare module 'fastify' {
-  interface FastifyRequest {
-    /** The signed-in user's live sessions, most recent first, the current one flagged. Empty when anonymous. */
-    listSessions(): Promise<ListedSession[]>;
-    /** Revokes one of the signed-in user's sessions (never another user's). True if it was live. */
-    revokeSession(sid: string): Promise<boolean>;
-    /** Revokes all the signed-in user's sessions (or all but this one). Returns how many. */
-    logoutEverywhere(options?: LogoutEverywhereOptions): Promise<number>;
-  }
+  /** `request.listSessions()`, `request.revokeSession(id)` and `request.logoutEverywhere()`: see RequestHelpers in @sessionkit/core/toolkit. */
+  interface FastifyRequest extends RequestHelpers<object> {}
 }
 
 export interface SessionKitPluginOptions {
@@ -31,12 +16,6 @@ export interface SessionKitPluginOptions {
   store: RedisStore<any>;
   /** Log unreadable stored sessions (treated as absent) through `fastify.log.warn`. Default true. */
   logCorrupt?: boolean;
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: a store of any session shape
-function userOf(store: RedisStore<any>, request: FastifyRequest): string | undefined {
-  const session = request.session as unknown as CookieSession | null | undefined;
-  return session?.cookie ? store.userIdOf(session) : undefined;
 }
 
 /**
@@ -68,31 +47,15 @@ const plugin: FastifyPluginCallback<SessionKitPluginOptions> = (fastify: Fastify
     next();
   });
 
-  fastify.decorateRequest('listSessions', async function listSessions(this: FastifyRequest): Promise<ListedSession[]> {
-    const userId = userOf(store, this);
-    if (userId === undefined) return [];
-    const current = this.session.sessionId;
-    const sessions = await store.listUserSessions(userId);
-    return sessions.map((session) => ({ ...session, current: session.id === current }));
-  });
-
-  fastify.decorateRequest('revokeSession', async function revokeSession(this: FastifyRequest, sid: string): Promise<boolean> {
-    const userId = userOf(store, this);
-    if (userId === undefined || typeof sid !== 'string' || sid === '') return false;
-    const revoked = await store.revokeUserSession(userId, sid);
-    if (sid === this.session.sessionId) await this.session.destroy();
-    return revoked;
-  });
-
-  fastify.decorateRequest('logoutEverywhere', async function logoutEverywhere(this: FastifyRequest, opts: LogoutEverywhereOptions = {}): Promise<number> {
-    const userId = userOf(store, this);
-    if (userId === undefined) return 0;
-    const current = this.session.sessionId;
-    const count = await store.invalidateAllUserSessions(userId, opts.keepCurrent ? { except: current } : {});
+  const helpers = requestHelpers<FastifyRequest>(store, {
+    current: (request) => {
+      const session = request.session as unknown as (CookieSession & { sessionId: string }) | null | undefined;
+      return session?.cookie ? { userId: store.userIdOf(session), sid: session.sessionId } : {};
+    },
     // Drop this request's copy too, or @fastify/session would try to save it when replying.
-    if (!opts.keepCurrent) await this.session.destroy();
-    return count;
+    drop: (request) => request.session.destroy(),
   });
+  for (const [name, helper] of Object.entries(helpers)) fastify.decorateRequest(name, helper);
 
   done();
 };

@@ -1,27 +1,12 @@
 import type {} from 'koa';
-import type { SessionInfo } from '@sessionkit/core';
+import { requestHelpers, type RequestHelpers } from '@sessionkit/core/toolkit';
 import type { KoaSessionData, RedisStore } from './store.js';
 
-/** A session of the signed-in user, as `ctx.listSessions()` returns it. */
-export interface ListedSession extends SessionInfo {
-  /** True for the session of the request that asked. */
-  current: boolean;
-}
-
-export interface LogoutEverywhereOptions {
-  /** Keep the current session ("sign out everywhere else"). Default false: this one goes too. */
-  keepCurrent?: boolean;
-}
+export type { ListedSession, LogoutEverywhereOptions } from '@sessionkit/core/toolkit';
 
 declare module 'koa' {
-  interface BaseContext {
-    /** The signed-in user's live sessions, most recent first, the current one flagged. Empty when anonymous. */
-    listSessions(): Promise<ListedSession[]>;
-    /** Revokes one of the signed-in user's sessions (never another user's). True if it was live. */
-    revokeSession(sid: string): Promise<boolean>;
-    /** Revokes all the signed-in user's sessions (or all but this one). Returns how many. */
-    logoutEverywhere(options?: LogoutEverywhereOptions): Promise<number>;
-  }
+  /** `ctx.listSessions()`, `ctx.revokeSession(id)` and `ctx.logoutEverywhere()`: see RequestHelpers in @sessionkit/core/toolkit. */
+  interface BaseContext extends RequestHelpers<object> {}
 }
 
 export interface SessionHelpersOptions {
@@ -29,15 +14,9 @@ export interface SessionHelpersOptions {
   store: RedisStore<KoaSessionData>;
 }
 
-/** What these helpers read of koa-session's `ctx.session` (a Session, or null once cleared). */
-interface KoaSession {
-  /** The session's id in the store: koa-session's "external key", the value of its cookie. */
-  readonly externalKey?: string;
-  [key: string]: unknown;
-}
-
+/** What these helpers read of koa-session's `ctx.session` (a Session, or null once cleared; `externalKey`: its id in the store, the value of its cookie). */
 interface HelperContext {
-  session?: KoaSession | null;
+  session?: { readonly externalKey?: string; [key: string]: unknown } | null;
 }
 
 /**
@@ -71,42 +50,16 @@ export function sessionHelpers(app: { context: object }, options: SessionHelpers
     throw new TypeError('sessionHelpers(app, { store }) needs the Koa app and the @sessionkit/koa RedisStore given to koa-session');
   }
 
-  /** The owner and id of this request's session; no owner when anonymous or without a session. */
-  const current = (ctx: HelperContext & object): { userId?: string; sid?: string } => {
-    const session = ctx.session;
-    if (!session || typeof session !== 'object') return {};
-    return { userId: store.userIdOf(session), sid: currentSessionId(ctx) };
-  };
-
-  const helpers = {
-    async listSessions(this: HelperContext): Promise<ListedSession[]> {
-      const { userId, sid } = current(this);
-      if (userId === undefined) return [];
-      const sessions = await store.listUserSessions(userId);
-      return sessions.map((session) => ({ ...session, current: session.id === sid }));
+  const helpers = requestHelpers<HelperContext>(store, {
+    current: (ctx) => {
+      const session = ctx.session;
+      return session && typeof session === 'object' ? { userId: store.userIdOf(session), sid: currentSessionId(ctx) } : {};
     },
-
-    async revokeSession(this: HelperContext, id: string): Promise<boolean> {
-      const { userId, sid } = current(this);
-      if (userId === undefined || typeof id !== 'string' || id === '') return false;
-      const revoked = await store.revokeUserSession(userId, id);
-      // Drop this request's copy too, or koa-session would save it again when the response goes.
-      if (id === sid) this.session = null;
-      return revoked;
+    // Setting it to null makes koa-session clear the cookie (and not save the session again when the response goes).
+    drop: (ctx) => {
+      ctx.session = null;
     },
+  });
 
-    async logoutEverywhere(this: HelperContext, opts: LogoutEverywhereOptions = {}): Promise<number> {
-      const { userId, sid } = current(this);
-      if (userId === undefined) return 0;
-      const keep = opts.keepCurrent && sid ? { except: sid } : {};
-      const count = await store.invalidateAllUserSessions(userId, keep);
-      // Setting it to null makes koa-session clear the cookie (and delete the id, already gone).
-      if (!opts.keepCurrent) this.session = null;
-      return count;
-    },
-  };
-
-  for (const [name, value] of Object.entries(helpers)) {
-    Object.defineProperty(app.context, name, { value, writable: true, configurable: true, enumerable: false });
-  }
+  for (const [name, value] of Object.entries(helpers)) Object.defineProperty(app.context, name, { value, writable: true, configurable: true });
 }

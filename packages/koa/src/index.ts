@@ -1,13 +1,5 @@
 export { RedisStore, type RedisStoreOptions, type KoaSessionData, type KoaStoreCallOptions } from './store.js';
 export { sessionHelpers, currentSessionId, type SessionHelpersOptions, type ListedSession, type LogoutEverywhereOptions } from './helpers.js';
-export {
-  SessionKitError,
-  CorruptSessionError,
-  SessionLimitError,
-  RedisOperationError,
-  hashId,
-  type SessionInfo,
-  type InvalidateOptions,
-  type SessionLimitPolicy,
-  type Serializer,
-} from '@sessionkit/core';
+// What the docs use, so that an app installs only this package.
+export { SessionKitError, CorruptSessionError, SessionLimitError, RedisOperationError, hashId } from '@sessionkit/core';
+export type { SessionInfo, InvalidateOptions, SessionLimitPolicy, Serializer } from '@sessionkit/core';

@@ -1,4 +1,4 @@
-import type { CookieSession, FrameworkStoreOptions } from '@sessionkit/core';
+import type { CookieSession, FrameworkStoreOptions } from '@sessionkit/core/toolkit';
 
 /** Cookie settings, applied the same way on Express (express-session) and Fastify (@fastify/session). */
 export interface SessionKitCookieOptions {

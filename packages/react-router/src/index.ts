@@ -6,19 +6,19 @@ import {
   type SessionIdStorageStrategy,
   type SessionStorage,
 } from 'react-router';
+import { SessionKitError, type SessionStore } from '@sessionkit/core';
 import {
   FrameworkStore,
   optionSchema,
-  SessionKitError,
   carriedTicket,
   carryTicket,
+  parkTicket,
   Ticket,
+  userSessionCalls,
   type CookieSession,
   type FrameworkStoreOptions,
-  type InvalidateOptions,
-  type SessionInfo,
-  type SessionStore,
-} from '@sessionkit/core';
+  type UserSessionCalls,
+} from '@sessionkit/core/toolkit';
 
 /** What a commit hands to the store and what reaches Redis: `session.data`, flash entries included. */
 type StoredData = Record<string, unknown>;
@@ -55,19 +55,9 @@ export interface RedisSessionStorageOptions<Data = SessionData, FlashData = Data
 }
 
 /** React Router's `SessionStorage`, plus the per-user API. */
-export interface RedisSessionStorage<Data = SessionData, FlashData = Data> extends SessionStorage<Data, FlashData> {
+export interface RedisSessionStorage<Data = SessionData, FlashData = Data> extends SessionStorage<Data, FlashData>, UserSessionCalls {
   /** The core store: admin calls (ids, all, length, clear) and events ('corrupt', 'invalidate', 'evict', 'revoked-write'). */
   readonly core: SessionStore<StoredData>;
-  /** The user's live sessions (id, createdAt, lastSeenAt, expiresAt, meta), most recently seen first. */
-  listUserSessions(userId: string | number): Promise<SessionInfo[]>;
-  /** Revokes session `id` only if it belongs to `userId`; false otherwise (nothing happens). */
-  revokeUserSession(userId: string | number, id: string): Promise<boolean>;
-  /**
-   * Logout-everywhere: revokes every session of `userId` except the ids in `except` (typically
-   * `session.id`, for "sign out my other devices"). Resolves with the number revoked.
-   */
-  invalidateAllUserSessions(userId: string | number, options?: InvalidateOptions): Promise<number>;
-  countUserSessions(userId: string | number): Promise<number>;
 }
 
 /** React Router's `ttl`: the shared one, in seconds, but no function (a commit's expiry takes that role); nor null. */
@@ -178,8 +168,7 @@ export function createRedisSessionStorage<Data = SessionData, FlashData = Data>(
         throw error;
       }
       if (!loaded) return null;
-      loaded.session[LIVE] = loaded.ticket;
-      return loaded.session as FlashSessionData<Data, FlashData>;
+      return parkTicket(loaded, LIVE) as FlashSessionData<Data, FlashData>;
     },
 
     async updateData(id, data, expires) {
@@ -214,13 +203,11 @@ export function createRedisSessionStorage<Data = SessionData, FlashData = Data>(
     commitSession: (session, serializeOptions) => withTicket(session, () => storage.commitSession(session, serializeOptions)),
     destroySession: (session, serializeOptions) => withTicket(session, () => storage.destroySession(session, serializeOptions)),
     core,
-    listUserSessions: (owner) => engine.listUserSessions(owner),
-    revokeUserSession: (owner, id) => engine.revokeUserSession(owner, id),
-    invalidateAllUserSessions: (owner, invalidateOptions) => engine.invalidateAllUserSessions(owner, invalidateOptions),
-    countUserSessions: (owner) => engine.countUserSessions(owner),
+    ...userSessionCalls(engine),
   };
 }
 
-export type { InvalidateOptions, SessionInfo, SessionStore, FrameworkStoreOptions } from '@sessionkit/core';
+export type { InvalidateOptions, SessionInfo, SessionStore } from '@sessionkit/core';
+export type { FrameworkStoreOptions } from '@sessionkit/core/toolkit';
 export type { Serializer, SessionLimitPolicy } from '@sessionkit/core';
 export { SessionKitError, RedisOperationError, SessionLimitError, CorruptSessionError, hashId } from '@sessionkit/core';

@@ -1,4 +1,5 @@
-import { checkedOwner, encodeUserId, ownerAt, SessionKitError } from '@sessionkit/core';
+import { encodeUserId, SessionKitError } from '@sessionkit/core';
+import { checkedOwner, ownerAt } from '@sessionkit/core/toolkit';
 import { classify, type KeyInfo } from '../classify.js';
 import type { Context, Result } from '../context.js';
 import { UsageError } from '../errors.js';
