@@ -17,6 +17,7 @@ export const alias = {
   '@sessionkit/koa': src('koa'),
   '@sessionkit/react-router': src('react-router'),
   '@sessionkit/nestjs': src('nestjs'),
+  '@sessionkit/hono': src('hono'),
   // `npm run test:node-matrix` (scripts/node-matrix.mjs) also tests against packages that need
   // Node 22 and so cannot be dev dependencies while `npm ci` runs on Node 20: React Router 8 and
   // connect-redis 10, installed under .tmp. These variables point at them.
@@ -68,6 +69,8 @@ export default [
   project('react-router', './packages/react-router'),
   // A real Nest app on @nestjs/platform-express and on @nestjs/platform-fastify, over HTTP.
   project('nestjs', './packages/nestjs'),
+  // Hono on @hono/node-server, over HTTP; the same files run on Bun in hono-bun below.
+  project('hono', './packages/hono'),
   // Example apps: real HTTP servers, two instances on one Redis, and a real headless Chromium.
   project('examples', exampleFiles, { include: ['*/test/**/*.test.ts'], testTimeout: 60_000 }),
   // Checks on the built dist: each public package packed and checked by publint and attw,
@@ -85,6 +88,8 @@ export default [
         project('core-bun', './packages/core', {
           include: ['test/bun.test.ts', ...['get', 'set', 'touch', 'index', 'invalidate', 'merge'].map((file) => `test/${file}.test.ts`)],
         }),
+        // The Hono adapter's files on Bun.serve with Bun's RedisClient (see packages/hono/test/helpers.ts).
+        project('hono-bun', './packages/hono'),
       ]
     : []),
 ] satisfies TestProjectConfiguration[];

@@ -1,6 +1,6 @@
 // The Bun client's tests on the Bun runtime: Vitest itself runs on Bun (`bun --bun`, so its
-// workers are Bun processes too), with the core-bun project of vitest.workspace.ts (listed only
-// when that file loads on Bun). Bun is a dev dependency (`npm ci` installs its binary under
+// workers are Bun processes too), with the core-bun and hono-bun projects of vitest.workspace.ts
+// (listed only when that file loads on Bun). Bun is a dev dependency (`npm ci` installs its binary under
 // node_modules/.bin), so a fresh machine needs nothing else. Ends with one plain line saying
 // what ran on which Bun and whether it passed.
 import { spawnSync } from 'node:child_process';
@@ -34,12 +34,15 @@ function findBun() {
   process.exit(1);
 }
 
+/** What runs on Bun: the core on Bun's client; the Hono adapter on Bun.serve and Bun's client. */
+const PROJECTS = ['core-bun', 'hono-bun'];
+
 const { bun, version } = findBun();
 const started = Date.now();
-const run = spawnSync(bun, ['--bun', 'node_modules/vitest/vitest.mjs', 'run', '--project', 'core-bun', ...process.argv.slice(2)], {
+const run = spawnSync(bun, ['--bun', 'node_modules/vitest/vitest.mjs', 'run', ...PROJECTS.flatMap((name) => ['--project', name]), ...process.argv.slice(2)], {
   cwd: root,
   stdio: 'inherit',
 });
 const seconds = Math.round((Date.now() - started) / 1000);
-console.log(`Bun ${version}: core-bun tests ${run.status === 0 ? 'passed' : 'FAILED'} in ${seconds} s`);
+console.log(`Bun ${version}: ${PROJECTS.join(', ')} tests ${run.status === 0 ? 'passed' : 'FAILED'} in ${seconds} s`);
 process.exit(run.status ?? 1);
