@@ -90,6 +90,8 @@ export default [
         }),
         // The Hono adapter's files on Bun.serve with Bun's RedisClient (see packages/hono/test/helpers.ts).
         project('hono-bun', './packages/hono'),
+        // The Hono example's shared HTTP suite, on Bun.serve with Bun's RedisClient (examples/hono-app/test/helpers.ts).
+        project('examples-bun', exampleFiles, { include: ['hono-app/test/app.test.ts'], testTimeout: 60_000 }),
       ]
     : []),
 ] satisfies TestProjectConfiguration[];

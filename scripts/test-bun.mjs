@@ -1,5 +1,5 @@
 // The Bun client's tests on the Bun runtime: Vitest itself runs on Bun (`bun --bun`, so its
-// workers are Bun processes too), with the core-bun and hono-bun projects of vitest.workspace.ts
+// workers are Bun processes too), with the core-bun, hono-bun and examples-bun projects of vitest.workspace.ts
 // (listed only when that file loads on Bun). Bun is a dev dependency (`npm ci` installs its binary under
 // node_modules/.bin), so a fresh machine needs nothing else. Ends with one plain line saying
 // what ran on which Bun and whether it passed.
@@ -34,8 +34,8 @@ function findBun() {
   process.exit(1);
 }
 
-/** What runs on Bun: the core on Bun's client; the Hono adapter on Bun.serve and Bun's client. */
-const PROJECTS = ['core-bun', 'hono-bun'];
+/** What runs on Bun: the core on Bun's client; the Hono adapter and the Hono example's HTTP suite on Bun.serve and Bun's client. */
+const PROJECTS = ['core-bun', 'hono-bun', 'examples-bun'];
 
 const { bun, version } = findBun();
 const started = Date.now();

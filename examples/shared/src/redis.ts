@@ -39,7 +39,7 @@ export const nodeRedisClientOptions = Object.freeze({
 } satisfies RedisClientOptions);
 
 /** Which client library `connectRedis` builds, from REDIS_CLIENT. */
-export type ClientLibrary = 'ioredis' | 'node-redis';
+export type ClientLibrary = 'ioredis' | 'node-redis' | 'bun';
 
 export interface RedisConnection {
   /**
@@ -82,7 +82,8 @@ function clientLibrary(env: NodeJS.ProcessEnv): ClientLibrary {
   const value = (env.REDIS_CLIENT ?? '').trim().toLowerCase();
   if (value === '' || value === 'ioredis') return 'ioredis';
   if (value === 'node-redis' || value === 'redis') return 'node-redis';
-  throw new Error(`REDIS_CLIENT must be "ioredis" (the default) or "node-redis", got ${JSON.stringify(env.REDIS_CLIENT)}`);
+  if (value === 'bun') return 'bun';
+  throw new Error(`REDIS_CLIENT must be "ioredis" (the default), "node-redis" or "bun", got ${JSON.stringify(env.REDIS_CLIENT)}`);
 }
 
 type Emitter = { on(event: string, listener: (...args: never[]) => void): unknown; off(event: string, listener: (...args: never[]) => void): unknown };
@@ -92,8 +93,10 @@ type Emitter = { on(event: string, listener: (...args: never[]) => void): unknow
  * for node-redis 'ready' or 'reconnecting' (a cluster: 'ready' while open), 'end' once closed.
  */
 export function clientStatus(client: RedisClient): string {
-  const c = client as { status?: unknown; isReady?: unknown; isOpen?: unknown };
+  const c = client as { status?: unknown; isReady?: unknown; isOpen?: unknown; connected?: unknown; onconnect?: unknown };
   if (typeof c.status === 'string') return c.status;
+  // Bun's RedisClient: `connected`, and it reconnects by itself.
+  if (typeof c.connected === 'boolean' && 'onconnect' in c) return c.connected ? 'ready' : 'reconnecting';
   if (c.isOpen !== true) return 'end';
   return c.isReady === false ? 'reconnecting' : 'ready';
 }
@@ -234,8 +237,8 @@ function nodeRedisClient(
  *   `REDIS_PASSWORD` / `REDIS_SENTINEL_PASSWORD` are passed on when set;
  * - otherwise an embedded redis-server on a free loopback port (a development convenience that
  *   needs a redis-server binary; its data is thrown away on exit).
- * `REDIS_CLIENT` picks the library: `ioredis` (default) or `node-redis` (the `redis` package, as
- * connect-redis 9/10 apps use).
+ * `REDIS_CLIENT` picks the library: `ioredis` (default), `node-redis` (the `redis` package, as
+ * connect-redis 9/10 apps use) or `bun` (Bun's RedisClient, on Bun, single node: see connectBun).
  */
 export async function connectRedis(options: ConnectRedisOptions = {}): Promise<RedisConnection> {
   const env = options.env ?? process.env;
@@ -243,6 +246,7 @@ export async function connectRedis(options: ConnectRedisOptions = {}): Promise<R
   const readyTimeoutMs = options.readyTimeoutMs ?? 10_000;
   const password = env.REDIS_PASSWORD || undefined;
   const library = clientLibrary(env);
+  if (library === 'bun') return connectBun(env, log);
 
   let made: { client: RedisClient; description: string; connect?: () => Promise<unknown> } | undefined =
     library === 'node-redis' ? nodeRedisClient(env, password) : ioredisClient(env, password);
@@ -250,21 +254,8 @@ export async function connectRedis(options: ConnectRedisOptions = {}): Promise<R
 
   if (!made) {
     // Loaded only here: production deployments set REDIS_* and never need the test launcher.
-    const { RedisServer } = await import('@sessionkit/testing');
-    const server = new RedisServer();
-    try {
-      await server.start();
-    } catch (error) {
-      await server.dispose().catch(() => {});
-      // One line (the example prints it as the reason it cannot start): what is missing and the two fixes.
-      const reason = (error as Error).message.startsWith('No redis-server binary found') ? 'none on PATH' : (error as Error).message.split('\n')[0];
-      throw new Error(
-        `no REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS is set, and no redis-server could be started to embed (${reason}). ` +
-          'Set REDIS_URL=redis://host:6379 to use your own Redis, or install redis-server (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis).',
-        { cause: error },
-      );
-    }
-    const description = `${server.url} (embedded redis-server, pid ${server.pid}, data in ${server.dir}; set REDIS_URL to use your own)`;
+    const server = await startEmbedded();
+    const description = embeddedDescription(server);
     made =
       library === 'node-redis'
         ? nodeRedisClient({ REDIS_URL: server.url }, undefined)!
@@ -314,6 +305,77 @@ export async function connectRedis(options: ConnectRedisOptions = {}): Promise<R
       closing ??= (async () => {
         await quit(client);
         await stopEmbedded?.();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** An embedded redis-server, or a one-line reason it cannot be started. */
+async function startEmbedded() {
+  // Loaded only here: production deployments set REDIS_* and never need the test launcher.
+  const { RedisServer } = await import('@sessionkit/testing');
+  const server = new RedisServer();
+  try {
+    await server.start();
+  } catch (error) {
+    await server.dispose().catch(() => {});
+    // One line (the example prints it as the reason it cannot start): what is missing and the two fixes.
+    const reason = (error as Error).message.startsWith('No redis-server binary found') ? 'none on PATH' : (error as Error).message.split('\n')[0];
+    throw new Error(
+      `no REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS is set, and no redis-server could be started to embed (${reason}). ` +
+        'Set REDIS_URL=redis://host:6379 to use your own Redis, or install redis-server (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis).',
+      { cause: error },
+    );
+  }
+  return server;
+}
+
+function embeddedDescription(server: { url: string; pid?: number | undefined; dir: string }): string {
+  return `${server.url} (embedded redis-server, pid ${server.pid}, data in ${server.dir}; set REDIS_URL to use your own)`;
+}
+
+/** What the examples use of Bun's RedisClient (no Bun types are installed; see @sessionkit/testing's bun.ts). */
+interface BunRedis {
+  connect(): Promise<void>;
+  close(): void;
+}
+type BunRedisClass = new (url: string, options: { connectionTimeout: number; autoReconnect: boolean }) => BunRedis;
+
+/**
+ * REDIS_CLIENT=bun: Bun's built-in RedisClient, on the Bun runtime only, single node only
+ * (REDIS_URL or the embedded redis-server): it has no Cluster or Sentinel support. It reconnects
+ * by itself; it has no per-command timeout like ioredis's commandTimeout.
+ */
+async function connectBun(env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<RedisConnection> {
+  const RedisClientClass = (globalThis as { Bun?: { RedisClient?: BunRedisClass } }).Bun?.RedisClient;
+  if (!RedisClientClass) throw new Error("REDIS_CLIENT=bun needs the Bun runtime (Bun's RedisClient): run the app with bun");
+  if (!env.REDIS_URL && (env.REDIS_CLUSTER_NODES || env.REDIS_SENTINELS)) {
+    throw new Error("REDIS_CLIENT=bun: Bun's RedisClient has no Cluster or Sentinel support; set REDIS_URL, or use REDIS_CLIENT=ioredis");
+  }
+  const server = env.REDIS_URL ? undefined : await startEmbedded();
+  const url = env.REDIS_URL ?? server!.url;
+  const description = server ? `${embeddedDescription(server)} (bun)` : `${url.replace(/\/\/([^@/]*)@/, '//***@')} (REDIS_URL, bun)`;
+  const client = new RedisClientClass(url, { connectionTimeout: 5000, autoReconnect: true });
+  try {
+    await client.connect();
+  } catch (error) {
+    client.close();
+    await server?.dispose();
+    throw new Error(`Redis at ${description} could not be reached: ${(error as Error).message}. Check that it runs and that the address is right.`, {
+      cause: error,
+    });
+  }
+  log(`Redis: ${description}`);
+  let closing: Promise<void> | undefined;
+  return {
+    client: client as unknown as RedisClient,
+    library: 'bun',
+    description,
+    close() {
+      closing ??= (async () => {
+        client.close();
+        await server?.dispose();
       })();
       return closing;
     },

@@ -81,8 +81,12 @@ describe('example: REDIS_CLIENT=node-redis', () => {
 
   it('an unknown REDIS_CLIENT is refused, naming the choices', async () => {
     await expect(connectRedis({ env: { REDIS_URL: 'redis://127.0.0.1:1', REDIS_CLIENT: 'jedis' }, log: () => {} })).rejects.toThrow(
-      /REDIS_CLIENT must be "ioredis" \(the default\) or "node-redis", got "jedis"/,
+      /REDIS_CLIENT must be "ioredis" \(the default\), "node-redis" or "bun", got "jedis"/,
     );
+  });
+
+  it("REDIS_CLIENT=bun on Node is refused: Bun's RedisClient needs the Bun runtime (the Hono example runs it on Bun, npm run test:bun)", async () => {
+    await expect(connectRedis({ env: { REDIS_URL: 'redis://127.0.0.1:1', REDIS_CLIENT: 'bun' }, log: () => {} })).rejects.toThrow(/needs the Bun runtime/);
   });
 
   it('fails with a clear error within its readyTimeoutMs when nothing listens', async () => {

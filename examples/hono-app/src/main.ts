@@ -1,0 +1,88 @@
+import { randomBytes } from 'node:crypto';
+import { createAdaptorServer } from '@hono/node-server';
+import { connectRedisOrExit, listenErrorMessage } from '@sessionkit/example-shared';
+import { createApp } from './app.js';
+
+/**
+ * `npm run example:hono` (Node, @hono/node-server) or `npm run example:hono:bun` (Bun.serve, with
+ * REDIS_CLIENT=bun: Bun's own RedisClient). Environment:
+ *   PORT            default 3004
+ *   HOST            default all interfaces
+ *   SESSION_SECRET  cookie signing secret (comma-separated for rotation, the first signs); shared
+ *                   by every instance (a random one if unset)
+ *   TRUST_PROXY     'true' behind a TLS-terminating proxy
+ *   REDIS_CLIENT    ioredis (default), node-redis, or bun (on Bun only; single node)
+ *   REDIS_URL | REDIS_CLUSTER_NODES | REDIS_SENTINELS (+ REDIS_SENTINEL_NAME): where sessions live;
+ *                   none: an embedded redis-server (development only)
+ */
+const port = Number(process.env.PORT ?? 3004);
+const host = process.env.HOST || undefined;
+
+let secret: string[];
+if (process.env.SESSION_SECRET) {
+  secret = process.env.SESSION_SECRET.split(',').filter(Boolean);
+} else {
+  secret = [randomBytes(32).toString('hex')];
+  console.warn(
+    'SESSION_SECRET is not set: using a random one. Sessions will not survive a restart, and other\n' +
+      "instances (with their own random secret) will not accept this one's cookies. Set SESSION_SECRET.",
+  );
+}
+
+const redis = await connectRedisOrExit();
+const app = createApp({ client: redis.client, secret, trustProxy: process.env.TRUST_PROXY === 'true' });
+const runtime = process.versions.bun ? `Bun ${process.versions.bun}` : `Node ${process.version}`;
+const listening = (actual: number) =>
+  console.log(`SessionKit Hono example (${runtime}) listening on http://localhost:${actual} (sign in as alice or bob, password "password")`);
+const cannotListen = (error: Error) => {
+  console.error(`Cannot start: ${listenErrorMessage(error, port, host)}`);
+  const exit = () => process.exit(1);
+  redis.close().then(exit, exit);
+};
+
+type BunServe = (options: { port: number; hostname?: string; fetch: typeof app.fetch }) => { port: number; stop(closeActive?: boolean): Promise<void> | void };
+const bunServe = (globalThis as { Bun?: { serve: BunServe } }).Bun?.serve;
+
+let stopServer: () => Promise<void>;
+if (bunServe) {
+  // Bun: its own server, handing each request to Hono's fetch (with the server as `c.env`, for the peer's address).
+  let server: ReturnType<BunServe>;
+  try {
+    server = bunServe({ port, ...(host ? { hostname: host } : {}), fetch: app.fetch });
+  } catch (error) {
+    cannotListen(error as Error);
+    await new Promise(() => {}); // cannotListen exits once Redis is closed
+    throw error;
+  }
+  listening(server.port);
+  stopServer = async () => {
+    await server.stop(true);
+  };
+} else {
+  // Node: @hono/node-server's adaptor, a node:http server.
+  const server = createAdaptorServer({ fetch: app.fetch });
+  server.listen(port, host, () => {
+    const address = server.address();
+    listening(typeof address === 'object' && address ? address.port : port);
+  });
+  // Not an async listener: the emitter would drop its promise (see CONTRIBUTING.md).
+  server.on('error', cannotListen);
+  stopServer = () =>
+    new Promise<void>((resolve) => {
+      (server as import('node:http').Server).closeIdleConnections();
+      server.close(() => resolve());
+    });
+}
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log(`${signal}: shutting down`);
+  setTimeout(() => process.exit(1), 5000).unref(); // keep-alive clients must not hold us up
+  await stopServer();
+  await redis.close();
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
