@@ -104,10 +104,19 @@ describe('npm run example:*', () => {
   it('builds only through build-changed, for the example it starts', () => {
     const scripts = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts as Record<string, string>;
     const examples = Object.entries(scripts).filter(([name]) => name.startsWith('example:'));
-    expect(examples.map(([name]) => name).sort()).toEqual(['example:express', 'example:fastify', 'example:koa', 'example:react-router']);
-    for (const [, command] of examples) {
-      const app = /tsx (examples\/[\w-]+)\/src\/main\.ts$/.exec(command)?.[1];
-      expect(command).toBe(`node scripts/build-changed.mjs ${app} && tsx ${app}/src/main.ts`);
+    expect(examples.map(([name]) => name).sort()).toEqual([
+      'example:express',
+      'example:fastify',
+      'example:hono',
+      'example:hono:bun',
+      'example:koa',
+      'example:react-router',
+    ]);
+    for (const [name, command] of examples) {
+      const app = /(?:tsx|bun) (examples\/[\w-]+)\/src\/main\.ts$/.exec(command)?.[1];
+      // example:hono:bun runs the same entry point on Bun, with Bun's own Redis client.
+      const run = name.endsWith(':bun') ? `REDIS_CLIENT=bun bun ${app}/src/main.ts` : `tsx ${app}/src/main.ts`;
+      expect(command).toBe(`node scripts/build-changed.mjs ${app} && ${run}`);
     }
   });
 });

@@ -22,7 +22,7 @@ describe(`example Hono app: Redis commands per request${underBun ? ' (Bun.serve,
       const home = await countCommands(redis, async () => {
         expect(await agent.whoAmI(app.url)).toBe('Alice Liddell');
       });
-      // The session's GET, then the ZCOUNT-ish count of the home page's "N active sessions".
+      // The session's GET; the home page's "N active sessions" adds its own count of the user's index, no script.
       expect(home.byName.get).toBe(1);
       expect(home.byName.evalsha ?? 0).toBe(0);
       const anonymous = await countCommands(redis, async () => {
