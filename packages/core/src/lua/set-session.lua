@@ -14,8 +14,6 @@
 --   version 0, is stored; value is what is stored, '' when the key is not a string; nothing was
 --   written).
 
--- @include includes/common
--- @include includes/record
 -- @include includes/set-read
 -- @include includes/set-times
 -- @include includes/set-write

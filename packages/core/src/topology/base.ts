@@ -1,5 +1,6 @@
 import type { StoreClient } from '../client/types.js';
 import type { ResolvedOptions } from '../options.js';
+import { parseHeader } from '../record-format.js';
 import { scripts } from '../scripts.js';
 import type { IndexEntry, TopologyContext, TouchOutcome, WriteOutcome, WriteRequest } from './types.js';
 
@@ -9,8 +10,13 @@ export type Reply = (string | number)[];
 /** Far enough to mean "no expiry" for an index score (a connect-redis session without a TTL). */
 export const NO_EXPIRY_SCORE = 8_640_000_000_000_000;
 
-/** The reply of a set script (see src/lua/set-session.lua), for statuses other than 'owner'. */
-export function writeOutcome(reply: Reply): WriteOutcome {
+/**
+ * The reply of a set script (see src/lua/set-indexed.lua and set-session.lua), for statuses other
+ * than 'owner': a table, or, for a save that stored the record and evicted nothing (set-indexed.lua),
+ * the written record's header as one string, which is cheaper for Redis to reply than a table.
+ */
+export function writeOutcome(reply: Reply | string): WriteOutcome {
+  if (typeof reply === 'string') return writtenHeader(reply);
   const status = String(reply[0]);
   if (status === 'revoked') return { status };
   if (status === 'conflict') return { status, version: Number(reply[1]), value: String(reply[2] ?? '') };
@@ -24,8 +30,19 @@ export function writeOutcome(reply: Reply): WriteOutcome {
   };
 }
 
-/** The reply of a touch script (see src/lua/touch-session.lua), for statuses other than 'owner'. */
-export function touchOutcome(reply: Reply): TouchOutcome {
+function writtenHeader(header: string): WriteOutcome {
+  const parsed = parseHeader(header);
+  if (!parsed) throw new Error(`unexpected reply from the set script: ${JSON.stringify(header.slice(0, 64))}`);
+  return { status: 'ok', createdAt: parsed.createdAt, expiresAt: parsed.expiresAt, now: parsed.lastSeenAt, version: parsed.version, evicted: [] };
+}
+
+/**
+ * The reply of a touch script (see src/lua/touch-session.lua and touch-indexed.lua), for statuses
+ * other than 'owner': a table, or, for a record touched by touch-indexed.lua, its new times as
+ * one string (expiresAt then now, 13 digits each).
+ */
+export function touchOutcome(reply: Reply | string): TouchOutcome {
+  if (typeof reply === 'string') return { status: 'ok', expiresAt: Number(reply.slice(0, 13)), now: Number(reply.slice(13, 26)) };
   return { status: reply[0] as TouchOutcome['status'], expiresAt: Number(reply[1] ?? 0), now: reply[3] === undefined ? undefined : Number(reply[3]) };
 }
 
