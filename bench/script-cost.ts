@@ -34,8 +34,52 @@ const baselineDir = process.env.SCRIPT_COST_BASELINE ? resolve(process.env.SCRIP
 const DATA = JSON.stringify(loginSession(1));
 const SESSIONS = 200;
 
-/** The single-node set script's keys and arguments for session i (see the header of src/lua/set-indexed.lua). */
-function setArgs(i: number): (string | number)[] {
+/**
+ * The single-node set script's keys and arguments for session i (see the header of
+ * src/lua/set-indexed.lua), as the adapters' saves send them: the version and createdAt they
+ * loaded, the same owner, meta kept. `version` is what is stored, `createdAt` when it was created.
+ */
+function setArgs(i: number, version: number, createdAt: number): (string | number)[] {
+  const id = String(i % SESSIONS);
+  const fields = `|${createdAt}||`;
+  const head = `~1${'0'.repeat(26)}${fields}${version + 1}|user-1|0|`;
+  const expected = `${fields}${version}|user-1|0|`;
+  return [
+    2,
+    `s:${id}`,
+    'i:{user-1}',
+    head + DATA,
+    86_400_000,
+    0,
+    'user-1',
+    'keep',
+    '',
+    version,
+    createdAt,
+    head.length,
+    expected,
+    'user-1',
+    0,
+    'reject',
+    600_000,
+    's:',
+    id,
+  ];
+}
+
+/** When the sessions were created, and the version each has stored (every row starts from a fresh set of records). */
+const CREATED_AT = Date.now() - 3_600_000;
+const versions: number[] = new Array(SESSIONS).fill(1);
+
+/** The next save of session i: the version stored now, which the save moves on by one. */
+function nextSetArgs(i: number): (string | number)[] {
+  const version = versions[i % SESSIONS]!;
+  versions[i % SESSIONS] = version + 1;
+  return setArgs(i, version, CREATED_AT);
+}
+
+/** The same for the baseline checkout's script (before the caller built the record: ARGV[1] is the data). */
+function baselineSetArgs(i: number): (string | number)[] {
   const id = String(i % SESSIONS);
   return [2, `s:${id}`, 'i:{user-1}', DATA, 86_400_000, 0, 'user-1', 'keep', '', '', '', 'user-1', 0, 'reject', 600_000, 's:', id];
 }
@@ -72,6 +116,16 @@ interface Row {
   /** Calls per measured unit (per revoked session for the chunk script). */
   per?: number;
   prepare?(redis: Redis): Promise<void>;
+  /** Throws when the calls did not do what the row is meant to measure. */
+  verify?(redis: Redis): Promise<void>;
+}
+
+/** Every save of the row carried the version stored, so each one wrote (no conflict): the stored versions say so. */
+async function verifySaves(redis: Redis): Promise<void> {
+  for (let i = 0; i < SESSIONS; i++) {
+    const stored = /^~1\d{26}\|\d+\|\d*\|(\d+)\|/.exec((await redis.get(`s:${i}`)) ?? '')?.[1];
+    if (Number(stored) !== versions[i]) throw new Error(`session ${i}: version ${stored} stored, ${versions[i]} expected: the saves did not all write`);
+  }
 }
 
 async function usecPerCall(redis: Redis, command: string): Promise<{ calls: number; usec: number }> {
@@ -101,27 +155,39 @@ async function main(): Promise<void> {
       const baseSetSha = await load(other.bundleLua(join(otherLua, 'set-indexed.lua')));
       const baseTouchSha = await load(other.bundleLua(join(otherLua, 'touch-indexed.lua')));
       baseline.push(
-        { name: 'EVALSHA set, baseline checkout', command: 'evalsha', call: (i) => ['EVALSHA', baseSetSha, ...setArgs(i)] },
+        { name: 'EVALSHA set, baseline checkout', command: 'evalsha', call: (i) => ['EVALSHA', baseSetSha, ...baselineSetArgs(i)] },
         { name: 'EVALSHA touch, baseline checkout', command: 'evalsha', call: (i) => ['EVALSHA', baseTouchSha, ...touchArgs(i)] },
       );
     }
     const populate = async () => {
       await redis.flushall();
       await redis.call('FUNCTION', 'LOAD', 'REPLACE', library);
-      for (let i = 0; i < SESSIONS; i++) await redis.call('EVALSHA', setSha, ...setArgs(i));
+      // What the saves expect stored: a record of user-1 created at CREATED_AT, version 1, indexed.
+      const p = redis.pipeline();
+      for (let i = 0; i < SESSIONS; i++) {
+        p.set(`s:${i}`, rawRecord({ owner: 'user-1', data: DATA, createdAt: CREATED_AT, expiresAt: Date.now() + 86_400_000 }), 'PX', 86_400_000);
+        p.zadd('i:{user-1}', Date.now() + 86_400_000, String(i));
+      }
+      await p.exec();
+      versions.fill(1);
     };
     const REVOKED = 10_000;
     const rows: Row[] = [
       { name: 'SET of the record (PX)', command: 'set', call: (i) => ['SET', `s:${i % SESSIONS}`, record, 'PX', 86_400_000] },
-      { name: 'EVALSHA of `return 1`, same keys and arguments', command: 'evalsha', call: (i) => ['EVALSHA', emptySha, ...setArgs(i)] },
+      { name: 'EVALSHA of `return 1`, same keys and arguments', command: 'evalsha', call: (i) => ['EVALSHA', emptySha, ...nextSetArgs(i)] },
       { name: 'EVALSHA floor (bench/lua/floor-save.lua)', command: 'evalsha', call: (i) => ['EVALSHA', floorSha, ...floorArgs(record)(i)] },
       {
         name: "EVALSHA floor with Redis's clock (bench/lua/floor-save-time.lua)",
         command: 'evalsha',
         call: (i) => ['EVALSHA', floorTimeSha, ...floorArgs(record)(i)],
       },
-      { name: 'EVALSHA set (a save, as the store sends it)', command: 'evalsha', call: (i) => ['EVALSHA', setSha, ...setArgs(i)] },
-      { name: 'FCALL set (the same body as a Redis function)', command: 'fcall', call: (i) => ['FCALL', 'sessionkit_cost_set', ...setArgs(i)] },
+      { name: 'EVALSHA set (a save, as the store sends it)', command: 'evalsha', call: (i) => ['EVALSHA', setSha, ...nextSetArgs(i)], verify: verifySaves },
+      {
+        name: 'FCALL set (the same body as a Redis function)',
+        command: 'fcall',
+        call: (i) => ['FCALL', 'sessionkit_cost_set', ...nextSetArgs(i)],
+        verify: verifySaves,
+      },
       { name: 'EVALSHA touch (a touch, as the store sends it)', command: 'evalsha', call: (i) => ['EVALSHA', touchSha, ...touchArgs(i)] },
       ...baseline,
       {
@@ -163,6 +229,7 @@ async function main(): Promise<void> {
             }
           }
           const { calls: done, usec } = await usecPerCall(redis, row.command);
+          await row.verify?.(redis);
           const key = `${regime} ${row.name}`;
           results.set(key, [...(results.get(key) ?? []), usec / done / (row.per ?? 1)]);
         }

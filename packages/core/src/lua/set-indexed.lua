@@ -2,18 +2,19 @@
 --
 -- KEYS[1]  the session
 -- KEYS[2]  signed-in session: the owner's index
--- KEYS[#]  when the believed stored owner (ARGV[9]) differs from the new one: its index
--- ARGV[1] to ARGV[8] as set-session.lua's
--- ARGV[9]  the owner the caller believes is stored, or ''
--- ARGV[10] maxSessionsPerUser   ARGV[11] policy 'reject' | 'evict'   ARGV[12] revokedTtl ms
--- ARGV[13] session key prefix (for evicted sessions)   ARGV[14] session id
+-- KEYS[#]  when the believed stored owner (ARGV[11]) differs from the new one: its index
+-- ARGV[1] to ARGV[10] as set-session.lua's
+-- ARGV[11] the owner the caller believes is stored, or ''
+-- ARGV[12] maxSessionsPerUser   ARGV[13] policy 'reject' | 'evict'   ARGV[14] revokedTtl ms
+-- ARGV[15] session key prefix (for evicted sessions)   ARGV[16] session id
 --
--- Reply: the header of the record written (see includes/record.lua: expiresAt, now, createdAt,
---   version), when stored and no session was evicted; else {status, createdAt, expiresAt,
+-- Reply, when stored and no session was evicted: the caller's record written (ARGV[10] matched),
+--   its two times as one string (expiresAt then now, 13 digits each); a record built here, its
+--   header (see includes/record.lua: expiresAt, now, createdAt, version). Else {status, createdAt, expiresAt,
 --   storedOwner, now, version, evicted...} with status 'ok' (the cap evicted sessions) | 'expired'
 --   (ttl <= 0 or past the absolute timeout: deleted) | 'limit' (policy 'reject');
 -- or {'revoked'}; or {'conflict', version, value} (as set-session.lua's); or {'owner', storedOwner}
--- (the stored owner is neither the new one nor ARGV[9], so its index was not named; nothing was
+-- (the stored owner is neither the new one nor ARGV[11], so its index was not named; nothing was
 -- written, call again naming it).
 --
 -- A hot path: no helper functions (each would be a closure built on every call), the index work
@@ -22,8 +23,7 @@
 
 -- @include includes/set-read
 
-local believed, max, policy, rttl = ARGV[9], tonumber(ARGV[10]), ARGV[11], tonumber(ARGV[12])
-local sprefix, sid = ARGV[13], ARGV[14]
+local believed, sid = ARGV[11], ARGV[16]
 -- The stored owner's index must be named in KEYS: it is when it is the new owner's or the believed one.
 if stored_owner ~= '' and stored_owner ~= uid and stored_owner ~= believed then
   return {'owner', stored_owner}
@@ -57,8 +57,9 @@ else
       -- A new member (a sign-in): prune expired members, then apply the cap. An existing member
       -- was counted when it joined, which keeps every other save cheap.
       redis.call('ZREMRANGEBYSCORE', idx, '-inf', now)
+      local max = tonumber(ARGV[12])
       local over = max > 0 and redis.call('ZCARD', idx) - max or 0
-      if over > 0 and policy == 'reject' then
+      if over > 0 and ARGV[13] == 'reject' then
         -- Refused: the id leaves again and nothing is written (the index had other members, so
         -- it existed, with its expiry, before this call).
         redis.call('ZREM', idx, sid)
@@ -89,11 +90,15 @@ end
 
 -- @include includes/set-write
 
--- The written record's header is the reply: one string, where a table would cost Redis a
--- conversion per field.
-if not evicted then return string.sub(record, 1, #record - #meta - #data) end
+-- One string is the reply, where a table would cost Redis a conversion per field: the times of the
+-- caller's record, or the header of the one built here.
+if not evicted then
+  if known then return stamp end
+  return string.sub(record, 1, #record - #meta - (#record_arg - data_at))
+end
 -- Evicted by the cap: each becomes a tombstone (includes/common.lua's tombstone, written out).
-local reply = {'ok', created, expires, stored_owner, now, version}
+local reply = {'ok', created, expires, stored_owner, now, version or stored_version + 1}
+local rttl, sprefix = tonumber(ARGV[14]), ARGV[15]
 for _, victim in ipairs(evicted) do
   if rttl > 0 then
     redis.call('SET', sprefix .. victim, TOMBSTONE .. now, 'PX', rttl)

@@ -2,11 +2,20 @@
 -- another slot: the store keeps it in step afterwards, see topology/cluster.ts).
 --
 -- KEYS[1]  the session
--- ARGV[1]  data (serialized)          ARGV[2]  ttl ms (<= 0 deletes)
+-- ARGV[1]  the record the caller expects written: its header with both times as 26 '0's, its meta
+--          and its data (serialized); ARGV[9] says where the data starts
+-- ARGV[2]  ttl ms (<= 0 deletes)
 -- ARGV[3]  absoluteTimeout ms (0 off) ARGV[4]  new owner, encoded, or ''
 -- ARGV[5]  meta mode: 'keep' | 'set' | 'clear'    ARGV[6] meta (JSON) for 'set'
 -- ARGV[7]  the version the caller loaded ('' writes whatever is stored; '0': loaded nothing)
--- ARGV[8]  the createdAt the caller last read, or '' (only used when the record is gone)
+-- ARGV[8]  the createdAt the caller last read, or '' (used when the record is gone; and as the
+--          stored one when ARGV[10] matched, which includes it)
+-- ARGV[9]  how many bytes of ARGV[1] come before the data
+-- ARGV[10] what the caller expects stored, when it loaded the session (ARGV[7] and ARGV[8]) and
+--          keeps its owner: the header from the '|' before createdAt to the '|' after the owner,
+--          then '0|' (no meta) when meta is kept; else ''. When the stored header starts so,
+--          ARGV[1] is written as it is, with Redis's times put in; otherwise the record is built
+--          here from what is stored and the data of ARGV[1].
 --
 -- Reply: {status, createdAt, expiresAt, storedOwner, now, version} with status 'ok' | 'expired'
 --   (ttl <= 0 or past the absolute timeout: deleted); or {'revoked'}; or {'conflict', version,
@@ -18,4 +27,4 @@
 -- @include includes/set-times
 -- @include includes/set-write
 
-return {'ok', created, expires, stored_owner, now, version}
+return {'ok', created, expires, stored_owner, now, version or stored_version + 1}

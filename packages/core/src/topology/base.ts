@@ -1,6 +1,6 @@
 import type { StoreClient } from '../client/types.js';
 import type { ResolvedOptions } from '../options.js';
-import { parseHeader } from '../record-format.js';
+import { parseHeader, RECORD_MAGIC } from '../record-format.js';
 import { scripts } from '../scripts.js';
 import type { IndexEntry, TopologyContext, TouchOutcome, WriteOutcome, WriteRequest } from './types.js';
 
@@ -13,10 +13,23 @@ export const NO_EXPIRY_SCORE = 8_640_000_000_000_000;
 /**
  * The reply of a set script (see src/lua/set-indexed.lua and set-session.lua), for statuses other
  * than 'owner': a table, or, for a save that stored the record and evicted nothing (set-indexed.lua),
- * the written record's header as one string, which is cheaper for Redis to reply than a table.
+ * one string, which is cheaper for Redis to reply than a table: the times Redis put in the
+ * request's own record (expiresAt then now, 13 digits each), or the header of the record the script built.
  */
-export function writeOutcome(reply: Reply | string): WriteOutcome {
-  if (typeof reply === 'string') return writtenHeader(reply);
+export function writeOutcome(reply: Reply | string, request: WriteRequest): WriteOutcome {
+  if (typeof reply === 'string') {
+    if (reply.startsWith(RECORD_MAGIC)) return writtenHeader(reply);
+    // The request's record was written: its createdAt and version are the ones it carries.
+    const times = touchOutcome(reply);
+    return {
+      status: 'ok',
+      createdAt: Number(request.createdAt),
+      expiresAt: times.expiresAt,
+      now: times.now!,
+      version: Number(request.expect) + 1,
+      evicted: [],
+    };
+  }
   const status = String(reply[0]);
   if (status === 'revoked') return { status };
   if (status === 'conflict') return { status, version: Number(reply[1]), value: String(reply[2] ?? '') };
@@ -71,9 +84,10 @@ export function revokeFailed(revoked: number, failed: number, failure: string, r
   );
 }
 
-/** A set script's arguments after the keys, as far as both share them (ARGV[1] to ARGV[8], see src/lua/set-session.lua). */
+/** A set script's arguments after the keys, as far as both share them (ARGV[1] to ARGV[10], see src/lua/set-session.lua). */
 export function writeArgs(request: WriteRequest, options: Readonly<ResolvedOptions>): (string | number)[] {
-  return [request.text, request.ttl, options.absoluteTimeout, request.owner, request.metaMode, request.metaText, request.expect, request.createdAt];
+  const { record, ttl, owner, metaMode, metaText, expect, createdAt, dataAt, expected } = request;
+  return [record, ttl, options.absoluteTimeout, owner, metaMode, metaText, expect, createdAt, dataAt, expected];
 }
 
 /**

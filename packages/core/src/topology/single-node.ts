@@ -27,7 +27,7 @@ export class SingleNode extends TopologyBase<SingleNodeClient> implements Topolo
         args.push(believed, maxSessionsPerUser, sessionLimitPolicy === 'reject' ? 'reject' : 'evict', revokedTtl, this.ctx.keys.prefix, request.id);
         return scripts.setIndexed.run(this.client, keys, args);
       },
-      writeOutcome,
+      (reply) => writeOutcome(reply, request),
     );
   }
 

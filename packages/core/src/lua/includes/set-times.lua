@@ -15,15 +15,19 @@ local now_text = time[1] .. string.sub('00000' .. time[2], -6, -4)
 local now = tonumber(now_text)
 local created = now
 if rec then
-  created = tonumber(stored_created)
+  -- Text, as stored: printed into the record as it is, and a number only where arithmetic needs one.
+  created = stored_created
 elseif head == '' and created_arg ~= '' then
   -- Gone, perhaps expired while its request was in flight: the caller's createdAt keeps the
   -- absolute timeout counting from the first write, so a late save cannot start a new lifetime.
   created = math.min(tonumber(created_arg), now)
 end
 local expires = now + ttl
-local absolute = abs > 0 and created + abs or nil
-if absolute and absolute < expires then expires = absolute end
+local absolute
+if abs ~= '0' then
+  absolute = created + abs
+  if absolute < expires then expires = absolute end
+end
 local gone = ttl <= 0 or expires <= now
 -- 13 digits each (from 2001 until the year 2286; a ttl is at most a century).
 local expires_text = string.format('%013d', expires)
