@@ -44,27 +44,7 @@ function setArgs(i: number, version: number, createdAt: number): (string | numbe
   const fields = `|${createdAt}||`;
   const head = `~1${'0'.repeat(26)}${fields}${version + 1}|user-1|0|`;
   const expected = `${fields}${version}|user-1|0|`;
-  return [
-    2,
-    `s:${id}`,
-    'i:{user-1}',
-    head + DATA,
-    86_400_000,
-    0,
-    'user-1',
-    'keep',
-    '',
-    version,
-    createdAt,
-    head.length,
-    expected,
-    'user-1',
-    0,
-    'reject',
-    600_000,
-    's:',
-    id,
-  ];
+  return [2, `s:${id}`, 'i:{user-1}', head + DATA, 86_400_000, 0, 'user-1', 'k', version, createdAt, head.length, expected, 'user-1', id, '0 reject 600000 s:'];
 }
 
 /** When the sessions were created, and the version each has stored (every row starts from a fresh set of records). */

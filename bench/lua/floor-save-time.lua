@@ -3,7 +3,7 @@
 --
 -- KEYS and ARGV as floor-save.lua's (ARGV[3] unused).
 
-local head = redis.call('GETRANGE', KEYS[1], 0, 63)
+local head = redis.call('GETRANGE', KEYS[1], '0', '63')
 if string.byte(head, 1) == 33 then return 0 end
 local version = tonumber(string.match(head, '^|%d+|%d*|(%d+)|', 29)) or 0
 if ARGV[4] ~= '' and tonumber(ARGV[4]) ~= version then return -1 end

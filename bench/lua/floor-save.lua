@@ -9,8 +9,9 @@
 --
 -- Reads the first bytes of the stored value to refuse a tombstone and to read the version, SETs
 -- the new record with its expiry, ZADDs the owner's index entry and PEXPIREAT ... GT the index.
+-- Every argument goes to Redis as text (a Lua number is printed with %.17g on each call).
 
-local head = redis.call('GETRANGE', KEYS[1], 0, 63)
+local head = redis.call('GETRANGE', KEYS[1], '0', '63')
 if string.byte(head, 1) == 33 then return 0 end
 local version = tonumber(string.match(head, '^|%d+|%d*|(%d+)|', 29)) or 0
 if ARGV[4] ~= '' and tonumber(ARGV[4]) ~= version then return -1 end

@@ -2,19 +2,19 @@
 --
 -- KEYS[1]  the session
 -- KEYS[2]  signed-in session: the owner's index
--- KEYS[#]  when the believed stored owner (ARGV[11]) differs from the new one: its index
--- ARGV[1] to ARGV[10] as set-session.lua's
--- ARGV[11] the owner the caller believes is stored, or ''
--- ARGV[12] maxSessionsPerUser   ARGV[13] policy 'reject' | 'evict'   ARGV[14] revokedTtl ms
--- ARGV[15] session key prefix (for evicted sessions)   ARGV[16] session id
+-- KEYS[#]  when the believed stored owner (ARGV[10]) differs from the new one: its index
+-- ARGV[1] to ARGV[9] as set-session.lua's
+-- ARGV[10] the owner the caller believes is stored, or ''   ARGV[11] session id
+-- ARGV[12] the cap, read only when the id joins the index: '<maxSessionsPerUser> <policy:
+--          reject | evict> <revokedTtl ms> <session key prefix, for evicted sessions>'
 --
--- Reply, when stored and no session was evicted: the caller's record written (ARGV[10] matched),
+-- Reply, when stored and no session was evicted: the caller's record written (ARGV[9] matched),
 --   its two times as one string (expiresAt then now, 13 digits each); a record built here, its
 --   header (see includes/record.lua: expiresAt, now, createdAt, version). Else {status, createdAt, expiresAt,
 --   storedOwner, now, version, evicted...} with status 'ok' (the cap evicted sessions) | 'expired'
 --   (ttl <= 0 or past the absolute timeout: deleted) | 'limit' (policy 'reject');
 -- or {'revoked'}; or {'conflict', version, value} (as set-session.lua's); or {'owner', storedOwner}
--- (the stored owner is neither the new one nor ARGV[11], so its index was not named; nothing was
+-- (the stored owner is neither the new one nor ARGV[10], so its index was not named; nothing was
 -- written, call again naming it).
 --
 -- A hot path: no helper functions (each would be a closure built on every call), the index work
@@ -23,7 +23,7 @@
 
 -- @include includes/set-read
 
-local believed, sid = ARGV[11], ARGV[16]
+local believed, sid = ARGV[10], ARGV[11]
 -- The stored owner's index must be named in KEYS: it is when it is the new owner's or the believed one.
 if stored_owner ~= '' and stored_owner ~= uid and stored_owner ~= believed then
   return {'owner', stored_owner}
@@ -57,9 +57,10 @@ else
       -- A new member (a sign-in): prune expired members, then apply the cap. An existing member
       -- was counted when it joined, which keeps every other save cheap.
       redis.call('ZREMRANGEBYSCORE', idx, '-inf', now)
-      local max = tonumber(ARGV[12])
+      local max, policy = string.match(ARGV[12], '^(%d+) (%a+)')
+      max = tonumber(max)
       local over = max > 0 and redis.call('ZCARD', idx) - max or 0
-      if over > 0 and ARGV[13] == 'reject' then
+      if over > 0 and policy == 'reject' then
         -- Refused: the id leaves again and nothing is written (the index had other members, so
         -- it existed, with its expiry, before this call).
         redis.call('ZREM', idx, sid)
@@ -98,7 +99,8 @@ if not evicted then
 end
 -- Evicted by the cap: each becomes a tombstone (includes/common.lua's tombstone, written out).
 local reply = {'ok', created, expires, stored_owner, now, version or stored_version + 1}
-local rttl, sprefix = tonumber(ARGV[14]), ARGV[15]
+local rttl, sprefix = string.match(ARGV[12], '^%d+ %a+ (%d+) (.*)$')
+rttl = tonumber(rttl)
 for _, victim in ipairs(evicted) do
   if rttl > 0 then
     redis.call('SET', sprefix .. victim, TOMBSTONE .. now, 'PX', rttl)

@@ -84,10 +84,11 @@ export function revokeFailed(revoked: number, failed: number, failure: string, r
   );
 }
 
-/** A set script's arguments after the keys, as far as both share them (ARGV[1] to ARGV[10], see src/lua/set-session.lua). */
+/** A set script's arguments after the keys, as far as both share them (ARGV[1] to ARGV[9], see src/lua/set-session.lua). */
 export function writeArgs(request: WriteRequest, options: Readonly<ResolvedOptions>): (string | number)[] {
   const { record, ttl, owner, metaMode, metaText, expect, createdAt, dataAt, expected } = request;
-  return [record, ttl, options.absoluteTimeout, owner, metaMode, metaText, expect, createdAt, dataAt, expected];
+  const meta = metaMode === 'keep' ? 'k' : metaMode === 'clear' ? 'c' : `s${metaText}`;
+  return [record, ttl, options.absoluteTimeout, owner, meta, expect, createdAt, dataAt, expected];
 }
 
 /**

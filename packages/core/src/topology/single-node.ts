@@ -24,7 +24,8 @@ export class SingleNode extends TopologyBase<SingleNodeClient> implements Topolo
         if (request.owner) keys.push(this.index(request.owner));
         if (believed && believed !== request.owner) keys.push(this.index(believed));
         const args = writeArgs(request, this.ctx.options);
-        args.push(believed, maxSessionsPerUser, sessionLimitPolicy === 'reject' ? 'reject' : 'evict', revokedTtl, this.ctx.keys.prefix, request.id);
+        // The cap in one argument (set-indexed.lua reads it only when the id joins the index).
+        args.push(believed, request.id, `${maxSessionsPerUser} ${sessionLimitPolicy === 'reject' ? 'reject' : 'evict'} ${revokedTtl} ${this.ctx.keys.prefix}`);
         return scripts.setIndexed.run(this.client, keys, args);
       },
       (reply) => writeOutcome(reply, request),

@@ -10,6 +10,9 @@ local RECORD_MAGIC = '~1'
 -- A read of the header fetches this many bytes first; a longer header (a very long user id or
 -- meta) is read whole. Sessions are short: most headers and metas fit.
 local HEAD_BYTES = 256
+-- The last byte of that read, as text: a Lua number passed to redis.call is printed with sprintf's
+-- %.17g on every call (Redis 7.0), which costs more than passing text.
+local HEAD_LAST = '255'
 -- A record's header, matched from the value's first byte in one string.match: the magic, then E
 -- and L (13 characters each, checked with tonumber by the caller, as record-format.ts's
 -- parseHeader does), then |created|absolute|version|uid|metaLength|. Captures, in order: E, L,

@@ -45,7 +45,7 @@ end
 -- The start of the value at key: its header (when it is a record) and the text read.
 -- Returns false for a key that is not a string (a foreign value), '' for a missing key.
 local function read_head(key)
-  local head = unless_wrongtype(redis.pcall('GETRANGE', key, 0, HEAD_BYTES - 1))
+  local head = unless_wrongtype(redis.pcall('GETRANGE', key, '0', HEAD_LAST))
   if not head then return false end
   local rec = parse_header(head)
   if not rec and #head == HEAD_BYTES and string.sub(head, 1, 2) == RECORD_MAGIC then

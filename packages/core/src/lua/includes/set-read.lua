@@ -1,9 +1,9 @@
--- A save's first step, shared by set-indexed.lua and set-session.lua: reads ARGV[1] to ARGV[10]
+-- A save's first step, shared by set-indexed.lua and set-session.lua: reads ARGV[1] to ARGV[9]
 -- (see those scripts' headers) and what is stored, and answers {'revoked'} or {'conflict', ...}.
 -- The save's steps (this, set-times, set-write) are straight-line code with no helper function
 -- and no table: a function is a closure Redis builds again on every call, and a table is garbage
 -- for its collector; measured with `npm run bench:script-cost`, they were a third of a save's cost.
--- Leaves for the next steps: key, record_arg, data_at, ttl, abs, uid, meta_mode, meta, created_arg,
+-- Leaves for the next steps: key, record_arg, data_at, ttl, abs, uid, meta_arg, meta (nil), created_arg,
 -- head, known (true when the stored header is the one the caller expected: then the caller's
 -- record is written as it is), rec (true for a record of this version), stored_created,
 -- stored_meta_len, meta_at, stored_version, stored_owner.
@@ -13,19 +13,20 @@
 local key = KEYS[1]
 -- Arguments stay text until a number is needed: tonumber is a strtod, and the common save needs
 -- few (abs is compared as text, '0' when off).
+-- As few arguments as can be: Redis makes a Lua string of each on every call.
 local record_arg, ttl, abs, uid = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
-local meta_mode, meta, expect, created_arg, data_at = ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
-local expected = ARGV[10]
+local meta_arg, expect, created_arg, data_at, expected = ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+local meta
 
 -- head: the first HEAD_BYTES of the value, '' for a missing key, false for a key that is not a
 -- string (a foreign value, which the save replaces). Any other error (an ACL refusal, OOM) is raised.
-local head = redis.pcall('GETRANGE', key, 0, HEAD_BYTES - 1)
+local head = redis.pcall('GETRANGE', key, '0', HEAD_LAST)
 if type(head) == 'table' then
   if string.sub(head.err, 1, 9) ~= 'WRONGTYPE' then error(head) end
   head = false
 end
 local _, stored_e, stored_l, stored_created, stored_version, stored_owner, stored_meta_len, meta_at
--- The caller's expectation, when it gave one (ARGV[10]: it loaded the session and its owner stays):
+-- The caller's expectation, when it gave one (ARGV[9]: it loaded the session and its owner stays):
 -- the stored header from createdAt to the owner (and the meta's length, 0, when meta is kept).
 -- Compared as bytes where the header's fields start (string.find with plain matching builds no
 -- string), so that the common save neither parses the header nor builds the record.

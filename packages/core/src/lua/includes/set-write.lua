@@ -14,11 +14,13 @@ if known then
   -- times, which are Redis's: written in place after it. Two commands, where building the record
   -- here would copy the data once more and leave it for Redis's Lua collector, which costs more.
   redis.call('SET', key, record_arg, 'PXAT', expires_text)
-  redis.call('SETRANGE', key, 2, stamp)
+  redis.call('SETRANGE', key, '2', stamp)
 else
   version = stored_version + 1
-  if meta_mode == 'keep' then
-    meta = ''
+  -- ARGV[5]: 'k' keeps the stored meta, 'c' clears it, 's' followed by the JSON sets it.
+  local meta_mode = string.sub(meta_arg, 1, 1)
+  meta = ''
+  if meta_mode == 'k' then
     local meta_len = rec and tonumber(stored_meta_len) or 0
     if meta_len > 0 then
       local last = meta_at + meta_len - 1
@@ -28,8 +30,8 @@ else
         meta = redis.call('GETRANGE', key, meta_at - 1, last - 1)
       end
     end
-  elseif meta_mode == 'clear' then
-    meta = ''
+  elseif meta_mode == 's' then
+    meta = string.sub(meta_arg, 2)
   end
   -- The record (includes/record.lua's build_record, written out as one concatenation, the stored
   -- createdAt kept as the text it is), with the data out of the caller's record. SET replaces

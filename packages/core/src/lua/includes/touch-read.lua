@@ -9,7 +9,7 @@
 
 local key, ttl = KEYS[1], tonumber(ARGV[1])
 -- The first HEAD_BYTES; a key of another type is no session (WRONGTYPE), any other error is raised.
-local head = redis.pcall('GETRANGE', key, 0, HEAD_BYTES - 1)
+local head = redis.pcall('GETRANGE', key, '0', HEAD_LAST)
 if type(head) == 'table' then
   if string.sub(head.err, 1, 9) ~= 'WRONGTYPE' then error(head) end
   return {'missing'}

@@ -6,5 +6,5 @@ if gone then
   redis.call('DEL', key)
   return {'expired', 0, owner}
 end
-redis.call('SETRANGE', key, 2, stamp)
+redis.call('SETRANGE', key, '2', stamp)
 redis.call('PEXPIREAT', key, expires_text)
