@@ -3,7 +3,7 @@ import { toStoreClient, type RedisClient, type StoreClient } from './client/inde
 import { CorruptSessionError, RedisOperationError, SessionKitError, SessionLimitError } from './errors.js';
 import { checkSessionId, encodeUserId, hashId, KeyLayout, normalizeUserId } from './keys.js';
 import { resolveOptions, type ResolvedOptions, type ResolvedStoreOptions, type SessionStoreOptions } from './options.js';
-import { HEAD_BYTES, parseHeader, storedKind } from './record-format.js';
+import { HEAD_BYTES, parseHeader, RECORD_MAGIC, storedKind } from './record-format.js';
 import { parseMeta, splitValue, toRecord, type SessionInfo, type SessionRecord } from './records.js';
 import { serialize } from './serializer.js';
 import { ClusterNodes } from './topology/cluster.js';
@@ -82,6 +82,9 @@ export interface SessionStoreEvents {
 /** The longest ttl a write takes: a century (Infinity included). */
 const MAX_TTL_MS = 100 * 365 * 86_400_000;
 
+/** A record's two times (expiresAt, lastSeenAt) before the script puts Redis's in: 13 digits each. */
+const UNSET_TIMES = '0'.repeat(26);
+
 /** How long a clock offset is trusted before a read asks Redis's TIME again (NTP may step a clock). */
 const CLOCK_RESYNC_MS = 60_000;
 
@@ -133,6 +136,9 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
     if (options.ifVersion !== undefined && !(Number.isInteger(options.ifVersion) && options.ifVersion >= 0)) {
       throw new SessionKitError('ERR_INVALID_OPTION', `ifVersion must be a non-negative integer, got ${String(options.ifVersion)}`);
     }
+    const believedOwner = optionalOwner(options.previousUserId);
+    const expect = options.ifVersion === undefined ? '' : String(options.ifVersion);
+    const createdAt = options.createdAt === undefined ? '' : String(Math.floor(options.createdAt));
     const request = {
       id,
       text,
@@ -140,14 +146,40 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
       owner,
       metaMode,
       metaText,
-      believedOwner: optionalOwner(options.previousUserId),
-      expect: options.ifVersion === undefined ? '' : String(options.ifVersion),
-      createdAt: options.createdAt === undefined ? '' : String(Math.floor(options.createdAt)),
+      believedOwner,
+      expect,
+      createdAt,
+      ...this.expectedRecord(text, owner, metaMode, metaText, expect, createdAt, believedOwner),
     };
     const outcome = await this.attempt('set', () => this.topology.write(request));
     const result = this.settleWrite(id, userId, outcome);
     if (result.stored) result.text = text;
     return result;
+  }
+
+  /**
+   * The record a save will write when what is stored is what its caller loaded (version `expect`,
+   * created at `createdAt`, owned by `owner`, no meta when meta is kept), and what the script
+   * compares the stored header with to know it is (see src/lua/includes/set-read.lua). Built here
+   * so that the common save neither parses the header nor builds the record in Redis, where both
+   * cost more; Redis only puts its own times in. When the caller cannot tell (no version or
+   * createdAt loaded, or the owner changes), `expected` is '' and the script builds the record.
+   */
+  private expectedRecord(
+    text: string,
+    owner: string,
+    metaMode: 'keep' | 'set' | 'clear',
+    metaText: string,
+    expect: string,
+    createdAt: string,
+    believedOwner: string | undefined,
+  ): { record: string; dataAt: number; expected: string } {
+    const known = expect !== '' && createdAt !== '' && (believedOwner === undefined || believedOwner === owner);
+    const { absoluteTimeout } = this.options;
+    const fields = `|${createdAt}|${absoluteTimeout > 0 && createdAt !== '' ? Number(createdAt) + absoluteTimeout : ''}|`;
+    const meta = metaMode === 'set' ? metaText : '';
+    const head = `${RECORD_MAGIC}${UNSET_TIMES}${fields}${known ? Number(expect) + 1 : 0}|${owner}|${meta.length}|${meta}`;
+    return { record: head + text, dataAt: head.length, expected: known ? `${fields}${expect}|${owner}|${metaMode === 'keep' ? '0|' : ''}` : '' };
   }
 
   private settleWrite(id: string, userId: string | undefined, outcome: WriteOutcome): SetResult<T> {

@@ -6,7 +6,7 @@
 --
 -- Reply: {'ok', expiresAt, owner, now} | {'expired', 0, owner} | {'missing'}
 
--- @include includes/common
--- @include includes/record
 -- @include includes/touch-read
 -- @include includes/touch-write
+
+return {'ok', expires, owner, now}

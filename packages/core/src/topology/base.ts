@@ -1,5 +1,6 @@
 import type { StoreClient } from '../client/types.js';
 import type { ResolvedOptions } from '../options.js';
+import { parseHeader, RECORD_MAGIC } from '../record-format.js';
 import { scripts } from '../scripts.js';
 import type { IndexEntry, TopologyContext, TouchOutcome, WriteOutcome, WriteRequest } from './types.js';
 
@@ -9,8 +10,26 @@ export type Reply = (string | number)[];
 /** Far enough to mean "no expiry" for an index score (a connect-redis session without a TTL). */
 export const NO_EXPIRY_SCORE = 8_640_000_000_000_000;
 
-/** The reply of a set script (see src/lua/set-session.lua), for statuses other than 'owner'. */
-export function writeOutcome(reply: Reply): WriteOutcome {
+/**
+ * The reply of a set script (see src/lua/set-indexed.lua and set-session.lua), for statuses other
+ * than 'owner': a table, or, for a save that stored the record and evicted nothing (set-indexed.lua),
+ * one string, which is cheaper for Redis to reply than a table: the times Redis put in the
+ * request's own record (expiresAt then now, 13 digits each), or the header of the record the script built.
+ */
+export function writeOutcome(reply: Reply | string, request: WriteRequest): WriteOutcome {
+  if (typeof reply === 'string') {
+    if (reply.startsWith(RECORD_MAGIC)) return writtenHeader(reply);
+    // The request's record was written: its createdAt and version are the ones it carries.
+    const times = touchOutcome(reply);
+    return {
+      status: 'ok',
+      createdAt: Number(request.createdAt),
+      expiresAt: times.expiresAt,
+      now: times.now!,
+      version: Number(request.expect) + 1,
+      evicted: [],
+    };
+  }
   const status = String(reply[0]);
   if (status === 'revoked') return { status };
   if (status === 'conflict') return { status, version: Number(reply[1]), value: String(reply[2] ?? '') };
@@ -24,8 +43,19 @@ export function writeOutcome(reply: Reply): WriteOutcome {
   };
 }
 
-/** The reply of a touch script (see src/lua/touch-session.lua), for statuses other than 'owner'. */
-export function touchOutcome(reply: Reply): TouchOutcome {
+function writtenHeader(header: string): WriteOutcome {
+  const parsed = parseHeader(header);
+  if (!parsed) throw new Error(`unexpected reply from the set script: ${JSON.stringify(header.slice(0, 64))}`);
+  return { status: 'ok', createdAt: parsed.createdAt, expiresAt: parsed.expiresAt, now: parsed.lastSeenAt, version: parsed.version, evicted: [] };
+}
+
+/**
+ * The reply of a touch script (see src/lua/touch-session.lua and touch-indexed.lua), for statuses
+ * other than 'owner': a table, or, for a record touched by touch-indexed.lua, its new times as
+ * one string (expiresAt then now, 13 digits each).
+ */
+export function touchOutcome(reply: Reply | string): TouchOutcome {
+  if (typeof reply === 'string') return { status: 'ok', expiresAt: Number(reply.slice(0, 13)), now: Number(reply.slice(13, 26)) };
   return { status: reply[0] as TouchOutcome['status'], expiresAt: Number(reply[1] ?? 0), now: reply[3] === undefined ? undefined : Number(reply[3]) };
 }
 
@@ -54,9 +84,11 @@ export function revokeFailed(revoked: number, failed: number, failure: string, r
   );
 }
 
-/** A set script's arguments after the keys, as far as both share them (ARGV[1] to ARGV[8], see src/lua/set-session.lua). */
+/** A set script's arguments after the keys, as far as both share them (ARGV[1] to ARGV[9], see src/lua/set-session.lua). */
 export function writeArgs(request: WriteRequest, options: Readonly<ResolvedOptions>): (string | number)[] {
-  return [request.text, request.ttl, options.absoluteTimeout, request.owner, request.metaMode, request.metaText, request.expect, request.createdAt];
+  const { record, ttl, owner, metaMode, metaText, expect, createdAt, dataAt, expected } = request;
+  const meta = metaMode === 'keep' ? 'k' : metaMode === 'clear' ? 'c' : `s${metaText}`;
+  return [record, ttl, options.absoluteTimeout, owner, meta, expect, createdAt, dataAt, expected];
 }
 
 /**

@@ -27,7 +27,7 @@ export class ClusterNodes extends TopologyBase<ClusterClient> implements Topolog
       if (pending) await scripts.indexRemove.run(this.client, [pending], [request.id]).catch(() => undefined);
       throw error;
     }
-    const outcome = writeOutcome(reply);
+    const outcome = writeOutcome(reply, request);
     if (outcome.status === 'revoked' || outcome.status === 'conflict') {
       if (pending) await scripts.indexRemove.run(this.client, [pending], [request.id]);
       return outcome;

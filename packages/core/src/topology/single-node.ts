@@ -24,10 +24,11 @@ export class SingleNode extends TopologyBase<SingleNodeClient> implements Topolo
         if (request.owner) keys.push(this.index(request.owner));
         if (believed && believed !== request.owner) keys.push(this.index(believed));
         const args = writeArgs(request, this.ctx.options);
-        args.push(believed, maxSessionsPerUser, sessionLimitPolicy === 'reject' ? 'reject' : 'evict', revokedTtl, this.ctx.keys.prefix, request.id);
+        // The cap in one argument (set-indexed.lua reads it only when the id joins the index).
+        args.push(believed, request.id, `${maxSessionsPerUser} ${sessionLimitPolicy === 'reject' ? 'reject' : 'evict'} ${revokedTtl} ${this.ctx.keys.prefix}`);
         return scripts.setIndexed.run(this.client, keys, args);
       },
-      writeOutcome,
+      (reply) => writeOutcome(reply, request),
     );
   }
 
@@ -45,7 +46,7 @@ export class SingleNode extends TopologyBase<SingleNodeClient> implements Topolo
     return this.withOwnerRetry(
       believedOwner ?? '',
       (believed) => scripts.destroyIndexed.run(this.client, believed ? [key, this.index(believed)] : [key], [this.ctx.options.revokedTtl, believed, id]),
-      (reply) => Number(reply[0]) === 1,
+      (reply) => Number((reply as Reply)[0]) === 1,
     );
   }
 
@@ -55,10 +56,11 @@ export class SingleNode extends TopologyBase<SingleNodeClient> implements Topolo
    * that one, at most OWNER_RETRIES times. `settle` reads the final reply here rather than in
    * the caller, so that a call stays one async step, as without the retry.
    */
-  private async withOwnerRetry<R>(believed: string, attempt: (believed: string) => Promise<unknown>, settle: (reply: Reply) => R): Promise<R> {
+  private async withOwnerRetry<R>(believed: string, attempt: (believed: string) => Promise<unknown>, settle: (reply: Reply | string) => R): Promise<R> {
     for (let tries = 0; tries < OWNER_RETRIES; tries++) {
-      const reply = (await attempt(believed)) as Reply;
-      if (reply[0] !== 'owner') return settle(reply);
+      const reply = (await attempt(believed)) as Reply | string;
+      // A string is a set or touch script's reply for a record written (see writeOutcome).
+      if (typeof reply === 'string' || reply[0] !== 'owner') return settle(reply);
       believed = String(reply[1]);
     }
     throw new Error(`the session's owner changed ${OWNER_RETRIES} times while this call was retried`);

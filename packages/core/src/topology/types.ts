@@ -6,6 +6,20 @@ import type { ResolvedOptions } from '../options.js';
 export interface WriteRequest {
   id: string;
   text: string;
+  /**
+   * The record as the script will write it when what is stored is what the caller loaded (see
+   * `expected`): the header with both times as 26 '0's (Redis puts its own in), the meta, then
+   * `text` from `dataAt` on. Otherwise the script builds the record and takes only the data from it.
+   */
+  record: string;
+  /** Where the data starts in `record` (its header and meta are ASCII: characters are bytes). */
+  dataAt: number;
+  /**
+   * What the caller expects stored, as the record holds it: from the '|' before createdAt to the
+   * '|' after the owner, then '0|' when meta is kept (none stored); '' when it cannot tell (no
+   * createdAt or version loaded, or the owner changes).
+   */
+  expected: string;
   ttl: number;
   /** The new owner, encoded; '' for an anonymous session. */
   owner: string;

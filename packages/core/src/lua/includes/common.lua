@@ -1,15 +1,12 @@
 -- Helpers every script shares. Times are epoch milliseconds from Redis's own clock (TIME), so app
 -- servers with skewed clocks agree on expiry.
 
+-- @include includes/layout
+
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-
--- A revoked session is this string plus the time of revocation, living revokedTtl ms, so that a
--- request that loaded the session before it was revoked cannot write it back. No JSON text (what
--- connect-redis stores) and no record (which starts with '~') can start with '!'.
-local TOMBSTONE = '!sessionkit-revoked:'
 
 local function is_tombstone(value)
   return type(value) == 'string' and string.sub(value, 1, #TOMBSTONE) == TOMBSTONE

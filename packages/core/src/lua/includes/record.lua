@@ -10,10 +10,7 @@
 -- are percent-encoded), version counts saves (a save that carries the version it loaded fails on
 -- a mismatch and merges, see the store). meta (JSON, metaLength bytes) and data follow directly.
 
-local RECORD_MAGIC = '~1'
--- A read of the header fetches this many bytes first; a longer header (a very long user id or
--- meta) is read whole. Sessions are short: most headers and metas fit.
-local HEAD_BYTES = 256
+-- @include includes/layout
 
 local function pad13(n)
   return string.format('%013d', n)
@@ -23,10 +20,9 @@ end
 -- string, a tombstone, a record of a format this release does not know, or a header cut short
 -- or damaged: times that are not numbers, as record-format.ts's parseHeader decides too).
 local function parse_header(s)
-  if string.sub(s, 1, 2) ~= RECORD_MAGIC then return nil end
-  local c, a, v, u, ml, meta_at = string.match(s, '^|(%d+)|(%d*)|(%d+)|([^|]*)|(%d+)|()', 29)
+  local e, l, c, a, v, u, ml, meta_at = string.match(s, HEADER)
   if not c then return nil end
-  local e, l = tonumber(string.sub(s, 3, 15)), tonumber(string.sub(s, 16, 28))
+  e, l = tonumber(e), tonumber(l)
   if not e or not l then return nil end
   return {
     e = e,
@@ -49,7 +45,7 @@ end
 -- The start of the value at key: its header (when it is a record) and the text read.
 -- Returns false for a key that is not a string (a foreign value), '' for a missing key.
 local function read_head(key)
-  local head = unless_wrongtype(redis.pcall('GETRANGE', key, 0, HEAD_BYTES - 1))
+  local head = unless_wrongtype(redis.pcall('GETRANGE', key, '0', HEAD_LAST))
   if not head then return false end
   local rec = parse_header(head)
   if not rec and #head == HEAD_BYTES and string.sub(head, 1, 2) == RECORD_MAGIC then
