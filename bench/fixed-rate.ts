@@ -2,7 +2,7 @@
  * Comparison 1: CPU per request at a fixed rate, the table the targets are checked against.
  *
  * Each store runs behind the same app (Express 5 + express-session, Fastify 5 + @fastify/session,
- * Koa 3 + koa-session, React Router 7; one child process per store, as in the throughput
+ * Koa 3 + koa-session, React Router 7, Hono 4; one child process per store, as in the throughput
  * sections), driven at a fixed rate well below
  * saturation by bench/paced-load.ts. Per run: app-process CPU (process.cpuUsage over IPC), Redis
  * CPU (INFO cpu used_cpu_user + used_cpu_sys of the whole redis-server), each minus its idle
@@ -30,9 +30,9 @@ export interface FixedRateSpec extends AppSpec {
 }
 
 /**
- * The stores of each framework. Koa and React Router have no MemoryStore
- * row of the Express kind; their cookie sessions (the whole session in a signed cookie) are the
- * rows without Redis, and React Router's createMemorySessionStorage is its floor.
+ * The stores of each framework. Koa, React Router and Hono have no MemoryStore
+ * row of the Express kind; their cookie sessions (the whole session in a signed or encrypted
+ * cookie) are the rows without Redis, and React Router's createMemorySessionStorage is its floor.
  */
 export const FIXED_RATE_STORES: Record<Framework, FixedRateSpec[]> = {
   express: [
@@ -61,6 +61,12 @@ export const FIXED_RATE_STORES: Record<Framework, FixedRateSpec[]> = {
     { id: 'cookie', label: 'createCookieSessionStorage (ceiling: nothing server-side)', client: 'none' },
     { id: 'sessionkit', label: '@sessionkit/react-router (ioredis)', client: 'ioredis' },
     { id: 'sessionkit-node-redis', label: '@sessionkit/react-router (node-redis)', client: 'node-redis' },
+  ],
+  // What Hono users have now: hono-sessions, whose CookieStore keeps the whole session encrypted in the cookie.
+  hono: [
+    { id: 'cookie', label: 'hono-sessions CookieStore (ceiling: nothing server-side)', client: 'none' },
+    { id: 'sessionkit', label: '@sessionkit/hono (ioredis)', client: 'ioredis' },
+    { id: 'sessionkit-node-redis', label: '@sessionkit/hono (node-redis)', client: 'node-redis' },
   ],
 };
 

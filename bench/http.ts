@@ -115,7 +115,10 @@ export async function createSessions(app: App, count: number): Promise<void> {
       // Every cookie the login set: Koa signs its session cookie with a second one (`.sig`).
       const setCookies = res.headers.getSetCookie();
       if (res.status !== 200 || !setCookies.length) throw new Error(`${app.framework}/${app.store}: login ${i} gave ${res.status} without a cookie`);
-      cookies[i] = setCookies.map((c) => c.split(';', 1)[0]!).join('; ');
+      // By name, the last one winning as in a browser: hono-sessions sets its cookie when the
+      // session is created and again when the handler has filled it.
+      const jar = new Map(setCookies.map((c) => c.split(';', 1)[0]!).map((pair) => [pair.slice(0, pair.indexOf('=')), pair] as const));
+      cookies[i] = [...jar.values()].join('; ');
     }
   };
   await Promise.all(Array.from({ length: Math.min(16, count) }, worker));

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RedisServer } from '@sessionkit/testing';
 import { Redis } from 'ioredis';
-import { loadConfig, type BenchConfig } from './config.js';
+import { ALL_SECTIONS, loadConfig, type BenchConfig } from './config.js';
 import { benchFixedRate } from './fixed-rate.js';
 import { AppPool, benchThroughput } from './http.js';
 import { benchLatency } from './latency.js';
@@ -22,7 +22,7 @@ import { info, packageVersion, rootDir, runMain } from './util.js';
 
 /** The packages whose versions the machine table lists; connect-redis9 is connect-redis 9 installed under another name. */
 const PACKAGES =
-  'express express-session fastify @fastify/session @fastify/cookie connect-redis connect-redis9 koa koa-session koa-redis react-router ioredis redis autocannon';
+  'express express-session fastify @fastify/session @fastify/cookie connect-redis connect-redis9 koa koa-session koa-redis react-router hono @hono/node-server hono-sessions ioredis redis autocannon';
 
 export interface RunOutput {
   results: BenchResults;
@@ -93,13 +93,22 @@ export async function runBench(config: BenchConfig, log: (line: string) => void 
 }
 
 /**
- * Writes the run's results to `path`. A run of some sections (BENCH_ONLY) replaces those
- * sections of the results already there and keeps the others, so that the file always holds
- * every table of the doc. Returns what was written.
+ * What a run of some sections (BENCH_ONLY) leaves in the results file: its sections replace
+ * those of `old` and the others are kept, so that the file always holds every table of the doc.
+ * Section 1 is kept by framework too: a run of some frameworks (BENCH_FIXED_FRAMEWORKS) replaces
+ * theirs and keeps the others'.
  */
+export function mergeResults(old: BenchResults | undefined, results: BenchResults): BenchResults {
+  if (!old || results.sections.length >= ALL_SECTIONS.length) return results;
+  const merged = { ...old, ...Object.fromEntries(Object.entries(results).filter(([, v]) => v !== undefined)) } as BenchResults;
+  if (results.fixedRate) merged.fixedRate = { ...old.fixedRate, ...results.fixedRate };
+  return merged;
+}
+
+/** Writes the run's results to `path`, merged with those already there (see mergeResults). Returns what was written. */
 function saveResults(results: BenchResults, path: string): BenchResults {
   const old = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as BenchResults) : undefined;
-  const merged = old && results.sections.length < 7 ? { ...old, ...Object.fromEntries(Object.entries(results).filter(([, v]) => v !== undefined)) } : results;
+  const merged = mergeResults(old, results);
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, `${JSON.stringify(merged, null, 1)}\n`);
   return merged as BenchResults;

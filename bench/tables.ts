@@ -61,6 +61,8 @@ const PEERS: Record<Framework, { id: string; name: string }[]> = {
   koa: [{ id: 'koa-redis', name: 'koa-redis' }],
   // React Router ships no Redis storage: its cookie storage is the ceiling, not a rival.
   'react-router': [{ id: 'cookie', name: 'createCookieSessionStorage (ceiling)' }],
+  // Neither does Hono: hono-sessions' CookieStore (the session encrypted in the cookie) is the ceiling.
+  hono: [{ id: 'cookie', name: 'hono-sessions CookieStore (ceiling)' }],
 };
 
 function fixedTable(c: FixedRateComparison, path: Path): string {

@@ -1,5 +1,5 @@
 /**
- * Section 1 for Koa and React Router, in quick mode, end to end: their app processes, a real
+ * Section 1 for Koa, React Router and Hono, in quick mode, end to end: their app processes, a real
  * redis-server, the MONITOR counts, and their tables in a copy of docs/benchmarks.md in a
  * temporary directory. The other sections and Express/Fastify are smoke.test.ts's. Counts and
  * shape only, never timings.
@@ -30,30 +30,32 @@ const config = loadConfig([], {
   // Missing: the run starts from a copy of docs/benchmarks.md.
   out: join(dir, 'benchmarks.md'),
   json: join(dir, 'results.json'),
-  fixedRate: { ...quick.fixedRate, frameworks: ['koa', 'react-router'] },
+  fixedRate: { ...quick.fixedRate, frameworks: ['koa', 'react-router', 'hono'] },
 });
 
-describe('section 1 for Koa and React Router, quick mode', () => {
+describe('section 1 for Koa, React Router and Hono, quick mode', () => {
   let run: RunOutput;
-  // Nine app processes start (in parallel) and each logs 20 users in: 15-30 s here.
+  // Thirteen app processes start (each framework's in parallel) and each logs 20 users in: 20-40 s here.
   beforeAll(async () => {
     run = await runBench(config, () => {});
-  }, 120_000);
+  }, 180_000);
 
   it('runs every store on both paths and answers every request of every run', () => {
     expect(run.results.fixedRate!.express).toBeUndefined();
     expectFixedRate(run.results.fixedRate!.koa!, config);
     expectFixedRate(run.results.fixedRate!['react-router']!, config);
+    expectFixedRate(run.results.fixedRate!.hono!, config);
   });
 
   // What each store sends per request, by command (MONITOR). Sessions signed in seconds ago: no
   // SessionKit touch is due, so the read is exactly its one GET.
-  it('counts the commands of each read and write: SessionKit reads with one GET on both frameworks', () => {
+  it('counts the commands of each read and write: SessionKit reads with one GET on every framework', () => {
     const koa = run.results.fixedRate!.koa!;
-    for (const c of [koa, run.results.fixedRate!['react-router']!]) {
+    for (const c of [koa, run.results.fixedRate!['react-router']!, run.results.fixedRate!.hono!]) {
       for (const store of ['sessionkit', 'sessionkit-node-redis', 'sessionkit@baseline']) {
         // koa-session's rolling save of the unchanged session (`changed: false`) writes nothing;
-        // React Router's /read loader does not commit.
+        // React Router's /read loader does not commit; @sessionkit/hono writes nothing back for an
+        // unchanged session whose touch is not due.
         const read = sent(c, store, '/read');
         expect([read.total, read.by.get], `${c.framework} ${store} /read`).toEqual(near(1, 1));
         // The load, and one save script with the index.
@@ -73,12 +75,22 @@ describe('section 1 for Koa and React Router, quick mode', () => {
     expect([norolling.by.get, norolling.by.setex]).toEqual(near(1, 1));
   });
 
-  it('rewrites only the tables of what it measured, and fills in the Koa and React Router rows of the targets', () => {
-    expect(run.rewritten.sort()).toEqual(['fixed-koa-read', 'fixed-koa-write', 'fixed-react-router-read', 'fixed-react-router-write', 'machine', 'targets']);
+  it('rewrites only the tables of what it measured, and fills in the Koa, React Router and Hono rows of the targets', () => {
+    expect(run.rewritten.sort()).toEqual([
+      'fixed-hono-read',
+      'fixed-hono-write',
+      'fixed-koa-read',
+      'fixed-koa-write',
+      'fixed-react-router-read',
+      'fixed-react-router-write',
+      'machine',
+      'targets',
+    ]);
     expect(run.markdown).toContain('| vs koa-redis | Redis CPU vs koa-redis |');
     expect(run.markdown).toContain('| vs createCookieSessionStorage (ceiling) |');
+    expect(run.markdown).toContain('| vs hono-sessions CookieStore (ceiling) |');
     for (const [, , figure, , measured, result] of tableRows(run.markdown, 'targets')) {
-      const ours = /`(koa|react-router)\./.test(figure!);
+      const ours = /`(koa|react-router|hono)\./.test(figure!);
       expect(measured, figure).toEqual(ours ? expect.stringMatching(/^\d/) : 'not measured');
       if (ours) expect(result).toBe('for information');
     }
