@@ -267,7 +267,7 @@ export async function connectRedis(options: ConnectRedisOptions = {}): Promise<R
     const description = `${server.url} (embedded redis-server, pid ${server.pid}, data in ${server.dir}; set REDIS_URL to use your own)`;
     made =
       library === 'node-redis'
-        ? nodeRedisClient({ REDIS_URL: server.url }, undefined)!
+        ? nodeRedisClient({ ...env, REDIS_URL: server.url }, undefined)!
         : { client: new Redis({ ...redisClientOptions, host: server.host, port: server.port }), description };
     made.description = description + (library === 'node-redis' ? ' (node-redis)' : '');
     stopEmbedded = () => server.dispose();

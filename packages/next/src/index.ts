@@ -68,9 +68,10 @@ export interface SessionKitOptions<Data extends SessionData = SessionData>
   /**
    * Sign the cookie with HMAC-SHA256: the first secret signs, every one verifies (rotation: put
    * the new one first, drop the old one once its cookies have lapsed). Required: a cookie whose
-   * signature fails is no session, without a Redis round trip.
+   * signature fails is no session, without a Redis round trip. A function is called on first
+   * use (for secrets that only the running server knows, not `next build`).
    */
-  secrets: string | readonly string[];
+  secrets: string | readonly string[] | (() => string | readonly string[]);
   cookie?: SessionCookieOptions;
   /** Idle timeout in SECONDS: the session (and its cookie) ends this long after its last save or slide. Default 86 400. */
   ttl?: number;
@@ -156,8 +157,17 @@ const ID_PATTERN = /^[A-Za-z0-9_-]{32}$/;
 export function createSessionKit<Data extends SessionData = SessionData>(options: SessionKitOptions<Data>): SessionKit<Data> {
   if (!options || typeof options !== 'object') throw new SessionKitError('ERR_CONFIG', 'options are required: { client, secrets }');
   const { secrets: given, cookie = {}, cookies = nextCookies as unknown as () => Promise<CookieJar>, ...storeOptions } = options;
-  const secrets = (typeof given === 'string' ? [given] : [...(given ?? [])]).filter((s) => typeof s === 'string' && s !== '');
-  if (secrets.length === 0) throw new SessionKitError('ERR_CONFIG', 'option secrets is required: one or more non-empty strings (the first signs)');
+  const checkSecrets = (value: string | readonly string[] | undefined): string[] => {
+    const list = (typeof value === 'string' ? [value] : [...(value ?? [])]).filter((s) => typeof s === 'string' && s !== '');
+    if (list.length === 0) throw new SessionKitError('ERR_CONFIG', 'option secrets is required: one or more non-empty strings (the first signs)');
+    return list;
+  };
+  // A function is called on first use, as `client` is; a value is checked now.
+  let checked = typeof given === 'function' ? undefined : checkSecrets(given);
+  const secretsOf = (): string[] => {
+    checked ??= checkSecrets(typeof given === 'function' ? given() : given);
+    return checked;
+  };
   const ttlSeconds = positiveSeconds(storeOptions.ttl ?? 86_400);
   const name = cookie.name ?? 'sid';
   // Built on first use (see the `client` option), then kept: one engine per kit.
@@ -183,7 +193,7 @@ export function createSessionKit<Data extends SessionData = SessionData>(options
     const id = value.slice(0, dot);
     if (!ID_PATTERN.test(id)) return undefined;
     const mac = Buffer.from(value.slice(dot + 1));
-    return secrets.some((secret) => {
+    return secretsOf().some((secret) => {
       const expected = Buffer.from(sign(id, secret));
       return expected.length === mac.length && timingSafeEqual(expected, mac);
     })
@@ -234,7 +244,7 @@ export function createSessionKit<Data extends SessionData = SessionData>(options
     const setCookie = jar.set.bind(jar);
     const deleteCookie = jar.delete.bind(jar);
     let id = loadedId;
-    const send = async () => setCookie(name, `${id}.${sign(id!, secrets[0]!)}`, await attributes());
+    const send = async () => setCookie(name, `${id}.${sign(id!, secretsOf()[0]!)}`, await attributes());
     const ttl = ttlSeconds * 1000;
     /** Writes the data under a fresh id (a new session: nothing to merge with). */
     const create = async (session: Session<Data>) => {
