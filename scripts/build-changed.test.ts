@@ -104,7 +104,7 @@ describe('npm run example:*', () => {
   it('builds only through build-changed, for the example it starts', () => {
     const scripts = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts as Record<string, string>;
     const examples = Object.entries(scripts).filter(([name]) => name.startsWith('example:'));
-    expect(examples.map(([name]) => name).sort()).toEqual(['example:express', 'example:fastify', 'example:koa', 'example:react-router']);
+    expect(examples.map(([name]) => name).sort()).toEqual(['example:express', 'example:fastify', 'example:koa', 'example:next', 'example:react-router']);
     for (const [, command] of examples) {
       const app = /tsx (examples\/[\w-]+)\/src\/main\.ts$/.exec(command)?.[1];
       expect(command).toBe(`node scripts/build-changed.mjs ${app} && tsx ${app}/src/main.ts`);

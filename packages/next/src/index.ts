@@ -57,7 +57,7 @@ export interface SessionCookieOptions {
  * FrameworkStoreOptions in @sessionkit/core for each one's meaning and default; `absoluteTimeout`,
  * `touchAfter`, `prefix`, `maxSessionsPerUser`, ...) but those this adapter takes over, and the ones below.
  */
-export interface SessionKitOptions<Data extends SessionData = SessionData>
+export interface SessionKitOptions<Data extends object = SessionData>
   extends Omit<FrameworkStoreOptions, 'client' | 'ttl' | 'userId' | 'meta' | 'disableTouch' | 'disableTTL'> {
   /**
    * The Redis client (ioredis, node-redis, ...), or a function that returns it. Nothing is built
@@ -84,7 +84,7 @@ export interface SessionKitOptions<Data extends SessionData = SessionData>
 }
 
 /** A session as a Server Component sees it: read-only, loaded with one Redis GET. */
-export interface ReadonlySession<Data extends SessionData = SessionData> {
+export interface ReadonlySession<Data extends object = SessionData> {
   /** The session id, or undefined for a visitor without a live session. */
   readonly id: string | undefined;
   readonly data: Readonly<Partial<Data>>;
@@ -95,7 +95,7 @@ export interface ReadonlySession<Data extends SessionData = SessionData> {
 }
 
 /** A session in a Server Action, a Route Handler or proxy.ts: what it loaded, and the calls that write. */
-export interface Session<Data extends SessionData = SessionData> extends ReadonlySession<Data> {
+export interface Session<Data extends object = SessionData> extends ReadonlySession<Data> {
   /** The data to change: `save()` writes the top-level keys this request set or deleted, merged with concurrent saves. */
   data: Partial<Data>;
   /**
@@ -114,7 +114,7 @@ export interface Session<Data extends SessionData = SessionData> extends Readonl
   logoutEverywhere(options?: LogoutEverywhereOptions): Promise<number>;
 }
 
-export interface SessionKit<Data extends SessionData = SessionData> extends UserSessionCalls {
+export interface SessionKit<Data extends object = SessionData> extends UserSessionCalls {
   /**
    * For Server Components: the session, read-only, in one Redis GET; nothing is written (Next
    * does not let a Server Component set a cookie), so a read does not slide the expiry.
@@ -154,7 +154,7 @@ const ID_PATTERN = /^[A-Za-z0-9_-]{32}$/;
  * returns, so parallel actions and handlers on one session each save only their own changes.
  * The lifecycle (loads, merges, slides, revocation) is core's FrameworkStore.
  */
-export function createSessionKit<Data extends SessionData = SessionData>(options: SessionKitOptions<Data>): SessionKit<Data> {
+export function createSessionKit<Data extends object = SessionData>(options: SessionKitOptions<Data>): SessionKit<Data> {
   if (!options || typeof options !== 'object') throw new SessionKitError('ERR_CONFIG', 'options are required: { client, secrets }');
   const { secrets: given, cookie = {}, cookies = nextCookies as unknown as () => Promise<CookieJar>, ...storeOptions } = options;
   const checkSecrets = (value: string | readonly string[] | undefined): string[] => {
