@@ -18,6 +18,7 @@ export const alias = {
   '@sessionkit/react-router': src('react-router'),
   '@sessionkit/nestjs': src('nestjs'),
   '@sessionkit/hono': src('hono'),
+  '@sessionkit/next': src('next'),
   // `npm run test:node-matrix` (scripts/node-matrix.mjs) also tests against packages that need
   // Node 22 and so cannot be dev dependencies while `npm ci` runs on Node 20: React Router 8 and
   // connect-redis 10, installed under .tmp. These variables point at them.
@@ -67,6 +68,8 @@ export default [
   // The `sessionkit` binary, built, spawned as a user runs it, against real Redis.
   project('cli', './packages/cli', { testTimeout: 60_000 }),
   project('react-router', './packages/react-router'),
+  // The adapter in a real Next 16 app (test/fixture), built with `next build` when stale (test/global-setup.ts), served by Next's production server.
+  project('next', './packages/next', { testTimeout: 60_000, hookTimeout: 60_000, globalSetup: ['test/global-setup.ts'] }),
   // A real Nest app on @nestjs/platform-express and on @nestjs/platform-fastify, over HTTP.
   project('nestjs', './packages/nestjs'),
   // Hono on @hono/node-server, over HTTP; the same files run on Bun in hono-bun below.

@@ -42,7 +42,9 @@ function* files(path) {
     return;
   }
   for (const entry of readdirSync(path)) {
-    if (entry === 'dist' || entry === 'node_modules' || entry === 'test') continue;
+    // dist/cache: a build's own cache (next build keeps it across builds), neither input nor output.
+    // next-env.d.ts: written by next build itself.
+    if (entry === 'dist' || entry === 'node_modules' || entry === 'test' || entry === 'cache' || entry === 'next-env.d.ts') continue;
     yield* files(join(path, entry));
   }
 }

@@ -110,6 +110,7 @@ describe('npm run example:*', () => {
       'example:hono',
       'example:hono:bun',
       'example:koa',
+      'example:next',
       'example:react-router',
     ]);
     for (const [name, command] of examples) {

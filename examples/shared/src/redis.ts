@@ -258,7 +258,7 @@ export async function connectRedis(options: ConnectRedisOptions = {}): Promise<R
     const description = embeddedDescription(server);
     made =
       library === 'node-redis'
-        ? nodeRedisClient({ REDIS_URL: server.url }, undefined)!
+        ? nodeRedisClient({ ...env, REDIS_URL: server.url }, undefined)!
         : { client: new Redis({ ...redisClientOptions, host: server.host, port: server.port }), description };
     made.description = description + (library === 'node-redis' ? ' (node-redis)' : '');
     stopEmbedded = () => server.dispose();

@@ -72,7 +72,8 @@ export function useEntryPoint(mainPath: string) {
     const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('REDIS_')));
     const child = spawn(process.execPath, ['--import', 'tsx', mainPath], {
       cwd: repoRoot,
-      env: { ...inherited, ...env },
+      // A cast: Next's types (examples/next-app) make NODE_ENV a required key of ProcessEnv.
+      env: { ...inherited, ...env } as NodeJS.ProcessEnv,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -149,7 +150,7 @@ export async function runToExit(mainPath: string, env: Record<string, string>, l
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('REDIS_') && name !== 'SESSIONKIT_REDIS_SERVER'));
   const child = spawn(process.execPath, ['--import', 'tsx', mainPath], {
     cwd: repoRoot,
-    env: { ...inherited, ...env },
+    env: { ...inherited, ...env } as NodeJS.ProcessEnv,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

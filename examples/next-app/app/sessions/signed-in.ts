@@ -1,0 +1,15 @@
+import { type DemoUser, findUser } from '@sessionkit/example-shared/users';
+import { redirect } from '../../lib/http';
+import { sessions } from '../../lib/session';
+
+type WritableSession = Awaited<ReturnType<typeof sessions.session>>;
+
+/** Runs `page` for a signed-in user with the request's session; sends everyone else to sign in. */
+export function signedIn(page: (request: Request, session: WritableSession, user: DemoUser) => Promise<Response>) {
+  return async (request: Request) => {
+    const session = await sessions.session();
+    const user = findUser(session.userId);
+    if (!user) return redirect(request.headers.get('cookie')?.includes('sid=') ? '/login?notice=expired' : '/login');
+    return page(request, session, user);
+  };
+}

@@ -1,0 +1,59 @@
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { connectRedisOrExit, listenErrorMessage } from '@sessionkit/example-shared';
+import { serve } from './server.js';
+
+/**
+ * `npm run example:next`: builds the app for production when its sources changed (`next build`,
+ * through scripts/build-changed.mjs), then this serves it.
+ *
+ * Environment:
+ *   PORT            default 3005
+ *   HOST            default all interfaces
+ *   SESSION_SECRET  cookie signing key (comma-separated for rotation, the first signs); shared by
+ *                   every instance (a random one if unset)
+ *   TRUST_PROXY     'true' behind a TLS-terminating proxy (X-Forwarded-Proto and -For)
+ *   REDIS_URL | REDIS_CLUSTER_NODES | REDIS_SENTINELS (+ REDIS_SENTINEL_NAME), REDIS_CLIENT:
+ *                   where sessions live; none: an embedded redis-server (development only)
+ */
+const port = Number(process.env.PORT ?? 3005);
+const host = process.env.HOST || undefined;
+process.env.NEXT_TELEMETRY_DISABLED ??= '1';
+
+let secrets: string[];
+if (process.env.SESSION_SECRET) {
+  secrets = process.env.SESSION_SECRET.split(',').filter(Boolean);
+} else {
+  secrets = [randomBytes(32).toString('hex')];
+  console.warn(
+    'SESSION_SECRET is not set: using a random one. Sessions will not survive a restart, and other\n' +
+      "instances (with their own random secret) will not accept this one's cookies. Set SESSION_SECRET.",
+  );
+}
+
+const redis = await connectRedisOrExit();
+let server: Awaited<ReturnType<typeof serve>>;
+try {
+  server = await serve({ client: redis.client, secrets, trustProxy: process.env.TRUST_PROXY === 'true', port, host });
+} catch (error) {
+  // A listen error (a port in use, say) ends the start: one line, then exit once Redis is closed.
+  console.error(`Cannot start: ${listenErrorMessage(error as Error, port, host)}`);
+  await redis.close().catch(() => {});
+  process.exit(1);
+}
+const { port: actual } = server.address() as AddressInfo;
+console.log(`SessionKit Next.js example listening on http://localhost:${actual} (sign in as alice or bob, password "password")`);
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log(`${signal}: shutting down`);
+  setTimeout(() => process.exit(1), 5000).unref(); // keep-alive clients must not hold us up
+  server.closeIdleConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await redis.close();
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
