@@ -141,3 +141,26 @@ describe('bad stored values', () => {
     }
   });
 });
+
+describe('a callback that throws', () => {
+  it('is called once and reported as a process warning, never an uncaught exception that would end the process', async () => {
+    const store = new RedisStore({ client: redis.client(), prefix: 'cb-throws:' });
+    const calls: unknown[] = [];
+    const warned = new Promise<Error>((resolve) => {
+      const listener = (warning: Error) => {
+        if (warning.name !== 'SessionKitCallbackError') return;
+        process.off('warning', listener);
+        resolve(warning);
+      };
+      process.on('warning', listener);
+    });
+    // vitest fails the run on an uncaught exception: none may happen here.
+    store.get('nope', (err, value) => {
+      calls.push([err, value]);
+      throw new Error('callback bug');
+    });
+    expect((await warned).message).toContain('callback bug');
+    await sleep(20);
+    expect(calls).toEqual([[null, null]]);
+  });
+});
