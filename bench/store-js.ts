@@ -9,6 +9,7 @@
  * store's code exactly as in production minus the I/O. Use it to compare a change to the store's
  * hot paths before and after; the app-level figures are section 1 of `npm run bench`.
  */
+import diagnostics from 'node:diagnostics_channel';
 import { Redis } from 'ioredis';
 import { SessionStore } from '@sessionkit/core';
 import { FrameworkStore } from '@sessionkit/core/toolkit';
@@ -63,6 +64,14 @@ try {
       await store.set(ids[i % 200]!, s as never);
     },
   };
+  // BENCH_TRACE=1: a no-op subscriber on every sessionkit:<operation> channel (the price of the
+  // tracing itself, without what a subscriber does with it).
+  if (process.env.BENCH_TRACE === '1') {
+    const noop = () => {};
+    for (const name of ['get', 'set', 'touch', 'destroy']) {
+      diagnostics.tracingChannel(`sessionkit:${name}`).subscribe({ start: noop, end: noop, asyncStart: noop, asyncEnd: noop, error: noop });
+    }
+  }
   const perOp: Record<string, number[]> = {};
   const N = 20_000;
   for (let round = 0; round < 7; round++) {
