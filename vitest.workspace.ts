@@ -17,6 +17,7 @@ export const alias = {
   '@sessionkit/koa': src('koa'),
   '@sessionkit/react-router': src('react-router'),
   '@sessionkit/nestjs': src('nestjs'),
+  '@sessionkit/otel': src('otel'),
   // `npm run test:node-matrix` (scripts/node-matrix.mjs) also tests against packages that need
   // Node 22 and so cannot be dev dependencies while `npm ci` runs on Node 20: React Router 8 and
   // connect-redis 10, installed under .tmp. These variables point at them.
@@ -66,6 +67,8 @@ export default [
   // The `sessionkit` binary, built, spawned as a user runs it, against real Redis.
   project('cli', './packages/cli', { testTimeout: 60_000 }),
   project('react-router', './packages/react-router'),
+  // OpenTelemetry's real SDK with in-memory exporters; the ioredis instrumentation in a child process (it patches on require).
+  project('otel', './packages/otel'),
   // A real Nest app on @nestjs/platform-express and on @nestjs/platform-fastify, over HTTP.
   project('nestjs', './packages/nestjs'),
   // Example apps: real HTTP servers, two instances on one Redis, and a real headless Chromium.
