@@ -105,7 +105,8 @@ describe('@sessionkit/otel on the real OpenTelemetry SDK', () => {
   it('metrics: operations by outcome, durations in seconds, revocations, evictions, conflicts, corrupt records (Prometheus names)', async () => {
     instrumentation = instrumentSessionKit({ tracerProvider, meterProvider });
     const before = await scrape();
-    const core = new SessionStore({ client: redis.client(), prefix: `otel${++n}:`, maxSessionsPerUser: 2 });
+    const client = redis.client();
+    const core = new SessionStore({ client, prefix: `otel${++n}:`, maxSessionsPerUser: 2 });
     const engine = new FrameworkStore({ store: core });
     const ids = ['m-one-AAAAAAAAAAAAAAAAAAAAAAAAAAA', 'm-two-BBBBBBBBBBBBBBBBBBBBBBBBBBB', 'm-three-CCCCCCCCCCCCCCCCCCCCCCCCC'];
     await core.set(ids[0]!, { cookie: cookie(), userId: 'ann' }, { userId: 'ann', ttl: 10_000 });
@@ -119,7 +120,7 @@ describe('@sessionkit/otel on the real OpenTelemetry SDK', () => {
     await engine.set(ids[1]!, a.session);
     b.session.y = 2;
     await engine.set(ids[1]!, b.session); // one conflict, merged
-    await core.client.set(core.keys.session('m-corrupt-EEEEEEEEEEEEEEEEEEEEEEEE'), '{"truncated');
+    await client.set(core.keys.session('m-corrupt-EEEEEEEEEEEEEEEEEEEEEEEE'), '{"truncated');
     await engine.get('m-corrupt-EEEEEEEEEEEEEEEEEEEEEEEE');
     await engine.destroy(ids[2]!);
     expect((await core.set(ids[2]!, { late: true }, { userId: 'ann' })).reason).toBe('revoked');
