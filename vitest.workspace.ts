@@ -19,6 +19,7 @@ export const alias = {
   '@sessionkit/nestjs': src('nestjs'),
   '@sessionkit/hono': src('hono'),
   '@sessionkit/next': src('next'),
+  '@sessionkit/otel': src('otel'),
   // `npm run test:node-matrix` (scripts/node-matrix.mjs) also tests against packages that need
   // Node 22 and so cannot be dev dependencies while `npm ci` runs on Node 20: React Router 8 and
   // connect-redis 10, installed under .tmp. These variables point at them.
@@ -70,6 +71,8 @@ export default [
   project('react-router', './packages/react-router'),
   // The adapter in a real Next 16 app (test/fixture), built with `next build` when stale (test/global-setup.ts), served by Next's production server.
   project('next', './packages/next', { testTimeout: 60_000, hookTimeout: 60_000, globalSetup: ['test/global-setup.ts'] }),
+  // OpenTelemetry's real SDK with in-memory exporters; the ioredis instrumentation in a child process (it patches on require).
+  project('otel', './packages/otel'),
   // A real Nest app on @nestjs/platform-express and on @nestjs/platform-fastify, over HTTP.
   project('nestjs', './packages/nestjs'),
   // Hono on @hono/node-server, over HTTP; the same files run on Bun in hono-bun below.

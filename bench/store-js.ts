@@ -9,6 +9,7 @@
  * store's code exactly as in production minus the I/O. Use it to compare a change to the store's
  * hot paths before and after; the app-level figures are section 1 of `npm run bench`.
  */
+import diagnostics from 'node:diagnostics_channel';
 import { Redis } from 'ioredis';
 import { SessionStore } from '@sessionkit/core';
 import { FrameworkStore } from '@sessionkit/core/toolkit';
@@ -63,6 +64,31 @@ try {
       await store.set(ids[i % 200]!, s as never);
     },
   };
+  // BENCH_TRACE=1: a no-op subscriber on every sessionkit:<operation> channel (the price of the
+  // tracing itself, without what a subscriber does with it).
+  if (process.env.BENCH_TRACE === '1') {
+    const noop = () => {};
+    for (const name of ['get', 'set', 'touch', 'destroy']) {
+      diagnostics.tracingChannel(`sessionkit:${name}`).subscribe({ start: noop, end: noop, asyncStart: noop, asyncEnd: noop, error: noop });
+    }
+  }
+  // BENCH_OTEL=1: @sessionkit/otel on the real OpenTelemetry SDK (spans to an exporter that drops
+  // them, metrics into a MeterProvider with a reader), with the AsyncLocalStorage context manager.
+  if (process.env.BENCH_OTEL === '1') {
+    const { context } = await import('@opentelemetry/api');
+    const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
+    const { MeterProvider, InMemoryMetricExporter, AggregationTemporality, PeriodicExportingMetricReader } = await import('@opentelemetry/sdk-metrics');
+    const { SimpleSpanProcessor, TracerProvider } = await import('@opentelemetry/sdk-trace');
+    const { instrumentSessionKit } = await import('@sessionkit/otel');
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    const dropping = { export: (_spans: unknown[], done: (result: { code: 0 }) => void) => done({ code: 0 }), shutdown: async () => {} };
+    const tracerProvider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: dropping })] });
+    const reader = new PeriodicExportingMetricReader({
+      exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
+      exportIntervalMillis: 3_600_000,
+    });
+    instrumentSessionKit({ tracerProvider, meterProvider: new MeterProvider({ readers: [reader] }) });
+  }
   const perOp: Record<string, number[]> = {};
   const N = 20_000;
   for (let round = 0; round < 7; round++) {

@@ -14,6 +14,7 @@ import {
   signInPage,
   type DemoUser,
   type DeviceMeta,
+  type Metrics,
 } from '@sessionkit/example-shared';
 
 declare module 'express-session' {
@@ -39,6 +40,8 @@ export interface AppOptions {
   maxAge?: number;
   /** Session lifetime from sign-in in ms, however active. Default 30 days. */
   absoluteTimeout?: number;
+  /** With METRICS=1 (main.ts): SessionKit's metrics, served on GET /metrics in Prometheus's text format. */
+  metrics?: Metrics | undefined;
 }
 
 const NOTICES: Record<string, string> = {
@@ -89,6 +92,13 @@ export function createApp(options: AppOptions): express.Express {
   app.get('/health', (_req, res) => {
     res.set('Cache-Control', 'no-store').json({ status: 'ok', redis: clientStatus(options.client) });
   });
+  // Before the session middleware, as /health: a scrape reads no cookie and no session.
+  const { metrics } = options;
+  if (metrics) {
+    app.get('/metrics', (_req, res, next) => {
+      metrics.scrape().then((text) => res.set({ 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' }).send(text), next);
+    });
+  }
 
   app.use(
     session({

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { connectRedisOrExit, listenErrorMessage } from '@sessionkit/example-shared';
+import { connectRedisOrExit, listenErrorMessage, metricsFromEnv } from '@sessionkit/example-shared';
 import { createApp } from './app.js';
 
 /**
@@ -11,6 +11,7 @@ import { createApp } from './app.js';
  *   TRUST_PROXY     Express 'trust proxy' (e.g. 1) when behind a TLS-terminating proxy
  *   REDIS_URL | REDIS_CLUSTER_NODES | REDIS_SENTINELS (+ REDIS_SENTINEL_NAME): where sessions live;
  *                   none: an embedded redis-server (development only)
+ *   METRICS         1: serve SessionKit's metrics on GET /metrics, Prometheus text (docs/observability.md)
  */
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST || undefined;
@@ -31,7 +32,7 @@ function trustProxy(value: string | undefined): boolean | number | string | unde
 }
 
 const redis = await connectRedisOrExit();
-const app = createApp({ client: redis.client, secret, trustProxy: trustProxy(process.env.TRUST_PROXY) });
+const app = createApp({ client: redis.client, secret, trustProxy: trustProxy(process.env.TRUST_PROXY), metrics: metricsFromEnv() });
 
 // Express 5 hands a listen error (a port in use, say) to this callback as well as emitting it:
 // exit once, after closing Redis, and never through an async listener whose promise the emitter

@@ -16,6 +16,7 @@ import {
   signInPage,
   type DemoUser,
   type DeviceMeta,
+  type Metrics,
 } from '@sessionkit/example-shared';
 
 declare module 'fastify' {
@@ -55,6 +56,8 @@ export interface AppOptions {
   absoluteTimeout?: number;
   /** Fastify's logger option. Default false. */
   logger?: FastifyServerOptions['logger'];
+  /** With METRICS=1 (main.ts): SessionKit's metrics, served on GET /metrics in Prometheus's text format. */
+  metrics?: Metrics | undefined;
 }
 
 const COOKIE = 'sid';
@@ -97,6 +100,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     if ((request.method === 'GET' || request.method === 'HEAD') && request.url.split('?', 1)[0] === '/health') {
       return reply.header('cache-control', 'no-store').send({ status: 'ok', redis: clientStatus(options.client) });
+    }
+    // As /health: a scrape reads no cookie and no session.
+    if (options.metrics && request.method === 'GET' && request.url.split('?', 1)[0] === '/metrics') {
+      return reply
+        .header('content-type', options.metrics.contentType)
+        .header('cache-control', 'no-store')
+        .send(await options.metrics.scrape());
     }
   });
   await app.register(fastifyCookie);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { connectRedisOrExit, listenErrorMessage } from '@sessionkit/example-shared';
+import { connectRedisOrExit, listenErrorMessage, metricsFromEnv } from '@sessionkit/example-shared';
 import { buildApp } from './app.js';
 
 /**
@@ -14,6 +14,7 @@ import { buildApp } from './app.js';
  *   COOKIE_SECURE   'auto' (default: Secure over HTTPS only), 'true' or 'false'
  *   REDIS_URL | REDIS_CLUSTER_NODES | REDIS_SENTINELS (+ REDIS_SENTINEL_NAME): where sessions live;
  *                   none: an embedded redis-server (development only)
+ *   METRICS         1: serve SessionKit's metrics on GET /metrics, Prometheus text (docs/observability.md)
  */
 const port = Number(process.env.PORT ?? 3001);
 const host = process.env.HOST || '0.0.0.0';
@@ -51,6 +52,7 @@ const app = await buildApp({
   trustProxy: trustProxy(process.env.TRUST_PROXY),
   cookieSecure: cookieSecure(process.env.COOKIE_SECURE),
   logger: { level: process.env.LOG_LEVEL ?? 'warn' },
+  metrics: metricsFromEnv(),
 });
 
 try {

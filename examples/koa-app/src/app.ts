@@ -16,6 +16,7 @@ import {
   type DemoUser,
   type DeviceMeta,
   type RedisConnection,
+  type Metrics,
 } from '@sessionkit/example-shared';
 
 /** What this app keeps in a session. */
@@ -45,6 +46,8 @@ export interface AppOptions {
   maxAge?: number;
   /** Session lifetime from sign-in in ms, however active. Default 30 days. */
   absoluteTimeout?: number;
+  /** With METRICS=1 (main.ts): SessionKit's metrics, served on GET /metrics in Prometheus's text format. */
+  metrics?: Metrics | undefined;
 }
 
 export interface KoaApp extends Koa {
@@ -141,6 +144,13 @@ export function createApp(options: AppOptions): KoaApp {
     if ((ctx.method === 'GET' || ctx.method === 'HEAD') && ctx.path === '/health') {
       ctx.set('Cache-Control', 'no-store');
       ctx.body = { status: 'ok', redis: clientStatus(options.client) };
+      return;
+    }
+    // As /health: a scrape reads no cookie and no session.
+    if (options.metrics && ctx.method === 'GET' && ctx.path === '/metrics') {
+      ctx.set('Cache-Control', 'no-store');
+      ctx.type = options.metrics.contentType;
+      ctx.body = await options.metrics.scrape();
       return;
     }
     await next();

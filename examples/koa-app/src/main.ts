@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { connectRedisOrExit, listenErrorMessage } from '@sessionkit/example-shared';
+import { connectRedisOrExit, listenErrorMessage, metricsFromEnv } from '@sessionkit/example-shared';
 import { createApp } from './app.js';
 
 /**
@@ -12,6 +12,7 @@ import { createApp } from './app.js';
  *   TRUST_PROXY     'true' behind a TLS-terminating proxy (Koa's app.proxy)
  *   REDIS_URL | REDIS_CLUSTER_NODES | REDIS_SENTINELS (+ REDIS_SENTINEL_NAME): where sessions live;
  *                   none: an embedded redis-server (development only)
+ *   METRICS         1: serve SessionKit's metrics on GET /metrics, Prometheus text (docs/observability.md)
  */
 const port = Number(process.env.PORT ?? 3002);
 const host = process.env.HOST || undefined;
@@ -28,7 +29,7 @@ if (process.env.SESSION_SECRET) {
 }
 
 const redis = await connectRedisOrExit();
-const app = createApp({ client: redis.client, secret, trustProxy: process.env.TRUST_PROXY === 'true' });
+const app = createApp({ client: redis.client, secret, trustProxy: process.env.TRUST_PROXY === 'true', metrics: metricsFromEnv() });
 
 const server = app.listen(port, host, () => {
   const { port: actual } = server.address() as AddressInfo;

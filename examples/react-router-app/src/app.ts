@@ -15,6 +15,7 @@ import {
   type DemoUser,
   type DeviceMeta,
   type RedisConnection,
+  type Metrics,
 } from '@sessionkit/example-shared';
 
 /** What a session holds in this app. */
@@ -46,6 +47,8 @@ export interface AppOptions {
   maxAge?: number;
   /** Session lifetime from sign-in in ms, however active. Default 30 days. */
   absoluteTimeout?: number;
+  /** With METRICS=1 (main.ts): SessionKit's metrics, served on GET /metrics in Prometheus's text format. */
+  metrics?: Metrics | undefined;
 }
 
 /** What node:http knows about a request that the Fetch `Request` does not carry. */
@@ -226,6 +229,10 @@ export function createApp(options: AppOptions): App {
     // Redis is down or slow. `redis` is the client's state as last seen (no round trip).
     if (url.pathname === '/health') {
       return Response.json({ status: 'ok', redis: clientStatus(options.client) }, { headers: { 'cache-control': 'no-store' } });
+    }
+    // As /health: a scrape reads no cookie and no session.
+    if (options.metrics && request.method === 'GET' && url.pathname === '/metrics') {
+      return new Response(await options.metrics.scrape(), { headers: { 'content-type': options.metrics.contentType, 'cache-control': 'no-store' } });
     }
     const refused = crossSitePost(request);
     if (refused) return refused;

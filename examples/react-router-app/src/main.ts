@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { connectRedisOrExit, listenErrorMessage } from '@sessionkit/example-shared';
+import { connectRedisOrExit, listenErrorMessage, metricsFromEnv } from '@sessionkit/example-shared';
 import { createApp } from './app.js';
 
 /**
@@ -12,6 +12,7 @@ import { createApp } from './app.js';
  *   TRUST_PROXY     true (or 1) when behind a TLS-terminating proxy: X-Forwarded-Proto/-For are believed
  *   REDIS_URL | REDIS_CLUSTER_NODES | REDIS_SENTINELS (+ REDIS_SENTINEL_NAME): where sessions live;
  *                   none: an embedded redis-server (development only)
+ *   METRICS         1: serve SessionKit's metrics on GET /metrics, Prometheus text (docs/observability.md)
  */
 const port = Number(process.env.PORT ?? 3003);
 const host = process.env.HOST || undefined;
@@ -27,7 +28,7 @@ if (!secret) {
 
 const redis = await connectRedisOrExit();
 const trustProxy = ['1', 'true'].includes(process.env.TRUST_PROXY ?? '');
-const app = createApp({ client: redis.client, secret, trustProxy });
+const app = createApp({ client: redis.client, secret, trustProxy, metrics: metricsFromEnv() });
 
 const server = createServer(app.listener);
 server.listen(port, host, () => {

@@ -23,3 +23,4 @@ export {
   type DeviceMeta,
   type PageOptions,
 } from './views.js';
+export { metricsFromEnv, startMetrics, type Metrics } from './metrics.js';

@@ -1,5 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { RedisOperationError, SessionKitError, SessionStore } from '@sessionkit/core';
+import { isTraced, operationContext, settleOutcome, traced } from '@sessionkit/core/toolkit';
 import type { ConnectionFlags } from './connect.js';
 import type { Context, Result } from './context.js';
 import { ConnectionError, EXIT, UsageError } from './errors.js';
@@ -65,6 +66,12 @@ export function describeFailure(error: unknown): { exit: number; type: string; m
     return { exit: EXIT.failure, type: 'connection', message: `lost the connection to Redis: ${error.message}` };
   }
   return { exit: EXIT.failure, type: 'internal', message: error instanceof Error ? error.message : String(error) };
+}
+
+/** A long run, traced on its `sessionkit:<name>` channel when someone listens (docs/observability.md). */
+function traceRun(name: 'migrate' | 'stats', work: () => Promise<Result>): Promise<Result> {
+  if (!isTraced(name)) return work();
+  return traced(operationContext(name), work, (_result, ctx) => settleOutcome(ctx, 'done'));
 }
 
 export async function main(argv: string[], io: Io, signal: AbortSignal = new AbortController().signal): Promise<number> {
@@ -159,7 +166,7 @@ Examples:
     .addOption(progressOption())
     .addOption(jsonOption())
     .action((options: { rate: number; sample: number; progress: boolean }, command: Command) =>
-      run(command, (ctx) => stats(ctx, { rate: options.rate, sample: options.sample, progress: options.progress })),
+      run(command, (ctx) => traceRun('stats', () => stats(ctx, { rate: options.rate, sample: options.sample, progress: options.progress }))),
     );
 
   program
@@ -183,7 +190,9 @@ Examples:
     .action((options: { dryRun?: boolean; rate: number; userField?: string; progress: boolean }, command: Command) => {
       if (options.userField !== undefined) parseUserField(options.userField);
       return run(command, (ctx) =>
-        migrate(ctx, { dryRun: options.dryRun === true, rate: options.rate, userField: options.userField, progress: options.progress }),
+        traceRun('migrate', () =>
+          migrate(ctx, { dryRun: options.dryRun === true, rate: options.rate, userField: options.userField, progress: options.progress }),
+        ),
       );
     });
 

@@ -7,6 +7,7 @@ import { optionSchema, resolveSchema, type OptionLayer, type OptionSpec } from '
 import { checkedOwner, defaultOwner } from './owner.js';
 import type { SessionInfo } from './records.js';
 import { SessionStore, type InvalidateOptions, type LoadedSession, type SetResult } from './store.js';
+import { isTraced, operationContext, readOutcome, sessionFields, settleOutcome, traced, type OperationContext } from './tracing.js';
 
 /** The part of a framework session this layer reads: both express-session and @fastify/session have it. */
 export interface CookieSession {
@@ -352,7 +353,12 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
   }
 
   /** The session data alone (see `load`). */
-  async get(sid: string, shape: LoadShape = {}): Promise<S | null> {
+  get(sid: string, shape: LoadShape = {}): Promise<S | null> {
+    if (!isTraced('get')) return this.readSession(sid, shape);
+    return traced(operationContext('get', sessionFields(sid)), () => this.readSession(sid, shape), readOutcome);
+  }
+
+  private async readSession(sid: string, shape: LoadShape): Promise<S | null> {
     // Not through `load`: one async layer less on every read (bench:store-js).
     return this.loaded(sid, await this.core.load(sid), shape)?.session ?? null;
   }
@@ -363,7 +369,12 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
    * every call. Null when absent, and when the data cannot be a session (reported as 'corrupt').
    * See `LoadShape` for the frameworks whose data holds no cookie, or not always.
    */
-  async load(sid: string, shape: LoadShape = {}): Promise<LoadedFrameworkSession<S> | null> {
+  load(sid: string, shape: LoadShape = {}): Promise<LoadedFrameworkSession<S> | null> {
+    if (!isTraced('get')) return this.loadSession(sid, shape);
+    return traced(operationContext('get', sessionFields(sid)), () => this.loadSession(sid, shape), readOutcome);
+  }
+
+  private async loadSession(sid: string, shape: LoadShape): Promise<LoadedFrameworkSession<S> | null> {
     return this.loaded(sid, await this.core.load(sid), shape);
   }
 
@@ -421,7 +432,13 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
    * Saves the session. When the caller knows the data is unchanged since its load (@fastify/session's
    * `isModified()`), the save costs what a touch costs: usually nothing, see `touchAfter`.
    */
-  async set(sid: string, session: S, hints: SaveHints = {}): Promise<void> {
+  set(sid: string, session: S, hints: SaveHints = {}): Promise<void> {
+    if (!isTraced('set')) return this.save(sid, session, hints);
+    return traced(operationContext('set', sessionFields(sid, this.ownerForTrace(session))), (trace) => this.save(sid, session, hints, trace), doneOutcome);
+  }
+
+  /** `trace`: the traced operation (a set, or a touch that rewrites), told the outcome, retries and conflicts. */
+  private async save(sid: string, session: S, hints: SaveHints, trace?: OperationContext): Promise<void> {
     const own = this.ownTicket(sid, session, hints.ticket);
     const loaded = this.loadedFor(sid, own);
     const ttl = hints.ttl ?? this.ttlOf(session);
@@ -431,12 +448,12 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
     if (hints.existing && !(loaded && Date.now() - loaded.at < this.tombstoneCover)) {
       // A revocation between this look and the write leaves a fresh tombstone, which refuses it.
       const current = await this.core.load(sid);
-      if (!current) return;
+      if (!current) return note(trace, 'absent');
       base ??= current.record;
     } else if (hints.unchanged && loaded && this.canSlide(session, loaded, ttl, this.userIdOf(session))) {
       if (hints.unchanged === true || this.sameAsLoaded(session, loaded)) {
         await this.slide(sid, loaded, ttl, own !== undefined);
-        return;
+        return note(trace, 'unchanged');
       }
     }
     // With merging, the first try carries the version it loaded: when no other save landed since,
@@ -460,7 +477,11 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
         // A second save of the same request merges against this one, not against its load. (Not
         // a load that stood in for a missing ticket: other requests may share it.)
         if (own && loaded && result.stored) this.saved(loaded, data, result);
-        return;
+        return note(trace, result.stored ? (attempt > 1 ? 'merged' : 'stored') : (result.reason ?? 'not-stored'));
+      }
+      if (trace) {
+        trace.conflicts++;
+        trace.retries++;
       }
       if (attempt >= MERGE_ATTEMPTS) {
         throw new SessionKitError('ERR_CONFLICT', `session save gave up after ${attempt} conflicting saves of the same session`);
@@ -511,17 +532,31 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
   }
 
   /** Slides the expiry, unless it was refreshed less than `touchAfter` ago. */
-  async touch(sid: string, session: S, hints: Pick<SaveHints, 'ticket'> = {}): Promise<void> {
+  touch(sid: string, session: S, hints: Pick<SaveHints, 'ticket'> = {}): Promise<void> {
+    if (!isTraced('touch')) return this.refresh(sid, session, hints);
+    return traced(operationContext('touch', sessionFields(sid, this.ownerForTrace(session))), (trace) => this.refresh(sid, session, hints, trace), doneOutcome);
+  }
+
+  private async refresh(sid: string, session: S, hints: Pick<SaveHints, 'ticket'>, trace?: OperationContext): Promise<void> {
     const loaded = this.loadedFor(sid, this.ownTicket(sid, session, hints.ticket));
-    if (this.disableTouch || this.disableTTL) return;
+    if (this.disableTouch || this.disableTTL) return note(trace, 'skipped');
     // With a custom ttl the cookie expiry lives only in the data, so a touch must rewrite it.
-    if (!this.cookieFollowsTtl) return this.set(sid, session, hints);
+    if (!this.cookieFollowsTtl) return this.save(sid, session, hints, trace);
     // The data names an owner the record does not have: a session written by connect-redis (or
     // before `userId` was configured). Rewrite it once, so that it joins the owner's index and
     // logout-everywhere can reach it.
     // Its stored cookie expiry would not move either (see `get`).
-    if (loaded && (loaded.legacy || loaded.userId !== this.userIdOf(session))) return this.set(sid, session, hints);
-    await this.slide(sid, loaded, this.ttlOf(session));
+    if (loaded && (loaded.legacy || loaded.userId !== this.userIdOf(session))) return this.save(sid, session, hints, trace);
+    note(trace, await this.slide(sid, loaded, this.ttlOf(session)));
+  }
+
+  /** The owner a traced save or touch reports: never a reason to fail (the save itself reports a bad one). */
+  private ownerForTrace(session: S): string | undefined {
+    try {
+      return this.userIdOf(session);
+    } catch {
+      return undefined;
+    }
   }
 
   /** True when the record's expiry is the cookie's expiry (connect-redis's default TTL rule). */
@@ -530,7 +565,7 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
   }
 
   /** `own`: the load is the request's own ticket, which then follows the new expiry. */
-  private async slide(sid: string, loaded: Loaded | undefined, ttl: number, own = false): Promise<void> {
+  private async slide(sid: string, loaded: Loaded | undefined, ttl: number, own = false): Promise<'skipped' | 'touched' | 'absent'> {
     // Capped by the absolute timeout, the expiry cannot move: no need to ask Redis every time.
     // Redis's clock, as the stored expiry's: a skewed server clock would otherwise touch on
     // every request (running ahead) or too late to keep an active session alive (running behind).
@@ -538,9 +573,10 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
     // worth a write.
     const target = Math.min(this.core.redisTime() + ttl, loaded?.absoluteExpiresAt ?? Infinity);
     const moved = loaded ? target - loaded.expiresAt : Infinity;
-    if (moved > -SHORTEN_TOLERANCE_MS && moved < this.touchAfterFor(ttl)) return;
+    if (moved > -SHORTEN_TOLERANCE_MS && moved < this.touchAfterFor(ttl)) return 'skipped';
     const expiresAt = await this.core.touch(sid, { ttl, ...(loaded ? { userId: loaded.userId ?? null } : {}) });
     if (own && loaded && expiresAt !== null) loaded.expiresAt = expiresAt;
+    return expiresAt === null ? 'absent' : 'touched';
   }
 
   /** A load this recent is still covered by the tombstone of any revocation that followed it. */
@@ -639,6 +675,16 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
     const loaded = chosen && stateOf(chosen);
     return loaded && Date.now() - loaded.at < LOADED_MAX_AGE_MS ? loaded : undefined;
   }
+}
+
+/** Tells a traced operation how it ended (nothing when untraced). */
+function note(trace: OperationContext | undefined, outcome: string): void {
+  if (trace) settleOutcome(trace, outcome);
+}
+
+/** An operation that told its outcome itself (`note`); 'done' if it did not. */
+function doneOutcome(_result: unknown, ctx: OperationContext): void {
+  settleOutcome(ctx, 'done');
 }
 
 /** Every layer but the core store's: what FrameworkStore resolves when it is given a store. */

@@ -9,3 +9,4 @@ export { safeJsonSerializer, type Serializer } from './serializer.js';
 export { SessionKitError, CorruptSessionError, SessionLimitError, RedisOperationError, type SessionKitErrorCode } from './errors.js';
 export { encodeUserId, decodeUserId, hashId, escapeGlob } from './keys.js';
 export type { RedisClient } from './client/index.js';
+export type { OperationContext, TracedOperation, EventChannelName } from './tracing.js';

@@ -9,6 +9,19 @@ import { serialize } from './serializer.js';
 import { ClusterNodes } from './topology/cluster.js';
 import { SingleNode } from './topology/single-node.js';
 import type { Topology, WriteOutcome } from './topology/types.js';
+import {
+  countOutcome,
+  countingClient,
+  isTraced,
+  operationContext,
+  publishEvent,
+  readOutcome,
+  revokeOutcome,
+  sessionFields,
+  touchOutcome,
+  traced,
+  writeOutcome,
+} from './tracing.js';
 
 export interface SetOptions {
   /** Idle timeout for this write in ms; default the store's `ttl`. `<= 0` deletes the session. */
@@ -112,7 +125,7 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
     super();
     this.options = Object.freeze(resolveOptions(options));
     this.keys = new KeyLayout(this.options.prefix, this.options.indexPrefix);
-    this.redis = toStoreClient(this.options.client);
+    this.redis = countingClient(toStoreClient(this.options.client));
     const { redis, keys, options: resolved } = this;
     this.topology = redis.cluster ? new ClusterNodes({ client: redis, keys, options: resolved }) : new SingleNode({ client: redis, keys, options: resolved });
   }
@@ -123,7 +136,12 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
   }
 
   /** Writes a session and keeps the owner's index in step. */
-  async set(id: string, data: T, options: SetOptions = {}): Promise<SetResult<T>> {
+  set(id: string, data: T, options: SetOptions = {}): Promise<SetResult<T>> {
+    if (!isTraced('set')) return this.write(id, data, options);
+    return traced(operationContext('set', sessionFields(id, options.userId)), () => this.write(id, data, options), writeOutcome);
+  }
+
+  private async write(id: string, data: T, options: SetOptions): Promise<SetResult<T>> {
     checkSessionId(id);
     const ttl = this.ttlOf(options.ttl);
     const userId = options.userId === undefined || options.userId === null ? undefined : normalizeUserId(options.userId);
@@ -208,7 +226,12 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
    * scripts set to the recorded expiry, so no clock is compared here: an app server whose clock
    * runs fast must not end live sessions.
    */
-  async load(id: string): Promise<LoadedSession<T> | null> {
+  load(id: string): Promise<LoadedSession<T> | null> {
+    if (!isTraced('get')) return this.read(id);
+    return traced(operationContext('get', sessionFields(id)), () => this.read(id), readOutcome);
+  }
+
+  private async read(id: string): Promise<LoadedSession<T> | null> {
     checkSessionId(id);
     const key = this.keys.session(id);
     const value = await this.attempt('get', async () => {
@@ -302,7 +325,12 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
    * null if there is no session. Pass the owner `get` returned as `userId`: on a single node the
    * script names the owner's index, and an owner it was not told costs a second round trip.
    */
-  async touch(id: string, options: { ttl?: number; userId?: string | number | null } = {}): Promise<number | null> {
+  touch(id: string, options: { ttl?: number; userId?: string | number | null } = {}): Promise<number | null> {
+    if (!isTraced('touch')) return this.slide(id, options);
+    return traced(operationContext('touch', sessionFields(id, options.userId)), () => this.slide(id, options), touchOutcome);
+  }
+
+  private async slide(id: string, options: { ttl?: number; userId?: string | number | null }): Promise<number | null> {
     checkSessionId(id);
     const ttl = this.ttlOf(options.ttl);
     const believed = optionalOwner(options.userId);
@@ -317,7 +345,12 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
    * Deletes a session (leaving a short-lived tombstone, see `revokedTtl`). True if there was one.
    * `userId`, the owner `get` returned, saves a round trip on a single node, as for `touch`.
    */
-  async destroy(id: string, options: { userId?: string | number | null } = {}): Promise<boolean> {
+  destroy(id: string, options: { userId?: string | number | null } = {}): Promise<boolean> {
+    if (!isTraced('destroy')) return this.remove(id, options);
+    return traced(operationContext('destroy', sessionFields(id, options.userId)), () => this.remove(id, options), revokeOutcome);
+  }
+
+  private async remove(id: string, options: { userId?: string | number | null }): Promise<boolean> {
     checkSessionId(id);
     const believed = optionalOwner(options.userId);
     return this.attempt('destroy', () => this.topology.destroy(id, believed));
@@ -327,7 +360,12 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
    * Revokes one session, only if it belongs to `userId`: the safe way to offer "sign out that
    * device" to a user, who can never name another user's session through it.
    */
-  async revokeUserSession(userId: string | number, id: string): Promise<boolean> {
+  revokeUserSession(userId: string | number, id: string): Promise<boolean> {
+    if (!isTraced('revokeUserSession')) return this.revokeOwned(userId, id);
+    return traced(operationContext('revokeUserSession', sessionFields(id, userId)), () => this.revokeOwned(userId, id), revokeOutcome);
+  }
+
+  private async revokeOwned(userId: string | number, id: string): Promise<boolean> {
     checkSessionId(id);
     const owner = encodeUserId(normalizeUserId(userId));
     return this.attempt('revokeUserSession', () => this.topology.revokeUserSession(owner, id));
@@ -349,7 +387,12 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
    * removed. A connect-redis session that `indexLegacySession` indexed is listed with `legacy:
    * true` and times of 0 but its expiry (it records none).
    */
-  async listUserSessions(userId: string | number): Promise<(SessionInfo & { legacy?: true })[]> {
+  listUserSessions(userId: string | number): Promise<(SessionInfo & { legacy?: true })[]> {
+    if (!isTraced('listUserSessions')) return this.listOwned(userId);
+    return traced(operationContext('listUserSessions', sessionFields(undefined, userId)), () => this.listOwned(userId), countOutcome);
+  }
+
+  private async listOwned(userId: string | number): Promise<(SessionInfo & { legacy?: true })[]> {
     const owner = encodeUserId(normalizeUserId(userId));
     return this.attempt('listUserSessions', async () => {
       const entries = await this.topology.listIndex(owner);
@@ -417,7 +460,12 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
    * write completed before this call began is revoked; a write that lands later can not bring a
    * revoked id back (tombstone). Returns how many live sessions were revoked.
    */
-  async invalidateAllUserSessions(userId: string | number, options: InvalidateOptions = {}): Promise<number> {
+  invalidateAllUserSessions(userId: string | number, options: InvalidateOptions = {}): Promise<number> {
+    if (!isTraced('invalidateAllUserSessions')) return this.revokeEverywhere(userId, options);
+    return traced(operationContext('invalidateAllUserSessions', sessionFields(undefined, userId)), () => this.revokeEverywhere(userId, options), countOutcome);
+  }
+
+  private async revokeEverywhere(userId: string | number, options: InvalidateOptions): Promise<number> {
     const normalized = normalizeUserId(userId);
     const owner = encodeUserId(normalized);
     const except = options.except === undefined ? [] : Array.isArray(options.except) ? options.except : [options.except];
@@ -511,6 +559,12 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
     // the decoded string, where a character is not always one byte.
     const text = serialize({ stringify: JSON.stringify, parse: JSON.parse }, meta, 16_384);
     return ['set', text.replace(/[\u007f-\uffff]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)];
+  }
+
+  /** Every event is also published on its diagnostics channel, `sessionkit:<event>` (tracing.ts). */
+  override emit<K extends keyof SessionStoreEvents>(event: K, ...args: SessionStoreEvents[K]): boolean {
+    publishEvent(event, args);
+    return super.emit(event, ...(args as never));
   }
 
   /** Runs Redis work, turning client failures into RedisOperationError with the cause attached. */
