@@ -130,6 +130,8 @@ export interface SessionKit<Data extends object = SessionData> extends UserSessi
   proxy(request: { cookies: Pick<CookieJar, 'get'> }, response: { cookies: Required<Pick<CookieJar, 'set' | 'delete'>> }): Promise<Session<Data>>;
   /** The core store: admin calls (ids, all, length, clear) and events ('corrupt', 'invalidate', 'evict', 'revoked-write'). */
   readonly core: SessionStore<Partial<Data>>;
+  /** The lifecycle engine the kit loads, saves and destroys through (as every adapter has it; built on first use). */
+  readonly sessions: FrameworkStore;
 }
 
 const nextOptions = optionSchema('next', {
@@ -315,6 +317,9 @@ export function createSessionKit<Data extends object = SessionData>(options: Ses
     },
     get core() {
       return engineOf().core as unknown as SessionStore<Partial<Data>>;
+    },
+    get sessions() {
+      return engineOf();
     },
     ...calls,
   };
