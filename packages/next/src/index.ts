@@ -245,6 +245,9 @@ export function createSessionKit<Data extends object = SessionData>(options: Ses
     }
     const setCookie = jar.set.bind(jar);
     const deleteCookie = jar.delete.bind(jar);
+    // A cookie that names no live session (ended, revoked, expired, corrupt, or forged) is
+    // cleared, so the browser stops sending it (a signed one would cost a GET on every request).
+    if (loadedId === undefined && jar.get(name) !== undefined) deleteCookie(name);
     let id = loadedId;
     const send = async () => setCookie(name, `${id}.${sign(id!, secretsOf()[0]!)}`, await attributes());
     const ttl = ttlSeconds * 1000;
