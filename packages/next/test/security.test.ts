@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashId } from '@sessionkit/next';
 import { cookieValue, hostileCookieValue, hostileSessionId, tamperedValueCases, tamperedValueTitle, useRedis } from '@sessionkit/testing';
-import { Browser, commandsDuring, signed, signIn, startApp } from './helpers.js';
+import { type Browser, commandsDuring, signed, signIn, startApp } from './helpers.js';
 
 /**
  * Security behaviour of @sessionkit/next in the test app's production build, over real HTTP and a
