@@ -130,6 +130,8 @@ export interface SessionKit<Data extends object = SessionData> extends UserSessi
   proxy(request: { cookies: Pick<CookieJar, 'get'> }, response: { cookies: Required<Pick<CookieJar, 'set' | 'delete'>> }): Promise<Session<Data>>;
   /** The core store: admin calls (ids, all, length, clear) and events ('corrupt', 'invalidate', 'evict', 'revoked-write'). */
   readonly core: SessionStore<Partial<Data>>;
+  /** The lifecycle engine the kit loads, saves and destroys through (as every adapter has it; built on first use). */
+  readonly sessions: FrameworkStore;
 }
 
 const nextOptions = optionSchema('next', {
@@ -243,6 +245,9 @@ export function createSessionKit<Data extends object = SessionData>(options: Ses
     }
     const setCookie = jar.set.bind(jar);
     const deleteCookie = jar.delete.bind(jar);
+    // A cookie that names no live session (ended, revoked, expired, corrupt, or forged) is
+    // cleared, so the browser stops sending it (a signed one would cost a GET on every request).
+    if (loadedId === undefined && jar.get(name) !== undefined) deleteCookie(name);
     let id = loadedId;
     const send = async () => setCookie(name, `${id}.${sign(id!, secretsOf()[0]!)}`, await attributes());
     const ttl = ttlSeconds * 1000;
@@ -315,6 +320,9 @@ export function createSessionKit<Data extends object = SessionData>(options: Ses
     },
     get core() {
       return engineOf().core as unknown as SessionStore<Partial<Data>>;
+    },
+    get sessions() {
+      return engineOf();
     },
     ...calls,
   };
