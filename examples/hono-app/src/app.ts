@@ -15,6 +15,7 @@ import {
   type DemoUser,
   type DeviceMeta,
   type RedisConnection,
+  type Metrics,
 } from '@sessionkit/example-shared';
 
 /** What this app keeps in a session. */
@@ -38,6 +39,8 @@ export interface AppOptions {
   maxAge?: number;
   /** Session lifetime from sign-in in ms, however active. Default 30 days. */
   absoluteTimeout?: number;
+  /** With METRICS=1 (main.ts): SessionKit's metrics, served on GET /metrics in Prometheus's text format. */
+  metrics?: Metrics | undefined;
 }
 
 export type HonoApp = Hono<SessionEnv<AppSession>> & { sessionStore: SessionKitMiddleware<AppSession> };
@@ -111,6 +114,14 @@ export function createApp(options: AppOptions): HonoApp {
     c.header('Cache-Control', 'no-store');
     return c.json({ status: 'ok', redis: clientStatus(options.client) });
   });
+  // As /health: a scrape reads no cookie and starts no session. Without METRICS=1, not found.
+  const metrics = options.metrics;
+  if (metrics) {
+    app.get('/metrics', async (c) => {
+      c.header('Cache-Control', 'no-store');
+      return c.body(await metrics.scrape(), 200, { 'Content-Type': metrics.contentType });
+    });
+  }
 
   // Pages show personal data: keep them out of shared caches. A state-changing request from
   // another site is refused (defence in depth beside SameSite=Lax).

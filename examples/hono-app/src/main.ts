@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createAdaptorServer } from '@hono/node-server';
-import { connectRedisOrExit, listenErrorMessage } from '@sessionkit/example-shared';
+import { connectRedisOrExit, listenErrorMessage, metricsFromEnv } from '@sessionkit/example-shared';
 import { createApp } from './app.js';
 
 /**
@@ -14,6 +14,7 @@ import { createApp } from './app.js';
  *   REDIS_CLIENT    ioredis (default), node-redis, or bun (on Bun only; single node)
  *   REDIS_URL | REDIS_CLUSTER_NODES | REDIS_SENTINELS (+ REDIS_SENTINEL_NAME): where sessions live;
  *                   none: an embedded redis-server (development only)
+ *   METRICS         1: serve SessionKit's metrics on GET /metrics, Prometheus text (docs/observability.md)
  */
 const port = Number(process.env.PORT ?? 3004);
 const host = process.env.HOST || undefined;
@@ -30,7 +31,7 @@ if (process.env.SESSION_SECRET) {
 }
 
 const redis = await connectRedisOrExit();
-const app = createApp({ client: redis.client, secret, trustProxy: process.env.TRUST_PROXY === 'true' });
+const app = createApp({ client: redis.client, secret, trustProxy: process.env.TRUST_PROXY === 'true', metrics: metricsFromEnv() });
 const runtime = process.versions.bun ? `Bun ${process.versions.bun}` : `Node ${process.version}`;
 const listening = (actual: number) =>
   console.log(`SessionKit Hono example (${runtime}) listening on http://localhost:${actual} (sign in as alice or bob, password "password")`);

@@ -1,5 +1,9 @@
 import { defineEntryPointSuites } from '../../shared/test/main.js';
+import { defineMetricsSuite } from '../../shared/test/metrics.js';
 import { Agent } from './helpers.js';
 
 /** `npm run example:hono` as the README gives it: the real entry point in its own process (examples/shared/test/main.ts). */
 defineEntryPointSuites({ main: 'examples/hono-app/src/main.ts', sessionSecret: 'entry point test secret, 32+ characters long', Agent });
+
+/** METRICS=1: GET /metrics over HTTP after a sign-in and a few pages (examples/shared/test/metrics.ts). */
+defineMetricsSuite({ main: 'examples/hono-app/src/main.ts', sessionSecret: 'entry point test secret, 32+ characters long', Agent });
