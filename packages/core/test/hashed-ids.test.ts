@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type Redis from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { sessionHandle, type SessionStore } from '@sessionkit/core';
 import { ioredisOf, storeWrites, useFreshStores } from './helpers.js';
@@ -13,7 +12,7 @@ const newId = () => randomBytes(24).toString('base64url');
 
 /** Every key under the store's prefixes, and every value: strings whole, sorted sets member and score. */
 async function dump(store: SessionStore): Promise<string> {
-  const redis = ioredisOf(store) as Redis;
+  const redis = ioredisOf(store);
   const out: string[] = [];
   for (const pattern of [store.keys.sessionPattern(), store.keys.indexPattern()]) {
     let cursor = '0';
@@ -83,7 +82,7 @@ describe('hashed ids at rest (hashIds: true)', () => {
   it('a record written before the switch (plain-id key and member) stays valid, moves on its next save, and logout-everywhere reaches it', async () => {
     const before = fresh(); // the pre-switch layout
     const store = fresh({ prefix: before.options.prefix, hashIds: true });
-    const redis = ioredisOf(store) as Redis;
+    const redis = ioredisOf(store);
     const id = newId();
     await before.set(id, { cart: [1] }, { userId: 'dave' });
     expect(await redis.zrange(before.keys.index('dave'), 0, -1)).toEqual([id]);
@@ -108,7 +107,7 @@ describe('hashed ids at rest (hashIds: true)', () => {
 
   it('a connect-redis string (plain JSON under the plain id) stays readable and moves with the save that makes it a record', async () => {
     const store = hashed();
-    const redis = ioredisOf(store) as Redis;
+    const redis = ioredisOf(store);
     const id = newId();
     const legacyKey = store.keys.legacySession(id);
     await redis.set(legacyKey, JSON.stringify({ cookie: { originalMaxAge: 60_000 }, userId: 'erin' }), 'PX', 60_000);
@@ -140,7 +139,7 @@ describe('hashed ids at rest (hashIds: true)', () => {
   it('moveLegacySession moves a plain-id session with its expiry, and a second run finds nothing', async () => {
     const before = fresh();
     const store = fresh({ prefix: before.options.prefix, hashIds: true });
-    const redis = ioredisOf(store) as Redis;
+    const redis = ioredisOf(store);
     const id = newId();
     await before.set(id, { a: 1 }, { userId: 'gina', ttl: 60_000 });
     expect(await store.moveLegacySession(id)).toBe('moved');
