@@ -188,7 +188,7 @@ export function createApp(options: AppOptions): express.Express {
     wrap(async (req, res) => {
       const user = currentUser(req)!;
       const sessions = await store.listUserSessions(user.id);
-      res.send(sessionsPage({ framework: FRAMEWORK, user, sessions, currentSessionId: req.sessionID, notice: notice(req) }));
+      res.send(sessionsPage({ framework: FRAMEWORK, user, sessions, currentSessionId: store.sessionHandle(req.sessionID), notice: notice(req) }));
     }),
   );
 
@@ -200,7 +200,7 @@ export function createApp(options: AppOptions): express.Express {
       // The form names a session by its handle, looked up among this user's own sessions only;
       // revokeUserSession checks the owner again inside Redis.
       const target = findSessionByHandle(await store.listUserSessions(user.id), req.body?.session);
-      if (target && target.id === req.sessionID) return res.redirect(307, routes.signOut);
+      if (target && target.id === store.sessionHandle(req.sessionID)) return res.redirect(307, routes.signOut);
       const revoked = target ? await store.revokeUserSession(user.id, target.id) : false;
       res.redirect(303, `${routes.sessions}?notice=${revoked ? 'revoked' : 'not-found'}`);
     }),

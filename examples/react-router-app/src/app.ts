@@ -186,7 +186,13 @@ export function createApp(options: AppOptions): App {
       loader: async (args: Args) => {
         const { session, user } = await requireUser(args);
         const sessions = await storage.listUserSessions(user.id);
-        const page = sessionsPage({ framework: FRAMEWORK, user, sessions, currentSessionId: session.id, notice: noticeOf(args.request) });
+        const page = sessionsPage({
+          framework: FRAMEWORK,
+          user,
+          sessions,
+          currentSessionId: storage.sessionHandle(session.id),
+          notice: noticeOf(args.request),
+        });
         return html(page, { headers: await commit(session, args.context) });
       },
     },
@@ -197,7 +203,7 @@ export function createApp(options: AppOptions): App {
         // The form names a session by its handle, looked up among this user's own sessions only;
         // revokeUserSession checks the owner again inside Redis.
         const target = findSessionByHandle(await storage.listUserSessions(user.id), (await form(args.request)).get('session'));
-        if (target && target.id === session.id) throw redirect(routes.signOut, 307);
+        if (target && target.id === storage.sessionHandle(session.id)) throw redirect(routes.signOut, 307);
         const revoked = target ? await storage.revokeUserSession(user.id, target.id) : false;
         throw redirect(`${routes.sessions}?notice=${revoked ? 'revoked' : 'not-found'}`, 303);
       },

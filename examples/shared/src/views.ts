@@ -188,11 +188,13 @@ function metaString(meta: Record<string, unknown> | undefined, key: string): str
 export function sessionsPage(options: PageOptions & { user: DemoUser; sessions: readonly SessionInfo[]; currentSessionId: string; now?: number }): string {
   const { user, sessions, currentSessionId } = options;
   const now = options.now ?? Date.now();
+  // The request helpers' listings flag the current session; a store's listing names it by its handle.
+  const isCurrent = (s: SessionInfo & { current?: boolean }) => (typeof s.current === 'boolean' ? s.current : s.id === currentSessionId);
   // The current session first, then the others as given.
-  const ordered = [...sessions].sort((a, b) => Number(b.id === currentSessionId) - Number(a.id === currentSessionId));
+  const ordered = [...sessions].sort((a, b) => Number(isCurrent(b)) - Number(isCurrent(a)));
   const rows = ordered
     .map((s) => {
-      const current = s.id === currentSessionId;
+      const current = isCurrent(s);
       const handle = sessionHandle(s.id);
       const ua = metaString(s.meta, 'userAgent');
       const ip = metaString(s.meta, 'ip');
@@ -209,7 +211,7 @@ export function sessionsPage(options: PageOptions & { user: DemoUser; sessions: 
 </tr>`;
     })
     .join('\n');
-  const others = sessions.filter((s) => s.id !== currentSessionId).length;
+  const others = sessions.filter((s) => !isCurrent(s)).length;
   return layout(
     'Active sessions',
     `<div class="card">

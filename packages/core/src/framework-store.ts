@@ -622,6 +622,11 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
     return this.core.countUserSessions(userId);
   }
 
+  /** What listUserSessions returns as `id` for session id `sid` (see SessionStore.sessionHandle). */
+  sessionHandle(sid: string): string {
+    return this.core.sessionHandle(sid);
+  }
+
   /** Revokes `sid` only if it belongs to `userId`. */
   revokeUserSession(userId: string | number, sid: string): Promise<boolean> {
     return this.core.revokeUserSession(userId, sid);

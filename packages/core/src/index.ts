@@ -7,6 +7,6 @@ export type { SessionRecord, SessionInfo, StoredValueInfo } from './records.js';
 export { inspectStoredValue } from './records.js';
 export { safeJsonSerializer, type Serializer } from './serializer.js';
 export { SessionKitError, CorruptSessionError, SessionLimitError, RedisOperationError, type SessionKitErrorCode } from './errors.js';
-export { encodeUserId, decodeUserId, hashId, escapeGlob } from './keys.js';
+export { encodeUserId, decodeUserId, hashId, escapeGlob, sessionHandle, isHandle } from './keys.js';
 export type { RedisClient } from './client/index.js';
 export type { OperationContext, TracedOperation, EventChannelName } from './tracing.js';

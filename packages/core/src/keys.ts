@@ -44,6 +44,27 @@ export function hashId(id: string): string {
   return createHash('sha256').update(id).digest('hex').slice(0, 16);
 }
 
+/**
+ * What Redis stores in place of a session id (key suffix and index member): the SHA-256 of the
+ * id, base64url, 43 characters. No key: a session id is 192 random bits, so nobody can find an id
+ * from its hash (preimage resistance), nor guess ids to hash (2^192 of them); see docs/security.md.
+ */
+export function sessionHandle(id: string): string {
+  return createHash('sha256').update(id).digest('base64url');
+}
+
+const HANDLE = /^[A-Za-z0-9_-]{43}$/;
+
+/** True for what `sessionHandle` returns (by its shape: a plain id of 43 base64url characters looks the same). */
+export function isHandle(member: string): boolean {
+  return HANDLE.test(member);
+}
+
+/** The `hashId` tag of the session an index member names: a handle is the id's hash already. */
+export function hashIdOfMember(member: string): string {
+  return isHandle(member) ? Buffer.from(member, 'base64url').subarray(0, 8).toString('hex') : hashId(member);
+}
+
 export const MAX_ID_LENGTH = 1024;
 /**
  * The longest user id once percent-encoded, in bytes (the encoded form is ASCII: one byte a
@@ -97,14 +118,37 @@ function describe(value: unknown): string {
   return typeof value;
 }
 
-/** Where each key lives. */
+/**
+ * Where each key lives. The one place that turns a session id into what Redis holds: a member
+ * (the index member, and the key's suffix: `sessionAt(member)`) is the id's handle with `hashIds`,
+ * else the id. Everything below the store (topology, Lua scripts) works on members only: the
+ * scripts build a session key as `prefix .. member`, whichever form the member has, so a plain-id
+ * member that an earlier release indexed still names its (legacy) key.
+ */
 export class KeyLayout {
   constructor(
     readonly prefix: string,
     readonly indexPrefix: string,
+    readonly hashIds = true,
   ) {}
 
+  /** The index member, and key suffix, of a session id. */
+  member(id: string): string {
+    return this.hashIds ? sessionHandle(id) : id;
+  }
+
+  /** The key of a session id. */
   session(id: string): string {
+    return this.prefix + this.member(id);
+  }
+
+  /** The key an index member names. */
+  sessionAt(member: string): string {
+    return this.prefix + member;
+  }
+
+  /** Where connect-redis and releases before hashed ids kept a session: `<prefix><id>`. */
+  legacySession(id: string): string {
     return this.prefix + id;
   }
 

@@ -30,6 +30,18 @@ export interface SessionStoreOptions {
   revokeChunkSize?: number;
   /** COUNT hint for SCAN in ids/all/length/clear. Default 100. */
   scanCount?: number;
+  /**
+   * Store a hash of each session id, never the id: keys are `<prefix><handle>` and index members
+   * are handles, where a handle is the SHA-256 of the id in base64url (see docs/security.md).
+   * Default false for now: the layout of earlier releases and connect-redis (`<prefix><id>`).
+   */
+  hashIds?: boolean;
+  /**
+   * With `hashIds`, a read that finds no session under the hashed key looks for one under the
+   * plain id (what connect-redis and earlier releases wrote) and moves it. Default true; set false
+   * once `sessionkit migrate` has moved every session, to save that GET on requests without a session.
+   */
+  legacyKeys?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -45,6 +57,15 @@ export interface ResolvedOptions {
   revokedTtl: number;
   revokeChunkSize: number;
   scanCount: number;
+  hashIds: boolean;
+  legacyKeys: boolean;
+}
+
+function flag(name: string): NonNullable<OptionSpec['check']> {
+  return (value) => {
+    if (typeof value !== 'boolean') throw new SessionKitError('ERR_CONFIG', `option ${name} must be true or false, got ${String(value)}`);
+    return value;
+  };
 }
 
 /**
@@ -103,6 +124,8 @@ export const storeSchema: readonly OptionSpec[] = optionSchema('store', {
   revokedTtl: { unit: 'ms', default: 60_000, check: wholeNumber() },
   revokeChunkSize: { unit: 'count', default: 500, check: wholeNumber({ positive: true }) },
   scanCount: { unit: 'count', default: 100, check: wholeNumber({ positive: true }) },
+  hashIds: { default: false, check: flag('hashIds') },
+  legacyKeys: { default: true, check: flag('legacyKeys') },
 } satisfies Record<keyof SessionStoreOptions, Omit<OptionSpec, 'name' | 'layer'>>);
 
 /**

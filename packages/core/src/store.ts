@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { toStoreClient, type RedisClient, type StoreClient } from './client/index.js';
 import { CorruptSessionError, RedisOperationError, SessionKitError, SessionLimitError } from './errors.js';
-import { checkSessionId, encodeUserId, hashId, KeyLayout, normalizeUserId } from './keys.js';
+import { checkSessionId, encodeUserId, hashId, hashIdOfMember, KeyLayout, normalizeUserId } from './keys.js';
 import { resolveOptions, type ResolvedOptions, type ResolvedStoreOptions, type SessionStoreOptions } from './options.js';
-import { HEAD_BYTES, parseHeader, RECORD_MAGIC, storedKind } from './record-format.js';
+import { HEAD_BYTES, parseHeader, RECORD_MAGIC, storedKind, TOMBSTONE_PREFIX } from './record-format.js';
 import { parseMeta, splitValue, toRecord, type SessionInfo, type SessionRecord } from './records.js';
 import { serialize } from './serializer.js';
 import { ClusterNodes } from './topology/cluster.js';
@@ -120,11 +120,14 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
   private clockSyncedAt = 0;
   /** Where the index is kept in step: in the same script (single node) or after it (cluster). */
   private readonly topology: Topology;
+  /** Ids are hashed and sessions may still sit under their plain id (`legacyKeys`): look there too. */
+  private readonly legacyKeys: boolean;
 
   constructor(options: SessionStoreOptions | ResolvedStoreOptions) {
     super();
     this.options = Object.freeze(resolveOptions(options));
-    this.keys = new KeyLayout(this.options.prefix, this.options.indexPrefix);
+    this.keys = new KeyLayout(this.options.prefix, this.options.indexPrefix, this.options.hashIds);
+    this.legacyKeys = this.options.hashIds && this.options.legacyKeys;
     this.redis = countingClient(toStoreClient(this.options.client));
     const { redis, keys, options: resolved } = this;
     this.topology = redis.cluster ? new ClusterNodes({ client: redis, keys, options: resolved }) : new SingleNode({ client: redis, keys, options: resolved });
@@ -158,7 +161,7 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
     const expect = options.ifVersion === undefined ? '' : String(options.ifVersion);
     const createdAt = options.createdAt === undefined ? '' : String(Math.floor(options.createdAt));
     const request = {
-      id,
+      id: this.keys.member(id),
       text,
       ttl,
       owner,
@@ -169,10 +172,92 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
       createdAt,
       ...this.expectedRecord(text, owner, metaMode, metaText, expect, createdAt, believedOwner),
     };
-    const outcome = await this.attempt('set', () => this.topology.write(request));
+    const outcome = await this.attempt('set', async () => {
+      const written = await this.topology.write(request);
+      // Version 1: the hashed key held no session before this save. One may still sit under the
+      // plain id (connect-redis's, or an earlier release's): this write replaces it, so retire it.
+      if (this.legacyKeys && written.status === 'ok' && written.version === 1) {
+        const retired = await this.retireLegacy(id, [owner, believedOwner ?? '']);
+        if (retired === 'revoked') {
+          // Revoked (logout-everywhere, destroy) after its request loaded it: the copy just written must not outlive it.
+          await this.topology.destroy(request.id, owner);
+          return { status: 'revoked' as const };
+        }
+      }
+      return written;
+    });
     const result = this.settleWrite(id, userId, outcome);
     if (result.stored) result.text = text;
     return result;
+  }
+
+  /**
+   * Retires the session under the plain id `id` (what connect-redis and releases before hashed ids
+   * wrote), once its hashed key holds it: a tombstone for `revokedTtl` (a request that loaded it
+   * cannot write it back there), and its plain-id member leaves the indexes of `owners`. One
+   * command when there is none (`SET ... XX GET` on a missing key). 'revoked' when a tombstone was
+   * there: revoked meanwhile, so the hashed copy must go too.
+   */
+  private async retireLegacy(id: string, owners: readonly string[]): Promise<'none' | 'retired' | 'revoked'> {
+    const key = this.keys.legacySession(id);
+    const { revokedTtl } = this.options;
+    const command = revokedTtl > 0 ? ['SET', key, `${TOMBSTONE_PREFIX}${this.redisTime()}`, 'PX', revokedTtl, 'XX', 'GET'] : ['GETDEL', key];
+    let previous: unknown;
+    try {
+      previous = await this.redis.send(command, key);
+    } catch (error) {
+      // A key of another type: nothing of ours, and no session to retire.
+      if (isWrongType(error)) return 'none';
+      throw error;
+    }
+    if (previous === null) return 'none';
+    if (String(previous).startsWith(TOMBSTONE_PREFIX)) return 'revoked';
+    const indexed = [...new Set(owners.filter((owner) => owner !== ''))];
+    await Promise.all(indexed.map((owner) => this.topology.pruneIndex(owner, [id])));
+    return 'retired';
+  }
+
+  /**
+   * Moves a session from its plain-id key to its hashed key: copies the value with its expiry
+   * (`SET ... NX`, so a concurrent move or save is never overwritten), indexes the handle under
+   * the owner (the record's, or `owner` for a connect-redis string, which records none), then
+   * retires the plain-id key and member. For `touch` and `sessionkit migrate`. 'kept': a
+   * connect-redis string and no `owner` given (undefined), left where it is.
+   */
+  async moveLegacySession(id: string, owner?: string | number | null): Promise<'moved' | 'kept' | 'missing' | 'revoked'> {
+    checkSessionId(id);
+    if (!this.options.hashIds) return 'missing';
+    const key = this.keys.legacySession(id);
+    const hashed = this.keys.session(id);
+    const member = this.keys.member(id);
+    return this.attempt('moveLegacySession', async () => {
+      let value: string | null;
+      let pttl: number;
+      try {
+        [value, pttl] = (await Promise.all([this.redis.send(['GET', key], key), this.redis.send(['PTTL', key], key).then(Number)])) as [string | null, number];
+      } catch (error) {
+        if (isWrongType(error)) return 'missing';
+        throw error;
+      }
+      const kind = value === null ? 'missing' : storedKind(value);
+      if (value === null || pttl === -2 || kind === 'tombstone' || kind === 'missing') return 'missing';
+      const header = kind === 'record' ? parseHeader(value) : undefined;
+      // A connect-redis string records no owner: moved only when the caller says whose it is (null: nobody's).
+      if (!header && owner === undefined) return 'kept';
+      const encodedOwner = header ? header.owner : (optionalOwner(owner) ?? '');
+      const expiry = pttl >= 0 ? ['PX', Math.max(pttl, 1)] : [];
+      await this.redis.send(['SET', hashed, value, ...expiry, 'NX'], hashed);
+      if (encodedOwner) {
+        const score = header ? header.expiresAt : pttl >= 0 ? Date.now() + this.redisClockOffset + pttl : Number.MAX_SAFE_INTEGER;
+        await this.topology.indexMember(encodedOwner, member, score);
+      }
+      const retired = await this.retireLegacy(id, [encodedOwner]);
+      if (retired === 'revoked') {
+        await this.topology.destroy(member, encodedOwner);
+        return 'revoked';
+      }
+      return retired === 'retired' ? 'moved' : 'missing';
+    });
   }
 
   /**
@@ -209,7 +294,8 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
       return { stored: false, reason: 'conflict', current: this.loadedFrom(id, outcome.value || null) };
     }
     this.observeRedisClock(outcome.now);
-    if (outcome.evicted.length && userId !== undefined) this.emit('evict', { userId, idHashes: outcome.evicted.map(hashId) });
+    if (outcome.evicted.length && userId !== undefined)
+      this.emit('evict', { userId, idHashes: outcome.evicted.map(this.options.hashIds ? hashIdOfMember : hashId) });
     if (outcome.status === 'limit') throw new SessionLimitError(this.options.maxSessionsPerUser);
     if (outcome.status === 'expired') return { stored: false, reason: 'expired' };
     return { stored: true, createdAt: outcome.createdAt, expiresAt: outcome.expiresAt, version: outcome.version };
@@ -233,7 +319,15 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
 
   private async read(id: string): Promise<LoadedSession<T> | null> {
     checkSessionId(id);
-    const key = this.keys.session(id);
+    const loaded = await this.loadAt(id, this.keys.session(id));
+    // Not under the hashed key: with legacyKeys, it may still sit under its plain id (a session of
+    // connect-redis or of a release before hashed ids), read as it is; the next write moves it.
+    // One GET more, on a miss only: a request with no session at all pays it too.
+    if (loaded === null && this.legacyKeys) return this.loadAt(id, this.keys.legacySession(id));
+    return loaded;
+  }
+
+  private async loadAt(id: string, key: string): Promise<LoadedSession<T> | null> {
     const value = await this.attempt('get', async () => {
       // A process that only reads would never learn Redis's clock from a write's reply: ask for
       // it beside the read (same round trip) when it is unknown or older than CLOCK_RESYNC_MS.
@@ -335,7 +429,14 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
     const ttl = this.ttlOf(options.ttl);
     const believed = optionalOwner(options.userId);
     return this.attempt('touch', async () => {
-      const outcome = await this.topology.touch(id, ttl, believed);
+      let outcome = await this.topology.touch(this.keys.member(id), ttl, believed);
+      if (outcome.status === 'missing' && this.legacyKeys) {
+        // Under its plain id still: a record moves to its hashed key, then the touch goes there; a
+        // connect-redis string (its owner unknown here) only gets its TTL moved, as before, and
+        // moves with the save that rewrites it as a record.
+        const moved = await this.moveLegacySession(id);
+        outcome = await this.topology.touch(moved === 'kept' ? id : this.keys.member(id), ttl, believed);
+      }
       this.observeRedisClock(outcome.now);
       return outcome.status === 'ok' ? outcome.expiresAt : null;
     });
@@ -353,7 +454,13 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
   private async remove(id: string, options: { userId?: string | number | null }): Promise<boolean> {
     checkSessionId(id);
     const believed = optionalOwner(options.userId);
-    return this.attempt('destroy', () => this.topology.destroy(id, believed));
+    return this.attempt('destroy', async () => {
+      const member = this.keys.member(id);
+      // A session still under its plain id is destroyed there too: the read would find it otherwise.
+      if (!this.legacyKeys) return this.topology.destroy(member, believed);
+      const [hashed, legacy] = await Promise.all([this.topology.destroy(member, believed), this.topology.destroy(id, believed)]);
+      return hashed || legacy;
+    });
   }
 
   /**
@@ -368,7 +475,24 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
   private async revokeOwned(userId: string | number, id: string): Promise<boolean> {
     checkSessionId(id);
     const owner = encodeUserId(normalizeUserId(userId));
-    return this.attempt('revokeUserSession', () => this.topology.revokeUserSession(owner, id));
+    return this.attempt('revokeUserSession', async () => {
+      // `id` is what listUserSessions returned (a handle, or the plain id of a session not moved
+      // yet), or a session id, whose handle names it: both are tried, and only a session of this
+      // user is revoked either way (a handle hashed again names no key).
+      if (!this.options.hashIds) return this.topology.revokeUserSession(owner, id);
+      const results = await Promise.all([this.topology.revokeUserSession(owner, id), this.topology.revokeUserSession(owner, this.keys.member(id))]);
+      return results.some(Boolean);
+    });
+  }
+
+  /**
+   * What `listUserSessions` and `ids` return for a session id: its handle (the SHA-256 of the id,
+   * base64url), or the id itself with `hashIds: false`. Compare a listed session's `id` with
+   * `sessionHandle(currentId)` to find the current one.
+   */
+  sessionHandle(id: string): string {
+    checkSessionId(id);
+    return this.keys.member(id);
   }
 
   /**
@@ -396,7 +520,7 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
     const owner = encodeUserId(normalizeUserId(userId));
     return this.attempt('listUserSessions', async () => {
       const entries = await this.topology.listIndex(owner);
-      const heads = await Promise.all(entries.map(({ id }) => this.readHead(this.keys.session(id))));
+      const heads = await Promise.all(entries.map(({ id }) => this.readHead(this.keys.sessionAt(id))));
       const sessions: (SessionInfo & { legacy?: true })[] = [];
       const stale: string[] = [];
       heads.forEach((head, i) => {
@@ -442,7 +566,7 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
       const meta = parseMeta(head.slice(header.metaAt, header.metaAt + header.metaLength));
       if (meta) info.meta = meta;
     } catch (error) {
-      this.emit('corrupt', error as CorruptSessionError, { idHash: hashId(id) });
+      this.emit('corrupt', error as CorruptSessionError, { idHash: this.options.hashIds ? hashIdOfMember(id) : hashId(id) });
     }
     return info;
   }
@@ -470,6 +594,8 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
     const owner = encodeUserId(normalized);
     const except = options.except === undefined ? [] : Array.isArray(options.except) ? options.except : [options.except];
     for (const id of except) checkSessionId(id);
+    // Keep each id's handle, and its plain id too while sessions may still be listed under it.
+    const kept = except.flatMap((id) => (this.legacyKeys ? [this.keys.member(id), id] : [this.keys.member(id)]));
     const setAside = (key: string) => {
       const role = key.endsWith(':revoking') ? "logout-everywhere's draining key" : 'index';
       const error = new CorruptSessionError(
@@ -478,12 +604,15 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
       );
       this.emit('corrupt', error, { idHash: '', userId: normalized, key });
     };
-    const count = await this.attempt('invalidateAllUserSessions', () => this.topology.revokeAll(owner, except, setAside));
+    const count = await this.attempt('invalidateAllUserSessions', () => this.topology.revokeAll(owner, kept, setAside));
     this.emit('invalidate', { userId: normalized, count });
     return count;
   }
 
-  /** Ids of every live session (SCAN on every master; for admin tools, not for request paths). */
+  /**
+   * Every live session, by what names its key: its handle (see `sessionHandle`), or the plain id
+   * of a session not moved yet (SCAN on every master; for admin tools, not for request paths).
+   */
   async ids(): Promise<string[]> {
     return this.attempt('ids', async () => {
       const ids: string[] = [];
@@ -501,9 +630,9 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
 
   /** Every live session. Unreadable ones are skipped (and reported through 'corrupt'). */
   async all(): Promise<SessionRecord<T>[]> {
-    const ids = await this.ids();
-    const records = await Promise.all(ids.map((id) => this.get(id)));
-    return records.filter((r): r is SessionRecord<T> => r !== null);
+    const members = await this.ids();
+    const loaded = await Promise.all(members.map((member) => this.loadAt(member, this.keys.sessionAt(member))));
+    return loaded.flatMap((session) => (session ? [session.record] : []));
   }
 
   async length(): Promise<number> {

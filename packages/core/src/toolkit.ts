@@ -32,6 +32,7 @@ export {
   type EngineFields,
   userSessionCalls,
   requestHelpers,
+  isCurrentSession,
   type UserSessionCalls,
   type RequestHelpers,
   type RequestSessionAccess,

@@ -23,6 +23,13 @@ export interface UserSessionCalls {
   countUserSessions(userId: string | number): Promise<number>;
   /** Revokes session `sid` only if it belongs to `userId` (safe to expose as "sign out that device"); false otherwise, and nothing happens. */
   revokeUserSession(userId: string | number, sid: string): Promise<boolean>;
+  /**
+   * What `listUserSessions` returns as a session's `id` for session id `sid`: its handle (the
+   * SHA-256 of the id, base64url; Redis never holds the id itself), or `sid` with `hashIds: false`.
+   * A listed session whose `id` is `sessionHandle(req.sessionID)` (or `req.sessionID`, for one
+   * written before hashed ids and not moved yet) is the current one.
+   */
+  sessionHandle(sid: string): string;
 }
 
 /** How an adapter hands a failure to its framework (see `rethrowWithStatus`); by default as it is. */
@@ -42,7 +49,8 @@ function delegate(engine: FrameworkStore, name: (typeof CALLS)[number], args: un
 
 /** The per-user calls of `engine`, each failure through `rethrow` when given. */
 export function userSessionCalls(engine: FrameworkStore, rethrow?: Rethrow): UserSessionCalls {
-  return Object.fromEntries(CALLS.map((name) => [name, (...args: unknown[]) => delegate(engine, name, args, rethrow)])) as unknown as UserSessionCalls;
+  const calls = Object.fromEntries(CALLS.map((name) => [name, (...args: unknown[]) => delegate(engine, name, args, rethrow)]));
+  return { ...calls, sessionHandle: (sid: string) => engine.sessionHandle(sid) } as unknown as UserSessionCalls;
 }
 
 /**
@@ -64,6 +72,17 @@ export function installUserSessionCalls(
     };
     Object.defineProperty(adapter.prototype, name, { value: method, writable: true, configurable: true });
   }
+  const { sessionHandle } = {
+    sessionHandle(this: { sessions: FrameworkStore }, sid: string) {
+      return this.sessions.sessionHandle(sid);
+    },
+  };
+  Object.defineProperty(adapter.prototype, 'sessionHandle', { value: sessionHandle, writable: true, configurable: true });
+}
+
+/** True when a listed session is the one whose id is `sid`: its handle, or its plain id while it is not moved yet. */
+export function isCurrentSession(store: Pick<UserSessionCalls, 'sessionHandle'>, listedId: string, sid: string | undefined): boolean {
+  return sid !== undefined && sid !== '' && (listedId === store.sessionHandle(sid) || listedId === sid);
 }
 
 /**
@@ -237,14 +256,15 @@ export function requestHelpers<R>(store: UserSessionCalls, access: RequestSessio
       const { userId, sid } = access.current(this);
       if (userId === undefined) return [];
       const sessions = await store.listUserSessions(userId);
-      return sessions.map((session) => ({ ...session, current: session.id === sid }));
+      return sessions.map((session) => ({ ...session, current: isCurrentSession(store, session.id, sid) }));
     },
 
     async revokeSession(id) {
       const { userId, sid } = access.current(this);
       if (userId === undefined || typeof id !== 'string' || id === '') return false;
       const revoked = await store.revokeUserSession(userId, id);
-      if (id === sid) await access.drop(this);
+      // `id` as listed (a handle) or the session id itself.
+      if (isCurrentSession(store, id, sid)) await access.drop(this);
       return revoked;
     },
 

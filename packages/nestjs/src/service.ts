@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { SessionInfo } from '@sessionkit/core';
+import { isCurrentSession } from '@sessionkit/core/toolkit';
 import type { SessionKitStore, SessionRequest, Wired } from './wire.js';
 
 /** Where the module leaves what it wired, for the service: filled in while the app initialises. */
@@ -67,7 +68,8 @@ export class SessionKitService {
     if (userId === undefined) return [];
     const current = this.sessionIdOf(req);
     const sessions = await this.wired.store.listUserSessions(userId);
-    return sessions.map((session) => ({ ...session, current: session.id === current }));
+    const store = this.wired.store;
+    return sessions.map((session) => ({ ...session, current: isCurrentSession(store, session.id, current) }));
   }
 
   /** How many live sessions the signed-in user has; 0 when anonymous. */
@@ -85,7 +87,8 @@ export class SessionKitService {
     const userId = this.userIdOf(req);
     if (userId === undefined || typeof sid !== 'string' || sid === '') return false;
     const revoked = await this.wired.store.revokeUserSession(userId, sid);
-    if (sid === this.sessionIdOf(req)) await this.wired.destroy(req);
+    // `sid` as listed (a handle) or the session id itself.
+    if (isCurrentSession(this.wired.store, sid, this.sessionIdOf(req))) await this.wired.destroy(req);
     return revoked;
   }
 

@@ -7,6 +7,8 @@ export interface SessionKitStore {
   revokeUserSession(userId: string | number, sid: string): Promise<boolean>;
   invalidateAllUserSessions(userId: string | number, options?: InvalidateOptions): Promise<number>;
   countUserSessions(userId: string | number): Promise<number>;
+  /** What listUserSessions returns as `id` for session id `sid` (its handle with `hashIds`). */
+  sessionHandle(sid: string): string;
 }
 
 /** A platform's request as Nest's `@Req()` hands it over: Express's `Request` or Fastify's `FastifyRequest`. */

@@ -185,6 +185,7 @@ export function createSessionKit<Data extends object = SessionData>(options: Ses
     listUserSessions: (userId) => engineOf().listUserSessions(userId),
     countUserSessions: (userId) => engineOf().countUserSessions(userId),
     revokeUserSession: (userId, sid) => engineOf().revokeUserSession(userId, sid),
+    sessionHandle: (sid) => engineOf().sessionHandle(sid),
   };
 
   const sign = (id: string, secret: string) => createHmac('sha256', secret).update(id).digest('base64url');

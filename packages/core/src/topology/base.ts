@@ -102,8 +102,9 @@ export abstract class TopologyBase<C extends StoreClient> {
     return this.ctx.client;
   }
 
-  protected session(id: string): string {
-    return this.ctx.keys.session(id);
+  /** The key an index member names. The store hands the topology members, never session ids (see KeyLayout). */
+  protected session(member: string): string {
+    return this.ctx.keys.sessionAt(member);
   }
 
   protected index(owner: string): string {
@@ -115,6 +116,11 @@ export abstract class TopologyBase<C extends StoreClient> {
     const entries: IndexEntry[] = [];
     for (let i = 0; i < listed.length; i += 2) entries.push({ id: String(listed[i]), expiresAt: Number(listed[i + 1]) });
     return entries;
+  }
+
+  /** Puts a member in the owner's index at `expiresAt` (or keeps a later score): a session moved to its hashed key. */
+  async indexMember(owner: string, id: string, expiresAt: number): Promise<void> {
+    await scripts.indexAdd.run(this.client, [this.index(owner)], [id, NO_EXPIRY_SCORE, 0, '', expiresAt]);
   }
 
   async pruneIndex(owner: string, ids: readonly string[]): Promise<void> {

@@ -2,7 +2,10 @@ import type { StoreClient } from '../client/types.js';
 import type { KeyLayout } from '../keys.js';
 import type { ResolvedOptions } from '../options.js';
 
-/** One save, as the store hands it to the topology. */
+/**
+ * One save, as the store hands it to the topology. Here and in every Topology method, `id` is the
+ * session's index member (its handle, see KeyLayout.member), the suffix of its key.
+ */
 export interface WriteRequest {
   id: string;
   text: string;
@@ -62,6 +65,8 @@ export interface Topology {
   indexLegacy(id: string, owner: string): Promise<'indexed' | 'already' | 'not-legacy' | 'missing'>;
   /** The owner's index entries, soonest expiry first, once expired ones are pruned. */
   listIndex(owner: string): Promise<IndexEntry[]>;
+  /** Puts an id in the owner's index at `expiresAt` (a session moved to its hashed key). */
+  indexMember(owner: string, id: string, expiresAt: number): Promise<void>;
   /** Takes ids out of the owner's index (stale entries a listing found). */
   pruneIndex(owner: string, ids: readonly string[]): Promise<void>;
   /** Live entries in the owner's index (expired ones are pruned first). */

@@ -1,0 +1,182 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { sessionHandle, type SessionStore } from '@sessionkit/core';
+import { ioredisOf, storeWrites, useFreshStores } from './helpers.js';
+
+const { freshOn } = useFreshStores('hashed');
+const fresh = freshOn('ioredis');
+const hashed = (options = {}) => fresh({ hashIds: true, ...options });
+
+/** A session id as express-session makes them: 24 random bytes, base64url. */
+const newId = () => randomBytes(24).toString('base64url');
+
+/** Every key under the store's prefixes, and every value: strings whole, sorted sets member and score. */
+async function dump(store: SessionStore): Promise<string> {
+  const redis = ioredisOf(store);
+  const out: string[] = [];
+  for (const pattern of [store.keys.sessionPattern(), store.keys.indexPattern()]) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      for (const key of keys) {
+        const type = await redis.type(key);
+        out.push(key);
+        if (type === 'string') out.push((await redis.get(key)) ?? '');
+        else if (type === 'zset') out.push(...(await redis.zrange(key, 0, -1, 'WITHSCORES')));
+        else out.push(`<${type}>`);
+        // The serialized form too, where an id could hide in an encoding.
+        out.push(((await redis.dump(key)) as unknown as Buffer | null)?.toString('latin1') ?? '');
+      }
+    } while (cursor !== '0');
+  }
+  return out.join('\n');
+}
+
+describe('hashed ids at rest (hashIds: true)', () => {
+  it('a dump after sign-in holds the session id nowhere, in no key and no value', async () => {
+    const store = hashed();
+    const id = newId();
+    await store.set(id, { cart: [1] }, { userId: 'alice', meta: { userAgent: 'Firefox' } });
+    const second = newId();
+    await store.set(second, { cart: [2] }, { userId: 'alice' });
+    await store.touch(id, { userId: 'alice' });
+    const everything = await dump(store);
+    expect(everything).toContain(sessionHandle(id)); // the dump did read the session
+    expect(everything).not.toContain(id);
+    expect(everything).not.toContain(second);
+  });
+
+  it('reads a session written after the switch with one command, and a listing names it by its handle', async () => {
+    const store = hashed();
+    const id = newId();
+    await store.set(id, { a: 1 }, { userId: 'bob' });
+    await store.get(id); // warm-up: the clock's TIME
+    const { writes, result } = await storeWrites(store, () => store.get(id));
+    expect(result?.data).toEqual({ a: 1 });
+    expect(writes).toBe(1);
+    const listed = await store.listUserSessions('bob');
+    expect(listed.map((s) => s.id)).toEqual([store.sessionHandle(id)]);
+  });
+
+  it('revokes by handle and by session id, evicts and logs out everywhere on hashed keys', async () => {
+    const store = hashed({ maxSessionsPerUser: 3 });
+    const ids = [newId(), newId(), newId(), newId()];
+    for (const id of ids) await store.set(id, { n: 1 }, { userId: 'carol' });
+    // The cap pushed the first one out.
+    expect(await store.get(ids[0]!)).toBeNull();
+    expect(await store.revokeUserSession('carol', store.sessionHandle(ids[1]!))).toBe(true);
+    expect(await store.revokeUserSession('carol', ids[2]!)).toBe(true);
+    expect(await store.revokeUserSession('mallory', store.sessionHandle(ids[3]!))).toBe(false);
+    expect(await store.get(ids[1]!)).toBeNull();
+    expect(await store.get(ids[2]!)).toBeNull();
+    const other = newId();
+    await store.set(other, { n: 2 }, { userId: 'carol' });
+    expect(await store.invalidateAllUserSessions('carol', { except: other })).toBe(1);
+    expect(await store.get(ids[3]!)).toBeNull();
+    expect((await store.get(other))?.data).toEqual({ n: 2 });
+    // A revoked id cannot be written back (tombstone on the hashed key).
+    expect((await store.set(ids[3]!, { n: 3 }, { userId: 'carol' })).reason).toBe('revoked');
+  });
+
+  it('a record written before the switch (plain-id key and member) stays valid, moves on its next save, and logout-everywhere reaches it', async () => {
+    const before = fresh(); // the pre-switch layout
+    const store = fresh({ prefix: before.options.prefix, hashIds: true });
+    const redis = ioredisOf(store);
+    const id = newId();
+    await before.set(id, { cart: [1] }, { userId: 'dave' });
+    expect(await redis.zrange(before.keys.index('dave'), 0, -1)).toEqual([id]);
+
+    const loaded = await store.load(id);
+    expect(loaded?.record.data).toEqual({ cart: [1] });
+    expect(await store.listUserSessions('dave')).toHaveLength(1); // listed under its plain id until moved
+
+    await store.set(id, { cart: [1, 2] }, { userId: 'dave', ifVersion: loaded!.record.version, createdAt: loaded!.record.createdAt, previousUserId: 'dave' });
+    expect(await redis.get(store.keys.legacySession(id))).toMatch(/^!sessionkit-revoked:/);
+    expect(await redis.zrange(store.keys.index('dave'), 0, -1)).toEqual([sessionHandle(id)]);
+    expect((await store.get(id))?.data).toEqual({ cart: [1, 2] });
+    expect((await store.get(id))?.createdAt).toBe(loaded!.record.createdAt);
+
+    // And one never saved again: logout-everywhere reaches it under its plain id.
+    const idle = newId();
+    await before.set(idle, { cart: [] }, { userId: 'dave' });
+    expect(await store.invalidateAllUserSessions('dave')).toBe(2);
+    expect(await store.get(id)).toBeNull();
+    expect(await store.get(idle)).toBeNull();
+  });
+
+  it('a connect-redis string (plain JSON under the plain id) stays readable and moves with the save that makes it a record', async () => {
+    const store = hashed();
+    const redis = ioredisOf(store);
+    const id = newId();
+    const legacyKey = store.keys.legacySession(id);
+    await redis.set(legacyKey, JSON.stringify({ cookie: { originalMaxAge: 60_000 }, userId: 'erin' }), 'PX', 60_000);
+    // As `sessionkit migrate` indexed it before this release: under its plain id.
+    await store.indexLegacySession(id, 'erin');
+
+    const loaded = await store.load(id);
+    expect(loaded?.record.legacy).toBe(true);
+    await store.set(id, { cookie: { originalMaxAge: 60_000 }, userId: 'erin' }, { userId: 'erin', ifVersion: 0 });
+    expect(await redis.get(legacyKey)).toMatch(/^!sessionkit-revoked:/);
+    expect(await redis.zrange(store.keys.index('erin'), 0, -1)).toEqual([sessionHandle(id)]);
+    expect(await store.invalidateAllUserSessions('erin')).toBe(1);
+    expect(await store.get(id)).toBeNull();
+  });
+
+  it('a save of a session revoked under its plain id after its request loaded it is refused, and leaves nothing behind', async () => {
+    const before = fresh();
+    const store = fresh({ prefix: before.options.prefix, hashIds: true });
+    const id = newId();
+    await before.set(id, { a: 1 }, { userId: 'frank' });
+    const loaded = await store.load(id);
+    expect(await store.invalidateAllUserSessions('frank')).toBe(1);
+    const result = await store.set(id, { a: 2 }, { userId: 'frank', ifVersion: loaded!.record.version, createdAt: loaded!.record.createdAt });
+    expect(result).toMatchObject({ stored: false, reason: 'revoked' });
+    expect(await store.get(id)).toBeNull();
+    expect(await store.countUserSessions('frank')).toBe(0);
+  });
+
+  it('moveLegacySession moves a plain-id session with its expiry, and a second run finds nothing', async () => {
+    const before = fresh();
+    const store = fresh({ prefix: before.options.prefix, hashIds: true });
+    const redis = ioredisOf(store);
+    const id = newId();
+    await before.set(id, { a: 1 }, { userId: 'gina', ttl: 60_000 });
+    expect(await store.moveLegacySession(id)).toBe('moved');
+    expect(await store.moveLegacySession(id)).toBe('missing');
+    expect(await redis.pttl(store.keys.session(id))).toBeGreaterThan(50_000);
+    expect(await redis.zrange(store.keys.index('gina'), 0, -1)).toEqual([sessionHandle(id)]);
+    expect((await store.get(id))?.data).toEqual({ a: 1 });
+    // A connect-redis string moves only when told whose it is (null: nobody's).
+    const anon = newId();
+    await redis.set(store.keys.legacySession(anon), '{"cookie":{}}', 'PX', 60_000);
+    expect(await store.moveLegacySession(anon)).toBe('kept');
+    expect(await store.moveLegacySession(anon, null)).toBe('moved');
+    expect(await redis.get(store.keys.session(anon))).toBe('{"cookie":{}}');
+  });
+
+  it('destroy reaches a session still under its plain id', async () => {
+    const before = fresh();
+    const store = fresh({ prefix: before.options.prefix, hashIds: true });
+    const id = newId();
+    await before.set(id, { a: 1 }, { userId: 'hank' });
+    expect(await store.destroy(id, { userId: 'hank' })).toBe(true);
+    expect(await store.get(id)).toBeNull();
+    expect(await store.countUserSessions('hank')).toBe(0);
+  });
+
+  it('with legacyKeys: false a miss costs one command and plain-id sessions are not read', async () => {
+    const before = fresh();
+    const store = fresh({ prefix: before.options.prefix, hashIds: true, legacyKeys: false });
+    const id = newId();
+    await before.set(id, { a: 1 });
+    await store.get('warm-up');
+    const { writes, result } = await storeWrites(store, () => store.get(id));
+    expect(result).toBeNull();
+    expect(writes).toBe(1);
+    const legacy = fresh({ prefix: before.options.prefix, hashIds: true });
+    await legacy.get('warm-up');
+    const both = await storeWrites(legacy, () => legacy.get('nobody'));
+    expect(both.writes).toBe(2); // the hashed key, then the plain id
+  });
+});
