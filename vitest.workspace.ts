@@ -97,7 +97,10 @@ export default [
         // The Hono adapter's files on Bun.serve with Bun's RedisClient (see packages/hono/test/helpers.ts).
         project('hono-bun', './packages/hono'),
         // The Hono example's shared HTTP, Chromium, security and fault suites, on Bun.serve with Bun's RedisClient (examples/hono-app/test/helpers.ts).
-        project('examples-bun', exampleFiles, { include: ['hono-app/test/app.test.ts', 'hono-app/test/browser.test.ts', 'hono-app/test/security.test.ts', 'hono-app/test/faults.test.ts'], testTimeout: 60_000 }),
+        project('examples-bun', exampleFiles, {
+          include: ['hono-app/test/app.test.ts', 'hono-app/test/browser.test.ts', 'hono-app/test/security.test.ts', 'hono-app/test/faults.test.ts'],
+          testTimeout: 60_000,
+        }),
       ]
     : []),
 ] satisfies TestProjectConfiguration[];
