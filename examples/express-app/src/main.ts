@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { connectRedisOrExit, listenErrorMessage, metricsFromEnv } from '@sessionkit/example-shared';
+import { closeHttpServer, connectRedisOrExit, listenErrorMessage, metricsFromEnv, sessionSecretFromEnv, stopOnSignals } from '@sessionkit/example-shared';
 import { createApp } from './app.js';
 
 /**
@@ -16,14 +15,7 @@ import { createApp } from './app.js';
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST || undefined;
 
-let secret = process.env.SESSION_SECRET;
-if (!secret) {
-  secret = randomBytes(32).toString('hex');
-  console.warn(
-    'SESSION_SECRET is not set: using a random one. Sessions will not survive a restart, and other\n' +
-      "instances (with their own random secret) will not accept this one's cookies. Set SESSION_SECRET.",
-  );
-}
+const secret = sessionSecretFromEnv();
 
 function trustProxy(value: string | undefined): boolean | number | string | undefined {
   if (value === undefined || value === '') return undefined;
@@ -53,16 +45,4 @@ const server = app.listen(port, host as string, (error?: Error) => {
 });
 server.on('error', fail);
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  console.log(`${signal}: shutting down`);
-  setTimeout(() => process.exit(1), 5000).unref(); // keep-alive clients must not hold us up
-  server.closeIdleConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  await redis.close();
-  process.exit(0);
-}
-process.on('SIGINT', () => void shutdown('SIGINT'));
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
+stopOnSignals(closeHttpServer(server), redis);

@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { connectRedisOrExit, listenErrorMessage, metricsFromEnv } from '@sessionkit/example-shared';
+import { connectRedisOrExit, listenErrorMessage, metricsFromEnv, sessionSecretFromEnv, stopOnSignals } from '@sessionkit/example-shared';
 import { buildApp } from './app.js';
 
 /**
@@ -19,14 +18,8 @@ import { buildApp } from './app.js';
 const port = Number(process.env.PORT ?? 3001);
 const host = process.env.HOST || '0.0.0.0';
 
-let secret = process.env.SESSION_SECRET;
-if (!secret) {
-  secret = randomBytes(32).toString('hex');
-  console.warn(
-    'SESSION_SECRET is not set: using a random one. Sessions will not survive a restart, and other\n' +
-      "instances (with their own random secret) will not accept this one's cookies. Set SESSION_SECRET.",
-  );
-} else if (secret.length < 32) {
+const secret = sessionSecretFromEnv();
+if (secret.length < 32) {
   console.error('SESSION_SECRET must be at least 32 characters long (@fastify/session refuses shorter secrets).');
   process.exit(1);
 }
@@ -65,15 +58,4 @@ try {
   process.exit(1);
 }
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  console.log(`${signal}: shutting down`);
-  setTimeout(() => process.exit(1), 5000).unref(); // keep-alive clients must not hold us up
-  await app.close();
-  await redis.close();
-  process.exit(0);
-}
-process.on('SIGINT', () => void shutdown('SIGINT'));
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
+stopOnSignals(() => app.close(), redis);

@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { createAdaptorServer } from '@hono/node-server';
-import { connectRedisOrExit, listenErrorMessage, metricsFromEnv } from '@sessionkit/example-shared';
+import { connectRedisOrExit, listenErrorMessage, metricsFromEnv, sessionSecretFromEnv, stopOnSignals } from '@sessionkit/example-shared';
 import { createApp } from './app.js';
 
 /**
@@ -19,16 +18,8 @@ import { createApp } from './app.js';
 const port = Number(process.env.PORT ?? 3004);
 const host = process.env.HOST || undefined;
 
-let secret: string[];
-if (process.env.SESSION_SECRET) {
-  secret = process.env.SESSION_SECRET.split(',').filter(Boolean);
-} else {
-  secret = [randomBytes(32).toString('hex')];
-  console.warn(
-    'SESSION_SECRET is not set: using a random one. Sessions will not survive a restart, and other\n' +
-      "instances (with their own random secret) will not accept this one's cookies. Set SESSION_SECRET.",
-  );
-}
+// Several secrets, comma-separated: the first signs, all verify (rotation).
+const secret = sessionSecretFromEnv().split(',').filter(Boolean);
 
 const redis = await connectRedisOrExit();
 const app = createApp({ client: redis.client, secret, trustProxy: process.env.TRUST_PROXY === 'true', metrics: metricsFromEnv() });
@@ -75,15 +66,4 @@ if (bunServe) {
     });
 }
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  console.log(`${signal}: shutting down`);
-  setTimeout(() => process.exit(1), 5000).unref(); // keep-alive clients must not hold us up
-  await stopServer();
-  await redis.close();
-  process.exit(0);
-}
-process.on('SIGINT', () => void shutdown('SIGINT'));
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
+stopOnSignals(() => stopServer(), redis);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { connectRedis, type ConnectRedisOptions, type RedisConnection } from './redis.js';
 
 /**
@@ -31,4 +32,45 @@ export function listenErrorMessage(error: Error, port: number, host: string | un
     return `HOST=${host} is not an address of this machine (${code}): unset HOST to listen on all interfaces, or set it to one of this machine's addresses.`;
   }
   return `listening on port ${port} failed: ${error.message}`;
+}
+
+/**
+ * SESSION_SECRET as given, or a random one with a warning: the app still starts for a first try,
+ * and says why sessions will not survive a restart or be shared between instances.
+ */
+export function sessionSecretFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.SESSION_SECRET) return env.SESSION_SECRET;
+  console.warn(
+    'SESSION_SECRET is not set: using a random one. Sessions will not survive a restart, and other\n' +
+      "instances (with their own random secret) will not accept this one's cookies. Set SESSION_SECRET.",
+  );
+  return randomBytes(32).toString('hex');
+}
+
+/**
+ * On SIGINT or SIGTERM: stop serving (`stopServer`), close Redis, exit 0; once only, and exit 1
+ * after 5 s whatever is still open (keep-alive clients must not hold the process up).
+ */
+export function stopOnSignals(stopServer: () => Promise<unknown>, redis: Pick<RedisConnection, 'close'>): void {
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: shutting down`);
+    setTimeout(() => process.exit(1), 5000).unref();
+    await stopServer();
+    await redis.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+/** A node:http server's close, idle keep-alive connections first. */
+export function closeHttpServer(server: import('node:http').Server): () => Promise<void> {
+  return () =>
+    new Promise<void>((resolve) => {
+      server.closeIdleConnections();
+      server.close(() => resolve());
+    });
 }
