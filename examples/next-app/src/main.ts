@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { connectRedisOrExit, listenErrorMessage } from '@sessionkit/example-shared';
+import { connectRedisOrExit, listenErrorMessage, metricsFromEnv } from '@sessionkit/example-shared';
 import { serve } from './server.js';
 
 /**
@@ -15,6 +15,7 @@ import { serve } from './server.js';
  *   TRUST_PROXY     'true' behind a TLS-terminating proxy (X-Forwarded-Proto and -For)
  *   REDIS_URL | REDIS_CLUSTER_NODES | REDIS_SENTINELS (+ REDIS_SENTINEL_NAME), REDIS_CLIENT:
  *                   where sessions live; none: an embedded redis-server (development only)
+ *   METRICS         1: serve SessionKit's metrics on GET /metrics, Prometheus text (docs/observability.md)
  */
 const port = Number(process.env.PORT ?? 3005);
 const host = process.env.HOST || undefined;
@@ -34,7 +35,7 @@ if (process.env.SESSION_SECRET) {
 const redis = await connectRedisOrExit();
 let server: Awaited<ReturnType<typeof serve>>;
 try {
-  server = await serve({ client: redis.client, secrets, trustProxy: process.env.TRUST_PROXY === 'true', port, host });
+  server = await serve({ client: redis.client, secrets, trustProxy: process.env.TRUST_PROXY === 'true', port, host, metrics: metricsFromEnv() });
 } catch (error) {
   // A listen error (a port in use, say) ends the start: one line, then exit once Redis is closed.
   console.error(`Cannot start: ${listenErrorMessage(error as Error, port, host)}`);

@@ -1,7 +1,7 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import next from 'next';
-import { clientStatus } from '@sessionkit/example-shared';
+import { clientStatus, type Metrics } from '@sessionkit/example-shared';
 import { type AppSettings, SETTINGS } from '../lib/settings.js';
 
 export interface ServeOptions {
@@ -16,6 +16,8 @@ export interface ServeOptions {
   trustProxy?: boolean;
   port: number;
   host?: string | undefined;
+  /** With METRICS=1 (main.ts): SessionKit's metrics, served on GET /metrics in Prometheus's text format. */
+  metrics?: Metrics | undefined;
 }
 
 const dir = fileURLToPath(new URL('..', import.meta.url));
@@ -35,7 +37,15 @@ export async function serve(options: ServeOptions): Promise<Server> {
   const app = next({ dev: false, dir });
   await app.prepare();
   const handle = app.getRequestHandler();
+  const metrics = options.metrics;
   const server = createServer((req, res) => {
+    // Answered here, before Next: a scrape reads no cookie and starts no session. SessionKit's
+    // operations in the app reach the metrics through diagnostics_channel, which is process-wide.
+    // Without METRICS=1, Next answers /metrics (not found).
+    if (metrics && req.method === 'GET' && new URL(req.url ?? '/', 'http://localhost').pathname === '/metrics') {
+      serveMetrics(metrics, res);
+      return;
+    }
     // The client's address for the app (Next's handlers see no socket), never one a client sent.
     const forwarded = options.trustProxy
       ? String(req.headers['x-forwarded-for'] ?? '')
@@ -53,4 +63,18 @@ export async function serve(options: ServeOptions): Promise<Server> {
     });
   });
   return server;
+}
+
+function serveMetrics(metrics: Metrics, res: ServerResponse<IncomingMessage>): void {
+  metrics.scrape().then(
+    (text) => {
+      res.writeHead(200, { 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' });
+      res.end(text);
+    },
+    (error: unknown) => {
+      console.error(error);
+      res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+      res.end('Cannot read the metrics.\n');
+    },
+  );
 }
