@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { connectRedisOrExit, listenErrorMessage, metricsFromEnv } from '@sessionkit/example-shared';
+import { closeHttpServer, connectRedisOrExit, listenErrorMessage, metricsFromEnv, sessionSecretFromEnv, stopOnSignals } from '@sessionkit/example-shared';
 import { serve } from './server.js';
 
 /**
@@ -21,16 +20,8 @@ const port = Number(process.env.PORT ?? 3005);
 const host = process.env.HOST || undefined;
 process.env.NEXT_TELEMETRY_DISABLED ??= '1';
 
-let secrets: string[];
-if (process.env.SESSION_SECRET) {
-  secrets = process.env.SESSION_SECRET.split(',').filter(Boolean);
-} else {
-  secrets = [randomBytes(32).toString('hex')];
-  console.warn(
-    'SESSION_SECRET is not set: using a random one. Sessions will not survive a restart, and other\n' +
-      "instances (with their own random secret) will not accept this one's cookies. Set SESSION_SECRET.",
-  );
-}
+// Several secrets, comma-separated: the first signs, all verify (rotation).
+const secrets = sessionSecretFromEnv().split(',').filter(Boolean);
 
 const redis = await connectRedisOrExit();
 let server: Awaited<ReturnType<typeof serve>>;
@@ -45,16 +36,4 @@ try {
 const { port: actual } = server.address() as AddressInfo;
 console.log(`SessionKit Next.js example listening on http://localhost:${actual} (sign in as alice or bob, password "password")`);
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  console.log(`${signal}: shutting down`);
-  setTimeout(() => process.exit(1), 5000).unref(); // keep-alive clients must not hold us up
-  server.closeIdleConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  await redis.close();
-  process.exit(0);
-}
-process.on('SIGINT', () => void shutdown('SIGINT'));
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
+stopOnSignals(closeHttpServer(server), redis);
