@@ -174,7 +174,10 @@ describe('sessionkit:<operation> tracing channels', () => {
   });
 
   it('FrameworkStore: a save is one set, with its merge retries and conflicts; its reads and touches once each', async () => {
-    const store = new FrameworkStore({ client: redis.client(), prefix: `trace-fw${++n}:`, touchAfter: 0 });
+    // touchAfter well above the test's length: the unchanged save and the touch below are skipped
+    // by the throttle whatever the clock does. With 0, a 1 ms move of the computed expiry (Redis's
+    // clock re-read meanwhile, a loaded machine) made them send a touch (seen on Node 22 in CI).
+    const store = new FrameworkStore({ client: redis.client(), prefix: `trace-fw${++n}:`, touchAfter: 60_000 });
     const sid = 'framework-session-EEEEEEEEEEEEEEEEEEEEE';
     const cookie = () => ({ expires: new Date(Date.now() + 60_000), originalMaxAge: 60_000 });
     await store.set(sid, { cookie: cookie(), userId: 'ann', cart: [] });
