@@ -10,3 +10,4 @@ export { SessionKitError, CorruptSessionError, SessionLimitError, RedisOperation
 export { encodeUserId, decodeUserId, hashId, escapeGlob, sessionHandle, isHandle } from './keys.js';
 export type { RedisClient } from './client/index.js';
 export type { OperationContext, TracedOperation, EventChannelName } from './tracing.js';
+export { TRACED_OPERATIONS } from './tracing.js';

@@ -67,7 +67,8 @@ export interface OperationContext {
 
 type Channels = TracingChannel<unknown, OperationContext>;
 
-const operations: TracedOperation[] = [
+/** Every traced operation, in the order of the docs: a subscriber (e.g. @sessionkit/otel) subscribes to `sessionkit:<name>` for each. */
+export const TRACED_OPERATIONS: readonly TracedOperation[] = [
   'get',
   'set',
   'touch',
@@ -80,7 +81,7 @@ const operations: TracedOperation[] = [
 ];
 
 /** `sessionkit:<operation>` for every operation. diagnostics_channel keeps one per name, process-wide. */
-export const operationChannels = Object.fromEntries(operations.map((name) => [name, tracingChannel(`sessionkit:${name}`)])) as Record<
+export const operationChannels = Object.fromEntries(TRACED_OPERATIONS.map((name) => [name, tracingChannel(`sessionkit:${name}`)])) as Record<
   TracedOperation,
   Channels
 >;

@@ -19,7 +19,7 @@ import {
   type TracerProvider,
   trace,
 } from '@opentelemetry/api';
-import type { OperationContext, TracedOperation } from '@sessionkit/core';
+import { type OperationContext, TRACED_OPERATIONS } from '@sessionkit/core';
 
 export interface SessionKitInstrumentationOptions {
   /** Where spans go. Default: the global tracer provider (`trace.setGlobalTracerProvider`, the Node SDK). */
@@ -41,18 +41,6 @@ export interface SessionKitInstrumentation {
 
 /** The instrumentation scope's name, as spans and metrics carry it. */
 export const SCOPE = '@sessionkit/otel';
-
-const OPERATIONS: TracedOperation[] = [
-  'get',
-  'set',
-  'touch',
-  'destroy',
-  'listUserSessions',
-  'revokeUserSession',
-  'invalidateAllUserSessions',
-  'migrate',
-  'stats',
-];
 
 /**
  * Views for a MeterProvider read by OpenTelemetry JS's own Prometheus exporter
@@ -142,7 +130,7 @@ export function instrumentSessionKit(options: SessionKitInstrumentationOptions =
       if (instruments) record(instruments, ctx, outcome, (performance.now() - entry.startedAt) / 1000);
     },
   };
-  for (const name of OPERATIONS) {
+  for (const name of TRACED_OPERATIONS) {
     const channel = diagnostics.tracingChannel<unknown, OperationContext>(`sessionkit:${name}`);
     channel.subscribe(handlers);
     stops.push(() => channel.unsubscribe(handlers));
