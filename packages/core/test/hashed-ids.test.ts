@@ -62,7 +62,10 @@ describe('hashed ids at rest (hashIds: true)', () => {
   it('revokes by handle and by session id, evicts and logs out everywhere on hashed keys', async () => {
     const store = hashed({ maxSessionsPerUser: 3 });
     const ids = [newId(), newId(), newId(), newId()];
-    for (const id of ids) await store.set(id, { n: 1 }, { userId: 'carol' });
+    // Each a millisecond further from expiry than the one before, so that "oldest" is ids[0] even
+    // when all four are written within one millisecond (equal scores would be ordered by handle,
+    // which is random: the test flaked that way).
+    for (const [i, id] of ids.entries()) await store.set(id, { n: 1 }, { userId: 'carol', ttl: 86_400_000 + i });
     // The cap pushed the first one out.
     expect(await store.get(ids[0]!)).toBeNull();
     expect(await store.revokeUserSession('carol', store.sessionHandle(ids[1]!))).toBe(true);
