@@ -1,15 +1,14 @@
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useRedis } from '@sessionkit/testing';
+import { launchChromium, useRedis } from '@sessionkit/testing';
 import { SessionStore } from '@sessionkit/core';
 import { startApp } from './helpers.js';
 
 /**
- * Server Actions as a browser submits them: a real headless Chromium (as examples/shared/test/
- * browser.ts launches it) clicks the forms of the test app's /counter page, so each POST carries
+ * Server Actions as a browser submits them: a real headless Chromium (@sessionkit/testing's
+ * launchChromium, as the examples' browser suite uses) clicks the forms of the test app's /counter page, so each POST carries
  * the action id Next put in the page (a script cannot make one up). The session is checked in Redis.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const redis = useRedis();
 
 describe('@sessionkit/next: Server Actions submitted from a form in Chromium', () => {
@@ -20,18 +19,7 @@ describe('@sessionkit/next: Server Actions submitted from a form in Chromium', (
   beforeAll(async () => {
     app = await startApp(redis);
     store = new SessionStore({ client: redis.client() });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-      ],
-    });
+    browser = await launchChromium();
     context = await browser.newContext();
     // Signed in through the Route Handler; the context's request client shares the browser's cookies.
     expect((await context.request.post(`${app.url}/login/ann`)).status()).toBe(200);

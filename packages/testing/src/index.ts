@@ -38,3 +38,4 @@ export {
   type NodeRedisCluster,
   type NodeRedisSentinel,
 } from './node-redis.js';
+export { launchChromium } from './chromium.js';
