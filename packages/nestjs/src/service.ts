@@ -1,18 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { SessionInfo } from '@sessionkit/core';
-import { isCurrentSession } from '@sessionkit/core/toolkit';
+import { type ListedSession, type RequestHelpers, requestHelpers } from '@sessionkit/core/toolkit';
 import type { SessionKitStore, SessionRequest, Wired } from './wire.js';
+
+/** One of the signed-in user's sessions, as `listSessions` returns it (the toolkit's type). */
+export type { ListedSession };
 
 /** Where the module leaves what it wired, for the service: filled in while the app initialises. */
 export const SESSIONKIT_WIRING = Symbol('SessionKitWiring');
 export interface Wiring {
   current?: Wired;
-}
-
-/** One of the signed-in user's sessions, as `listSessions` returns it. */
-export interface ListedSession extends SessionInfo {
-  /** True for the session of the request that asked. */
-  current: boolean;
 }
 
 /**
@@ -33,6 +29,21 @@ export class SessionKitService {
   }
 
   /** The store (`RedisStore` of @sessionkit/express or @sessionkit/fastify), for work without a request, e.g. an admin signing a user out everywhere. */
+  /**
+   * The toolkit's per-request helpers (the same the Fastify, Koa, Hono and Next adapters use), over
+   * the wired store: built once, on first use.
+   */
+  private get helpers(): RequestHelpers<SessionRequest> {
+    this.built ??= requestHelpers<SessionRequest>(this.wired.store, {
+      current: (req) => ({ userId: this.userIdOf(req), sid: this.sessionIdOf(req) }),
+      // Drop the request's copy too, or the platform would save it again when responding.
+      drop: (req) => this.wired.destroy(req),
+    });
+    return this.built;
+  }
+
+  private built: RequestHelpers<SessionRequest> | undefined;
+
   get store(): SessionKitStore {
     return this.wired.store;
   }
@@ -63,13 +74,8 @@ export class SessionKitService {
   }
 
   /** The signed-in user's live sessions, most recently seen first, the request's own marked `current`. Empty when anonymous. */
-  async listSessions(req: SessionRequest): Promise<ListedSession[]> {
-    const userId = this.userIdOf(req);
-    if (userId === undefined) return [];
-    const current = this.sessionIdOf(req);
-    const sessions = await this.wired.store.listUserSessions(userId);
-    const store = this.wired.store;
-    return sessions.map((session) => ({ ...session, current: isCurrentSession(store, session.id, current) }));
+  listSessions(req: SessionRequest): Promise<ListedSession[]> {
+    return this.helpers.listSessions.call(req);
   }
 
   /** How many live sessions the signed-in user has; 0 when anonymous. */
@@ -83,30 +89,17 @@ export class SessionKitService {
    * Redis). True if it was a live session of theirs. Revoking the request's own session also
    * destroys it for this request.
    */
-  async revokeSession(req: SessionRequest, sid: string): Promise<boolean> {
-    const userId = this.userIdOf(req);
-    if (userId === undefined || typeof sid !== 'string' || sid === '') return false;
-    const revoked = await this.wired.store.revokeUserSession(userId, sid);
-    // `sid` as listed (a handle) or the session id itself.
-    if (isCurrentSession(this.wired.store, sid, this.sessionIdOf(req))) await this.wired.destroy(req);
-    return revoked;
+  revokeSession(req: SessionRequest, sid: string): Promise<boolean> {
+    return this.helpers.revokeSession.call(req, sid);
   }
 
   /** Signs the user out on every device, this one included. Returns how many sessions were revoked. */
-  async signOutEverywhere(req: SessionRequest): Promise<number> {
-    const userId = this.userIdOf(req);
-    if (userId === undefined) return 0;
-    const count = await this.wired.store.invalidateAllUserSessions(userId);
-    // Drop this request's copy too, or the platform would try to save it when responding.
-    await this.wired.destroy(req);
-    return count;
+  signOutEverywhere(req: SessionRequest): Promise<number> {
+    return this.helpers.logoutEverywhere.call(req);
   }
 
   /** Signs the user out on every other device (after a password change, say); this session stays. Returns how many were revoked. */
-  async signOutEverywhereElse(req: SessionRequest): Promise<number> {
-    const userId = this.userIdOf(req);
-    if (userId === undefined) return 0;
-    const current = this.sessionIdOf(req);
-    return this.wired.store.invalidateAllUserSessions(userId, current ? { except: current } : {});
+  signOutEverywhereElse(req: SessionRequest): Promise<number> {
+    return this.helpers.logoutEverywhere.call(req, { keepCurrent: true });
   }
 }
