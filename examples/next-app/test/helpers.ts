@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { RedisOptions } from 'ioredis';
 import { SessionStore } from '@sessionkit/core';
-import type { TestRedis } from '@sessionkit/testing';
+import { listeningUrl, type TestRedis } from '@sessionkit/testing';
 import { Agent as CookieJar } from '../../shared/test/agent.js';
 
 export { useRedis } from '@sessionkit/testing';
@@ -41,17 +41,7 @@ export async function startInstance(redis: TestRedis, env: Record<string, string
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (match) resolve(match[1]!);
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`the Next example exited (${code}) before listening:\n${output}`)));
-  });
+  const url = await listeningUrl(child, 'the Next example');
   // The store as the app has it (same Redis, same default prefix), for what the suites check.
   const client = redis.client();
   const store = new SessionStore({ client });

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
-import { HttpClient, type TestRedis } from '@sessionkit/testing';
+import { HttpClient, listeningUrl, type TestRedis } from '@sessionkit/testing';
 
 export const SECRET = 'next test secret';
 export const PREVIOUS_SECRET = 'previous next test secret';
@@ -42,17 +42,7 @@ export async function startApp(redis: TestRedis, env: Record<string, string> = {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
-  let output = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (match) resolve(match[1]!);
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`the test app exited (${code}) before listening:\n${output}`)));
-  });
+  const url = await listeningUrl(child, 'the test app');
   return {
     url,
     async stop() {

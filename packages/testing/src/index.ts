@@ -39,3 +39,4 @@ export {
   type NodeRedisSentinel,
 } from './node-redis.js';
 export { launchChromium } from './chromium.js';
+export { listeningUrl } from './child-url.js';
