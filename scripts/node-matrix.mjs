@@ -11,7 +11,7 @@
 // Expects the packages' dist to be built (the CLI and example tests spawn it).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -88,7 +88,15 @@ async function runLine(line) {
   const ok = code === 0 && results.numFailedTests === 0 && missing.length === 0;
   const counts = `${results.numPassedTests} passed, ${results.numFailedTests} failed, ${results.numPendingTests} skipped`;
   const extra = missing.length ? `; no passing test ran on ${missing.join(', ')}` : '';
-  return { ok, summary: `Node ${version}: node-matrix subset ${ok ? 'passed' : 'FAILED'} (${counts}${extra}) in ${seconds} s` };
+  // The failures again, by name, beside the summary: the CI log keeps only its tail, and the next
+  // Node line's output would push vitest's own failure list out of it.
+  const failures = results.testResults.flatMap((file) =>
+    file.assertionResults
+      .filter((a) => a.status === 'failed')
+      .map((a) => `  failed: ${relative(root, file.name)} > ${a.fullName}\n    ${(a.failureMessages[0] ?? '').split('\n')[0].slice(0, 400)}`),
+  );
+  const summary = `Node ${version}: node-matrix subset ${ok ? 'passed' : 'FAILED'} (${counts}${extra}) in ${seconds} s`;
+  return { ok, summary: [summary, ...failures].join('\n') };
 }
 
 const lines = process.argv.slice(2).length ? process.argv.slice(2) : ['22', '24'];
