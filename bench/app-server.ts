@@ -1,8 +1,8 @@
 /**
  * Child process: one HTTP app (Express 5 + express-session, Fastify 5 + @fastify/session, and
- * in bench/apps/ Koa 3 + koa-session, React Router 7 and Hono 4) with one session store, listening on a
+ * in bench/apps/ Koa 3 + koa-session, React Router 7, Hono 4 and Next.js 16) with one session store, listening on a
  * free loopback port. Started by bench/http.ts with
- *   node --import tsx bench/app-server.ts <express|fastify|koa|react-router|hono> <store> <redisUrl>
+ *   node --import tsx bench/app-server.ts <express|fastify|koa|react-router|hono|next> <store> <redisUrl>
  * and reports `{ port }` over IPC; `{ type: 'stop' }` closes it.
  *
  * Routes (all GET, so autocannon needs no body):
@@ -19,6 +19,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startHono } from './apps/hono.js';
 import { startKoa } from './apps/koa.js';
+import { startNext } from './apps/next.js';
 import { startReactRouter } from './apps/react-router.js';
 import {
   adapter,
@@ -167,6 +168,7 @@ try {
     koa: () => startKoa(storeName, redisUrl),
     'react-router': () => startReactRouter(storeName, redisUrl),
     hono: () => startHono(storeName, redisUrl),
+    next: () => startNext(storeName, redisUrl),
   };
   const start = starts[framework];
   if (!start) throw new Error(`unknown framework ${framework}`);

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { rootDir } from './util.js';
 
 /** The frameworks section 1 can run; the throughput sections (2, 3) run Express and Fastify only. */
-export type Framework = 'express' | 'fastify' | 'koa' | 'react-router' | 'hono';
-export const FIXED_RATE_FRAMEWORKS: Framework[] = ['express', 'fastify', 'koa', 'react-router', 'hono'];
+export type Framework = 'express' | 'fastify' | 'koa' | 'react-router' | 'hono' | 'next';
+export const FIXED_RATE_FRAMEWORKS: Framework[] = ['express', 'fastify', 'koa', 'react-router', 'hono', 'next'];
 
 export type Section = 'fixed-rate' | 'express' | 'fastify' | 'memory' | 'logout' | 'store-ops' | 'latency';
 export const ALL_SECTIONS: Section[] = ['fixed-rate', 'express', 'fastify', 'memory', 'logout', 'store-ops', 'latency'];

@@ -2,7 +2,7 @@
  * Comparison 1: CPU per request at a fixed rate, the table the targets are checked against.
  *
  * Each store runs behind the same app (Express 5 + express-session, Fastify 5 + @fastify/session,
- * Koa 3 + koa-session, React Router 7, Hono 4; one child process per store, as in the throughput
+ * Koa 3 + koa-session, React Router 7, Hono 4, Next.js 16; one child process per store, as in the throughput
  * sections), driven at a fixed rate well below
  * saturation by bench/paced-load.ts. Per run: app-process CPU (process.cpuUsage over IPC), Redis
  * CPU (INFO cpu used_cpu_user + used_cpu_sys of the whole redis-server), each minus its idle
@@ -19,6 +19,7 @@ import { resolve } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { BenchConfig, Framework } from './config.js';
 import { type AppPool, PATHS, startApps, type App, type AppSpec, type Path } from './http.js';
+import { buildNextApp } from './apps/next-build.js';
 import { BASELINE } from './apps/shared.js';
 import { PacedClient } from './paced-load.js';
 import { measureWindow, median, medianOf, redisCpu, sentPerRequest, sleep } from './util.js';
@@ -68,6 +69,12 @@ export const FIXED_RATE_STORES: Record<Framework, FixedRateSpec[]> = {
     { id: 'sessionkit', label: '@sessionkit/hono (ioredis)', client: 'ioredis' },
     { id: 'sessionkit-node-redis', label: '@sessionkit/hono (node-redis)', client: 'node-redis' },
   ],
+  // What Next users have now: iron-session, the whole session sealed in the cookie.
+  next: [
+    { id: 'cookie', label: 'iron-session (ceiling: nothing server-side)', client: 'none' },
+    { id: 'sessionkit', label: '@sessionkit/next (ioredis)', client: 'ioredis' },
+    { id: 'sessionkit-node-redis', label: '@sessionkit/next (node-redis)', client: 'node-redis' },
+  ],
 };
 
 /**
@@ -78,7 +85,8 @@ function storesOf(framework: Framework): FixedRateSpec[] {
   const specs = FIXED_RATE_STORES[framework];
   const ours = specs.find((spec) => spec.id === 'sessionkit');
   const baseline = process.env.BENCH_BASELINE;
-  if (!baseline || !ours) return specs;
+  // The Next app is one `next build` that bundles this checkout's @sessionkit/next: no baseline row.
+  if (!baseline || !ours || framework === 'next') return specs;
   if (!existsSync(resolve(baseline, 'packages', framework, 'dist', 'index.js')))
     throw new Error(`BENCH_BASELINE=${baseline} has no built @sessionkit/${framework}: run npm ci && npm run build in that checkout`);
   return [...specs, { id: `sessionkit${BASELINE}`, label: `${ours.label}, baseline checkout`, client: 'ioredis' }];
@@ -148,6 +156,8 @@ async function compareFixedRate(
   const warm = Math.round(f.rate * f.warmup);
   if (warm < sessions)
     log(`  note: the warm-up (${warm} requests) does not visit all ${sessions} sessions; touches that fell due between rounds land in the window`);
+  // Next serves a production build: made here, once, before its app processes start (when stale).
+  if (framework === 'next') buildNextApp(log);
   const apps = await startApps(framework, specs, redisUrl, config.sessions, pool);
   const paced = (app: App) => new PacedClient(app.port, app.cookies.slice(0, sessions), f.connections);
   const targets: Driven[] = specs.map((spec) => ({ spec, app: apps.get(spec.id)!, client: paced(apps.get(spec.id)!) }));

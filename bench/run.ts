@@ -22,7 +22,7 @@ import { info, packageVersion, rootDir, runMain } from './util.js';
 
 /** The packages whose versions the machine table lists; connect-redis9 is connect-redis 9 installed under another name. */
 const PACKAGES =
-  'express express-session fastify @fastify/session @fastify/cookie connect-redis connect-redis9 koa koa-session koa-redis react-router hono @hono/node-server hono-sessions ioredis redis autocannon';
+  'express express-session fastify @fastify/session @fastify/cookie connect-redis connect-redis9 koa koa-session koa-redis react-router hono @hono/node-server hono-sessions next iron-session ioredis redis autocannon';
 
 export interface RunOutput {
   results: BenchResults;

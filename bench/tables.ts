@@ -63,6 +63,8 @@ const PEERS: Record<Framework, { id: string; name: string }[]> = {
   'react-router': [{ id: 'cookie', name: 'createCookieSessionStorage (ceiling)' }],
   // Neither does Hono: hono-sessions' CookieStore (the session encrypted in the cookie) is the ceiling.
   hono: [{ id: 'cookie', name: 'hono-sessions CookieStore (ceiling)' }],
+  // Nor does Next: iron-session (the session sealed in the cookie) is the ceiling.
+  next: [{ id: 'cookie', name: 'iron-session (ceiling)' }],
 };
 
 function fixedTable(c: FixedRateComparison, path: Path): string {

@@ -32,7 +32,7 @@ describe('npm run bench, quick mode', () => {
     sections: ALL_SECTIONS,
     out: join(dir, 'benchmarks.md'),
     json: join(dir, 'results.json'),
-    // Koa, React Router and Hono have a file of their own (fixed-rate-frameworks.test.ts): more
+    // Koa, React Router and Hono have a file of their own (fixed-rate-frameworks.test.ts), Next too (fixed-rate-next.test.ts): more
     // app processes here would add their start-up to the slowest test of the suite.
     fixedRate: { ...quick.fixedRate, frameworks: ['express', 'fastify'] },
   });
@@ -56,8 +56,8 @@ describe('npm run bench, quick mode', () => {
     expect(md).toBe(run.markdown);
     expect(prose(md)).toBe(prose(original));
     const regions = [...original.matchAll(/<!-- bench:table ([\w-]+) -->\n/g)].map((m) => m[1]);
-    // Every region but Koa's, React Router's and Hono's section 1 tables, which this run did not measure.
-    expect(run.rewritten.sort()).toEqual(regions.filter((r) => !/^fixed-(koa|react-router|hono)/.test(r!)).sort());
+    // Every region but Koa's, React Router's, Hono's and Next's section 1 tables, which this run did not measure.
+    expect(run.rewritten.sort()).toEqual(regions.filter((r) => !/^fixed-(koa|react-router|hono|next)-/.test(r!)).sort());
     expect(md).not.toBe(original);
     expect(md).toContain('`BENCH_QUICK=1 npm run bench` on');
     for (const name of run.rewritten) {
@@ -73,9 +73,9 @@ describe('npm run bench, quick mode', () => {
     for (const [area, target, figure, budget, measured, result] of rows) {
       const what = `${area}: ${target}`;
       expect(figure, what).toMatch(/^`[\w./ -]+`$/);
-      // Not measured here: Koa, React Router and Hono (the other test file), and logout at 10,000
+      // Not measured here: Koa, React Router, Hono and Next (the other test files), and logout at 10,000
       // and 100,000 sessions (quick mode logs out 10 and 100).
-      if (/`(koa|react-router|hono)\.|\.(10000|100000)\./.test(figure!)) {
+      if (/`(koa|react-router|hono|next)\.|\.(10000|100000)\./.test(figure!)) {
         expect(measured, what).toBe('not measured');
         continue;
       }

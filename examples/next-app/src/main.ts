@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { closeHttpServer, connectRedisOrExit, listenErrorMessage, metricsFromEnv, sessionSecretFromEnv, stopOnSignals } from '@sessionkit/example-shared';
 import { serve } from './server.js';
@@ -24,9 +25,9 @@ process.env.NEXT_TELEMETRY_DISABLED ??= '1';
 const secrets = sessionSecretFromEnv().split(',').filter(Boolean);
 
 const redis = await connectRedisOrExit();
-let server: Awaited<ReturnType<typeof serve>>;
+let server: Server;
 try {
-  server = await serve({ client: redis.client, secrets, trustProxy: process.env.TRUST_PROXY === 'true', port, host, metrics: metricsFromEnv() });
+  ({ server } = await serve({ client: redis.client, secrets, trustProxy: process.env.TRUST_PROXY === 'true', port, host, metrics: metricsFromEnv() }));
 } catch (error) {
   // A listen error (a port in use, say) ends the start: one line, then exit once Redis is closed.
   console.error(`Cannot start: ${listenErrorMessage(error as Error, port, host)}`);

@@ -1,7 +1,10 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import next from 'next';
 import { clientStatus, type Metrics } from '@sessionkit/example-shared';
+import type { SessionKit } from '@sessionkit/next';
+import type { AppSession } from '../lib/app-session.js';
 import { type AppSettings, SETTINGS } from '../lib/settings.js';
 
 export interface ServeOptions {
@@ -18,20 +21,43 @@ export interface ServeOptions {
   host?: string | undefined;
   /** With METRICS=1 (main.ts): SessionKit's metrics, served on GET /metrics in Prometheus's text format. */
   metrics?: Metrics | undefined;
+  /** However active, a session ends this long after sign-in, in milliseconds. Default 30 days (OWASP ASVS 7.3.2). */
+  absoluteTimeout?: number;
+}
+
+export interface Served {
+  server: Server;
+  /** The app's sessions on this server (their core store, events, per-user calls): undefined until a request has used them. */
+  sessionKit(): SessionKit<AppSession> | undefined;
 }
 
 const dir = fileURLToPath(new URL('..', import.meta.url));
 
 /**
- * The production build (dist/, `next build`) on Next's own server, in this process (a custom
- * server, as Next documents it): the Redis client is handed to the app through `globalThis`, so
- * the app and this process share one connection. Resolves once listening.
+ * Each request runs inside the settings of the server that took it (lib/settings.ts reads them):
+ * one storage for the process, on globalThis, since the app's bundle does not share this module.
  */
-export async function serve(options: ServeOptions): Promise<Server> {
-  (globalThis as { [SETTINGS]?: AppSettings })[SETTINGS] = {
+const requestSettings = settingsStorage();
+
+function settingsStorage(): AsyncLocalStorage<AppSettings> {
+  const holder = globalThis as { [SETTINGS]?: AsyncLocalStorage<AppSettings> };
+  holder[SETTINGS] ??= new AsyncLocalStorage<AppSettings>();
+  return holder[SETTINGS];
+}
+
+/**
+ * The production build (dist/, `next build`) on Next's own server, in this process (a custom
+ * server, as Next documents it): the Redis client is handed to the app with each request, so the
+ * app and this process share one connection. Each call is a server of its own, with its own
+ * settings and sessions (several may run in one process, as the tests run them). Resolves once
+ * listening.
+ */
+export async function serve(options: ServeOptions): Promise<Served> {
+  const settings: AppSettings = {
     client: options.client,
     secrets: options.secrets,
     trustProxy: options.trustProxy ?? false,
+    absoluteTimeout: options.absoluteTimeout ?? 30 * 24 * 3600 * 1000,
     redisStatus: () => clientStatus(options.client),
   };
   const app = next({ dev: false, dir });
@@ -53,7 +79,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
           .trim()
       : '';
     req.headers['x-sessionkit-client-ip'] = forwarded || req.socket.remoteAddress?.replace(/^::ffff:/, '') || '';
-    void handle(req, res);
+    requestSettings.run(settings, () => void handle(req, res));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -62,7 +88,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
       resolve();
     });
   });
-  return server;
+  return { server, sessionKit: () => settings.sessionKit };
 }
 
 function serveMetrics(metrics: Metrics, res: ServerResponse<IncomingMessage>): void {

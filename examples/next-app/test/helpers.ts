@@ -1,9 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { RedisOptions } from 'ioredis';
-import { SessionStore } from '@sessionkit/core';
+import type { AddressInfo } from 'node:net';
+import { type RedisClient, SessionStore } from '@sessionkit/core';
 import { listeningUrl, type TestRedis } from '@sessionkit/testing';
 import { Agent as CookieJar } from '../../shared/test/agent.js';
+import { serve } from '../src/server.js';
 
 export { useRedis } from '@sessionkit/testing';
 
@@ -55,6 +57,24 @@ export async function startInstance(redis: TestRedis, env: Record<string, string
         await exited;
       }
       await client.quit().catch(() => client.disconnect());
+    },
+  };
+}
+
+/**
+ * The example served in this process (src/server.ts, as main.ts runs it) on `client`, on a
+ * loopback port: for the suites that watch the app's own store (its events, the ids it loads) or
+ * run several differently-configured instances at once. `close` stops serving; the client stays
+ * open (it is the caller's). Call buildApp first.
+ */
+export async function serveHere(client: RedisClient, options: { absoluteTimeout?: number } = {}) {
+  const { server, sessionKit } = await serve({ client, secrets: [SECRET], port: 0, host: '127.0.0.1', ...options });
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    sessionKit,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }

@@ -8,7 +8,7 @@ import { serve } from '../src/server.js';
  * (a short commandTimeout, say), on a free loopback port it prints.
  */
 const client = new Redis(process.env.REDIS_URL!, { ...redisClientOptions, ...JSON.parse(process.env.SESSIONKIT_TEST_CLIENT_OPTIONS ?? '{}') });
-const server = await serve({
+const { server } = await serve({
   client,
   secrets: [process.env.SESSION_SECRET!],
   trustProxy: process.env.TRUST_PROXY === 'true',
