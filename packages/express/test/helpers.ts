@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { promisify } from 'node:util';
 import session, { type SessionData, type Store } from 'express-session';
 import type { Redis } from 'ioredis';
-import { CookieJar, listenOn, type ComplianceTarget, type TestSession } from '@sessionkit/testing';
+import { CookieJar, HttpClient, listenOn, type ComplianceTarget, type TestSession } from '@sessionkit/testing';
 import type { RedisStore } from '@sessionkit/express';
 
 export { useRedis } from '@sessionkit/testing';
@@ -137,6 +137,21 @@ export function listen(app: (req: never, res: never) => void): Promise<Running> 
   return listenOn(createServer(app as never));
 }
 
+/** The session id in express-session's signed `connect.sid` cookie ("s:<id>.<signature>"). */
+function connectSid(cookies: CookieJar): string | undefined {
+  const raw = cookies.get('connect.sid');
+  if (!raw) return undefined;
+  const value = decodeURIComponent(raw);
+  return value.slice(2, value.lastIndexOf('.'));
+}
+
+/** A browser as @sessionkit/testing's shared suites drive it: HttpClient, with the session id of `connect.sid`. */
+export class Client extends HttpClient {
+  get sid(): string | undefined {
+    return connectSid(this.cookies);
+  }
+}
+
 /**
  * A cookie jar over fetch: one "browser". Cookies are per host, not per port, and are forgotten
  * once their Max-Age/Expires has passed, as in browsers.
@@ -165,12 +180,8 @@ export class Agent {
     return { status: res.status, body: (await res.json()) as T };
   }
 
-  /** The session id in the signed `connect.sid` cookie ("s:<id>.<signature>"). */
   get sid(): string | undefined {
-    const raw = this.cookies.get('connect.sid');
-    if (!raw) return undefined;
-    const value = decodeURIComponent(raw);
-    return value.slice(2, value.lastIndexOf('.'));
+    return connectSid(this.cookies);
   }
 
   clone(): Agent {

@@ -21,6 +21,7 @@ export { collectUnhandledRejections } from './unhandled.js';
 export { expectOtherDevicesSignedOut } from './other-devices.js';
 export { useRedisCluster } from './use-redis-cluster.js';
 export { tamperedValueCases, tamperedValueTitle, type TamperCase, type TamperExpectation } from './tampering.js';
+export { defineTamperSuite, type CorruptEvents, type TamperBrowser, type TamperSuiteOptions, type WhoAmI } from './tamper-suite.js';
 export { cookieValue, hostileCookieValue, hostileSessionId } from './hostile-cookies.js';
 export { useRedis, type TestRedis } from './use-redis.js';
 export { BunClients, newBunClient, underBun, type BunClient, type BunClientOptions } from './bun.js';
