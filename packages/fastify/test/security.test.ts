@@ -3,10 +3,10 @@ import fastifyCookie from '@fastify/cookie';
 import fastifySession, { type FastifySessionOptions } from '@fastify/session';
 import Fastify, { type FastifyInstance } from 'fastify';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { hashId } from '@sessionkit/core';
 import { RedisStore, type RedisStoreOptions } from '@sessionkit/fastify';
-import { cookieValue, defineTamperSuite, hostileCookieValue, hostileSessionId, tamperedValueCases, writeRecordData } from '@sessionkit/testing';
+import { defineHostileCookieSuite, defineTamperSuite, forgedCookieHeader, type SecurityApp } from '@sessionkit/testing';
 import { Client, SECRET, sleep, useRedis } from './helpers.js';
 
 /**
@@ -89,94 +89,45 @@ async function signIn(url: string, user: string): Promise<Client & { sid: string
 }
 const me = async (browser: Client) => (await browser.get('/me')).json as { sid: string; userId: string | null; keys: string[]; polluted: unknown };
 
-/** Wraps the real store's `get` to record the ids it is asked for. */
-function recordGets(store: RedisStore): string[] {
-  const ids: string[] = [];
-  const original = store.get.bind(store) as (sid: string, callback: never) => void;
-  store.get = ((sid: string, callback: never) => {
-    ids.push(sid);
-    return original(sid, callback);
-  }) as RedisStore['get'];
-  return ids;
-}
-
 const sign = (id: string, secret = SECRET) => `${id}.${createHmac('sha256', secret).update(id).digest('base64').replace(/=+$/, '')}`;
 
-describe('hostile cookies, property-based, over HTTP', () => {
-  let target: Awaited<ReturnType<typeof start>>;
-  let victim: Client & { sid: string };
-  let gets: string[];
-  beforeAll(async () => {
-    target = await start();
-    victim = await signIn(target.url, 'alice');
-    gets = recordGets(target.store);
-  });
-
-  it('random cookie values (glob characters, hash tags, long strings, unicode, near-misses of a real cookie) never crash the server, never reach the store, always get a fresh anonymous session', async () => {
-    const victimId = victim.sid;
-    const before = await redis.client().get(`sess:${victimId}`);
-    const nearMiss = fc.oneof(
-      fc.constant(victimId),
-      fc.string({ maxLength: 44 }).map((sig) => `${victimId}.${sig}`),
-      fc.string({ minLength: 1, maxLength: 8 }).map((extra) => sign(victimId).slice(0, -1) + extra),
-      fc.constant(sign(victimId, 'another secret that is at least 32 chars')),
-      fc.constant(`s:${sign(victimId)}`),
-      fc.constant(sign(`{user-alice}*`, 'another secret that is at least 32 chars')),
-    );
-    const value = hostileCookieValue(nearMiss);
-    await fc.assert(
-      fc.asyncProperty(value, fc.boolean(), async (raw, twice) => {
-        const cookie = `sessionId=${cookieValue(raw)}${twice ? `; sessionId=${cookieValue(raw)}x; other=1` : ''}`;
-        const res = await fetch(`${target.url}/me`, { headers: { cookie }, signal: AbortSignal.timeout(5000) });
-        expect(res.status).toBe(200);
-        const body = (await res.json()) as { userId: string | null; sid: string };
-        expect(body.userId).toBeNull();
-        expect(body.sid).not.toBe(victimId);
-        // saveUninitialized (the default): a new anonymous session, under its own new id.
-        expect(res.headers.getSetCookie().join(' ')).not.toContain(victimId);
-      }),
-      { numRuns: 200 },
-    );
-    // None was validly signed, so @fastify/session never asked the store for any of them.
-    expect(gets).toEqual([]);
-    expect(await redis.client().get(`sess:${victimId}`)).toEqual(before);
-    expect((await me(victim)).userId).toBe('alice');
-  });
-
-  it('validly signed but hostile ids (as a custom idGenerator might make) reach the store as exact keys: no session, no error, never the victim', async () => {
-    const victimId = victim.sid;
-    const hostileId = hostileSessionId(victimId);
-    gets.length = 0;
-    await fc.assert(
-      fc.asyncProperty(hostileId, async (id) => {
-        const res = await fetch(`${target.url}/me`, { headers: { cookie: `sessionId=${encodeURIComponent(sign(id))}` }, signal: AbortSignal.timeout(5000) });
-        expect(res.status).toBe(200);
-        expect(((await res.json()) as { userId: string | null }).userId).toBeNull();
-      }),
-      { numRuns: 100 },
-    );
-    expect(gets.length).toBeGreaterThan(0);
-    expect(gets).not.toContain(victimId);
-    expect((await me(victim)).userId).toBe('alice');
-  });
-});
-
-defineTamperSuite({
+/** The app as the shared security suites drive it, on a new store. */
+const securityApp = (options: Partial<RedisStoreOptions> = {}): SecurityApp<Client> => ({
   redis,
-  hashId,
-  start: () => start({ maxPayloadBytes: 64 * 1024 }).then(({ store, url }) => ({ url, core: store.core })),
+  start: () => start(options),
   browser: (url) => new Client(url),
-  signIn: (user) => [`/login/${user}`],
-  whoAmI: '/me',
-  // rolling (the default) saves on every request, but an unchanged session only has its expiry
-  // moved, so the oversized value still loads; this change is what makes it a write.
-  saveNote: '/note',
-  cases: [
-    ...tamperedValueCases(() => redis.client()),
-    // @fastify/session always stores `cookie` (Koa stores none with maxAge 'session').
-    ['JSON {} (no cookie)', (key) => writeRecordData(redis.client(), key, '{}'), 'absent'],
-  ],
+  routes: { signIn: '/login/:user', whoAmI: '/me', saveNote: '/note' },
 });
+
+defineHostileCookieSuite({
+  ...securityApp(),
+  titles: {
+    forged:
+      'random cookie values (glob characters, hash tags, long strings, unicode, near-misses of a real cookie) never crash the server, never reach the store, always get a fresh anonymous session',
+    signed: 'validly signed but hostile ids (as a custom idGenerator might make) reach the store as exact keys: no session, no error, never the victim',
+  },
+  // saveUninitialized (the default): each forgery gets a new anonymous session, under its own new id.
+  forgedCookies: (victimId) =>
+    forgedCookieHeader(
+      'sessionId',
+      fc.oneof(
+        fc.constant(victimId),
+        fc.string({ maxLength: 44 }).map((sig) => `${victimId}.${sig}`),
+        fc.string({ minLength: 1, maxLength: 8 }).map((extra) => sign(victimId).slice(0, -1) + extra),
+        fc.constant(sign(victimId, 'another secret that is at least 32 chars')),
+        fc.constant(`s:${sign(victimId)}`),
+        fc.constant(sign(`{user-alice}*`, 'another secret that is at least 32 chars')),
+      ),
+    ),
+  signedCookie: (id) => `sessionId=${encodeURIComponent(sign(id))}`,
+  // None is validly signed, so @fastify/session never asks the store for any of them.
+  forgedReach: 'nothing',
+  signedReach: 'exact keys',
+});
+
+// rolling (the default) saves on every request, but an unchanged session only has its expiry
+// moved, so the oversized value still loads; only /note makes it a write.
+defineTamperSuite({ ...securityApp({ maxPayloadBytes: 64 * 1024 }), hashId, cookie: 'required' });
 
 describe('timeouts, end to end', () => {
   it('idle timeout: activity keeps the session past its maxAge (rolling); after maxAge of inactivity it is gone (and its index entry with it)', async () => {

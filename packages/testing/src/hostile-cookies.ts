@@ -37,3 +37,13 @@ export function hostileSessionId(victimId: string): Arbitrary<string> {
 
 /** What a browser could put in a Cookie header: printable ASCII as is, anything else percent-encoded. */
 export const cookieValue = (value: string) => (/^[\x21-\x7e]*$/.test(value) && !/[;,]/.test(value) ? value : encodeURIComponent(value));
+
+/**
+ * Whole Cookie headers that forge the session cookie `name`: hostileCookieValue(nearMiss), and
+ * sometimes the forged cookie twice, or before a second name=value pair.
+ */
+export function forgedCookieHeader(name: string, nearMiss: Arbitrary<string>): Arbitrary<string> {
+  return fc
+    .tuple(hostileCookieValue(nearMiss), fc.boolean())
+    .map(([raw, twice]) => `${name}=${cookieValue(raw)}${twice ? `; ${name}=${cookieValue(raw)}x; other=1` : ''}`);
+}

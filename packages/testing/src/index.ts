@@ -20,9 +20,20 @@ export { HttpClient, listenOn } from './http-client.js';
 export { collectUnhandledRejections } from './unhandled.js';
 export { expectOtherDevicesSignedOut } from './other-devices.js';
 export { useRedisCluster } from './use-redis-cluster.js';
-export { tamperedValueCases, tamperedValueTitle, type TamperCase, type TamperExpectation } from './tampering.js';
-export { defineTamperSuite, type CorruptEvents, type TamperBrowser, type TamperSuiteOptions, type WhoAmI } from './tamper-suite.js';
-export { cookieValue, hostileCookieValue, hostileSessionId } from './hostile-cookies.js';
+export { tamperedValueCases, tamperedValueTitle, type StoredCookie, type TamperCase, type TamperExpectation } from './tampering.js';
+export {
+  defineHostileCookieSuite,
+  defineTamperSuite,
+  watchLookups,
+  type CorruptEvents,
+  type HostileCookieSuiteOptions,
+  type SecurityApp,
+  type SecurityBrowser,
+  type StoreLookups,
+  type TamperSuiteOptions,
+  type WhoAmI,
+} from './security-suites.js';
+export { cookieValue, forgedCookieHeader, hostileCookieValue, hostileSessionId } from './hostile-cookies.js';
 export { useRedis, type TestRedis } from './use-redis.js';
 export { BunClients, newBunClient, underBun, type BunClient, type BunClientOptions } from './bun.js';
 export { makeTlsFiles, tlsServerArgs, type TlsFiles } from './tls.js';
