@@ -1,8 +1,10 @@
+import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { promisify } from 'node:util';
 import session, { type SessionData, type Store } from 'express-session';
 import type { Redis } from 'ioredis';
-import { CookieJar, HttpClient, listenOn, type ComplianceTarget, type TestSession } from '@sessionkit/testing';
+import { expect } from 'vitest';
+import { CookieJar, HttpClient, listenOn, type ComplianceTarget, type TestRedis, type TestSession } from '@sessionkit/testing';
 import type { RedisStore } from '@sessionkit/express';
 
 export { useRedis } from '@sessionkit/testing';
@@ -226,3 +228,34 @@ export async function countCommands(monitorFrom: Redis, client: Redis, work: () 
 }
 
 export const total = (counts: Map<string, number>) => [...counts.values()].reduce((a, b) => a + b, 0);
+
+/**
+ * A stopped Redis under a sessionApp on `store`: bob signs in; Redis is killed (the store emits
+ * 'disconnect') and express-session serves without a session, while a route that needs one fails
+ * at once (500) instead of waiting on the client's offline queue; Redis comes back empty on the
+ * same port (no persistence in tests; the store emits 'connect') and a new sign-in works. The
+ * milliseconds the two requests without Redis took.
+ */
+export async function serveThroughRedisStop(redis: TestRedis, store: RedisStore, url: string): Promise<number> {
+  const agent = new Agent(url);
+  await agent.json('POST', '/login/bob');
+  expect((await agent.json('GET', '/me')).body.userId).toBe('bob');
+
+  const disconnected = once(store, 'disconnect');
+  await redis.server.stop('SIGKILL');
+  await disconnected;
+  const started = Date.now();
+  const res = await agent.json('GET', '/me');
+  expect(res.status).toBe(200);
+  expect(res.body.session).toBe(false);
+  expect((await agent.json('POST', '/count')).status).toBe(500);
+  const withoutRedisMs = Date.now() - started;
+
+  const connected = once(store, 'connect');
+  await redis.server.start();
+  await connected;
+  expect((await agent.json('GET', '/me')).body).toMatchObject({ session: true, userId: null });
+  await agent.json('POST', '/login/bob');
+  expect((await agent.json('GET', '/me')).body.userId).toBe('bob');
+  return withoutRedisMs;
+}

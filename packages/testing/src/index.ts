@@ -17,7 +17,7 @@ export { countCommands, formatCounts } from './commands.js';
 export { useCommandFigures } from './command-figures.js';
 export { cookieExpiry, CookieJar } from './cookies.js';
 export { HttpClient, listenOn } from './http-client.js';
-export { collectUnhandledRejections } from './unhandled.js';
+export { collectUnhandledRejections, nextCallbackWarning } from './unhandled.js';
 export { expectOtherDevicesSignedOut } from './other-devices.js';
 export { useRedisCluster } from './use-redis-cluster.js';
 export { tamperedValueCases, tamperedValueTitle, type StoredCookie, type TamperCase, type TamperExpectation } from './tampering.js';
