@@ -12,7 +12,7 @@ export { useRedis };
  * all use this, so they differ only in the client.
  */
 export function complianceTarget(store: FrameworkStore<TestSession>): ComplianceTarget {
-  return { store, teardown: async () => {} };
+  return { store };
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

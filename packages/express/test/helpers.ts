@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import session, { type SessionData, type Store } from 'express-session';
 import type { Redis } from 'ioredis';
 import { expect } from 'vitest';
-import { CookieJar, HttpClient, listenOn, type ComplianceTarget, type TestRedis, type TestSession } from '@sessionkit/testing';
+import { FetchAgent, HttpClient, listenOn, type CookieJar, type ComplianceTarget, type TestRedis, type TestSession } from '@sessionkit/testing';
 import type { RedisStore } from '@sessionkit/express';
 
 export { useRedis } from '@sessionkit/testing';
@@ -154,42 +154,10 @@ export class Client extends HttpClient {
   }
 }
 
-/**
- * A cookie jar over fetch: one "browser". Cookies are per host, not per port, and are forgotten
- * once their Max-Age/Expires has passed, as in browsers.
- */
-export class Agent {
-  cookies = new CookieJar();
-
-  constructor(public base: string) {}
-
-  async request(method: string, path: string, init: { body?: string; headers?: Record<string, string> } = {}): Promise<Response> {
-    this.cookies.forgetLapsed();
-    const cookie = this.cookies.header();
-    const res = await fetch(path.startsWith('http') ? path : this.base + path, {
-      method,
-      body: init.body,
-      redirect: 'manual',
-      headers: { ...(cookie ? { cookie } : {}), ...init.headers },
-      signal: AbortSignal.timeout(10_000),
-    });
-    this.cookies.absorb(res.headers.getSetCookie());
-    return res;
-  }
-
-  async json<T = Record<string, unknown>>(method: string, path: string): Promise<{ status: number; body: T }> {
-    const res = await this.request(method, path);
-    return { status: res.status, body: (await res.json()) as T };
-  }
-
+/** One "browser" (FetchAgent) that knows its session id. */
+export class Agent extends FetchAgent {
   get sid(): string | undefined {
     return connectSid(this.cookies);
-  }
-
-  clone(): Agent {
-    const copy = new Agent(this.base);
-    copy.cookies = this.cookies.copy();
-    return copy;
   }
 }
 

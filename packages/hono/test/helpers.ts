@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { Hono } from 'hono';
 import { createAdaptorServer } from '@hono/node-server';
-import { HttpClient, listenOn, underBun, type ComplianceTarget, type TestRedis, type TestSession } from '@sessionkit/testing';
+import { HttpClient, listenOn, listingCalls, underBun, type ComplianceTarget, type TestRedis, type TestSession } from '@sessionkit/testing';
 import { sessionKit, type SessionEnv, type SessionKitMiddleware, type SessionKitOptions } from '@sessionkit/hono';
 
 export { countCommands, useRedis } from '@sessionkit/testing';
@@ -137,11 +137,7 @@ export function complianceTarget(session: SessionKitMiddleware): ComplianceTarge
       set: (id, s) => engine.set(id, s, { ttl: ttlOf(s) }),
       touch: async (id, s) => engine.set(id, s, { unchanged: 'compare', ttl: ttlOf(s) }),
       destroy: (id) => engine.destroy(id),
-      ids: () => engine.ids(),
-      all: () => engine.all(),
-      length: () => engine.length(),
-      clear: () => engine.clear(),
+      ...listingCalls(engine),
     },
-    teardown: async () => {},
   };
 }

@@ -1,4 +1,4 @@
-import { runStoreCompliance, useRedis, type TestSession } from '@sessionkit/testing';
+import { listingCalls, runStoreCompliance, useRedis, type TestSession } from '@sessionkit/testing';
 import { createSessionKit } from '@sessionkit/next';
 
 /**
@@ -22,11 +22,7 @@ runStoreCompliance('@sessionkit/next (as the kit calls its engine), on ioredis',
       set: (id, s) => engine.set(id, s, { ttl: ttlOf(s) }),
       touch: async (id, s) => engine.set(id, s, { unchanged: 'compare', existing: true, ttl: ttlOf(s) }),
       destroy: (id) => engine.destroy(id),
-      ids: () => engine.ids(),
-      all: () => engine.all(),
-      length: () => engine.length(),
-      clear: () => engine.clear(),
+      ...listingCalls(engine),
     },
-    teardown: async () => {},
   };
 });

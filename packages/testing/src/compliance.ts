@@ -20,7 +20,21 @@ export interface ComplianceStore {
 
 export interface ComplianceTarget {
   store: ComplianceStore;
-  teardown(): Promise<void>;
+  /** Ends what setup started; nothing by default. */
+  teardown?(): Promise<void>;
+}
+
+/**
+ * The contract's listing and clearing calls for a store or engine that has them under the same
+ * names (every SessionKit store and engine does).
+ */
+export function listingCalls(store: { ids(): Promise<string[]>; all(): Promise<unknown[]>; length(): Promise<number>; clear(): Promise<unknown> }) {
+  return {
+    ids: () => store.ids(),
+    all: () => store.all(),
+    length: () => store.length(),
+    clear: async () => void (await store.clear()),
+  };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -44,7 +58,7 @@ export function runStoreCompliance(name: string, setup: () => Promise<Compliance
       store = target.store;
     });
     afterAll(async () => {
-      await target?.teardown();
+      await target?.teardown?.();
     });
     beforeEach(async () => {
       await store.clear();

@@ -1,6 +1,6 @@
 export { resolveRedisServer, redisServerVersion, siblingBinary } from './redis-binary.js';
 export { RedisServer, startRedisServer, freePort, portAccepts, type RedisServerOptions } from './redis-server.js';
-export { runStoreCompliance, sessionExpiringIn, type ComplianceStore, type ComplianceTarget, type TestSession } from './compliance.js';
+export { listingCalls, runStoreCompliance, sessionExpiringIn, type ComplianceStore, type ComplianceTarget, type TestSession } from './compliance.js';
 export {
   RedisCluster,
   startRedisCluster,
@@ -16,7 +16,7 @@ export { RedisSentinel, SentinelProcess, startRedisSentinel, type RedisSentinelO
 export { countCommands, formatCounts } from './commands.js';
 export { useCommandFigures } from './command-figures.js';
 export { cookieExpiry, CookieJar } from './cookies.js';
-export { HttpClient, listenOn } from './http-client.js';
+export { FetchAgent, HttpClient, listenOn } from './http-client.js';
 export { collectUnhandledRejections, nextCallbackWarning } from './unhandled.js';
 export { expectOtherDevicesSignedOut } from './other-devices.js';
 export { useRedisCluster } from './use-redis-cluster.js';
