@@ -37,6 +37,35 @@ export function listingCalls(store: { ids(): Promise<string[]>; all(): Promise<u
   };
 }
 
+/** What cookielessComplianceStore calls: a FrameworkStore (the toolkit's), as the Hono middleware and the Next kit hold it. */
+export interface CookielessEngine {
+  load(id: string, shape: { noCookie: true }): Promise<{ session: unknown } | null>;
+  set(id: string, session: TestSession, hints: { ttl: number; unchanged?: 'compare'; existing?: boolean }): Promise<unknown>;
+  destroy(id: string): Promise<unknown>;
+  ids(): Promise<string[]>;
+  all(): Promise<unknown[]>;
+  length(): Promise<number>;
+  clear(): Promise<unknown>;
+}
+
+/**
+ * A FrameworkStore as the suite takes it when its caller keeps no cookie in the data (the Hono
+ * middleware, the Next kit), called as that caller calls it: a load with no cookie in the data, a
+ * save with the TTL (from the suite's `cookie.expires`, which stays app data), and a touch as an
+ * unchanged save that compares and slides; `touch.existing` as the Next kit asks it (never writes
+ * a session that is gone).
+ */
+export function cookielessComplianceStore(engine: CookielessEngine, touch: { existing?: true } = {}): ComplianceStore {
+  const ttlOf = (s: TestSession) => (s.cookie?.expires ? Date.parse(String(s.cookie.expires)) - Date.now() : 86_400_000);
+  return {
+    get: async (id) => ((await engine.load(id, { noCookie: true }))?.session as TestSession | undefined) ?? null,
+    set: async (id, s) => void (await engine.set(id, s, { ttl: ttlOf(s) })),
+    touch: async (id, s) => void (await engine.set(id, s, { unchanged: 'compare', ...touch, ttl: ttlOf(s) })),
+    destroy: async (id) => void (await engine.destroy(id)),
+    ...listingCalls(engine),
+  };
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function sessionExpiringIn(ms: number, data: Record<string, unknown> = {}): TestSession {

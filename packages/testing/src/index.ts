@@ -1,6 +1,15 @@
 export { resolveRedisServer, redisServerVersion, siblingBinary } from './redis-binary.js';
 export { RedisServer, startRedisServer, freePort, portAccepts, type RedisServerOptions } from './redis-server.js';
-export { listingCalls, runStoreCompliance, sessionExpiringIn, type ComplianceStore, type ComplianceTarget, type TestSession } from './compliance.js';
+export {
+  cookielessComplianceStore,
+  listingCalls,
+  runStoreCompliance,
+  sessionExpiringIn,
+  type CookielessEngine,
+  type ComplianceStore,
+  type ComplianceTarget,
+  type TestSession,
+} from './compliance.js';
 export {
   RedisCluster,
   startRedisCluster,
@@ -33,7 +42,7 @@ export {
   type TamperSuiteOptions,
   type WhoAmI,
 } from './security-suites.js';
-export { cookieValue, forgedCookieHeader, hostileCookieValue, hostileSessionId } from './hostile-cookies.js';
+export { cookieValue, dotSignedNearMiss, forgedCookieHeader, hostileCookieValue, hostileSessionId } from './hostile-cookies.js';
 export { useRedis, type TestRedis } from './use-redis.js';
 export { BunClients, newBunClient, underBun, type BunClient, type BunClientOptions } from './bun.js';
 export { makeTlsFiles, tlsServerArgs, type TlsFiles } from './tls.js';
