@@ -66,3 +66,14 @@ export function dotSignedNearMiss(victimId: string, sign: (value: string, secret
     )
     .filter((value) => value !== good);
 }
+
+/**
+ * The hostile cookie suite's forgeries and signed cookies for a session cookie `name` that holds
+ * "<id>.<signature>", URI-encoded, as `sign` signs it (Hono's and the Next kit's layout).
+ */
+export function dotSignedCookies(name: string, sign: (value: string, secret?: string) => string) {
+  return {
+    forgedCookies: (victimId: string) => forgedCookieHeader(name, dotSignedNearMiss(victimId, sign)),
+    signedCookie: (id: string) => `${name}=${encodeURIComponent(sign(id))}`,
+  };
+}

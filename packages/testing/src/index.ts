@@ -42,7 +42,7 @@ export {
   type TamperSuiteOptions,
   type WhoAmI,
 } from './security-suites.js';
-export { cookieValue, dotSignedNearMiss, forgedCookieHeader, hostileCookieValue, hostileSessionId } from './hostile-cookies.js';
+export { cookieValue, dotSignedCookies, dotSignedNearMiss, forgedCookieHeader, hostileCookieValue, hostileSessionId } from './hostile-cookies.js';
 export { useRedis, type TestRedis } from './use-redis.js';
 export { BunClients, newBunClient, underBun, type BunClient, type BunClientOptions } from './bun.js';
 export { makeTlsFiles, tlsServerArgs, type TlsFiles } from './tls.js';

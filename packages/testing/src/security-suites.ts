@@ -20,6 +20,8 @@ export interface WhoAmI {
  */
 export interface SecurityBrowser {
   readonly sid?: string;
+  /** Its cookie jar (for `clearedCookie`). */
+  readonly cookies?: { has(name: string): boolean };
   // biome-ignore lint/suspicious/noExplicitAny: the test app's JSON replies; the suite asserts the shape it reads.
   request(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }>;
 }
@@ -121,6 +123,8 @@ export interface TamperSuiteOptions<B extends SecurityBrowser> extends SecurityA
   cookie: StoredCookie;
   /** Cases to run after tamperedValueCases'. */
   moreCases?: TamperCase[];
+  /** The session cookie the app clears once it drops a session as corrupt (checked in the browser's jar). */
+  clearedCookie?: string;
   /** More checks on a browser whose session was just dropped as corrupt, before it signs in again. */
   afterDropped?: (browser: B) => Promise<void>;
 }
@@ -163,6 +167,7 @@ export function defineTamperSuite<B extends SecurityBrowser>(options: TamperSuit
         if (expected === 'absent') {
           expectAnonymous(me.body, sid);
           expect((await corruptReported()).slice(reported)).toEqual([options.hashId(sid)]);
+          if (options.clearedCookie) expect(alice.cookies?.has(options.clearedCookie)).toBe(false);
           await options.afterDropped?.(alice);
           expect((await signInAgain(alice, 'alice')).status).toBe(200);
           expect((await whoAmI(alice)).body.userId).toBe('alice');
