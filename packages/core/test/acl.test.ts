@@ -4,7 +4,7 @@ import { Redis as Redis6 } from 'ioredis6';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisOperationError, SessionLimitError, SessionStore } from '@sessionkit/core';
 import { FrameworkStore } from '@sessionkit/core/toolkit';
-import { adminCommand, runStoreCompliance, startRedisCluster, type RedisCluster, type TestSession } from '@sessionkit/testing';
+import { adminCommand, listingCalls, runStoreCompliance, startRedisCluster, type RedisCluster, type TestSession } from '@sessionkit/testing';
 import { useRedis } from './helpers.js';
 
 /**
@@ -54,12 +54,8 @@ function complianceTarget(client: () => Promise<Redis | Cluster> | Redis | Clust
         set: (id: string, s: TestSession) => store.set(id, s),
         destroy: (id: string) => store.destroy(id),
         touch: (id: string, s: TestSession) => store.touch(id, s),
-        ids: () => store.ids(),
-        all: () => store.all(),
-        length: () => store.length(),
-        clear: () => store.clear(),
+        ...listingCalls(store),
       },
-      teardown: async () => {},
     };
   };
 }

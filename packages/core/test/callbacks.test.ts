@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { settle } from '@sessionkit/core/toolkit';
-
-/** The next process warning of SessionKit's callback type. */
-function nextCallbackWarning(): Promise<Error> {
-  return new Promise((resolve) => {
-    const listener = (warning: Error) => {
-      if (warning.name !== 'SessionKitCallbackError') return;
-      process.off('warning', listener);
-      resolve(warning);
-    };
-    process.on('warning', listener);
-  });
-}
+import { nextCallbackWarning } from '@sessionkit/testing';
 
 describe('settle (how adapters hand results to framework callbacks)', () => {
   it('a callback that throws is reported (a process warning and the unhandled hook), never an uncaught exception, and never called twice', async () => {

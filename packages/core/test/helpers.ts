@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { SessionStore, type SessionStoreOptions } from '@sessionkit/core';
 import type { FrameworkStore } from '@sessionkit/core/toolkit';
 import { nodeRedisVariants, underBun, useRedis, type ComplianceTarget, type TestRedis, type TestSession } from '@sessionkit/testing';
@@ -12,7 +12,7 @@ export { useRedis };
  * all use this, so they differ only in the client.
  */
 export function complianceTarget(store: FrameworkStore<TestSession>): ComplianceTarget {
-  return { store, teardown: async () => {} };
+  return { store };
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -149,4 +149,101 @@ export function tallyError(errors: Map<string, number>, error: unknown): void {
 /** `; errors: {...}` for a failover summary line, or nothing when no command failed. */
 export function errorSummary(errors: Map<string, number>): string {
   return errors.size ? `; errors: ${JSON.stringify(Object.fromEntries(errors))}` : '';
+}
+
+/** One login of a race against logout-everywhere: when it was sent, when its reply came back, whether it was stored. */
+export interface RaceAck {
+  sent: number;
+  at: number;
+  stored: boolean;
+}
+
+/**
+ * Four login workers per writer (each an app process), logging `user` in over and over with new
+ * ids until `stop`: each acknowledged login in `acks`, timed with performance.now().
+ */
+export function raceLogins(writers: SessionStore[], user: string, round: number): { acks: Map<string, RaceAck>; stop(): Promise<void> } {
+  const acks = new Map<string, RaceAck>();
+  let stopped = false;
+  let next = 0;
+  const worker = async (store: SessionStore) => {
+    while (!stopped) {
+      const id = `race-${round}-${next++}`;
+      const sent = performance.now();
+      const r = await store.set(id, { round }, { userId: user });
+      acks.set(id, { sent, at: performance.now(), stored: r.stored });
+    }
+  };
+  const running = writers.flatMap((w) => Array.from({ length: 4 }, () => worker(w)));
+  return {
+    acks,
+    stop: async () => {
+      stopped = true;
+      await Promise.all(running);
+    },
+  };
+}
+
+/**
+ * Checks one round of the race on the two facts the clock gives (the logout-everywhere call ran
+ * from `began` to `ended`): no session whose write was acknowledged before the call began (nor any
+ * of `pre`) survives it, and no login sent after the call returned is lost, unless `evicted` (a
+ * cap removed it on its own). The ids still alive, and the acknowledged stores.
+ */
+export async function checkRaceRound(
+  admin: SessionStore,
+  race: { pre: string[]; acks: Map<string, RaceAck>; began: number; ended: number; evicted?: (id: string) => boolean },
+): Promise<{ alive: Set<string>; stored: [string, RaceAck][] }> {
+  const { pre, acks, began, ended, evicted = () => false } = race;
+  const everyId = [...pre, ...acks.keys()];
+  const got = await Promise.all(everyId.map((id) => admin.get(id)));
+  const alive = new Set(everyId.filter((_, i) => got[i] !== null));
+  const stored = [...acks].filter(([, a]) => a.stored);
+  const before = [...pre, ...stored.filter(([, a]) => a.at < began).map(([id]) => id)];
+  expect(before.filter((id) => alive.has(id))).toEqual([]);
+  const after = stored.filter(([id, a]) => a.sent > ended && !evicted(id)).map(([id]) => id);
+  expect(after.filter((id) => !alive.has(id))).toEqual([]);
+  return { alive, stored };
+}
+
+/** What a client of an ioredis-compatible library (ioredis 6, iovalkey) must have for the file to close it. */
+interface Closable {
+  quit(): Promise<unknown>;
+  disconnect(): void;
+}
+
+/**
+ * Clients of an ioredis-compatible library on the file's redis-server, typed as ioredis 5's
+ * `Redis`, which the store's types name (the library's classes are its own); all closed after
+ * the file. `make` gets the server's host and port, and the test's options.
+ */
+export function ioredisLikeClients<O extends object>(
+  redis: TestRedis,
+  make: (options: { host: string; port: number } & O) => Closable,
+): (options?: O) => Redis {
+  const clients: Closable[] = [];
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
+  });
+  return (options = {} as O) => {
+    const client = make({ host: redis.server.host, port: redis.server.port, ...options });
+    clients.push(client);
+    return client as unknown as Redis;
+  };
+}
+
+/**
+ * Ann signs in on five devices (p1 to p5, each named in its meta) and Bob on one (bob-1); Ann's
+ * listing shows her five, with their meta. Her ids, and the listing.
+ */
+export async function signInAnnsDevices(
+  store: SessionStore<{ n: number }> | SessionStore<unknown>,
+): Promise<{ ids: string[]; listed: Awaited<ReturnType<SessionStore['listUserSessions']>> }> {
+  const ids = ['p1', 'p2', 'p3', 'p4', 'p5'];
+  for (const [i, id] of ids.entries()) await store.set(id, { n: i }, { userId: 'ann', meta: { device: id } });
+  await store.set('bob-1', { n: 9 }, { userId: 'bob' });
+  const listed = await store.listUserSessions('ann');
+  expect(listed.map((s) => s.id).sort()).toEqual(ids);
+  expect(listed.find((s) => s.id === 'p3')).toMatchObject({ meta: { device: 'p3' } });
+  return { ids, listed };
 }

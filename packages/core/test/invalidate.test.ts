@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { hashId, SessionStore } from '@sessionkit/core';
-import { commandCalls, countWrites, sleep, ioredisOf, storeClients, storeWrites, useFreshStores } from './helpers.js';
+import { checkRaceRound, commandCalls, countWrites, sleep, ioredisOf, raceLogins, storeClients, storeWrites, useFreshStores } from './helpers.js';
 
 const { redis, freshOn } = useFreshStores('inv');
 
@@ -130,51 +130,33 @@ describe.each(storeClients)('invalidateAllUserSessions on %s', (kind) => {
           const pre = Array.from({ length: 20 }, (_, i) => `pre-${round}-${i}`);
           await Promise.all(pre.map((id, i) => writers[i % 3]!.set(id, { pre: true }, { userId: user })));
 
-          const acks = new Map<string, { sent: number; at: number; stored: boolean }>();
           const listings: { from: number; to: number; ids: string[]; missing: string[] }[] = [];
-          let began = Infinity;
-          let ended = Infinity;
-          let stop = false;
-          let n = 0;
-          const worker = async (store: SessionStore) => {
-            while (!stop) {
-              const id = `race-${round}-${n++}`;
-              const sent = performance.now();
-              const r = await store.set(id, { round }, { userId: user });
-              acks.set(id, { sent, at: performance.now(), stored: r.stored });
-            }
-          };
+          let listing = true;
+          const logins = raceLogins(writers, user, round);
           // Each listing is checked at once: every listed id must still exist. Only logout-everywhere
           // (and, with a cap, an eviction) removes sessions here, so a listing whose check ran
           // entirely before the call began or after it ended has no excuse for a missing id.
           const listLoop = async () => {
-            while (!stop) {
+            while (listing) {
               const from = performance.now();
               const ids = (await lister.listUserSessions(user)).map((s) => s.id);
               const got = await Promise.all(ids.map((id) => lister.get(id)));
               listings.push({ from, to: performance.now(), ids, missing: ids.filter((_, i) => got[i] === null) });
             }
           };
-          const running = [...writers.flatMap((w) => Array.from({ length: 4 }, () => worker(w))), listLoop()];
+          const listed = listLoop();
           await sleep(4 + (round % 4) * 3);
-          began = performance.now();
+          const began = performance.now();
           totals.revoked += await admin.invalidateAllUserSessions(user);
-          ended = performance.now();
+          const ended = performance.now();
           await sleep(6);
-          stop = true;
-          await Promise.all(running);
-
-          const everyId = [...pre, ...acks.keys()];
-          const got = await Promise.all(everyId.map((id) => admin.get(id)));
-          const alive = new Set(everyId.filter((_, i) => got[i] !== null));
-          const stored = [...acks].filter(([, a]) => a.stored);
+          listing = false;
+          await Promise.all([logins.stop(), listed]);
 
           // 1. No session whose write was acknowledged before the call began survives it.
-          const before = [...pre, ...stored.filter(([, a]) => a.at < began).map(([id]) => id)];
-          expect(before.filter((id) => alive.has(id))).toEqual([]);
           // 2. A login sent after the call returned is untouched by it (unless the cap evicted it).
-          const after = stored.filter(([id, a]) => a.sent > ended && !evictedHashes.has(hashId(id))).map(([id]) => id);
-          expect(after.filter((id) => !alive.has(id))).toEqual([]);
+          const evicted = (id: string) => evictedHashes.has(hashId(id));
+          const { alive, stored } = await checkRaceRound(admin, { pre, acks: logins.acks, began, ended, evicted });
           // 3. Every listed id existed when its listing was checked, unless the check overlapped
           //    the call or the id was evicted by the cap.
           for (const l of listings) {

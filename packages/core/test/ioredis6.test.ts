@@ -1,10 +1,9 @@
-import type { Redis } from 'ioredis';
 import { Redis as Redis6 } from 'ioredis6';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SessionStore } from '@sessionkit/core';
 import { FrameworkStore } from '@sessionkit/core/toolkit';
 import { runStoreCompliance, type TestSession } from '@sessionkit/testing';
-import { complianceTarget, useRedis } from './helpers.js';
+import { complianceTarget, ioredisLikeClients, signInAnnsDevices, useRedis } from './helpers.js';
 
 /**
  * The peer range says `ioredis ^5.0.0 || ^6.0.0`; the rest of the suite runs ioredis 5. This
@@ -14,18 +13,8 @@ import { complianceTarget, useRedis } from './helpers.js';
  */
 
 const redis = useRedis();
-const clients: Redis6[] = [];
-
 /** An ioredis 6 client, typed as the ioredis 5 `Redis` the store's types name (two copies of ioredis sit side by side here). */
-function six(): Redis {
-  const client = new Redis6({ host: redis.server.host, port: redis.server.port });
-  clients.push(client);
-  return client as unknown as Redis;
-}
-
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
-});
+const six = ioredisLikeClients(redis, (options) => new Redis6(options));
 
 runStoreCompliance('core FrameworkStore on an ioredis 6 client (single node)', async () =>
   complianceTarget(new FrameworkStore<TestSession>({ client: six(), touchAfter: 0 })),
@@ -38,13 +27,7 @@ describe('per-user API on an ioredis 6 client', () => {
 
   it("lists a user's sessions and logs out everywhere but the current one, in chunks", async () => {
     const store = new SessionStore<{ n: number }>({ client: six(), prefix: 'six:', revokeChunkSize: 2 });
-    const ids = ['p1', 'p2', 'p3', 'p4', 'p5'];
-    for (const [i, id] of ids.entries()) await store.set(id, { n: i }, { userId: 'ann', meta: { device: id } });
-    await store.set('bob-1', { n: 9 }, { userId: 'bob' });
-
-    const listed = await store.listUserSessions('ann');
-    expect(listed.map((s) => s.id).sort()).toEqual(ids);
-    expect(listed.find((s) => s.id === 'p3')).toMatchObject({ meta: { device: 'p3' } });
+    const { ids, listed } = await signInAnnsDevices(store);
     for (const s of listed) expect(s.expiresAt).toBeGreaterThan(Date.now());
     expect(await store.countUserSessions('ann')).toBe(5);
 

@@ -1,10 +1,9 @@
-import type { Redis } from 'ioredis';
 import { Redis as Valkey, type RedisOptions as ValkeyOptions } from 'iovalkey';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SessionKitError, SessionStore } from '@sessionkit/core';
 import { FrameworkStore } from '@sessionkit/core/toolkit';
 import { runStoreCompliance, type TestSession } from '@sessionkit/testing';
-import { complianceTarget, useRedis } from './helpers.js';
+import { complianceTarget, ioredisLikeClients, useRedis } from './helpers.js';
 
 /**
  * iovalkey, the ioredis fork maintained for Valkey, goes through the ioredis path of the client
@@ -13,18 +12,8 @@ import { complianceTarget, useRedis } from './helpers.js';
  */
 
 const redis = useRedis();
-const clients: Valkey[] = [];
-
 /** Typed as ioredis's `Redis`, which the store's types name: iovalkey's classes are its own. */
-function valkey(options: ValkeyOptions = {}): Redis {
-  const client = new Valkey({ host: redis.server.host, port: redis.server.port, ...options });
-  clients.push(client);
-  return client as unknown as Redis;
-}
-
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
-});
+const valkey = ioredisLikeClients(redis, (options: ValkeyOptions) => new Valkey(options));
 
 runStoreCompliance('core FrameworkStore on an iovalkey client', async () =>
   complianceTarget(new FrameworkStore<TestSession>({ client: valkey(), touchAfter: 0 })),

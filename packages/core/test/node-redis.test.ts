@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { hashId, RedisOperationError, SessionKitError, SessionStore, type SessionStoreOptions } from '@sessionkit/core';
 import { FrameworkStore } from '@sessionkit/core/toolkit';
 import { freePort, NodeRedisClients, nodeRedisVariants, runStoreCompliance, type NodeRedisSingle, type TestSession } from '@sessionkit/testing';
-import { complianceTarget, sleep, useRedis } from './helpers.js';
+import { checkRaceRound, complianceTarget, raceLogins, signInAnnsDevices, sleep, useRedis } from './helpers.js';
 
 /**
  * The store on node-redis (the `redis` package), single node: v5 at its default RESP2 and v6 at
@@ -80,13 +80,7 @@ describe.each(nodeRedisVariants)('$name, single node', (variant) => {
   it('the per-user index: listing, owner changes, revoking one device, logout-everywhere in chunks', async () => {
     const store = await fresh({ revokeChunkSize: 2 });
     const admin = redis.client();
-    const ids = ['p1', 'p2', 'p3', 'p4', 'p5'];
-    for (const [i, id] of ids.entries()) await store.set(id, { n: i }, { userId: 'ann', meta: { device: id } });
-    await store.set('bob-1', { n: 9 }, { userId: 'bob' });
-
-    const listed = await store.listUserSessions('ann');
-    expect(listed.map((s) => s.id).sort()).toEqual(ids);
-    expect(listed.find((s) => s.id === 'p3')).toMatchObject({ meta: { device: 'p3' } });
+    await signInAnnsDevices(store);
     expect(await store.countUserSessions('ann')).toBe(5);
 
     // An owner change moves the session between indexes, whatever owner the caller believed.
@@ -235,34 +229,14 @@ describe.each(nodeRedisVariants)('$name, single node', (variant) => {
       const user = `racer-${round}`;
       const pre = Array.from({ length: 20 }, (_, i) => `pre-${round}-${i}`);
       await Promise.all(pre.map((id, i) => writers[i % 3]!.set(id, { pre: true }, { userId: user })));
-      const acks = new Map<string, { sent: number; at: number; stored: boolean }>();
-      let stop = false;
-      let next = 0;
-      const worker = async (store: SessionStore) => {
-        while (!stop) {
-          const id = `race-${round}-${next++}`;
-          const sent = performance.now();
-          const r = await store.set(id, { round }, { userId: user });
-          acks.set(id, { sent, at: performance.now(), stored: r.stored });
-        }
-      };
-      const running = writers.flatMap((w) => Array.from({ length: 4 }, () => worker(w)));
+      const logins = raceLogins(writers, user, round);
       await sleep(5 + round * 3);
       const began = performance.now();
       totals.revoked += await admin.invalidateAllUserSessions(user);
       const ended = performance.now();
       await sleep(6);
-      stop = true;
-      await Promise.all(running);
-
-      const everyId = [...pre, ...acks.keys()];
-      const got = await Promise.all(everyId.map((id) => admin.get(id)));
-      const alive = new Set(everyId.filter((_, i) => got[i] !== null));
-      const stored = [...acks].filter(([, a]) => a.stored);
-      const before = [...pre, ...stored.filter(([, a]) => a.at < began).map(([id]) => id)];
-      expect(before.filter((id) => alive.has(id))).toEqual([]);
-      const after = stored.filter(([, a]) => a.sent > ended).map(([id]) => id);
-      expect(after.filter((id) => !alive.has(id))).toEqual([]);
+      await logins.stop();
+      const { alive, stored } = await checkRaceRound(admin, { pre, acks: logins.acks, began, ended });
       const indexed = await redis.client().zrange(admin.keys.index(user), 0, -1);
       expect(indexed.sort()).toEqual([...alive].sort());
       expect(await admin.invalidateAllUserSessions(user)).toBe(alive.size);

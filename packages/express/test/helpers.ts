@@ -1,8 +1,10 @@
+import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { promisify } from 'node:util';
 import session, { type SessionData, type Store } from 'express-session';
 import type { Redis } from 'ioredis';
-import { CookieJar, listenOn, type ComplianceTarget, type TestSession } from '@sessionkit/testing';
+import { expect } from 'vitest';
+import { FetchAgent, HttpClient, listenOn, type CookieJar, type ComplianceTarget, type TestRedis, type TestSession } from '@sessionkit/testing';
 import type { RedisStore } from '@sessionkit/express';
 
 export { useRedis } from '@sessionkit/testing';
@@ -137,46 +139,25 @@ export function listen(app: (req: never, res: never) => void): Promise<Running> 
   return listenOn(createServer(app as never));
 }
 
-/**
- * A cookie jar over fetch: one "browser". Cookies are per host, not per port, and are forgotten
- * once their Max-Age/Expires has passed, as in browsers.
- */
-export class Agent {
-  cookies = new CookieJar();
+/** The session id in express-session's signed `connect.sid` cookie ("s:<id>.<signature>"). */
+function connectSid(cookies: CookieJar): string | undefined {
+  const raw = cookies.get('connect.sid');
+  if (!raw) return undefined;
+  const value = decodeURIComponent(raw);
+  return value.slice(2, value.lastIndexOf('.'));
+}
 
-  constructor(public base: string) {}
-
-  async request(method: string, path: string, init: { body?: string; headers?: Record<string, string> } = {}): Promise<Response> {
-    this.cookies.forgetLapsed();
-    const cookie = this.cookies.header();
-    const res = await fetch(path.startsWith('http') ? path : this.base + path, {
-      method,
-      body: init.body,
-      redirect: 'manual',
-      headers: { ...(cookie ? { cookie } : {}), ...init.headers },
-      signal: AbortSignal.timeout(10_000),
-    });
-    this.cookies.absorb(res.headers.getSetCookie());
-    return res;
-  }
-
-  async json<T = Record<string, unknown>>(method: string, path: string): Promise<{ status: number; body: T }> {
-    const res = await this.request(method, path);
-    return { status: res.status, body: (await res.json()) as T };
-  }
-
-  /** The session id in the signed `connect.sid` cookie ("s:<id>.<signature>"). */
+/** A browser as @sessionkit/testing's shared suites drive it: HttpClient, with the session id of `connect.sid`. */
+export class Client extends HttpClient {
   get sid(): string | undefined {
-    const raw = this.cookies.get('connect.sid');
-    if (!raw) return undefined;
-    const value = decodeURIComponent(raw);
-    return value.slice(2, value.lastIndexOf('.'));
+    return connectSid(this.cookies);
   }
+}
 
-  clone(): Agent {
-    const copy = new Agent(this.base);
-    copy.cookies = this.cookies.copy();
-    return copy;
+/** One "browser" (FetchAgent) that knows its session id. */
+export class Agent extends FetchAgent {
+  get sid(): string | undefined {
+    return connectSid(this.cookies);
   }
 }
 
@@ -215,3 +196,34 @@ export async function countCommands(monitorFrom: Redis, client: Redis, work: () 
 }
 
 export const total = (counts: Map<string, number>) => [...counts.values()].reduce((a, b) => a + b, 0);
+
+/**
+ * A stopped Redis under a sessionApp on `store`: bob signs in; Redis is killed (the store emits
+ * 'disconnect') and express-session serves without a session, while a route that needs one fails
+ * at once (500) instead of waiting on the client's offline queue; Redis comes back empty on the
+ * same port (no persistence in tests; the store emits 'connect') and a new sign-in works. The
+ * milliseconds the two requests without Redis took.
+ */
+export async function serveThroughRedisStop(redis: TestRedis, store: RedisStore, url: string): Promise<number> {
+  const agent = new Agent(url);
+  await agent.json('POST', '/login/bob');
+  expect((await agent.json('GET', '/me')).body.userId).toBe('bob');
+
+  const disconnected = once(store, 'disconnect');
+  await redis.server.stop('SIGKILL');
+  await disconnected;
+  const started = Date.now();
+  const res = await agent.json('GET', '/me');
+  expect(res.status).toBe(200);
+  expect(res.body.session).toBe(false);
+  expect((await agent.json('POST', '/count')).status).toBe(500);
+  const withoutRedisMs = Date.now() - started;
+
+  const connected = once(store, 'connect');
+  await redis.server.start();
+  await connected;
+  expect((await agent.json('GET', '/me')).body).toMatchObject({ session: true, userId: null });
+  await agent.json('POST', '/login/bob');
+  expect((await agent.json('GET', '/me')).body.userId).toBe('bob');
+  return withoutRedisMs;
+}

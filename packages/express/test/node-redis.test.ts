@@ -1,9 +1,8 @@
 import express from 'express';
-import { once } from 'node:events';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RedisStore, type RedisStoreOptions } from '@sessionkit/express';
 import { nodeRedisVariants, runStoreCompliance } from '@sessionkit/testing';
-import { Agent, complianceTarget, listen, sessionApp, useRedis, type ExpressFactory } from './helpers.js';
+import { complianceTarget, listen, serveThroughRedisStop, sessionApp, useRedis, type ExpressFactory } from './helpers.js';
 
 /**
  * @sessionkit/express on a node-redis client, as connect-redis 9/10 apps hold one: the shared
@@ -32,25 +31,7 @@ describe('node-redis connection state reaches express-session', () => {
     expect(store.client).toBe(client);
     const app = await listen(sessionApp(express as unknown as ExpressFactory, store));
     try {
-      const agent = new Agent(app.url);
-      await agent.json('POST', '/login/bob');
-      expect((await agent.json('GET', '/me')).body.userId).toBe('bob');
-
-      const disconnected = once(store, 'disconnect');
-      await redis.server.stop('SIGKILL');
-      await disconnected;
-      const res = await agent.json('GET', '/me');
-      expect(res.status).toBe(200);
-      expect(res.body.session).toBe(false);
-      // A route that needs the session fails at once instead of waiting on the offline queue.
-      expect((await agent.json('POST', '/count')).status).toBe(500);
-
-      const connected = once(store, 'connect');
-      await redis.server.start(); // same port, empty (no persistence in tests)
-      await connected;
-      expect((await agent.json('GET', '/me')).body).toMatchObject({ session: true, userId: null });
-      await agent.json('POST', '/login/bob');
-      expect((await agent.json('GET', '/me')).body.userId).toBe('bob');
+      await serveThroughRedisStop(redis, store, app.url);
     } finally {
       await app.close();
     }

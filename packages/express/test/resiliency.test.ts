@@ -3,8 +3,8 @@ import express from 'express';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '@sessionkit/express';
-import { Agent, listen, sessionApp, sleep, useRedis, type ExpressFactory, type Running } from './helpers.js';
-import { collectUnhandledRejections } from '@sessionkit/testing';
+import { Agent, listen, serveThroughRedisStop, sessionApp, sleep, useRedis, type ExpressFactory, type Running } from './helpers.js';
+import { collectUnhandledRejections, nextCallbackWarning } from '@sessionkit/testing';
 
 const redis = useRedis();
 // Fails the file if a store call nobody awaited rejected.
@@ -63,14 +63,7 @@ describe('Redis errors reach express-session as errors, never hang', () => {
 
   it("a callback that throws is called once and reported (a process warning and the store's 'error' event), never an uncaught exception that would end the process", async () => {
     const calls: unknown[] = [];
-    const warned = new Promise<Error>((resolve) => {
-      const listener = (warning: Error) => {
-        if (warning.name !== 'SessionKitCallbackError') return;
-        process.off('warning', listener);
-        resolve(warning);
-      };
-      process.on('warning', listener);
-    });
+    const warned = nextCallbackWarning();
     const reported = once(good, 'error');
     // vitest fails the run on an uncaught exception: none may happen here.
     void good.get('nope', (err, value) => {
@@ -117,24 +110,7 @@ describe('Redis down', () => {
   });
 
   it('a stopped Redis: express-session serves without a session (disconnect event), then recovers', async () => {
-    const agent = new Agent(app.url);
-    await agent.json('POST', '/login/bob');
-    const disconnected = once(store, 'disconnect');
-    await redis.server.stop('SIGKILL');
-    await disconnected;
-    const started = Date.now();
-    const res = await agent.json('GET', '/me');
-    expect(res.status).toBe(200);
-    expect(res.body.session).toBe(false);
     // Routes that need a session fail fast, they do not wait for Redis.
-    expect((await agent.json('POST', '/count')).status).toBe(500);
-    expect(Date.now() - started).toBeLessThan(2000);
-
-    const connected = once(store, 'connect');
-    await redis.server.start(); // same port, empty (no persistence in tests)
-    await connected;
-    expect((await agent.json('GET', '/me')).body).toMatchObject({ session: true, userId: null });
-    await agent.json('POST', '/login/bob');
-    expect((await agent.json('GET', '/me')).body.userId).toBe('bob');
+    expect(await serveThroughRedisStop(redis, store, app.url)).toBeLessThan(2000);
   });
 });

@@ -2,20 +2,11 @@ import { createHmac } from 'node:crypto';
 import express from 'express';
 import session from 'express-session';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { hashId } from '@sessionkit/core';
 import { RedisStore, type RedisStoreOptions } from '@sessionkit/express';
-import {
-  cookieValue,
-  hostileCookieValue,
-  hostileSessionId,
-  tamperedValueCases,
-  tamperedValueTitle,
-  readRecordData,
-  writeRecordData,
-  type TamperCase,
-} from '@sessionkit/testing';
-import { Agent, listen, SECRET, sleep, useRedis, type Running } from './helpers.js';
+import { defineHostileCookieSuite, defineTamperSuite, forgedCookieHeader, type SecurityApp } from '@sessionkit/testing';
+import { Agent, Client, listen, SECRET, sleep, useRedis, type Running } from './helpers.js';
 
 /**
  * Security behaviour of @sessionkit/express over real HTTP (Express 5 + express-session) and a
@@ -106,140 +97,50 @@ afterAll(async () => {
   for (const s of stores) s.close();
 });
 
-/** Wraps the real store's `get` to record the ids it is asked for. */
-function recordGets(store: RedisStore): string[] {
-  const ids: string[] = [];
-  const original = store.get.bind(store);
-  store.get = ((sid: string, callback?: never) => {
-    ids.push(sid);
-    return original(sid, callback);
-  }) as RedisStore['get'];
-  return ids;
-}
-
 const sign = (id: string, secret = SECRET) => `s:${id}.${createHmac('sha256', secret).update(id).digest('base64').replace(/=+$/, '')}`;
 
-describe('hostile cookies, property-based, over HTTP', () => {
-  let target: Awaited<ReturnType<typeof start>>;
-  let victim: Agent;
-  let victimId: string;
-  let gets: string[];
-  beforeAll(async () => {
-    target = await start();
-    victim = new Agent(target.url);
-    await victim.json('POST', '/login/alice');
-    victimId = victim.sid!;
-    gets = recordGets(target.store);
-  });
-
-  it('random cookie values (glob characters, hash tags, long strings, unicode, near-misses of a real cookie) never crash the server, never reach the store, never load a session', async () => {
-    const before = await redis.client().get(`sess:${victimId}`);
-    const nearMiss = fc.oneof(
-      fc.constant(victimId),
-      fc.constant(`s:${victimId}`),
-      fc.string({ maxLength: 44 }).map((sig) => `s:${victimId}.${sig}`),
-      fc.string({ minLength: 1, maxLength: 8 }).map((extra) => sign(victimId).slice(0, -1) + extra),
-      fc.constant(sign(victimId, 'another secret')),
-      fc.constant(sign(`{user-alice}*`, 'another secret')),
-    );
-    const value = hostileCookieValue(nearMiss);
-    await fc.assert(
-      fc.asyncProperty(value, fc.boolean(), async (raw, twice) => {
-        // Sometimes the forged cookie comes twice, or before a second name=value pair.
-        const cookie = `connect.sid=${cookieValue(raw)}${twice ? `; connect.sid=${cookieValue(raw)}x; other=1` : ''}`;
-        const res = await fetch(`${target.url}/me`, { headers: { cookie }, signal: AbortSignal.timeout(5000) });
-        expect(res.status).toBe(200);
-        const body = (await res.json()) as { userId: string | null; sid: string };
-        expect(body.userId).toBeNull();
-        expect(body.sid).not.toBe(victimId);
-      }),
-      { numRuns: 200 },
-    );
-    // None was validly signed, so express-session never asked the store for any of them.
-    expect(gets).toEqual([]);
-    expect(await redis.client().get(`sess:${victimId}`)).toEqual(before);
-    expect((await victim.json('GET', '/me')).body.userId).toBe('alice');
-  });
-
-  it('validly signed but hostile ids (as a custom genid might make) reach the store as exact keys: no session, no error, never the victim', async () => {
-    const hostileId = hostileSessionId(victimId);
-    gets.length = 0;
-    await fc.assert(
-      fc.asyncProperty(hostileId, async (id) => {
-        const res = await fetch(`${target.url}/me`, { headers: { cookie: `connect.sid=${encodeURIComponent(sign(id))}` }, signal: AbortSignal.timeout(5000) });
-        expect(res.status).toBe(200);
-        expect(((await res.json()) as { userId: string | null }).userId).toBeNull();
-      }),
-      { numRuns: 100 },
-    );
-    expect(gets.length).toBeGreaterThan(0);
-    expect(gets).not.toContain(victimId);
-    expect((await victim.json('GET', '/me')).body.userId).toBe('alice');
-  });
+/** The app as the shared security suites drive it, on a new store. */
+const securityApp = (options: Partial<RedisStoreOptions> = {}): SecurityApp<Client> => ({
+  redis,
+  start: () => start(options),
+  browser: (url) => new Client(url),
+  routes: { signIn: '/login/:user', whoAmI: '/me', saveNote: '/note' },
 });
 
-describe('tampered stored values, over HTTP', () => {
-  let target: Awaited<ReturnType<typeof start>>;
-  let bob: Agent;
-  const corruptEvents: string[] = [];
-  const prototypeBefore = Object.getOwnPropertyNames(Object.prototype).sort();
-  beforeAll(async () => {
-    target = await start({ maxPayloadBytes: 64 * 1024 });
-    target.store.core.on('corrupt', (_error, { idHash }) => void corruptEvents.push(idHash));
-    bob = new Agent(target.url);
-    await bob.json('POST', '/login/bob');
-  });
+defineHostileCookieSuite({
+  ...securityApp(),
+  titles: {
+    forged:
+      'random cookie values (glob characters, hash tags, long strings, unicode, near-misses of a real cookie) never crash the server, never reach the store, never load a session',
+    signed: 'validly signed but hostile ids (as a custom genid might make) reach the store as exact keys: no session, no error, never the victim',
+  },
+  forgedCookies: (victimId) =>
+    forgedCookieHeader(
+      'connect.sid',
+      fc.oneof(
+        fc.constant(victimId),
+        fc.constant(`s:${victimId}`),
+        fc.string({ maxLength: 44 }).map((sig) => `s:${victimId}.${sig}`),
+        fc.string({ minLength: 1, maxLength: 8 }).map((extra) => sign(victimId).slice(0, -1) + extra),
+        fc.constant(sign(victimId, 'another secret')),
+        fc.constant(sign(`{user-alice}*`, 'another secret')),
+      ),
+    ),
+  signedCookie: (id) => `connect.sid=${encodeURIComponent(sign(id))}`,
+  // None is validly signed, so express-session never asks the store for any of them.
+  forgedReach: 'nothing',
+  signedReach: 'exact keys',
+});
 
-  const cases: TamperCase[] = [
-    ...tamperedValueCases(() => redis.client()),
-    // Express also runs these two; docs/security.md lists them as Express-only.
+defineTamperSuite({
+  ...securityApp({ maxPayloadBytes: 64 * 1024 }),
+  hashId,
+  cookie: 'required',
+  // Express also runs these two; docs/security.md lists them as Express-only.
+  moreCases: [
     ['a set under the key', async (key) => (await redis.client().del(key), redis.client().sadd(key, 'x')), 'absent'],
     ['a sorted set under the key', async (key) => (await redis.client().del(key), redis.client().zadd(key, 1, 'x')), 'absent'],
-    // express-session reads `cookie` from every stored session (Koa stores none with maxAge 'session').
-    ['JSON {} (no cookie)', (key) => writeRecordData(redis.client(), key, '{}'), 'absent'],
-  ];
-
-  for (const [what, tamper, expected] of cases) {
-    it(tamperedValueTitle(what, expected), async () => {
-      const alice = new Agent(target.url);
-      await alice.json('POST', '/login/alice');
-      const sid = alice.sid!;
-      const reported = corruptEvents.length;
-      await tamper(`sess:${sid}`);
-      const me = await alice.json('GET', '/me');
-      expect(me.status).toBe(200);
-      expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(prototypeBefore);
-      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-      expect(me.body.polluted).toBeNull();
-      if (expected === 'absent') {
-        expect(me.body.userId).toBeNull();
-        expect(me.body.sid).not.toBe(sid);
-        expect(corruptEvents.slice(reported)).toEqual([hashId(sid)]);
-        const again = await alice.json('POST', '/login/alice');
-        expect(again.status).toBe(200);
-        expect((await alice.json('GET', '/me')).body.userId).toBe('alice');
-      } else {
-        expect(me.body).toMatchObject({ userId: 'alice', sid });
-        expect(me.body.keys).not.toContain('polluted');
-      }
-      expect((await bob.json('GET', '/me')).body.userId).toBe('bob');
-    });
-  }
-  it('a 4 MiB stored value (beyond maxPayloadBytes, which bounds writes): it loads; saving it fails that request with a 500 (ERR_PAYLOAD_TOO_LARGE), no crash; signing in again replaces it', async () => {
-    const alice = new Agent(target.url);
-    await alice.json('POST', '/login/alice');
-    const key = `sess:${alice.sid}`;
-    const data = JSON.parse(await readRecordData(redis.client(), key));
-    await writeRecordData(redis.client(), key, JSON.stringify({ ...data, pad: 'x'.repeat(4 * 1024 * 1024) }));
-    expect((await alice.json('GET', '/me')).body).toMatchObject({ userId: 'alice', sid: alice.sid });
-    const save = await alice.json('POST', '/note');
-    expect(save.status).toBe(500);
-    expect(save.body.code).toBe('ERR_PAYLOAD_TOO_LARGE');
-    expect((await alice.json('GET', '/me')).body.userId).toBe('alice'); // still readable, unchanged
-    expect((await alice.json('POST', '/login/alice')).status).toBe(200);
-    expect((await alice.json('POST', '/note')).status).toBe(200);
-    expect((await bob.json('GET', '/me')).body.userId).toBe('bob');
-  });
+  ],
 });
 
 describe('timeouts, end to end', () => {

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import fastifyCookie from '@fastify/cookie';
 import fastifySession, { type FastifySessionOptions } from '@fastify/session';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { HttpClient, type ComplianceTarget, type TestSession } from '@sessionkit/testing';
+import { HttpClient, listingCalls, type ComplianceTarget, type TestSession } from '@sessionkit/testing';
 import { sessionKitPlugin, type RedisStore } from '@sessionkit/fastify';
 
 export { countCommands, useRedis } from '@sessionkit/testing';
@@ -36,12 +36,8 @@ export function complianceTarget(store: RedisStore<TestSession>): ComplianceTarg
       set: (id, s) => promisify<void>((cb) => store.set(id, s, cb)),
       destroy: (id) => promisify<void>((cb) => store.destroy(id, cb)),
       touch: (id, s) => promisify<void>((cb) => store.touch(id, s, cb)),
-      ids: () => store.ids(),
-      all: () => store.all(),
-      length: () => store.length(),
-      clear: () => store.clear(),
+      ...listingCalls(store),
     },
-    teardown: async () => {},
   };
 }
 

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { RedisStore } from '@sessionkit/fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Client, sleep, startApp, useRedis } from './helpers.js';
-import { collectUnhandledRejections } from '@sessionkit/testing';
+import { collectUnhandledRejections, nextCallbackWarning } from '@sessionkit/testing';
 
 const redis = useRedis();
 
@@ -146,14 +146,7 @@ describe('a callback that throws', () => {
   it('is called once and reported as a process warning, never an uncaught exception that would end the process', async () => {
     const store = new RedisStore({ client: redis.client(), prefix: 'cb-throws:' });
     const calls: unknown[] = [];
-    const warned = new Promise<Error>((resolve) => {
-      const listener = (warning: Error) => {
-        if (warning.name !== 'SessionKitCallbackError') return;
-        process.off('warning', listener);
-        resolve(warning);
-      };
-      process.on('warning', listener);
-    });
+    const warned = nextCallbackWarning();
     // vitest fails the run on an uncaught exception: none may happen here.
     store.get('nope', (err, value) => {
       calls.push([err, value]);

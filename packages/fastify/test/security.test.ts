@@ -3,19 +3,10 @@ import fastifyCookie from '@fastify/cookie';
 import fastifySession, { type FastifySessionOptions } from '@fastify/session';
 import Fastify, { type FastifyInstance } from 'fastify';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { hashId } from '@sessionkit/core';
 import { RedisStore, type RedisStoreOptions } from '@sessionkit/fastify';
-import {
-  cookieValue,
-  hostileCookieValue,
-  hostileSessionId,
-  tamperedValueCases,
-  tamperedValueTitle,
-  readRecordData,
-  writeRecordData,
-  type TamperCase,
-} from '@sessionkit/testing';
+import { defineHostileCookieSuite, defineTamperSuite, forgedCookieHeader, type SecurityApp } from '@sessionkit/testing';
 import { Client, SECRET, sleep, useRedis } from './helpers.js';
 
 /**
@@ -98,135 +89,45 @@ async function signIn(url: string, user: string): Promise<Client & { sid: string
 }
 const me = async (browser: Client) => (await browser.get('/me')).json as { sid: string; userId: string | null; keys: string[]; polluted: unknown };
 
-/** Wraps the real store's `get` to record the ids it is asked for. */
-function recordGets(store: RedisStore): string[] {
-  const ids: string[] = [];
-  const original = store.get.bind(store) as (sid: string, callback: never) => void;
-  store.get = ((sid: string, callback: never) => {
-    ids.push(sid);
-    return original(sid, callback);
-  }) as RedisStore['get'];
-  return ids;
-}
-
 const sign = (id: string, secret = SECRET) => `${id}.${createHmac('sha256', secret).update(id).digest('base64').replace(/=+$/, '')}`;
 
-describe('hostile cookies, property-based, over HTTP', () => {
-  let target: Awaited<ReturnType<typeof start>>;
-  let victim: Client & { sid: string };
-  let gets: string[];
-  beforeAll(async () => {
-    target = await start();
-    victim = await signIn(target.url, 'alice');
-    gets = recordGets(target.store);
-  });
-
-  it('random cookie values (glob characters, hash tags, long strings, unicode, near-misses of a real cookie) never crash the server, never reach the store, always get a fresh anonymous session', async () => {
-    const victimId = victim.sid;
-    const before = await redis.client().get(`sess:${victimId}`);
-    const nearMiss = fc.oneof(
-      fc.constant(victimId),
-      fc.string({ maxLength: 44 }).map((sig) => `${victimId}.${sig}`),
-      fc.string({ minLength: 1, maxLength: 8 }).map((extra) => sign(victimId).slice(0, -1) + extra),
-      fc.constant(sign(victimId, 'another secret that is at least 32 chars')),
-      fc.constant(`s:${sign(victimId)}`),
-      fc.constant(sign(`{user-alice}*`, 'another secret that is at least 32 chars')),
-    );
-    const value = hostileCookieValue(nearMiss);
-    await fc.assert(
-      fc.asyncProperty(value, fc.boolean(), async (raw, twice) => {
-        const cookie = `sessionId=${cookieValue(raw)}${twice ? `; sessionId=${cookieValue(raw)}x; other=1` : ''}`;
-        const res = await fetch(`${target.url}/me`, { headers: { cookie }, signal: AbortSignal.timeout(5000) });
-        expect(res.status).toBe(200);
-        const body = (await res.json()) as { userId: string | null; sid: string };
-        expect(body.userId).toBeNull();
-        expect(body.sid).not.toBe(victimId);
-        // saveUninitialized (the default): a new anonymous session, under its own new id.
-        expect(res.headers.getSetCookie().join(' ')).not.toContain(victimId);
-      }),
-      { numRuns: 200 },
-    );
-    // None was validly signed, so @fastify/session never asked the store for any of them.
-    expect(gets).toEqual([]);
-    expect(await redis.client().get(`sess:${victimId}`)).toEqual(before);
-    expect((await me(victim)).userId).toBe('alice');
-  });
-
-  it('validly signed but hostile ids (as a custom idGenerator might make) reach the store as exact keys: no session, no error, never the victim', async () => {
-    const victimId = victim.sid;
-    const hostileId = hostileSessionId(victimId);
-    gets.length = 0;
-    await fc.assert(
-      fc.asyncProperty(hostileId, async (id) => {
-        const res = await fetch(`${target.url}/me`, { headers: { cookie: `sessionId=${encodeURIComponent(sign(id))}` }, signal: AbortSignal.timeout(5000) });
-        expect(res.status).toBe(200);
-        expect(((await res.json()) as { userId: string | null }).userId).toBeNull();
-      }),
-      { numRuns: 100 },
-    );
-    expect(gets.length).toBeGreaterThan(0);
-    expect(gets).not.toContain(victimId);
-    expect((await me(victim)).userId).toBe('alice');
-  });
+/** The app as the shared security suites drive it, on a new store. */
+const securityApp = (options: Partial<RedisStoreOptions> = {}): SecurityApp<Client> => ({
+  redis,
+  start: () => start(options),
+  browser: (url) => new Client(url),
+  routes: { signIn: '/login/:user', whoAmI: '/me', saveNote: '/note' },
 });
 
-describe('tampered stored values, over HTTP', () => {
-  let target: Awaited<ReturnType<typeof start>>;
-  let bob: Client;
-  const corruptEvents: string[] = [];
-  const prototypeBefore = Object.getOwnPropertyNames(Object.prototype).sort();
-  beforeAll(async () => {
-    target = await start({ maxPayloadBytes: 64 * 1024 });
-    target.store.core.on('corrupt', (_error, { idHash }) => void corruptEvents.push(idHash));
-    bob = await signIn(target.url, 'bob');
-  });
-
-  const cases: TamperCase[] = [
-    ...tamperedValueCases(() => redis.client()),
-    // @fastify/session always stores `cookie` (Koa stores none with maxAge 'session').
-    ['JSON {} (no cookie)', (key) => writeRecordData(redis.client(), key, '{}'), 'absent'],
-  ];
-
-  for (const [what, tamper, expected] of cases) {
-    it(tamperedValueTitle(what, expected), async () => {
-      const alice = await signIn(target.url, 'alice');
-      const reported = corruptEvents.length;
-      await tamper(`sess:${alice.sid}`);
-      const res = await alice.get('/me');
-      expect(res.status).toBe(200);
-      const body = res.json as Awaited<ReturnType<typeof me>>;
-      expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(prototypeBefore);
-      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-      expect(body.polluted).toBeNull();
-      if (expected === 'absent') {
-        expect(body.userId).toBeNull();
-        expect(body.sid).not.toBe(alice.sid);
-        expect(corruptEvents.slice(reported)).toEqual([hashId(alice.sid)]);
-        expect((await alice.post('/login/alice')).status).toBe(200);
-        expect((await me(alice)).userId).toBe('alice');
-      } else {
-        expect(body).toMatchObject({ userId: 'alice', sid: alice.sid });
-        expect(body.keys).not.toContain('polluted');
-      }
-      expect((await me(bob)).userId).toBe('bob');
-    });
-  }
-  it('a 4 MiB stored value (beyond maxPayloadBytes, which bounds writes): it loads; saving it fails that request with a 500 (ERR_PAYLOAD_TOO_LARGE), no crash; signing in again replaces it', async () => {
-    const alice = await signIn(target.url, 'alice');
-    const key = `sess:${alice.sid}`;
-    const data = JSON.parse(await readRecordData(redis.client(), key));
-    await writeRecordData(redis.client(), key, JSON.stringify({ ...data, pad: 'x'.repeat(4 * 1024 * 1024) }));
-    // rolling (the default) saves on every request, but an unchanged session only has its expiry moved.
-    expect(await me(alice)).toMatchObject({ userId: 'alice', sid: alice.sid });
-    const save = await alice.post('/note');
-    expect(save.status).toBe(500);
-    expect(save.json.code).toBe('ERR_PAYLOAD_TOO_LARGE');
-    expect((await me(alice)).userId).toBe('alice'); // still readable, unchanged
-    expect((await alice.post('/login/alice')).status).toBe(200);
-    expect((await alice.post('/note')).status).toBe(200);
-    expect((await me(bob)).userId).toBe('bob');
-  });
+defineHostileCookieSuite({
+  ...securityApp(),
+  titles: {
+    forged:
+      'random cookie values (glob characters, hash tags, long strings, unicode, near-misses of a real cookie) never crash the server, never reach the store, always get a fresh anonymous session',
+    signed: 'validly signed but hostile ids (as a custom idGenerator might make) reach the store as exact keys: no session, no error, never the victim',
+  },
+  // saveUninitialized (the default): each forgery gets a new anonymous session, under its own new id.
+  forgedCookies: (victimId) =>
+    forgedCookieHeader(
+      'sessionId',
+      fc.oneof(
+        fc.constant(victimId),
+        fc.string({ maxLength: 44 }).map((sig) => `${victimId}.${sig}`),
+        fc.string({ minLength: 1, maxLength: 8 }).map((extra) => sign(victimId).slice(0, -1) + extra),
+        fc.constant(sign(victimId, 'another secret that is at least 32 chars')),
+        fc.constant(`s:${sign(victimId)}`),
+        fc.constant(sign(`{user-alice}*`, 'another secret that is at least 32 chars')),
+      ),
+    ),
+  signedCookie: (id) => `sessionId=${encodeURIComponent(sign(id))}`,
+  // None is validly signed, so @fastify/session never asks the store for any of them.
+  forgedReach: 'nothing',
+  signedReach: 'exact keys',
 });
+
+// rolling (the default) saves on every request, but an unchanged session only has its expiry
+// moved, so the oversized value still loads; only /note makes it a write.
+defineTamperSuite({ ...securityApp({ maxPayloadBytes: 64 * 1024 }), hashId, cookie: 'required' });
 
 describe('timeouts, end to end', () => {
   it('idle timeout: activity keeps the session past its maxAge (rolling); after maxAge of inactivity it is gone (and its index entry with it)', async () => {

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { Hono } from 'hono';
 import { createAdaptorServer } from '@hono/node-server';
-import { HttpClient, listenOn, underBun, type ComplianceTarget, type TestRedis, type TestSession } from '@sessionkit/testing';
+import { cookielessComplianceStore, HttpClient, listenOn, underBun, type ComplianceTarget, type TestRedis } from '@sessionkit/testing';
 import { sessionKit, type SessionEnv, type SessionKitMiddleware, type SessionKitOptions } from '@sessionkit/hono';
 
 export { countCommands, useRedis } from '@sessionkit/testing';
@@ -125,23 +125,8 @@ export async function signIn(url: string, user: string): Promise<Client & { sid:
 
 /**
  * The middleware's engine as the shared compliance suite takes it, called as the middleware calls
- * it: a load with no cookie in the data, a save with the request's ticket and the TTL (here from
- * the suite's `cookie.expires`, which stays app data), saved only when changed.
+ * it (cookielessComplianceStore): saved only when changed.
  */
 export function complianceTarget(session: SessionKitMiddleware): ComplianceTarget {
-  const engine = session.sessions;
-  const ttlOf = (s: TestSession) => (s.cookie?.expires ? Date.parse(String(s.cookie.expires)) - Date.now() : 86_400_000);
-  return {
-    store: {
-      get: async (id) => ((await engine.load(id, { noCookie: true }))?.session as TestSession | undefined) ?? null,
-      set: (id, s) => engine.set(id, s, { ttl: ttlOf(s) }),
-      touch: async (id, s) => engine.set(id, s, { unchanged: 'compare', ttl: ttlOf(s) }),
-      destroy: (id) => engine.destroy(id),
-      ids: () => engine.ids(),
-      all: () => engine.all(),
-      length: () => engine.length(),
-      clear: () => engine.clear(),
-    },
-    teardown: async () => {},
-  };
+  return { store: cookielessComplianceStore(session.sessions) };
 }

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import Koa from 'koa';
 import session, { type CreateSessionOptions } from 'koa-session';
-import { HttpClient, listenOn, type ComplianceTarget, type TestSession } from '@sessionkit/testing';
+import { HttpClient, listenOn, listingCalls, type ComplianceTarget, type TestSession } from '@sessionkit/testing';
 import { currentSessionId, sessionHelpers, type KoaSessionData, type RedisStore } from '@sessionkit/koa';
 
 export { countCommands, useRedis } from '@sessionkit/testing';
@@ -49,12 +49,8 @@ export function complianceTarget(store: RedisStore): ComplianceTarget {
         const sess = toKoa(s);
         return store.set(id, sess, maxAgeOf(sess), { rolling: true, changed: false, ctx });
       },
-      ids: () => store.ids(),
-      all: () => store.all(),
-      length: () => store.length(),
-      clear: () => store.clear(),
+      ...listingCalls(store),
     },
-    teardown: async () => {},
   };
 }
 

@@ -1,4 +1,4 @@
-import { runStoreCompliance, useRedis, type TestSession } from '@sessionkit/testing';
+import { cookielessComplianceStore, runStoreCompliance, useRedis } from '@sessionkit/testing';
 import { createSessionKit } from '@sessionkit/next';
 
 /**
@@ -13,20 +13,6 @@ const redis = useRedis();
 
 runStoreCompliance('@sessionkit/next (as the kit calls its engine), on ioredis', async () => {
   const kit = createSessionKit({ client: redis.client(), secrets: 'compliance secret', touchAfter: 0 });
-  const engine = kit.sessions;
   // The kit's TTL is an option; the suite gives each session its own, in `cookie.expires` (app data here).
-  const ttlOf = (s: TestSession) => (s.cookie?.expires ? Date.parse(String(s.cookie.expires)) - Date.now() : 86_400_000);
-  return {
-    store: {
-      get: async (id) => ((await engine.load(id, { noCookie: true }))?.session as TestSession | undefined) ?? null,
-      set: (id, s) => engine.set(id, s, { ttl: ttlOf(s) }),
-      touch: async (id, s) => engine.set(id, s, { unchanged: 'compare', existing: true, ttl: ttlOf(s) }),
-      destroy: (id) => engine.destroy(id),
-      ids: () => engine.ids(),
-      all: () => engine.all(),
-      length: () => engine.length(),
-      clear: () => engine.clear(),
-    },
-    teardown: async () => {},
-  };
+  return { store: cookielessComplianceStore(kit.sessions, { existing: true }) };
 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import * as reactRouter from 'react-router';
 import { createStaticHandler, redirect, type RouteObject } from 'react-router';
-import { CookieJar, listenOn, type ComplianceTarget, type TestSession } from '@sessionkit/testing';
+import { FetchAgent, listenOn, type ComplianceTarget, type TestSession } from '@sessionkit/testing';
 import { createRedisSessionStorage, type RedisSessionStorage, type RedisSessionStorageOptions } from '@sessionkit/react-router';
 
 export const SECRET = 'test-secret-for-cookies';
@@ -269,35 +269,7 @@ export function sessionApp(storage: Storage): (request: Request) => Promise<Resp
 }
 
 /** A client with a cookie jar that follows no redirects. */
-export class Agent {
-  cookies = new CookieJar();
-
-  constructor(public base: string) {}
-
-  async request(method: string, path: string): Promise<Response> {
-    this.cookies.forgetLapsed();
-    const cookie = this.cookies.header();
-    const res = await fetch(this.base + path, {
-      method,
-      redirect: 'manual',
-      headers: cookie ? { cookie } : {},
-      signal: AbortSignal.timeout(10_000),
-    });
-    this.cookies.absorb(res.headers.getSetCookie());
-    return res;
-  }
-
-  async json<T = Record<string, unknown>>(method: string, path: string): Promise<{ status: number; body: T }> {
-    const res = await this.request(method, path);
-    return { status: res.status, body: (await res.json()) as T };
-  }
-
-  clone(): Agent {
-    const copy = new Agent(this.base);
-    copy.cookies = this.cookies.copy();
-    return copy;
-  }
-}
+export class Agent extends FetchAgent {}
 
 /**
  * "Sign out my other devices" through the test app: ivy signs in on `laptop` and `phone`, jack on

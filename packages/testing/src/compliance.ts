@@ -20,7 +20,50 @@ export interface ComplianceStore {
 
 export interface ComplianceTarget {
   store: ComplianceStore;
-  teardown(): Promise<void>;
+  /** Ends what setup started; nothing by default. */
+  teardown?(): Promise<void>;
+}
+
+/**
+ * The contract's listing and clearing calls for a store or engine that has them under the same
+ * names (every SessionKit store and engine does).
+ */
+export function listingCalls(store: { ids(): Promise<string[]>; all(): Promise<unknown[]>; length(): Promise<number>; clear(): Promise<unknown> }) {
+  return {
+    ids: () => store.ids(),
+    all: () => store.all(),
+    length: () => store.length(),
+    clear: async () => void (await store.clear()),
+  };
+}
+
+/** What cookielessComplianceStore calls: a FrameworkStore (the toolkit's), as the Hono middleware and the Next kit hold it. */
+export interface CookielessEngine {
+  load(id: string, shape: { noCookie: true }): Promise<{ session: unknown } | null>;
+  set(id: string, session: TestSession, hints: { ttl: number; unchanged?: 'compare'; existing?: boolean }): Promise<unknown>;
+  destroy(id: string): Promise<unknown>;
+  ids(): Promise<string[]>;
+  all(): Promise<unknown[]>;
+  length(): Promise<number>;
+  clear(): Promise<unknown>;
+}
+
+/**
+ * A FrameworkStore as the suite takes it when its caller keeps no cookie in the data (the Hono
+ * middleware, the Next kit), called as that caller calls it: a load with no cookie in the data, a
+ * save with the TTL (from the suite's `cookie.expires`, which stays app data), and a touch as an
+ * unchanged save that compares and slides; `touch.existing` as the Next kit asks it (never writes
+ * a session that is gone).
+ */
+export function cookielessComplianceStore(engine: CookielessEngine, touch: { existing?: true } = {}): ComplianceStore {
+  const ttlOf = (s: TestSession) => (s.cookie?.expires ? Date.parse(String(s.cookie.expires)) - Date.now() : 86_400_000);
+  return {
+    get: async (id) => ((await engine.load(id, { noCookie: true }))?.session as TestSession | undefined) ?? null,
+    set: async (id, s) => void (await engine.set(id, s, { ttl: ttlOf(s) })),
+    touch: async (id, s) => void (await engine.set(id, s, { unchanged: 'compare', ...touch, ttl: ttlOf(s) })),
+    destroy: async (id) => void (await engine.destroy(id)),
+    ...listingCalls(engine),
+  };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -44,7 +87,7 @@ export function runStoreCompliance(name: string, setup: () => Promise<Compliance
       store = target.store;
     });
     afterAll(async () => {
-      await target?.teardown();
+      await target?.teardown?.();
     });
     beforeEach(async () => {
       await store.clear();

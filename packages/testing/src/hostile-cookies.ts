@@ -37,3 +37,43 @@ export function hostileSessionId(victimId: string): Arbitrary<string> {
 
 /** What a browser could put in a Cookie header: printable ASCII as is, anything else percent-encoded. */
 export const cookieValue = (value: string) => (/^[\x21-\x7e]*$/.test(value) && !/[;,]/.test(value) ? value : encodeURIComponent(value));
+
+/**
+ * Whole Cookie headers that forge the session cookie `name`: hostileCookieValue(nearMiss), and
+ * sometimes the forged cookie twice, or before a second name=value pair.
+ */
+export function forgedCookieHeader(name: string, nearMiss: Arbitrary<string>): Arbitrary<string> {
+  return fc
+    .tuple(hostileCookieValue(nearMiss), fc.boolean())
+    .map(([raw, twice]) => `${name}=${cookieValue(raw)}${twice ? `; ${name}=${cookieValue(raw)}x; other=1` : ''}`);
+}
+
+/**
+ * Near-misses of a "<id>.<signature>" cookie value (Hono's and the Next kit's layout), as `sign`
+ * makes it with the app's secret (or `secret`): the bare id, the id with a made-up signature, the
+ * real signature with its end changed, another secret's signature, and another id's signature.
+ * Never the real value itself.
+ */
+export function dotSignedNearMiss(victimId: string, sign: (value: string, secret?: string) => string): Arbitrary<string> {
+  const good = sign(victimId);
+  return fc
+    .oneof(
+      fc.constant(victimId),
+      fc.string({ maxLength: 44 }).map((sig) => `${victimId}.${sig}`),
+      fc.string({ minLength: 1, maxLength: 8 }).map((extra) => good.slice(0, -2) + extra),
+      fc.constant(sign(victimId, 'another secret')),
+      fc.constant(`${victimId}.${sign(`${victimId}x`).slice(victimId.length + 2)}`),
+    )
+    .filter((value) => value !== good);
+}
+
+/**
+ * The hostile cookie suite's forgeries and signed cookies for a session cookie `name` that holds
+ * "<id>.<signature>", URI-encoded, as `sign` signs it (Hono's and the Next kit's layout).
+ */
+export function dotSignedCookies(name: string, sign: (value: string, secret?: string) => string) {
+  return {
+    forgedCookies: (victimId: string) => forgedCookieHeader(name, dotSignedNearMiss(victimId, sign)),
+    signedCookie: (id: string) => `${name}=${encodeURIComponent(sign(id))}`,
+  };
+}

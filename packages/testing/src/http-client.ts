@@ -49,6 +49,44 @@ export class HttpClient {
 }
 
 /**
+ * A cookie jar over fetch that hands back the Response itself (HttpClient parses it): one
+ * "browser", following no redirects. Cookies are per host, not per port, and are forgotten once
+ * their Max-Age/Expires has passed, as in browsers. `path` may also be a whole URL (another
+ * server, the same jar).
+ */
+export class FetchAgent {
+  cookies = new CookieJar();
+
+  constructor(public base: string) {}
+
+  async request(method: string, path: string, init: { body?: string; headers?: Record<string, string> } = {}): Promise<Response> {
+    this.cookies.forgetLapsed();
+    const cookie = this.cookies.header();
+    const res = await fetch(path.startsWith('http') ? path : this.base + path, {
+      method,
+      body: init.body,
+      redirect: 'manual',
+      headers: { ...(cookie ? { cookie } : {}), ...init.headers },
+      signal: AbortSignal.timeout(10_000),
+    });
+    this.cookies.absorb(res.headers.getSetCookie());
+    return res;
+  }
+
+  async json<T = Record<string, unknown>>(method: string, path: string): Promise<{ status: number; body: T }> {
+    const res = await this.request(method, path);
+    return { status: res.status, body: (await res.json()) as T };
+  }
+
+  /** Another browser with a copy of this one's cookies. */
+  clone(): this {
+    const copy = new (this.constructor as new (base: string) => this)(this.base);
+    copy.cookies = this.cookies.copy();
+    return copy;
+  }
+}
+
+/**
  * Listens with `server` on a free loopback port; `close` also ends kept-alive connections, so a
  * test's server stops at once.
  */

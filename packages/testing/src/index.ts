@@ -1,6 +1,15 @@
 export { resolveRedisServer, redisServerVersion, siblingBinary } from './redis-binary.js';
 export { RedisServer, startRedisServer, freePort, portAccepts, type RedisServerOptions } from './redis-server.js';
-export { runStoreCompliance, sessionExpiringIn, type ComplianceStore, type ComplianceTarget, type TestSession } from './compliance.js';
+export {
+  cookielessComplianceStore,
+  listingCalls,
+  runStoreCompliance,
+  sessionExpiringIn,
+  type CookielessEngine,
+  type ComplianceStore,
+  type ComplianceTarget,
+  type TestSession,
+} from './compliance.js';
 export {
   RedisCluster,
   startRedisCluster,
@@ -16,12 +25,24 @@ export { RedisSentinel, SentinelProcess, startRedisSentinel, type RedisSentinelO
 export { countCommands, formatCounts } from './commands.js';
 export { useCommandFigures } from './command-figures.js';
 export { cookieExpiry, CookieJar } from './cookies.js';
-export { HttpClient, listenOn } from './http-client.js';
-export { collectUnhandledRejections } from './unhandled.js';
+export { FetchAgent, HttpClient, listenOn } from './http-client.js';
+export { collectUnhandledRejections, nextCallbackWarning } from './unhandled.js';
 export { expectOtherDevicesSignedOut } from './other-devices.js';
 export { useRedisCluster } from './use-redis-cluster.js';
-export { tamperedValueCases, tamperedValueTitle, type TamperCase, type TamperExpectation } from './tampering.js';
-export { cookieValue, hostileCookieValue, hostileSessionId } from './hostile-cookies.js';
+export { tamperedValueCases, tamperedValueTitle, type StoredCookie, type TamperCase, type TamperExpectation } from './tampering.js';
+export {
+  defineHostileCookieSuite,
+  defineTamperSuite,
+  watchLookups,
+  type CorruptEvents,
+  type HostileCookieSuiteOptions,
+  type SecurityApp,
+  type SecurityBrowser,
+  type StoreLookups,
+  type TamperSuiteOptions,
+  type WhoAmI,
+} from './security-suites.js';
+export { cookieValue, dotSignedCookies, dotSignedNearMiss, forgedCookieHeader, hostileCookieValue, hostileSessionId } from './hostile-cookies.js';
 export { useRedis, type TestRedis } from './use-redis.js';
 export { BunClients, newBunClient, underBun, type BunClient, type BunClientOptions } from './bun.js';
 export { makeTlsFiles, tlsServerArgs, type TlsFiles } from './tls.js';

@@ -11,12 +11,20 @@ export type TamperExpectation = 'absent' | 'alice';
 export type TamperCase = [what: string, tamper: (key: string) => Promise<unknown>, expected: TamperExpectation];
 
 /**
- * The stored-value tampering cases both adapters' "tampered stored values, over HTTP" tests run
- * against a session key (`sess:<id>` on a single node). `client` gives the raw ioredis client
- * that does the tampering.
+ * What the stored `cookie` key is to a framework: 'required' (express-session and @fastify/session
+ * read it from every stored session, so a value without one is broken too), 'optional' (Koa
+ * stores none with maxAge 'session'), or 'app data' (the Hono middleware and the Next kit keep no
+ * cookie in the data: a `cookie` key is the app's own, so a null one is data like any other).
  */
-export function tamperedValueCases(client: () => Redis): TamperCase[] {
-  return [
+export type StoredCookie = 'required' | 'optional' | 'app data';
+
+/**
+ * The stored-value tampering cases the adapters' "tampered stored values, over HTTP" tests run
+ * against a session key (`sess:<id>` on a single node). `client` gives the raw ioredis client
+ * that does the tampering; `cookie` adds or leaves out the cases about the stored `cookie`.
+ */
+export function tamperedValueCases(client: () => Redis, cookie: StoredCookie = 'optional'): TamperCase[] {
+  const cases: TamperCase[] = [
     ['truncated JSON (string value)', (key) => client().set(key, '{"cookie":{"originalMaxAge":60000,"userId":"ali'), 'absent'],
     ['truncated JSON in the record', (key) => writeRecordData(client(), key, '{"cookie":{"originalMaxAge":6'), 'absent'],
     ['JSON that is not an object', (key) => writeRecordData(client(), key, '"just a string"'), 'absent'],
@@ -43,8 +51,10 @@ export function tamperedValueCases(client: () => Redis): TamperCase[] {
       },
       'alice',
     ],
-    ['a cookie that is null', (key) => writeRecordData(client(), key, '{"cookie":null,"userId":"alice"}'), 'absent'],
   ];
+  if (cookie !== 'app data') cases.push(['a cookie that is null', (key) => writeRecordData(client(), key, '{"cookie":null,"userId":"alice"}'), 'absent']);
+  if (cookie === 'required') cases.push(['JSON {} (no cookie)', (key) => writeRecordData(client(), key, '{}'), 'absent']);
+  return cases;
 }
 
 /** The title of one tampering test. One definition for both adapters: docs/security.md cites it word for word. */

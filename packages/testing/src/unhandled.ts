@@ -16,3 +16,15 @@ export function collectUnhandledRejections(): unknown[] {
   });
   return unhandled;
 }
+
+/** The next process warning of SessionKit's callback type (a framework callback that threw). */
+export function nextCallbackWarning(): Promise<Error> {
+  return new Promise((resolve) => {
+    const listener = (warning: Error) => {
+      if (warning.name !== 'SessionKitCallbackError') return;
+      process.off('warning', listener);
+      resolve(warning);
+    };
+    process.on('warning', listener);
+  });
+}
