@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { KeyRing } from '@sessionkit/core';
-import { freePort, RedisServer } from '@sessionkit/testing';
+import { freePort, useRedis } from '@sessionkit/testing';
 import type { AgentClass } from './agent.js';
 import { runToExit, useEntryPoint } from './entry-point.js';
 
@@ -14,15 +14,12 @@ import { runToExit, useEntryPoint } from './entry-point.js';
 export function defineEncryptionSuite({ main: mainPath, sessionSecret, Agent }: { main: string; sessionSecret: string; Agent: AgentClass }): void {
   const startMain = useEntryPoint(mainPath);
   describe(`${mainPath} with SESSION_ENCRYPTION_KEYS`, () => {
-    const server = new RedisServer();
+    const redis = useRedis();
     let client: Redis;
-    beforeAll(async () => {
-      await server.start();
-      client = new Redis({ host: server.host, port: server.port });
-    });
-    afterAll(async () => {
-      await client?.quit().catch(() => client.disconnect());
-      await server.dispose();
+    let url: string;
+    beforeAll(() => {
+      client = redis.client();
+      url = `redis://${client.options.host}:${client.options.port}`;
     });
 
     /** Every key and value in the Redis, strings whole and sorted sets' members. */
@@ -41,7 +38,7 @@ export function defineEncryptionSuite({ main: mainPath, sessionSecret, Agent }: 
       const main = await startMain({
         PORT: String(await freePort()),
         SESSION_SECRET: sessionSecret,
-        REDIS_URL: server.url,
+        REDIS_URL: url,
         SESSION_ENCRYPTION_KEYS: `${current},${old}`,
       });
       // A browser no other test uses: what the app stores of it (the device, in meta and data) is the value searched for.
@@ -71,7 +68,7 @@ export function defineEncryptionSuite({ main: mainPath, sessionSecret, Agent }: 
       const ended = await runToExit(mainPath, {
         PORT: String(await freePort()),
         SESSION_SECRET: sessionSecret,
-        REDIS_URL: server.url,
+        REDIS_URL: url,
         SESSION_ENCRYPTION_KEYS: short,
       });
       expect(ended.code, ended.stderr).toBe(1);
