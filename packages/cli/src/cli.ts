@@ -144,7 +144,11 @@ Examples:
     .description("a user's live sessions: id, device, created, last seen, expiry, absolute expiry")
     .argument('<userId>', 'the user id, as the app stores it')
     .addOption(jsonOption())
-    .action((userId: string, _options, command: Command) => run(command, (ctx) => list(ctx, userId)));
+    .action((userId: string, _options, command: Command) => {
+      // Devices are encrypted with the apps' encryptionKeys: read with the same ring when it is given.
+      const ring = io.env.SESSION_ENCRYPTION_KEYS?.trim() ? keyRingFrom(undefined, io.env) : undefined;
+      return run(command, (ctx) => list(ctx, userId), ring ? { encryptionKeys: ring } : {});
+    });
 
   program
     .command('revoke')

@@ -57,6 +57,18 @@ describe('sessionkit stats: key ids in use', () => {
   });
 });
 
+describe('sessionkit list: devices of encrypted sessions', () => {
+  it('shows the devices with SESSION_ENCRYPTION_KEYS, and none (nor a crash) without', async () => {
+    await writeSessions(5, [keyA]);
+    const withKeys = await sessionkitJson(['--url', url, 'list', 'u0'], { SESSION_ENCRYPTION_KEYS: `${keyB},${keyA}` });
+    expect(withKeys.json.sessions.map((s: { meta?: { ua: string } }) => s.meta?.ua)).toEqual(['agent-0']);
+    const without = await sessionkitJson(['--url', url, 'list', 'u0'], { SESSION_ENCRYPTION_KEYS: undefined });
+    expect(without.code).toBe(0);
+    expect(without.json.sessions).toHaveLength(1);
+    expect(without.json.sessions[0].meta).toBeUndefined();
+  });
+});
+
 describe('sessionkit reencrypt', () => {
   it('rewrites every session under the current key; they stay readable, keep their TTL and index, and the old key can go', async () => {
     const clear = await writeSessions(3);
