@@ -169,11 +169,13 @@ export function handlesOfMember(member: string): string[] {
 }
 
 /**
- * Opens a part when sealed, trying each handle in turn; a clear part passes through. Sealed with
+ * Opens a part when sealed, trying each handle `handlesOf` gives in turn; a clear part passes through. Sealed with
  * no key ring: corrupt (encryption was turned off while such records remain).
  */
-export function openPart(ring: KeyRing | undefined, text: string, handles: readonly string[], part: SealedPart): string {
+export function openPart(ring: KeyRing | undefined, text: string, handlesOf: () => readonly string[], part: SealedPart): string {
   if (!isSealed(text)) return text;
+  // Hashed only now: a store in clear, or a part in clear, pays no SHA-256 for it.
+  const handles = handlesOf();
   if (!ring) {
     throw new CorruptSessionError(
       `stored session ${part} is encrypted (key id ${JSON.stringify(sealedKeyId(text))}) and this store has no encryptionKeys to decrypt it`,

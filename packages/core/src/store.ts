@@ -380,7 +380,7 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
     try {
       const stored = splitValue(value);
       if (!stored) return null;
-      if (stored.header) this.openParts(stored, scanned ? handlesOfMember(id) : [sessionHandle(id)]);
+      if (stored.header) this.openParts(stored, scanned ? () => handlesOfMember(id) : () => [sessionHandle(id)]);
       const now = this.redisTime();
       const record = toRecord(id, stored, this.options.serializer, report, { now, expiresAt: Number.MAX_SAFE_INTEGER }) as SessionRecord<T>;
       return { record, text: stored.text };
@@ -437,7 +437,7 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
    * was turned on, passes as it is; the next write seals it). A part that fails authentication
    * makes the whole session corrupt: it was changed or copied, and nothing of it is trusted.
    */
-  private openParts(stored: StoredSession, handles: readonly string[]): void {
+  private openParts(stored: StoredSession, handles: () => readonly string[]): void {
     const ring = this.options.encryptionKeys;
     stored.text = openPart(ring, stored.text, handles, 'data');
     if (stored.meta) stored.meta = openPart(ring, stored.meta, handles, 'meta');
@@ -628,7 +628,7 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
     if (header.absoluteExpiresAt !== undefined) info.absoluteExpiresAt = header.absoluteExpiresAt;
     try {
       const stored = head.slice(header.metaAt, header.metaAt + header.metaLength);
-      const meta = parseMeta(openPart(this.options.encryptionKeys, stored, handlesOfMember(id), 'meta'));
+      const meta = parseMeta(openPart(this.options.encryptionKeys, stored, () => handlesOfMember(id), 'meta'));
       if (meta) info.meta = meta;
     } catch (error) {
       this.emit('corrupt', error as CorruptSessionError, { idHash: this.options.hashIds ? hashIdOfMember(id) : hashId(id) });
