@@ -128,28 +128,31 @@ describe('sessionkit reencrypt', () => {
   });
 
   it('a run racing saves (from an instance still on the old key) and sign-outs loses none of them and revives nothing', async () => {
-    const ids = await writeSessions(300, [keyA]);
+    // A few hot sessions, each saved back to back by its own loop for the whole run, among
+    // keys of other apps that keep the (paced) walk going for a while: most rewrites then find
+    // their session saved between their read and their write.
+    const ids = await writeSessions(20, [keyA]);
+    await Promise.all(Array.from({ length: 20 }, (_, b) => admin.mset(Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`other:${b}:${i}`, 'x'])))));
     const app = store([keyA]);
     const last = new Map<string, number>();
     const revoked = new Set<string>();
-    const run = spawnSessionkit(['--url', url, 'reencrypt', '--rate', '300', '--json'], { SESSION_ENCRYPTION_KEYS: `${keyB},${keyA}` });
+    const run = spawnSessionkit(['--url', url, 'reencrypt', '--rate', '1000', '--json'], { SESSION_ENCRYPTION_KEYS: `${keyB},${keyA}` });
     let finished = false;
     void run.done.then(() => (finished = true));
-    for (let round = 0; !finished; round++) {
-      await Promise.all(
-        ids.map(async (id, i) => {
-          if (revoked.has(id)) return;
-          if (i % 30 === round % 30 && revoked.size < 20) {
+    await Promise.all(
+      ids.map(async (id, i) => {
+        for (let round = 0; !finished; round++) {
+          // Every fifth session is signed out part way: no rewrite may bring it back.
+          if (i % 5 === 0 && round === 20) {
             revoked.add(id);
             await app.destroy(id, { userId: `u${i % 5}` });
             return;
           }
           const result = await app.set(id, { n: i, round }, { userId: `u${i % 5}` });
           if (result.stored) last.set(id, round);
-        }),
-      );
-      await sleep(10);
-    }
+        }
+      }),
+    );
     const done = await run.done;
     expect(done.code, done.stderr).toBe(0);
     const reader = store([keyB, keyA]);
@@ -158,7 +161,6 @@ describe('sessionkit reencrypt', () => {
       if (revoked.has(id)) expect(got, 'a revoked session came back').toBeNull();
       else expect(got?.data, 'a save was lost').toEqual({ n: i, round: last.get(id) });
     }
-    expect(revoked.size).toBeGreaterThan(0);
   });
 
   it('an interrupted run prints a cursor; run again from it, it goes on from there and finishes', async () => {
