@@ -54,6 +54,9 @@ describe.each([false, true])('encryptionKeys (hashIds: %s)', (hashIds) => {
     expect(conflict.reason).toBe('conflict');
     expect(conflict.current?.record.data).toEqual({ secret: 'x', n: 2 });
     expect((await store.get(id))?.meta).toEqual({ userAgent: 'DeviceAgent-9921' });
+    // A touch patches the clear header only; all() reads by key (a scan), not by id.
+    expect(await store.touch(id, { userId: 'alice' })).toBeGreaterThan(0);
+    expect((await store.all()).map((r) => r.data)).toEqual([{ secret: 'x', n: 2 }]);
   });
 
   it('a ciphertext copied onto another session does not decrypt: corrupt, absent, nothing written back', async () => {
