@@ -70,6 +70,12 @@ export interface SetResult<T = unknown> {
 export interface LoadedSession<T = unknown> {
   record: SessionRecord<T>;
   text: string;
+  /**
+   * With `encryptionKeys`: the stored meta is in clear or under an older key. A save re-encrypts
+   * the data always, the meta only when it sets it: pass `meta: record.meta` to move it too
+   * (FrameworkStore does when its `meta` option gives none).
+   */
+  staleMeta?: true;
 }
 
 export interface InvalidateOptions {
@@ -380,10 +386,11 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
     try {
       const stored = splitValue(value);
       if (!stored) return null;
-      if (stored.header) this.openParts(stored, scanned ? () => handlesOfMember(id) : () => [sessionHandle(id)]);
       const now = this.redisTime();
+      const staleMeta = this.isStale(stored.meta);
+      if (stored.header) this.openParts(stored, scanned ? () => handlesOfMember(id) : () => [sessionHandle(id)]);
       const record = toRecord(id, stored, this.options.serializer, report, { now, expiresAt: Number.MAX_SAFE_INTEGER }) as SessionRecord<T>;
-      return { record, text: stored.text };
+      return staleMeta && record.meta ? { record, text: stored.text, staleMeta } : { record, text: stored.text };
     } catch (error) {
       if (strict || !(error instanceof CorruptSessionError)) throw error;
       report(error);
@@ -430,6 +437,12 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
     // The meta's length is the header's last field: rewrite it for the sealed meta's.
     const head = header.replace(/\|\d+\|$/, `|${sealedMeta.length}|`);
     return head + sealedMeta + ring.seal(data, handle, 'data');
+  }
+
+  /** True for a stored meta that a save should seal again: in clear or under an older key. */
+  private isStale(meta: string | undefined): boolean {
+    const ring = this.options.encryptionKeys;
+    return ring !== undefined && !!meta && !(isSealed(meta) && meta.startsWith(ring.currentId, SEALED_PREFIX.length));
   }
 
   /**

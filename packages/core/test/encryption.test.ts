@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { CorruptSessionError, KeyRing, sealedKeyId, SessionKitError, type SessionStore } from '@sessionkit/core';
+import { FrameworkStore } from '@sessionkit/core/toolkit';
 import { ioredisOf, recordData, useFreshStores, withRecordData } from './helpers.js';
 
 const { freshOn } = useFreshStores('enc');
@@ -166,6 +167,25 @@ describe.each([false, true])('encryptionKeys (hashIds: %s)', (hashIds) => {
     // Once the old key is dropped, the rewritten session still reads.
     const retired = fresh({ hashIds, prefix: old.options.prefix, encryptionKeys: [keyB] });
     expect((await retired.get(id))?.meta).toEqual({ ua: 'agent' });
+  });
+});
+
+describe('rotation of the meta through an adapter (FrameworkStore)', () => {
+  it('a save that sets no meta of its own still moves a stored meta to the current key (in clear or under an older one)', async () => {
+    for (const keys of [undefined, [keyA]]) {
+      const id = newId();
+      const writer = fresh(keys ? { encryptionKeys: keys } : {});
+      await writer.set(id, { cookie: { originalMaxAge: 60_000 }, userId: 'u6', n: 0 }, { userId: 'u6', meta: { ua: 'kept-agent' } });
+      const adapter = new FrameworkStore<Record<string, unknown>>({ client: ioredisOf(writer), prefix: writer.options.prefix, encryptionKeys: [keyB, keyA] });
+      const session = (await adapter.get(id))!;
+      session.n = 1;
+      await adapter.set(id, session);
+      const value = (await ioredisOf(writer).get(writer.keys.session(id)))!;
+      expect(value).not.toContain('kept-agent');
+      expect(value.match(/~e1\.(.{8})/g)).toEqual([`~e1.${idOf(keyB)}`, `~e1.${idOf(keyB)}`]);
+      const retired = fresh({ prefix: writer.options.prefix, encryptionKeys: [keyB] });
+      expect(await retired.get(id)).toMatchObject({ data: { n: 1 }, meta: { ua: 'kept-agent' } });
+    }
   });
 });
 
