@@ -8,10 +8,15 @@
  * answers from those recorded values (GET) and a recorded save reply, so that every call runs the
  * store's code exactly as in production minus the I/O. Use it to compare a change to the store's
  * hot paths before and after; the app-level figures are section 1 of `npm run bench`.
+ *
+ * BENCH_ENCRYPTION=1: the cost of `encryptionKeys` instead, side by side in the same rounds: the
+ * same store with and without a key, on a session of about 1 KB serialized (the issue's size), and
+ * the bytes each record takes in Redis (STRLEN), with and without device meta.
  */
 import diagnostics from 'node:diagnostics_channel';
 import { Redis } from 'ioredis';
-import { SessionStore } from '@sessionkit/core';
+import { randomBytes } from 'node:crypto';
+import { SessionStore, type SessionStoreOptions } from '@sessionkit/core';
 import { FrameworkStore } from '@sessionkit/core/toolkit';
 import { RedisServer } from '@sessionkit/testing';
 import { median } from './util.js';
@@ -23,47 +28,88 @@ interface Seam {
 const server = await new RedisServer().start();
 const client = new Redis(server.url);
 try {
-  const core = new SessionStore({ client, prefix: 'js:' });
-  const store = new FrameworkStore({ store: core as never });
+  const encryption = process.env.BENCH_ENCRYPTION === '1';
+  // About 1 KB serialized with BENCH_ENCRYPTION (the notes pad it), else the apps' login session.
   const session = (i: number) => ({
     cookie: { originalMaxAge: 86_400_000, expires: new Date(Date.now() + 86_400_000), httpOnly: true, path: '/', secure: false },
     userId: `user-${i}`,
     profile: { name: `User ${i}`, email: `user${i}@example.com`, roles: ['member'] },
     csrf: 'abcdefghijklmnopqrstuvwx',
     counter: 0,
+    ...(encryption ? { notes: 'n'.repeat(770) } : {}),
   });
   const ids = Array.from({ length: 200 }, (_, i) => `sid${i}`);
-  for (const [i, id] of ids.entries()) await core.set(id, session(i), { userId: `user-${i}` });
-  const values = new Map<string, unknown>();
-  for (const id of ids) values.set(`js:${id}`, await client.get(`js:${id}`));
-  // The seam is private: reached here, and only here, to take the I/O out of the measurement.
-  const seam = (core as unknown as { redis: Seam }).redis;
-  const real = seam.send.bind(seam);
-  let saveReply: unknown;
-  seam.send = async (args, key) => {
-    const reply = await real(args, key);
-    if (args[0] === 'EVALSHA' || args[0] === 'EVAL') saveReply = reply;
-    return reply;
-  };
-  const first = (await store.get(ids[0]!)) as Record<string, number>;
-  first.counter = 1;
-  await store.set(ids[0]!, first as never);
-  if (!Array.isArray(saveReply)) throw new Error('no save reply recorded');
-  // Every later save answers as if it landed on the version it loaded.
-  seam.send = async (args) => {
-    if (args[0] === 'GET') return values.get(String(args[1]));
-    if (args[0] === 'TIME') return [String(Math.floor(Date.now() / 1000)), '0'];
-    return saveReply;
+  /**
+   * A FrameworkStore whose client seam answers from recorded values: 200 sessions stored through
+   * it on the real server, then GET from those values and every save with a recorded reply.
+   */
+  async function prepare(prefix: string, options: Partial<SessionStoreOptions> = {}) {
+    const core = new SessionStore({ client, prefix, ...options });
+    const store = new FrameworkStore({ store: core as never });
+    for (const [i, id] of ids.entries()) await core.set(id, session(i), { userId: `user-${i}` });
+    const values = new Map<string, unknown>();
+    for (const id of ids) values.set(`${prefix}${id}`, await client.get(`${prefix}${id}`));
+    // The seam is private: reached here, and only here, to take the I/O out of the measurement.
+    const seam = (core as unknown as { redis: Seam }).redis;
+    const real = seam.send.bind(seam);
+    let saveReply: unknown;
+    seam.send = async (args, key) => {
+      const reply = await real(args, key);
+      if (args[0] === 'EVALSHA' || args[0] === 'EVAL') saveReply = reply;
+      return reply;
+    };
+    const first = (await store.get(ids[0]!)) as Record<string, number>;
+    first.counter = 1;
+    await store.set(ids[0]!, first as never);
+    // A table, or one string for a save that wrote the record it was given (src/lua/set-indexed.lua).
+    if (saveReply === undefined) throw new Error('no save reply recorded');
+    // Every later save answers as if it landed on the version it loaded.
+    seam.send = async (args) => {
+      if (args[0] === 'GET') return values.get(String(args[1]));
+      if (args[0] === 'TIME') return [String(Math.floor(Date.now() / 1000)), '0'];
+      return saveReply;
+    };
+    return store;
+  }
+  const read = (store: FrameworkStore) => (i: number) => store.get(ids[i % 200]!);
+  const write = (store: FrameworkStore) => async (i: number) => {
+    const s = (await store.get(ids[i % 200]!)) as Record<string, number>;
+    s.counter = i;
+    await store.set(ids[i % 200]!, s as never);
   };
   const cases: Record<string, (i: number) => Promise<unknown> | unknown> = {
     'JSON.parse + JSON.stringify of the session (every store pays it)': (i) => JSON.stringify(JSON.parse(JSON.stringify(session(i % 200)))),
-    'get (a read request)': (i) => store.get(ids[i % 200]!),
-    'get + set (a write request)': async (i) => {
-      const s = (await store.get(ids[i % 200]!)) as Record<string, number>;
-      s.counter = i;
-      await store.set(ids[i % 200]!, s as never);
-    },
   };
+  if (encryption) {
+    const clear = await prepare('clear:');
+    const sealed = await prepare('sealed:', { encryptionKeys: [randomBytes(32).toString('base64')] });
+    cases['get (a read request), in clear'] = read(clear);
+    cases['get (a read request), encryptionKeys'] = read(sealed);
+    cases['get + set (a write request), in clear'] = write(clear);
+    cases['get + set (a write request), encryptionKeys'] = write(sealed);
+    // Bytes in Redis: the same session and meta written both ways.
+    const meta = { userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36', ip: '203.0.113.7' };
+    const plainStore = new SessionStore({ client, prefix: 'size-clear:' });
+    const sealedStore = new SessionStore({ client, prefix: 'size-sealed:', encryptionKeys: [randomBytes(32).toString('base64')] });
+    const sizes: string[] = [];
+    for (const withMeta of [false, true]) {
+      const bytes = [];
+      for (const store of [plainStore, sealedStore]) {
+        await store.set('size', session(0), { userId: 'user-0', ...(withMeta ? { meta } : {}) });
+        bytes.push(await client.strlen(store.keys.session('size')));
+      }
+      const data = Buffer.byteLength(JSON.stringify(session(0)));
+      sizes.push(
+        `| ${data} B data${withMeta ? `, ${JSON.stringify(meta).length} B meta` : ', no meta'} | ${bytes[0]} | ${bytes[1]} | +${bytes[1]! - bytes[0]!} |`,
+      );
+    }
+    console.log('| record | bytes in clear | bytes with encryptionKeys | growth |\n| --- | ---: | ---: | ---: |');
+    console.log(sizes.join('\n'));
+  } else {
+    const store = await prepare('js:');
+    cases['get (a read request)'] = read(store);
+    cases['get + set (a write request)'] = write(store);
+  }
   // BENCH_TRACE=1: a no-op subscriber on every sessionkit:<operation> channel (the price of the
   // tracing itself, without what a subscriber does with it).
   if (process.env.BENCH_TRACE === '1') {

@@ -42,6 +42,8 @@ export interface AppOptions {
   absoluteTimeout?: number;
   /** With METRICS=1 (main.ts): SessionKit's metrics, served on GET /metrics in Prometheus's text format. */
   metrics?: Metrics | undefined;
+  /** Encrypt sessions at rest with these keys (SESSION_ENCRYPTION_KEYS, see encryptionKeysFromEnv); none: in clear. */
+  encryptionKeys?: readonly string[] | undefined;
 }
 
 const NOTICES: Record<string, string> = {
@@ -72,6 +74,8 @@ declare global {
 export function createApp(options: AppOptions): express.Express {
   const store = new RedisStore({
     client: options.client,
+    // Data and device details encrypted at rest when SESSION_ENCRYPTION_KEYS is set (main.ts).
+    ...(options.encryptionKeys ? { encryptionKeys: options.encryptionKeys } : {}),
     // Owner of each session (the default reads session.userId too; explicit here for clarity).
     userId: (s) => s.userId,
     // What the Active sessions page shows beside each session.

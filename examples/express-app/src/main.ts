@@ -1,5 +1,13 @@
 import type { AddressInfo } from 'node:net';
-import { closeHttpServer, connectRedisOrExit, listenErrorMessage, metricsFromEnv, sessionSecretFromEnv, stopOnSignals } from '@sessionkit/example-shared';
+import {
+  closeHttpServer,
+  connectRedisOrExit,
+  listenErrorMessage,
+  metricsFromEnv,
+  encryptionKeysFromEnv,
+  sessionSecretFromEnv,
+  stopOnSignals,
+} from '@sessionkit/example-shared';
 import { createApp } from './app.js';
 
 /**
@@ -11,6 +19,8 @@ import { createApp } from './app.js';
  *   REDIS_URL | REDIS_CLUSTER_NODES | REDIS_SENTINELS (+ REDIS_SENTINEL_NAME): where sessions live;
  *                   none: an embedded redis-server (development only)
  *   METRICS         1: serve SessionKit's metrics on GET /metrics, Prometheus text (docs/observability.md)
+ *   SESSION_ENCRYPTION_KEYS  comma-separated base64 32-byte keys (openssl rand -base64 32), current first:
+ *                   sessions encrypted at rest (docs/operations.md); unset: stored in clear
  */
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST || undefined;
@@ -24,7 +34,13 @@ function trustProxy(value: string | undefined): boolean | number | string | unde
 }
 
 const redis = await connectRedisOrExit();
-const app = createApp({ client: redis.client, secret, trustProxy: trustProxy(process.env.TRUST_PROXY), metrics: metricsFromEnv() });
+const app = createApp({
+  client: redis.client,
+  secret,
+  trustProxy: trustProxy(process.env.TRUST_PROXY),
+  metrics: metricsFromEnv(),
+  encryptionKeys: encryptionKeysFromEnv(),
+});
 
 // Express 5 hands a listen error (a port in use, say) to this callback as well as emitting it:
 // exit once, after closing Redis, and never through an async listener whose promise the emitter

@@ -58,6 +58,8 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   /** With METRICS=1 (main.ts): SessionKit's metrics, served on GET /metrics in Prometheus's text format. */
   metrics?: Metrics | undefined;
+  /** Encrypt sessions at rest with these keys (SESSION_ENCRYPTION_KEYS, see encryptionKeysFromEnv); none: in clear. */
+  encryptionKeys?: readonly string[] | undefined;
 }
 
 const COOKIE = 'sid';
@@ -83,6 +85,8 @@ type Form = { Body: Record<string, string | undefined>; Querystring: { notice?: 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const store = new RedisStore({
     client: options.client,
+    // Data and device details encrypted at rest when SESSION_ENCRYPTION_KEYS is set (main.ts).
+    ...(options.encryptionKeys ? { encryptionKeys: options.encryptionKeys } : {}),
     // Owner of each session (the default reads session.userId too; explicit here for clarity).
     userId: (s) => s.userId,
     // What the Active sessions page shows beside each session.

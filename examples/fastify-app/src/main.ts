@@ -1,4 +1,4 @@
-import { connectRedisOrExit, listenErrorMessage, metricsFromEnv, sessionSecretFromEnv, stopOnSignals } from '@sessionkit/example-shared';
+import { connectRedisOrExit, listenErrorMessage, metricsFromEnv, encryptionKeysFromEnv, sessionSecretFromEnv, stopOnSignals } from '@sessionkit/example-shared';
 import { buildApp } from './app.js';
 
 /**
@@ -14,6 +14,8 @@ import { buildApp } from './app.js';
  *   REDIS_URL | REDIS_CLUSTER_NODES | REDIS_SENTINELS (+ REDIS_SENTINEL_NAME): where sessions live;
  *                   none: an embedded redis-server (development only)
  *   METRICS         1: serve SessionKit's metrics on GET /metrics, Prometheus text (docs/observability.md)
+ *   SESSION_ENCRYPTION_KEYS  comma-separated base64 32-byte keys (openssl rand -base64 32), current first:
+ *                   sessions encrypted at rest (docs/operations.md); unset: stored in clear
  */
 const port = Number(process.env.PORT ?? 3001);
 const host = process.env.HOST || '0.0.0.0';
@@ -46,6 +48,7 @@ const app = await buildApp({
   cookieSecure: cookieSecure(process.env.COOKIE_SECURE),
   logger: { level: process.env.LOG_LEVEL ?? 'warn' },
   metrics: metricsFromEnv(),
+  encryptionKeys: encryptionKeysFromEnv(),
 });
 
 try {

@@ -41,6 +41,8 @@ export interface AppOptions {
   absoluteTimeout?: number;
   /** With METRICS=1 (main.ts): SessionKit's metrics, served on GET /metrics in Prometheus's text format. */
   metrics?: Metrics | undefined;
+  /** Encrypt sessions at rest with these keys (SESSION_ENCRYPTION_KEYS, see encryptionKeysFromEnv); none: in clear. */
+  encryptionKeys?: readonly string[] | undefined;
 }
 
 export type HonoApp = Hono<SessionEnv<AppSession>> & { sessionStore: SessionKitMiddleware<AppSession> };
@@ -82,6 +84,8 @@ async function readForm(c: Ctx): Promise<Record<string, string> | Response> {
 export function createApp(options: AppOptions): HonoApp {
   const sessions = sessionKit<AppSession>({
     client: options.client,
+    // Data and device details encrypted at rest when SESSION_ENCRYPTION_KEYS is set (main.ts).
+    ...(options.encryptionKeys ? { encryptionKeys: options.encryptionKeys } : {}),
     secret: options.secret,
     name: COOKIE,
     ttl: options.maxAge ?? 7 * 24 * 3600,

@@ -1,5 +1,5 @@
 import { createAdaptorServer } from '@hono/node-server';
-import { connectRedisOrExit, listenErrorMessage, metricsFromEnv, sessionSecretFromEnv, stopOnSignals } from '@sessionkit/example-shared';
+import { connectRedisOrExit, listenErrorMessage, metricsFromEnv, encryptionKeysFromEnv, sessionSecretFromEnv, stopOnSignals } from '@sessionkit/example-shared';
 import { createApp } from './app.js';
 
 /**
@@ -14,6 +14,8 @@ import { createApp } from './app.js';
  *   REDIS_URL | REDIS_CLUSTER_NODES | REDIS_SENTINELS (+ REDIS_SENTINEL_NAME): where sessions live;
  *                   none: an embedded redis-server (development only)
  *   METRICS         1: serve SessionKit's metrics on GET /metrics, Prometheus text (docs/observability.md)
+ *   SESSION_ENCRYPTION_KEYS  comma-separated base64 32-byte keys (openssl rand -base64 32), current first:
+ *                   sessions encrypted at rest (docs/operations.md); unset: stored in clear
  */
 const port = Number(process.env.PORT ?? 3004);
 const host = process.env.HOST || undefined;
@@ -22,7 +24,13 @@ const host = process.env.HOST || undefined;
 const secret = sessionSecretFromEnv().split(',').filter(Boolean);
 
 const redis = await connectRedisOrExit();
-const app = createApp({ client: redis.client, secret, trustProxy: process.env.TRUST_PROXY === 'true', metrics: metricsFromEnv() });
+const app = createApp({
+  client: redis.client,
+  secret,
+  trustProxy: process.env.TRUST_PROXY === 'true',
+  metrics: metricsFromEnv(),
+  encryptionKeys: encryptionKeysFromEnv(),
+});
 const runtime = process.versions.bun ? `Bun ${process.versions.bun}` : `Node ${process.version}`;
 const listening = (actual: number) =>
   console.log(`SessionKit Hono example (${runtime}) listening on http://localhost:${actual} (sign in as alice or bob, password "password")`);

@@ -49,6 +49,8 @@ export interface AppOptions {
   absoluteTimeout?: number;
   /** With METRICS=1 (main.ts): SessionKit's metrics, served on GET /metrics in Prometheus's text format. */
   metrics?: Metrics | undefined;
+  /** Encrypt sessions at rest with these keys (SESSION_ENCRYPTION_KEYS, see encryptionKeysFromEnv); none: in clear. */
+  encryptionKeys?: readonly string[] | undefined;
 }
 
 /** What node:http knows about a request that the Fetch `Request` does not carry. */
@@ -90,6 +92,8 @@ export function createApp(options: AppOptions): App {
   const maxAge = options.maxAge ?? 7 * 24 * 3600 * 1000;
   const storage = createRedisSessionStorage<SessionData, FlashData>({
     client: options.client,
+    // Data and device details encrypted at rest when SESSION_ENCRYPTION_KEYS is set (main.ts).
+    ...(options.encryptionKeys ? { encryptionKeys: options.encryptionKeys } : {}),
     cookie: {
       name: COOKIE,
       secrets: Array.isArray(options.secret) ? options.secret : [options.secret],

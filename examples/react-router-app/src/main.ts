@@ -1,6 +1,14 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { closeHttpServer, connectRedisOrExit, listenErrorMessage, metricsFromEnv, sessionSecretFromEnv, stopOnSignals } from '@sessionkit/example-shared';
+import {
+  closeHttpServer,
+  connectRedisOrExit,
+  listenErrorMessage,
+  metricsFromEnv,
+  encryptionKeysFromEnv,
+  sessionSecretFromEnv,
+  stopOnSignals,
+} from '@sessionkit/example-shared';
 import { createApp } from './app.js';
 
 /**
@@ -12,6 +20,8 @@ import { createApp } from './app.js';
  *   REDIS_URL | REDIS_CLUSTER_NODES | REDIS_SENTINELS (+ REDIS_SENTINEL_NAME): where sessions live;
  *                   none: an embedded redis-server (development only)
  *   METRICS         1: serve SessionKit's metrics on GET /metrics, Prometheus text (docs/observability.md)
+ *   SESSION_ENCRYPTION_KEYS  comma-separated base64 32-byte keys (openssl rand -base64 32), current first:
+ *                   sessions encrypted at rest (docs/operations.md); unset: stored in clear
  */
 const port = Number(process.env.PORT ?? 3003);
 const host = process.env.HOST || undefined;
@@ -20,7 +30,7 @@ const secret = sessionSecretFromEnv();
 
 const redis = await connectRedisOrExit();
 const trustProxy = ['1', 'true'].includes(process.env.TRUST_PROXY ?? '');
-const app = createApp({ client: redis.client, secret, trustProxy, metrics: metricsFromEnv() });
+const app = createApp({ client: redis.client, secret, trustProxy, metrics: metricsFromEnv(), encryptionKeys: encryptionKeysFromEnv() });
 
 const server = createServer(app.listener);
 server.listen(port, host, () => {

@@ -7,7 +7,15 @@ export {
   type ConnectRedisOptions,
   type ClientLibrary,
 } from './redis.js';
-export { closeHttpServer, connectRedisOrExit, exitOnStartupError, listenErrorMessage, sessionSecretFromEnv, stopOnSignals } from './startup.js';
+export {
+  closeHttpServer,
+  connectRedisOrExit,
+  encryptionKeysFromEnv,
+  exitOnStartupError,
+  listenErrorMessage,
+  sessionSecretFromEnv,
+  stopOnSignals,
+} from './startup.js';
 export { describeDevice } from './device.js';
 export { users, authenticate, findUser, type DemoUser } from './users.js';
 export {

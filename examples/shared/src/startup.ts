@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { KeyRing } from '@sessionkit/core';
 import { connectRedis, type ConnectRedisOptions, type RedisConnection } from './redis.js';
 
 /**
@@ -45,6 +46,26 @@ export function sessionSecretFromEnv(env: NodeJS.ProcessEnv = process.env): stri
       "instances (with their own random secret) will not accept this one's cookies. Set SESSION_SECRET.",
   );
   return randomBytes(32).toString('hex');
+}
+
+/**
+ * SESSION_ENCRYPTION_KEYS as the stores' `encryptionKeys`: comma-separated base64 32-byte keys
+ * (`openssl rand -base64 32`), the first one current, every one readable (docs/operations.md).
+ * Unset or empty: undefined, and sessions are stored in clear. A malformed key ends the process
+ * with the reason, which names the key by its place, never by its value.
+ */
+export function encryptionKeysFromEnv(env: NodeJS.ProcessEnv = process.env): string[] | undefined {
+  const keys = (env.SESSION_ENCRYPTION_KEYS ?? '')
+    .split(',')
+    .map((key) => key.trim())
+    .filter(Boolean);
+  if (keys.length === 0) return undefined;
+  try {
+    new KeyRing(keys, 'SESSION_ENCRYPTION_KEYS');
+  } catch (error) {
+    return exitOnStartupError((error as Error).message);
+  }
+  return keys;
 }
 
 /**

@@ -23,6 +23,10 @@ export type KeyInfo =
       pttl: number;
       /** The parsed JSON of a legacy session (migrate may look for its owner elsewhere in it). */
       session?: Record<string, unknown>;
+      /** A record's key ids, or 'clear' (core's StoredValueInfo `encryption`). */
+      encryption?: string;
+      /** The value as read (with `keepValue`: reencrypt rewrites it). */
+      value?: string;
     }
   | { kind: 'tombstone'; key: string }
   | { kind: 'unreadable'; key: string; type: string }
@@ -71,7 +75,12 @@ async function exec(pipeline: ReturnType<Redis['pipeline']>): Promise<Replies> {
   return replies;
 }
 
-export async function classify(node: Redis, keys: string[], prefixes: Prefixes, options: { keepSession?: boolean } = {}): Promise<KeyInfo[]> {
+export async function classify(
+  node: Redis,
+  keys: string[],
+  prefixes: Prefixes,
+  options: { keepSession?: boolean; keepValue?: boolean } = {},
+): Promise<KeyInfo[]> {
   const mine = keys.filter((key) => ours(key, prefixes));
   if (mine.length === 0) return [];
   const first = node.pipeline();
@@ -100,8 +109,10 @@ export async function classify(node: Redis, keys: string[], prefixes: Prefixes, 
           if (info.kind === 'tombstone') return { kind: 'tombstone', key };
           if (info.kind === 'unknown') return { kind: 'unreadable', key, type: 'string' };
           const session: KeyInfo = { kind: 'session', key, id, format: info.kind, pttl: Number(pttl) };
+          if (options.keepValue) session.value = text;
           if (info.kind === 'record') {
             if (info.userId !== undefined) session.userId = info.userId;
+            if (info.encryption !== undefined) session.encryption = info.encryption;
             return session;
           }
           const parsed = parseSession(text);

@@ -1,5 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { RedisOperationError, SessionKitError, SessionStore } from '@sessionkit/core';
+import { RedisOperationError, SessionKitError, SessionStore, type SessionStoreOptions } from '@sessionkit/core';
 import { isTraced, operationContext, settleOutcome, traced } from '@sessionkit/core/toolkit';
 import type { ConnectionFlags } from './connect.js';
 import type { Context, Result } from './context.js';
@@ -8,6 +8,7 @@ import { Output, type Io } from './output.js';
 import { doctor } from './commands/doctor.js';
 import { list } from './commands/list.js';
 import { migrate, parseUserField } from './commands/migrate.js';
+import { keyRingFrom, reencrypt } from './commands/reencrypt.js';
 import { checkRevokeArgs, revoke } from './commands/revoke.js';
 import { stats } from './commands/stats.js';
 
@@ -113,7 +114,7 @@ Examples:
     );
 
   /** Connects, runs the command, prints its result; every command goes through here. */
-  const run = async (command: Command, work: (ctx: Context) => Promise<Result>) => {
+  const run = async (command: Command, work: (ctx: Context) => Promise<Result>, storeOptions: Partial<SessionStoreOptions> = {}) => {
     const options = command.optsWithGlobals<GlobalOptions>();
     const out = new Output(io, options.json === true, options.progress !== false);
     const prefixes = resolvePrefixes(options);
@@ -122,7 +123,7 @@ Examples:
     const connection = await connect(options, io.env);
     try {
       out.note(`Redis: ${connection.description}`);
-      const store = new SessionStore({ client: connection.client, ...prefixes });
+      const store = new SessionStore({ client: connection.client, ...prefixes, ...storeOptions });
       const result = await work({ out, connection, store, prefixes, signal });
       if (out.json) out.document(result.data);
       else result.render(out);
@@ -143,7 +144,11 @@ Examples:
     .description("a user's live sessions: id, device, created, last seen, expiry, absolute expiry")
     .argument('<userId>', 'the user id, as the app stores it')
     .addOption(jsonOption())
-    .action((userId: string, _options, command: Command) => run(command, (ctx) => list(ctx, userId)));
+    .action((userId: string, _options, command: Command) => {
+      // Devices are encrypted with the apps' encryptionKeys: read with the same ring when it is given.
+      const ring = io.env.SESSION_ENCRYPTION_KEYS?.trim() ? keyRingFrom(undefined, io.env) : undefined;
+      return run(command, (ctx) => list(ctx, userId), ring ? { encryptionKeys: ring } : {});
+    });
 
   program
     .command('revoke')
@@ -194,6 +199,24 @@ Examples:
           migrate(ctx, { dryRun: options.dryRun === true, rate: options.rate, userField: options.userField, progress: options.progress }),
         ),
       );
+    });
+
+  program
+    .command('reencrypt')
+    .description('rewrite every session not under the current encryption key (the first one) under it, so that older keys can be retired')
+    .option('--keys <keys>', 'the key ring, comma-separated base64, current first (default: SESSION_ENCRYPTION_KEYS; prefer it: a flag shows in ps)')
+    .option('--dry-run', 'count what would be rewritten, write nothing')
+    .addOption(rateOption())
+    .option('--cursor <cursor>', 'go on from where an interrupted run stopped (it prints this cursor)')
+    .addOption(progressOption())
+    .addOption(jsonOption())
+    .action((options: { keys?: string; dryRun?: boolean; rate: number; cursor?: string; progress: boolean }, command: Command) => {
+      // Checked before connecting; the keys themselves are never printed, not even in an error.
+      const ring = keyRingFrom(options.keys, io.env);
+      const work = (ctx: Context) =>
+        reencrypt(ctx, { dryRun: options.dryRun === true, rate: options.rate, progress: options.progress, resume: options.cursor });
+      // hashIds: a clear record under a handle-shaped key is sealed for that handle (see core's `resealed`).
+      return run(command, work, { encryptionKeys: ring, hashIds: true });
     });
 
   try {

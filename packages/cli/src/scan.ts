@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Connection } from './connect.js';
+import { UsageError } from './errors.js';
 import type { Progress } from './output.js';
 
 /**
@@ -14,6 +15,8 @@ export interface ScanOptions {
   rate: number;
   signal: AbortSignal;
   progress?: (total: number) => Progress;
+  /** Where an earlier run stopped (its summary's `cursor`): each master goes on from there. */
+  resume?: string;
 }
 
 export interface ScanSummary {
@@ -23,6 +26,36 @@ export interface ScanSummary {
   /** False when the run was interrupted before every master was walked. */
   complete: boolean;
   seconds: number;
+  /**
+   * Where each master's walk stands, to resume from (`resume`): `host:port=cursor` per master,
+   * comma-separated, `done` for a master walked to its end. SCAN cursors are stateless, so a
+   * later run (another process) goes on where this one stopped.
+   */
+  cursor: string;
+}
+
+function nodeName(node: Redis): string {
+  return `${node.options.host ?? '127.0.0.1'}:${node.options.port ?? 6379}`;
+}
+
+/** `resume` as cursors by master name; a name no master has means the cluster changed since. */
+function resumePoints(resume: string | undefined, masters: Redis[]): Map<string, string> {
+  const points = new Map<string, string>();
+  if (resume === undefined) return points;
+  for (const part of resume.split(',')) {
+    const match = /^(.+)=(\d+|done)$/.exec(part.trim());
+    if (!match)
+      throw new UsageError(`--cursor: expected host:port=cursor (or =done) per master, comma-separated, as a run prints it; got ${JSON.stringify(part)}`);
+    points.set(match[1]!, match[2]!);
+  }
+  const names = new Set(masters.map(nodeName));
+  const unknown = [...points.keys()].filter((name) => !names.has(name));
+  if (unknown.length) {
+    throw new UsageError(
+      `--cursor names ${unknown.join(', ')}, which is not a master now (${[...names].join(', ')}): the masters changed, run again without --cursor`,
+    );
+  }
+  return points;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -61,6 +94,7 @@ export async function scanKeyspace(
 ): Promise<ScanSummary> {
   const started = Date.now();
   const masters = connection.masters();
+  const points = resumePoints(options.resume, masters);
   const total = (await Promise.all(masters.map((node) => node.dbsize()))).reduce((a, b) => a + b, 0);
   const progress = options.progress?.(total);
   const pacer = new Pacer(options.rate);
@@ -71,7 +105,10 @@ export async function scanKeyspace(
   try {
     await Promise.all(
       masters.map(async (node) => {
-        let cursor = '0';
+        const name = nodeName(node);
+        let cursor = points.get(name) ?? '0';
+        points.set(name, cursor);
+        if (cursor === 'done') return;
         do {
           if (options.signal.aborted) {
             complete = false;
@@ -81,6 +118,8 @@ export async function scanKeyspace(
           cursor = next;
           walked += keys.length;
           if (keys.length) await onBatch(node, keys);
+          // Only once the batch is done: a run stopped within it resumes at that batch again.
+          points.set(name, cursor === '0' ? 'done' : cursor);
           progress?.increment(keys.length);
           // An empty page counts as one key, so that a sparse keyspace is paced too.
           await pacer.take(Math.max(keys.length, 1), options.signal);
@@ -91,5 +130,6 @@ export async function scanKeyspace(
     progress?.stop();
   }
   if (options.signal.aborted) complete = false;
-  return { walked, nodes: masters.length, complete, seconds: (Date.now() - started) / 1000 };
+  const cursor = [...points].map(([name, at]) => `${name}=${at}`).join(',');
+  return { walked, nodes: masters.length, complete, seconds: (Date.now() - started) / 1000, cursor };
 }

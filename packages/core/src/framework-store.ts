@@ -77,6 +77,8 @@ interface Loaded {
   text: string;
   /** The data's text without its cookie, taken at load for a save that will compare (see `LoadShape.compare`). */
   fingerprint?: string;
+  /** The meta as loaded, when it is stored in clear or under an older encryption key: the next save sets it again, sealed under the current key. */
+  staleMeta?: Record<string, unknown>;
 }
 
 let stateOf: (ticket: Ticket) => Loaded | undefined;
@@ -419,6 +421,7 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
       text: loaded.text,
     };
     if (record.legacy) state.legacy = true;
+    if (loaded.staleMeta) state.staleMeta = record.meta;
     if (noCookie) state.noCookie = true;
     else if (shape.compare) state.fingerprint = this.withoutCookie(session);
     const ticket = new Ticket(state);
@@ -463,7 +466,9 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
     let previousUserId: string | null | undefined = base ? (base.userId ?? null) : undefined;
     let changes: Changes | undefined;
     for (let attempt = 1; ; attempt++) {
-      const meta = this.findMeta?.(data);
+      // No meta of the app's own: the loaded one, when it must move to the current encryption key.
+      const own = this.findMeta?.(data);
+      const meta = own === undefined ? loaded?.staleMeta : own;
       const result = await this.core.set(sid, data, {
         ttl,
         userId: this.userIdOf(data) ?? null,

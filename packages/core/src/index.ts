@@ -5,6 +5,7 @@ export type { SetOptions, SetResult, LoadedSession, InvalidateOptions, SessionSt
 export type { SessionStoreOptions, SessionLimitPolicy } from './options.js';
 export type { SessionRecord, SessionInfo, StoredValueInfo } from './records.js';
 export { inspectStoredValue } from './records.js';
+export { KeyRing, sealedKeyId, type EncryptionKey } from './encryption.js';
 export { safeJsonSerializer, type Serializer } from './serializer.js';
 export { SessionKitError, CorruptSessionError, SessionLimitError, RedisOperationError, type SessionKitErrorCode } from './errors.js';
 export { encodeUserId, decodeUserId, hashId, escapeGlob, sessionHandle, isHandle } from './keys.js';

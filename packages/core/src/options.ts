@@ -1,4 +1,5 @@
 import { SUPPORTED_CLIENTS, type RedisClient } from './client/index.js';
+import { KeyRing, type EncryptionKey } from './encryption.js';
 import { SessionKitError } from './errors.js';
 import { optionSchema, resolveSchema, wholeNumber, type OptionSpec } from './option-schema.js';
 import { safeJsonSerializer, type Serializer } from './serializer.js';
@@ -42,6 +43,13 @@ export interface SessionStoreOptions {
    * once `sessionkit migrate` has moved every session, to save that GET on requests without a session.
    */
   legacyKeys?: boolean;
+  /**
+   * Encrypt each session's data and meta at rest (AES-256-GCM): 32-byte keys, base64 (`openssl
+   * rand -base64 32`) or Buffers. The first key encrypts, every key decrypts: add a new key first
+   * to rotate, drop an old one once `sessionkit reencrypt` has run. Default: none (stored in clear).
+   * See docs/security.md and docs/operations.md.
+   */
+  encryptionKeys?: readonly EncryptionKey[] | KeyRing;
 }
 
 export interface ResolvedOptions {
@@ -59,6 +67,8 @@ export interface ResolvedOptions {
   scanCount: number;
   hashIds: boolean;
   legacyKeys: boolean;
+  /** The keys, by id (never printed: see KeyRing); undefined when sessions are stored in clear. */
+  encryptionKeys: KeyRing | undefined;
 }
 
 function flag(name: string): NonNullable<OptionSpec['check']> {
@@ -126,6 +136,9 @@ export const storeSchema: readonly OptionSpec[] = optionSchema('store', {
   scanCount: { unit: 'count', default: 100, check: wholeNumber({ positive: true }) },
   hashIds: { default: false, check: flag('hashIds') },
   legacyKeys: { default: true, check: flag('legacyKeys') },
+  encryptionKeys: {
+    check: (keys, { name }) => (keys === undefined || keys instanceof KeyRing ? keys : new KeyRing(keys as readonly EncryptionKey[], name)),
+  },
 } satisfies Record<keyof SessionStoreOptions, Omit<OptionSpec, 'name' | 'layer'>>);
 
 /**

@@ -1,4 +1,5 @@
 import { CorruptSessionError } from './errors.js';
+import { sealedKeyId } from './encryption.js';
 import { decodeUserId } from './keys.js';
 import { parseHeader, storedKind, type RecordHeader } from './record-format.js';
 import { safeJsonSerializer, type Serializer } from './serializer.js';
@@ -32,6 +33,18 @@ export interface StoredValueInfo {
   expiresAt?: number;
   lastSeenAt?: number;
   absoluteExpiresAt?: number;
+  /**
+   * For a record: the key ids its meta and data are encrypted under, 'clear' for a part in clear
+   * (an empty meta counts for nothing), distinct, sorted, joined with '+': 'clear' for a record
+   * written without encryption, one key id for a record all under that key.
+   */
+  encryption?: string;
+}
+
+/** See StoredValueInfo's `encryption`. */
+export function encryptionLabel(meta: string, data: string): string {
+  const parts = meta === '' ? [data] : [meta, data];
+  return [...new Set(parts.map((part) => sealedKeyId(part) ?? 'clear'))].sort().join('+');
 }
 
 export function parseMeta(text: string | undefined): Record<string, unknown> | undefined {
@@ -151,6 +164,8 @@ export function inspectStoredValue(value: string): StoredValueInfo {
     expiresAt: header.expiresAt,
     lastSeenAt: header.lastSeenAt,
   };
+  const dataAt = header.metaAt + header.metaLength;
+  if (dataAt <= value.length) info.encryption = encryptionLabel(value.slice(header.metaAt, dataAt), value.slice(dataAt));
   if (header.owner) info.userId = decodeUserId(header.owner);
   if (header.absoluteExpiresAt !== undefined) info.absoluteExpiresAt = header.absoluteExpiresAt;
   return info;

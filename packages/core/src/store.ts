@@ -1,10 +1,11 @@
 import { EventEmitter } from 'node:events';
 import { toStoreClient, type RedisClient, type StoreClient } from './client/index.js';
 import { CorruptSessionError, RedisOperationError, SessionKitError, SessionLimitError } from './errors.js';
-import { checkSessionId, encodeUserId, hashId, hashIdOfMember, KeyLayout, normalizeUserId } from './keys.js';
+import { handlesOfMember, isSealed, openPart, SEALED_PREFIX } from './encryption.js';
+import { checkSessionId, encodeUserId, hashId, hashIdOfMember, isHandle, KeyLayout, normalizeUserId, sessionHandle } from './keys.js';
 import { resolveOptions, type ResolvedOptions, type ResolvedStoreOptions, type SessionStoreOptions } from './options.js';
 import { HEAD_BYTES, parseHeader, RECORD_MAGIC, storedKind, TOMBSTONE_PREFIX } from './record-format.js';
-import { parseMeta, splitValue, toRecord, type SessionInfo, type SessionRecord } from './records.js';
+import { parseMeta, splitValue, toRecord, type SessionInfo, type SessionRecord, type StoredSession } from './records.js';
 import { serialize } from './serializer.js';
 import { ClusterNodes } from './topology/cluster.js';
 import { SingleNode } from './topology/single-node.js';
@@ -69,6 +70,12 @@ export interface SetResult<T = unknown> {
 export interface LoadedSession<T = unknown> {
   record: SessionRecord<T>;
   text: string;
+  /**
+   * With `encryptionKeys`: the stored meta is in clear or under an older key. A save re-encrypts
+   * the data always, the meta only when it sets it: pass `meta: record.meta` to move it too
+   * (FrameworkStore does when its `meta` option gives none).
+   */
+  staleMeta?: true;
 }
 
 export interface InvalidateOptions {
@@ -160,17 +167,23 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
     const believedOwner = optionalOwner(options.previousUserId);
     const expect = options.ifVersion === undefined ? '' : String(options.ifVersion);
     const createdAt = options.createdAt === undefined ? '' : String(Math.floor(options.createdAt));
+    const member = this.keys.member(id);
+    // Encrypted at rest: the data, and the meta when this save sets it (kept meta stays as stored).
+    const ring = this.options.encryptionKeys;
+    const handle = ring && (this.options.hashIds ? member : sessionHandle(id));
+    const storedText = handle ? ring.seal(text, handle, 'data') : text;
+    const storedMeta = handle && metaMode === 'set' ? ring.seal(metaText, handle, 'meta') : metaText;
     const request = {
-      id: this.keys.member(id),
-      text,
+      id: member,
+      text: storedText,
       ttl,
       owner,
       metaMode,
-      metaText,
+      metaText: storedMeta,
       believedOwner,
       expect,
       createdAt,
-      ...this.expectedRecord(text, owner, metaMode, metaText, expect, createdAt, believedOwner),
+      ...this.expectedRecord(storedText, owner, metaMode, storedMeta, expect, createdAt, believedOwner),
     };
     const outcome = await this.attempt('set', async () => {
       const written = await this.topology.write(request);
@@ -327,7 +340,8 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
     return loaded;
   }
 
-  private async loadAt(id: string, key: string): Promise<LoadedSession<T> | null> {
+  /** `scanned`: `id` is what names the key (a scan's member), not a session id. */
+  private async loadAt(id: string, key: string, scanned = false): Promise<LoadedSession<T> | null> {
     const value = await this.attempt('get', async () => {
       // A process that only reads would never learn Redis's clock from a write's reply: ask for
       // it beside the read (same round trip) when it is unknown or older than CLOCK_RESYNC_MS.
@@ -344,7 +358,7 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
     if (value instanceof CorruptSessionError) return this.reportCorrupt(id, value);
     let loaded: LoadedSession<T> | null;
     try {
-      loaded = this.loadedFrom(id, value, true);
+      loaded = this.loadedFrom(id, value, true, scanned);
     } catch (error) {
       if (!(error instanceof CorruptSessionError)) throw error;
       return this.reportCorrupt(id, error);
@@ -363,20 +377,83 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
     return null;
   }
 
-  /** Parses a stored value; `strict` throws CorruptSessionError, otherwise it is reported and null. */
-  private loadedFrom(id: string, value: string | null, strict = false): LoadedSession<T> | null {
+  /**
+   * Parses a stored value; `strict` throws CorruptSessionError, otherwise it is reported and null.
+   * `scanned` as for loadAt.
+   */
+  private loadedFrom(id: string, value: string | null, strict = false, scanned = false): LoadedSession<T> | null {
     const report = (error: CorruptSessionError) => this.emit('corrupt', error, { idHash: hashId(id) });
     try {
       const stored = splitValue(value);
       if (!stored) return null;
       const now = this.redisTime();
+      const staleMeta = this.isStale(stored.meta);
+      if (stored.header) this.openParts(stored, scanned ? () => handlesOfMember(id) : () => [sessionHandle(id)]);
       const record = toRecord(id, stored, this.options.serializer, report, { now, expiresAt: Number.MAX_SAFE_INTEGER }) as SessionRecord<T>;
-      return { record, text: stored.text };
+      return staleMeta && record.meta ? { record, text: stored.text, staleMeta } : { record, text: stored.text };
     } catch (error) {
       if (strict || !(error instanceof CorruptSessionError)) throw error;
       report(error);
       return null;
     }
+  }
+
+  /**
+   * For `sessionkit reencrypt`: `value`, the record at the key `member` names, with its meta and
+   * data encrypted under the current key (the first of `encryptionKeys`); null when there is
+   * nothing to do (every part under the current key already, or not a record: a tombstone, a
+   * connect-redis string, which its next save rewrites). The header is kept byte for byte. Throws
+   * CorruptSessionError for a record that does not open, and ERR_CONFIG without `encryptionKeys`.
+   */
+  resealed(member: string, value: string): string | null {
+    const ring = this.options.encryptionKeys;
+    if (!ring) throw new SessionKitError('ERR_CONFIG', 'reencrypting needs encryptionKeys (the first one is the key records are rewritten under)');
+    const stored = splitValue(value);
+    if (!stored?.header) return null;
+    const meta = stored.meta ?? '';
+    const current = `${SEALED_PREFIX}${ring.currentId}`;
+    if (stored.text.startsWith(current) && (meta === '' || meta.startsWith(current))) return null;
+    // The handle that opens a sealed part is the one to seal with; parts all in clear take the
+    // store's layout's (with hashIds a handle-shaped member is a handle).
+    let handle = this.options.hashIds && isHandle(member) ? member : sessionHandle(member);
+    const open = (text: string, part: 'meta' | 'data') => {
+      if (!isSealed(text)) return text;
+      let failure: unknown;
+      for (const candidate of handlesOfMember(member)) {
+        try {
+          const plain = ring.open(text, candidate, part);
+          handle = candidate;
+          return plain;
+        } catch (error) {
+          failure = error;
+        }
+      }
+      throw failure;
+    };
+    const data = open(stored.text, 'data');
+    const plainMeta = meta === '' ? '' : open(meta, 'meta');
+    const sealedMeta = plainMeta === '' ? '' : ring.seal(plainMeta, handle, 'meta');
+    const header = value.slice(0, stored.header.metaAt);
+    // The meta's length is the header's last field: rewrite it for the sealed meta's.
+    const head = header.replace(/\|\d+\|$/, `|${sealedMeta.length}|`);
+    return head + sealedMeta + ring.seal(data, handle, 'data');
+  }
+
+  /** True for a stored meta that a save should seal again: in clear or under an older key. */
+  private isStale(meta: string | undefined): boolean {
+    const ring = this.options.encryptionKeys;
+    return ring !== undefined && !!meta && !(isSealed(meta) && meta.startsWith(ring.currentId, SEALED_PREFIX.length));
+  }
+
+  /**
+   * Decrypts a record's sealed meta and data in place (a part in clear, written before encryption
+   * was turned on, passes as it is; the next write seals it). A part that fails authentication
+   * makes the whole session corrupt: it was changed or copied, and nothing of it is trusted.
+   */
+  private openParts(stored: StoredSession, handles: () => readonly string[]): void {
+    const ring = this.options.encryptionKeys;
+    stored.text = openPart(ring, stored.text, handles, 'data');
+    if (stored.meta) stored.meta = openPart(ring, stored.meta, handles, 'meta');
   }
 
   /**
@@ -563,7 +640,8 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
     const info: SessionInfo = { id, createdAt: header.createdAt, expiresAt: header.expiresAt, lastSeenAt: header.lastSeenAt };
     if (header.absoluteExpiresAt !== undefined) info.absoluteExpiresAt = header.absoluteExpiresAt;
     try {
-      const meta = parseMeta(head.slice(header.metaAt, header.metaAt + header.metaLength));
+      const stored = head.slice(header.metaAt, header.metaAt + header.metaLength);
+      const meta = parseMeta(openPart(this.options.encryptionKeys, stored, () => handlesOfMember(id), 'meta'));
       if (meta) info.meta = meta;
     } catch (error) {
       this.emit('corrupt', error as CorruptSessionError, { idHash: this.options.hashIds ? hashIdOfMember(id) : hashId(id) });
@@ -631,7 +709,7 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
   /** Every live session. Unreadable ones are skipped (and reported through 'corrupt'). */
   async all(): Promise<SessionRecord<T>[]> {
     const members = await this.ids();
-    const loaded = await Promise.all(members.map((member) => this.loadAt(member, this.keys.sessionAt(member))));
+    const loaded = await Promise.all(members.map((member) => this.loadAt(member, this.keys.sessionAt(member), true)));
     return loaded.flatMap((session) => (session ? [session.record] : []));
   }
 

@@ -111,6 +111,8 @@ export async function stats(ctx: Context, options: StatsOptions): Promise<Result
   const counts = { sessions: 0, signedIn: 0, anonymous: 0, legacy: 0, legacySignedIn: 0, legacyAnonymous: 0, tombstones: 0, unreadable: 0 };
   const indexes = { index: 0, revoking: 0, pending: 0, members: 0 };
   const perUser = new Map<string, number>();
+  // Records by the key ids they are encrypted under ('clear': written without encryption).
+  const encryption = new Map<string, number>();
   const ttl = TTL_BUCKETS.map(([label, upTo]) => ({ label, upToMs: upTo, count: 0 }));
   let noExpiry = 0;
   const sessionSample = new Reservoir<{ node: Redis; key: string }>(options.sample);
@@ -143,6 +145,7 @@ export async function stats(ctx: Context, options: StatsOptions): Promise<Result
             counts.signedIn++;
             perUser.set(info.userId, (perUser.get(info.userId) ?? 0) + 1);
           } else counts.anonymous++;
+          if (info.encryption !== undefined) encryption.set(info.encryption, (encryption.get(info.encryption) ?? 0) + 1);
           if (info.pttl < 0) noExpiry++;
           else ttl.find((bucket) => info.pttl < bucket.upToMs)!.count++;
           sessionSample.offer({ node, key: info.key });
@@ -175,6 +178,8 @@ export async function stats(ctx: Context, options: StatsOptions): Promise<Result
       anonymous: counts.anonymous,
       connectRedis: { total: counts.legacy, signedIn: counts.legacySignedIn, anonymous: counts.legacyAnonymous },
     },
+    /** SessionKit records by key id ('clear': not encrypted; 'a+b': meta and data under different keys). */
+    encryption: Object.fromEntries([...encryption].sort(([a], [b]) => a.localeCompare(b))),
     tombstones: counts.tombstones,
     unreadable: counts.unreadable,
     users: {
@@ -226,6 +231,10 @@ export async function stats(ctx: Context, options: StatsOptions): Promise<Result
           { align: ['left', 'right'] },
         ),
       );
+      if (encryption.size) {
+        const byKey = Object.entries(data.encryption).map(([label, count]) => `${label} ${n(count)}`);
+        out.line(`${c.bold('Encryption')} (records by key id; clear: not encrypted): ${byKey.join(', ')}`);
+      }
       const per = data.users.sessionsPerUser;
       out.line(`${c.bold('Sessions per user')}: median ${per.median}, p99 ${per.p99}, max ${per.max}`);
       out.line(c.bold('Time to expiry'));
