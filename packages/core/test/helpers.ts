@@ -150,3 +150,11 @@ export function tallyError(errors: Map<string, number>, error: unknown): void {
 export function errorSummary(errors: Map<string, number>): string {
   return errors.size ? `; errors: ${JSON.stringify(Object.fromEntries(errors))}` : '';
 }
+
+/**
+ * What a store lists (listUserSessions, ids, index members) for these session ids: their handles
+ * (hashed ids, the default), or the ids themselves on a store with `hashIds: false`.
+ */
+export function handles(store: { sessionHandle(id: string): string }, ...ids: string[]): string[] {
+  return ids.map((id) => store.sessionHandle(id));
+}

@@ -43,14 +43,14 @@ describe('per-user API on an ioredis 6 client', () => {
     await store.set('bob-1', { n: 9 }, { userId: 'bob' });
 
     const listed = await store.listUserSessions('ann');
-    expect(listed.map((s) => s.id).sort()).toEqual(ids);
-    expect(listed.find((s) => s.id === 'p3')).toMatchObject({ meta: { device: 'p3' } });
+    expect(listed.map((s) => s.id).sort()).toEqual(ids.map((id) => store.sessionHandle(id)).sort());
+    expect(listed.find((s) => s.id === store.sessionHandle('p3'))).toMatchObject({ meta: { device: 'p3' } });
     for (const s of listed) expect(s.expiresAt).toBeGreaterThan(Date.now());
     expect(await store.countUserSessions('ann')).toBe(5);
 
     // 4 to revoke in chunks of 2: the first chunk in the start script, the rest in a pipeline.
     expect(await store.invalidateAllUserSessions('ann', { except: 'p1' })).toBe(4);
-    expect((await store.listUserSessions('ann')).map((s) => s.id)).toEqual(['p1']);
+    expect((await store.listUserSessions('ann')).map((s) => s.id)).toEqual([store.sessionHandle('p1')]);
     for (const id of ids.slice(1)) expect(await store.get(id)).toBeNull();
     expect(await store.get('p1')).toMatchObject({ data: { n: 0 }, userId: 'ann' });
     expect(await store.get('bob-1')).not.toBeNull();

@@ -8,8 +8,10 @@ import { ioredisOf, useRedis } from './helpers.js';
 
 const redis = useRedis();
 let n = 0;
+// legacyKeys: false, the figures of a deployment with no plain-id session left: with it on, a miss
+// and a new session's save cost a command more each (get.test.ts and set.test.ts count them).
 const fresh = (options: Partial<ConstructorParameters<typeof SessionStore>[0]> = {}) =>
-  new SessionStore({ client: redis.client(), prefix: `trace${++n}:`, ...options });
+  new SessionStore({ client: redis.client(), prefix: `trace${++n}:`, legacyKeys: false, ...options });
 
 const operations = ['get', 'set', 'touch', 'destroy', 'listUserSessions', 'revokeUserSession', 'invalidateAllUserSessions'] as const;
 
@@ -123,8 +125,9 @@ describe('sessionkit:<operation> tracing channels', () => {
       { operation: 'set', outcome: 'stored', roundTrips: 1, ...zero, evicted: 1, idHash: tag.c, userId: 'ann' },
       // The index, then the two sessions' heads (one batch on the wire, counted as sent).
       { operation: 'listUserSessions', outcome: 'done', roundTrips: 3, ...zero, count: 2, userId: 'ann' },
-      { operation: 'revokeUserSession', outcome: 'revoked', roundTrips: 1, ...zero, count: 1, idHash: tag.b, userId: 'ann' },
-      { operation: 'revokeUserSession', outcome: 'absent', roundTrips: 1, ...zero, count: 0, idHash: tag.b, userId: 'ann' },
+      // Two scripts at once: what it is given may be a listed handle or a session id, and each is tried.
+      { operation: 'revokeUserSession', outcome: 'revoked', roundTrips: 2, ...zero, count: 1, idHash: tag.b, userId: 'ann' },
+      { operation: 'revokeUserSession', outcome: 'absent', roundTrips: 2, ...zero, count: 0, idHash: tag.b, userId: 'ann' },
       { operation: 'set', outcome: 'revoked', roundTrips: 1, ...zero, idHash: tag.b, userId: 'ann' },
       { operation: 'destroy', outcome: 'revoked', roundTrips: 1, ...zero, count: 1, idHash: tag.c, userId: 'ann' },
       { operation: 'destroy', outcome: 'absent', roundTrips: 1, ...zero, count: 0, idHash: tag.c },
@@ -177,7 +180,7 @@ describe('sessionkit:<operation> tracing channels', () => {
     // touchAfter well above the test's length: the unchanged save and the touch below are skipped
     // by the throttle whatever the clock does. With 0, a 1 ms move of the computed expiry (Redis's
     // clock re-read meanwhile, a loaded machine) made them send a touch (seen on Node 22 in CI).
-    const store = new FrameworkStore({ client: redis.client(), prefix: `trace-fw${++n}:`, touchAfter: 60_000 });
+    const store = new FrameworkStore({ client: redis.client(), prefix: `trace-fw${++n}:`, touchAfter: 60_000, legacyKeys: false });
     const sid = 'framework-session-EEEEEEEEEEEEEEEEEEEEE';
     const cookie = () => ({ expires: new Date(Date.now() + 60_000), originalMaxAge: 60_000 });
     await store.set(sid, { cookie: cookie(), userId: 'ann', cart: [] });

@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import { CookieJar, listenOn, type ComplianceTarget, type TestSession } from '@sessionkit/testing';
 import type { RedisStore } from '@sessionkit/express';
 
-export { useRedis } from '@sessionkit/testing';
+export { useRedis, sessionHandle, sessionKey } from '@sessionkit/testing';
 
 declare module 'express-session' {
   interface SessionData {

@@ -15,7 +15,7 @@ import {
   writeRecordData,
   type TamperCase,
 } from '@sessionkit/testing';
-import { Agent, listen, SECRET, sleep, useRedis, type Running } from './helpers.js';
+import { Agent, listen, SECRET, sessionHandle, sessionKey, sleep, useRedis, type Running } from './helpers.js';
 
 /**
  * Security behaviour of @sessionkit/express over real HTTP (Express 5 + express-session) and a
@@ -133,7 +133,7 @@ describe('hostile cookies, property-based, over HTTP', () => {
   });
 
   it('random cookie values (glob characters, hash tags, long strings, unicode, near-misses of a real cookie) never crash the server, never reach the store, never load a session', async () => {
-    const before = await redis.client().get(`sess:${victimId}`);
+    const before = await redis.client().get(sessionKey(victimId));
     const nearMiss = fc.oneof(
       fc.constant(victimId),
       fc.constant(`s:${victimId}`),
@@ -157,7 +157,7 @@ describe('hostile cookies, property-based, over HTTP', () => {
     );
     // None was validly signed, so express-session never asked the store for any of them.
     expect(gets).toEqual([]);
-    expect(await redis.client().get(`sess:${victimId}`)).toEqual(before);
+    expect(await redis.client().get(sessionKey(victimId))).toEqual(before);
     expect((await victim.json('GET', '/me')).body.userId).toBe('alice');
   });
 
@@ -205,7 +205,7 @@ describe('tampered stored values, over HTTP', () => {
       await alice.json('POST', '/login/alice');
       const sid = alice.sid!;
       const reported = corruptEvents.length;
-      await tamper(`sess:${sid}`);
+      await tamper(sessionKey(sid));
       const me = await alice.json('GET', '/me');
       expect(me.status).toBe(200);
       expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(prototypeBefore);
@@ -228,7 +228,7 @@ describe('tampered stored values, over HTTP', () => {
   it('a 4 MiB stored value (beyond maxPayloadBytes, which bounds writes): it loads; saving it fails that request with a 500 (ERR_PAYLOAD_TOO_LARGE), no crash; signing in again replaces it', async () => {
     const alice = new Agent(target.url);
     await alice.json('POST', '/login/alice');
-    const key = `sess:${alice.sid}`;
+    const key = sessionKey(alice.sid!);
     const data = JSON.parse(await readRecordData(redis.client(), key));
     await writeRecordData(redis.client(), key, JSON.stringify({ ...data, pad: 'x'.repeat(4 * 1024 * 1024) }));
     expect((await alice.json('GET', '/me')).body).toMatchObject({ userId: 'alice', sid: alice.sid });
@@ -298,7 +298,7 @@ describe('logout-everywhere after a password change (the documented recipe)', ()
     expect((await devices[2]!.json('GET', '/me')).body.userId).toBeNull();
     expect((await oldCookie.json('GET', '/me')).body.userId).toBeNull(); // the pre-change id is dead too
     expect((await bob.json('GET', '/me')).body.userId).toBe('pw-bob');
-    expect((await store.listUserSessions('pw-user')).map((s) => s.id)).toEqual([devices[0]!.sid]);
+    expect((await store.listUserSessions('pw-user')).map((s) => s.id)).toEqual([sessionHandle(devices[0]!.sid!)]);
   });
 });
 
