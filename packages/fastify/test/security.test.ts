@@ -15,6 +15,8 @@ import {
   readRecordData,
   writeRecordData,
   type TamperCase,
+  sessionKey,
+  sessionHandle,
 } from '@sessionkit/testing';
 import { Client, SECRET, sleep, useRedis } from './helpers.js';
 
@@ -123,7 +125,7 @@ describe('hostile cookies, property-based, over HTTP', () => {
 
   it('random cookie values (glob characters, hash tags, long strings, unicode, near-misses of a real cookie) never crash the server, never reach the store, always get a fresh anonymous session', async () => {
     const victimId = victim.sid;
-    const before = await redis.client().get(`sess:${victimId}`);
+    const before = await redis.client().get(sessionKey(victimId));
     const nearMiss = fc.oneof(
       fc.constant(victimId),
       fc.string({ maxLength: 44 }).map((sig) => `${victimId}.${sig}`),
@@ -148,7 +150,7 @@ describe('hostile cookies, property-based, over HTTP', () => {
     );
     // None was validly signed, so @fastify/session never asked the store for any of them.
     expect(gets).toEqual([]);
-    expect(await redis.client().get(`sess:${victimId}`)).toEqual(before);
+    expect(await redis.client().get(sessionKey(victimId))).toEqual(before);
     expect((await me(victim)).userId).toBe('alice');
   });
 
@@ -191,7 +193,7 @@ describe('tampered stored values, over HTTP', () => {
     it(tamperedValueTitle(what, expected), async () => {
       const alice = await signIn(target.url, 'alice');
       const reported = corruptEvents.length;
-      await tamper(`sess:${alice.sid}`);
+      await tamper(sessionKey(alice.sid));
       const res = await alice.get('/me');
       expect(res.status).toBe(200);
       const body = res.json as Awaited<ReturnType<typeof me>>;
@@ -213,7 +215,7 @@ describe('tampered stored values, over HTTP', () => {
   }
   it('a 4 MiB stored value (beyond maxPayloadBytes, which bounds writes): it loads; saving it fails that request with a 500 (ERR_PAYLOAD_TOO_LARGE), no crash; signing in again replaces it', async () => {
     const alice = await signIn(target.url, 'alice');
-    const key = `sess:${alice.sid}`;
+    const key = sessionKey(alice.sid);
     const data = JSON.parse(await readRecordData(redis.client(), key));
     await writeRecordData(redis.client(), key, JSON.stringify({ ...data, pad: 'x'.repeat(4 * 1024 * 1024) }));
     // rolling (the default) saves on every request, but an unchanged session only has its expiry moved.
@@ -277,7 +279,7 @@ describe('logout-everywhere after a password change (the documented recipe)', ()
     expect((await me(devices[2]!)).userId).toBeNull();
     expect((await me(oldCookie)).userId).toBeNull(); // the pre-change id is dead too
     expect((await me(bob)).userId).toBe('pw-bob');
-    expect((await store.listUserSessions('pw-user')).map((s) => s.id)).toEqual([res.json.sid]);
+    expect((await store.listUserSessions('pw-user')).map((s) => s.id)).toEqual([sessionHandle(res.json.sid)]);
   });
 });
 

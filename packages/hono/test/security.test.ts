@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashId } from '@sessionkit/hono';
-import { cookieValue, hostileCookieValue, hostileSessionId, tamperedValueCases, tamperedValueTitle } from '@sessionkit/testing';
+import { cookieValue, hostileCookieValue, hostileSessionId, tamperedValueCases, tamperedValueTitle, sessionKey } from '@sessionkit/testing';
 import { type Client, SECRET, signIn, startApp, useRedis } from './helpers.js';
 
 /**
@@ -42,7 +42,7 @@ describe('hostile cookies, property-based, over HTTP', () => {
 
   it('random cookie values (glob characters, hash tags, long strings, unicode, near-misses of the real one) never crash the server, never reach the store, and are anonymous', async () => {
     const victimId = victim.sid;
-    const before = await redis.client().get(`sess:${victimId}`);
+    const before = await redis.client().get(sessionKey(victimId));
     const good = signedValue(victimId);
     const nearMiss = fc
       .oneof(
@@ -67,7 +67,7 @@ describe('hostile cookies, property-based, over HTTP', () => {
       { numRuns: 200 },
     );
     expect(target.loads).not.toContain(victimId);
-    expect(await redis.client().get(`sess:${victimId}`)).toEqual(before);
+    expect(await redis.client().get(sessionKey(victimId))).toEqual(before);
     expect((await inspect(victim)).userId).toBe('alice');
   });
 
@@ -109,7 +109,7 @@ describe('tampered stored values, over HTTP', () => {
       const alice = await signIn(target.url, 'alice');
       const sid = alice.sid;
       const reported = corruptEvents.length;
-      await tamper(`sess:${sid}`);
+      await tamper(sessionKey(sid));
       const body = await inspect(alice);
       expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(prototypeBefore);
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();

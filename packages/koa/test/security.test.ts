@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashId, RedisStore } from '@sessionkit/koa';
-import { cookieValue, hostileCookieValue, hostileSessionId, tamperedValueCases, tamperedValueTitle } from '@sessionkit/testing';
+import { cookieValue, hostileCookieValue, hostileSessionId, tamperedValueCases, tamperedValueTitle, sessionKey } from '@sessionkit/testing';
 import { Client, KEYS, startApp, useRedis } from './helpers.js';
 
 /**
@@ -59,7 +59,7 @@ describe('hostile cookies, property-based, over HTTP', () => {
 
   it('random cookie values and signatures (glob characters, hash tags, long strings, unicode, near-misses of the real one) never crash the server, never reach the store, and are anonymous', async () => {
     const victimId = victim.sid;
-    const before = await redis.client().get(`sess:${victimId}`);
+    const before = await redis.client().get(sessionKey(victimId));
     const goodSig = signature(victimId);
     const nearMissSig = fc
       .oneof(
@@ -85,7 +85,7 @@ describe('hostile cookies, property-based, over HTTP', () => {
     );
     // The victim's id with its real signature is the only way in, and it was never sent.
     expect(gets).not.toContain(victimId);
-    expect(await redis.client().get(`sess:${victimId}`)).toEqual(before);
+    expect(await redis.client().get(sessionKey(victimId))).toEqual(before);
     expect((await inspect(victim)).userId).toBe('alice');
   });
 
@@ -122,7 +122,7 @@ describe('tampered stored values, over HTTP', () => {
     it(tamperedValueTitle(what, expected), async () => {
       const alice = await signIn(target.url, 'alice');
       const reported = corruptEvents.length;
-      await tamper(`sess:${alice.sid}`);
+      await tamper(sessionKey(alice.sid));
       const body = await inspect(alice);
       expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(prototypeBefore);
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();

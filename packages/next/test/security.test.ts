@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashId } from '@sessionkit/next';
-import { cookieValue, hostileCookieValue, hostileSessionId, tamperedValueCases, tamperedValueTitle, useRedis } from '@sessionkit/testing';
+import { cookieValue, hostileCookieValue, hostileSessionId, tamperedValueCases, tamperedValueTitle, useRedis, sessionKey } from '@sessionkit/testing';
 import { type Browser, commandsDuring, signed, signIn, startApp } from './helpers.js';
 
 /**
@@ -31,7 +31,7 @@ describe('hostile cookies, property-based, over HTTP', () => {
   it('random cookie values (glob characters, hash tags, long strings, unicode, near-misses of the real one) never crash the server, never reach Redis, and are anonymous', async () => {
     const victimId = victim.sid!;
     const client = redis.client();
-    const before = await client.get(`sess:${victimId}`);
+    const before = await client.get(sessionKey(victimId));
     const good = signed(victimId);
     const nearMiss = fc
       .oneof(
@@ -58,7 +58,7 @@ describe('hostile cookies, property-based, over HTTP', () => {
     );
     // A cookie that fails its signature is turned away before Redis: not one command for 200 requests.
     expect(ran).toEqual({});
-    expect(await client.get(`sess:${victimId}`)).toEqual(before);
+    expect(await client.get(sessionKey(victimId))).toEqual(before);
     expect((await inspect(victim)).userId).toBe('alice');
   });
 
@@ -99,7 +99,7 @@ describe('tampered stored values, over HTTP', () => {
       const alice = await signIn(app.url, 'alice');
       const sid = alice.sid!;
       const reported = (await inspect(bob)).corrupt.length;
-      await tamper(`sess:${sid}`);
+      await tamper(sessionKey(sid));
       const body = await inspect(alice);
       expect(body.polluted).toBeNull();
       if (expected === 'absent') {
