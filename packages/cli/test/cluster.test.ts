@@ -1,7 +1,7 @@
 import type { Cluster } from 'ioredis';
 import { SessionStore } from '@sessionkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useRedisCluster } from '@sessionkit/testing';
+import { sessionHandle, useRedisCluster } from '@sessionkit/testing';
 import { Browser, clusterNodes, expressApp, LAPTOP, PHONE, sessionkit, sessionkitJson, TABLET, type App } from './helpers.js';
 
 /** One check of `doctor --json`. */
@@ -45,7 +45,7 @@ describe('list and revoke on a cluster', () => {
 
     const listed = await sessionkitJson(['--cluster-nodes', nodes, 'list', 'nina']);
     expect(listed.code, listed.stderr).toBe(0);
-    expect(listed.json.sessions.map((s: { id: string }) => s.id).sort()).toEqual(browsers.map((b) => b.sid).sort());
+    expect(listed.json.sessions.map((s: { id: string }) => s.id).sort()).toEqual(browsers.map((b) => sessionHandle(b.sid!)).sort());
     // REDIS_CLUSTER_NODES gives the same answer.
     expect((await sessionkitJson(['list', 'nina'], { REDIS_CLUSTER_NODES: nodes })).json.count).toBe(6);
 
