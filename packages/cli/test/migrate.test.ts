@@ -106,13 +106,13 @@ async function signInMix() {
   return { ann, bob, carol, anonymous };
 }
 
-describe('migrate --dry-run', () => {
+describe('migrate --index-only --dry-run', () => {
   it('counts what a run would index and writes nothing', async () => {
     await signInMix();
     const sessions = await snapshot('*');
     expect(sessions.size).toBe(8);
 
-    const run = await sessionkitJson(['--url', url, 'migrate', '--dry-run']);
+    const run = await sessionkitJson(['--url', url, 'migrate', '--index-only', '--dry-run']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.json).toMatchObject({
       dryRun: true,
@@ -125,13 +125,13 @@ describe('migrate --dry-run', () => {
       failed: 0,
     });
     // --user-field looks only there.
-    const withField = await sessionkitJson(['--url', url, 'migrate', '--dry-run', '--user-field', 'passport.user']);
+    const withField = await sessionkitJson(['--url', url, 'migrate', '--index-only', '--dry-run', '--user-field', 'passport.user']);
     expect(withField.json).toMatchObject({ wouldIndex: 2, anonymous: 6, userField: 'passport.user' });
     expect(await snapshot('*')).toEqual(sessions);
   });
 });
 
-describe('migrate', () => {
+describe('migrate --index-only', () => {
   let after: App;
   beforeAll(async () => {
     // The app after the switch: @sessionkit/express on an ioredis client, same Redis, same prefix.
@@ -145,7 +145,7 @@ describe('migrate', () => {
     const { ann, bob, carol, anonymous } = await signInMix();
     const values = await snapshot('sess:*');
 
-    const run = await sessionkitJson(['--url', url, 'migrate']);
+    const run = await sessionkitJson(['--url', url, 'migrate', '--index-only']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.json).toMatchObject({ dryRun: false, complete: true, connectRedisSessions: 8, indexed: 6, alreadyIndexed: 0, anonymous: 2, failed: 0 });
     // Rollback-safe: every session value is byte for byte what connect-redis wrote, and it still reads them.
@@ -177,7 +177,7 @@ describe('migrate', () => {
     const cookie = { originalMaxAge: 3_600_000, expires: new Date(Date.now() + 3_600_000).toISOString(), httpOnly: true, path: '/' };
     await admin.set('sess:passport-sid', JSON.stringify({ cookie, passport: { user: 'alice' } }), 'PX', 3_600_000);
 
-    const run = await sessionkitJson(['--url', url, 'migrate']);
+    const run = await sessionkitJson(['--url', url, 'migrate', '--index-only']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.json).toMatchObject({ userField: null, connectRedisSessions: 1, indexed: 1, anonymous: 0, skipped: 0, failed: 0 });
     const store = new SessionStore({ client: redis.client() });
@@ -195,7 +195,7 @@ describe('migrate', () => {
     await legacy('too-long-owner-sid', { userId: longOwner });
     await legacy('anon-1', { visits: 1 });
     await legacy('anon-2', { visits: 2 });
-    const first = await sessionkitJson(['--url', url, 'migrate']);
+    const first = await sessionkitJson(['--url', url, 'migrate', '--index-only']);
     expect(first.json, first.stderr).toMatchObject({
       complete: true,
       connectRedisSessions: 3,
@@ -213,14 +213,14 @@ describe('migrate', () => {
     await legacy('good-1', { userId: 'dan' });
     await legacy('good-2', { passport: { user: 'dan' } });
     for (const dryRun of [true, false]) {
-      const run = await sessionkitJson(['--url', url, 'migrate', ...(dryRun ? ['--dry-run'] : [])]);
+      const run = await sessionkitJson(['--url', url, 'migrate', '--index-only', ...(dryRun ? ['--dry-run'] : [])]);
       expect(run.json).toMatchObject({ [dryRun ? 'wouldIndex' : 'indexed']: 2, skipped: 1, failed: 0 });
       expect(run.code).toBe(1);
     }
     expect(await new SessionStore({ client: redis.client() }).invalidateAllUserSessions('dan')).toBe(2);
 
     // The readable report: a count and the reason; never the session id (a credential) nor the owner id (user data).
-    const readable = await sessionkit(['--url', url, 'migrate']);
+    const readable = await sessionkit(['--url', url, 'migrate', '--index-only']);
     expect(readable.code).toBe(1);
     expect(readable.stdout).toMatch(/^Skipped 1 that cannot be indexed/m);
     expect(readable.stdout).toMatch(/^ {2}1 × .*limit/m);
@@ -246,7 +246,7 @@ describe('migrate', () => {
     };
 
     // 100 keys/s: about four seconds for the whole keyspace, time enough to stop it part way.
-    const first = spawnSessionkit(['--url', url, 'migrate', '--rate', '100', '--json']);
+    const first = spawnSessionkit(['--url', url, 'migrate', '--index-only', '--rate', '100', '--json']);
     while ((await indexed()) === 0) await sleep(50);
     first.kill('SIGINT');
     const stopped = await first.done;
@@ -259,13 +259,13 @@ describe('migrate', () => {
     expect(done).toBe(part.indexed);
     const values = await snapshot('sess:*');
 
-    const second = await sessionkitJson(['--url', url, 'migrate']);
+    const second = await sessionkitJson(['--url', url, 'migrate', '--index-only']);
     expect(second.code, second.stderr).toBe(0);
     expect(second.json).toMatchObject({ complete: true, connectRedisSessions: total, indexed: total - done, alreadyIndexed: done });
     expect(await indexed()).toBe(total);
     expect(await snapshot('sess:*')).toEqual(values);
 
-    const third = await sessionkitJson(['--url', url, 'migrate']);
+    const third = await sessionkitJson(['--url', url, 'migrate', '--index-only']);
     expect(third.json).toMatchObject({ indexed: 0, alreadyIndexed: total });
 
     const store = new SessionStore({ client: redis.client() });

@@ -246,8 +246,10 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
       if (!header && owner === undefined) return 'kept';
       const encodedOwner = header ? header.owner : (optionalOwner(owner) ?? '');
       const expiry = pttl >= 0 ? ['PX', Math.max(pttl, 1)] : [];
-      await this.redis.send(['SET', hashed, value, ...expiry, 'NX'], hashed);
-      if (encodedOwner) {
+      const copied = await this.redis.send(['SET', hashed, value, ...expiry, 'NX'], hashed);
+      // Not copied: the hashed key holds a newer save, which indexed it with its own expiry; an
+      // index entry here would put the old expiry back, and a listing would prune the live session.
+      if (copied !== null && encodedOwner) {
         const score = header ? header.expiresAt : pttl >= 0 ? Date.now() + this.redisClockOffset + pttl : Number.MAX_SAFE_INTEGER;
         await this.topology.indexMember(encodedOwner, member, score);
       }

@@ -159,6 +159,23 @@ describe('hashed ids at rest (hashIds: true)', () => {
     expect(await redis.get(store.keys.session(anon))).toBe('{"cookie":{}}');
   });
 
+  it('moveLegacySession never overwrites a newer hashed record, nor lowers its index entry to the old expiry', async () => {
+    const before = fresh({ hashIds: false }); // the pre-switch layout
+    const store = fresh({ prefix: before.options.prefix, hashIds: true });
+    const redis = ioredisOf(store);
+    const id = newId();
+    await before.set(id, { old: true }, { userId: 'ivo', ttl: 5_000 });
+    const plain = (await redis.get(store.keys.legacySession(id)))!;
+    // Saved since under its hashed key (a request of another process), with a later expiry; the
+    // plain-id copy is there again (put back here: the race a migrate meets between its read and its move).
+    const newer = await store.set(id, { old: false }, { userId: 'ivo', ttl: 600_000 });
+    await redis.set(store.keys.legacySession(id), plain, 'PX', 5_000);
+    expect(await store.moveLegacySession(id)).toBe('moved');
+    expect((await store.get(id))?.data).toEqual({ old: false });
+    expect(Number(await redis.zscore(store.keys.index('ivo'), sessionHandle(id)))).toBe(newer.stored && newer.expiresAt);
+    expect(await redis.get(store.keys.legacySession(id))).toMatch(/^!/); // retired: a tombstone
+  });
+
   it('destroy reaches a session still under its plain id', async () => {
     const before = fresh({ hashIds: false }); // the pre-switch layout
     const store = fresh({ prefix: before.options.prefix, hashIds: true });

@@ -1,4 +1,4 @@
-import { encodeUserId, SessionKitError } from '@sessionkit/core';
+import { encodeUserId, isHandle, SessionKitError } from '@sessionkit/core';
 import { checkedOwner, ownerAt } from '@sessionkit/core/toolkit';
 import { classify, type KeyInfo } from '../classify.js';
 import type { Context, Result } from '../context.js';
@@ -12,6 +12,12 @@ export interface MigrateOptions {
   /** Dotted path to the owner in the session object, e.g. `passport.user`; default core's `defaultOwner`, as the stores. */
   userField?: string;
   progress: boolean;
+  /**
+   * Only index connect-redis sessions under their plain id, values and keys untouched (a rollback
+   * to connect-redis stays possible; for an app with `hashIds: false`). Otherwise every session
+   * still under its plain id moves to its hashed key.
+   */
+  indexOnly?: boolean;
 }
 
 /** `a.b.c` → ['a', 'b', 'c'], refusing the keys a parser must never follow. */
@@ -50,6 +56,124 @@ function unindexable(error: unknown): error is SessionKitError {
 }
 
 export async function migrate(ctx: Context, options: MigrateOptions): Promise<Result> {
+  return options.indexOnly ? indexInPlace(ctx, options) : moveToHashedKeys(ctx, options);
+}
+
+/** A session under its plain id (`<prefix><id>`): connect-redis's, or SessionKit's before hashed ids. */
+function underPlainId(info: KeyInfo): info is Extract<KeyInfo, { kind: 'session' }> {
+  // A handle has a fixed shape (43 base64url characters); a session id of that very shape is taken for one and left.
+  return info.kind === 'session' && !isHandle(info.id);
+}
+
+/**
+ * Moves every session still under its plain id to its hashed key (and indexes it there), through
+ * the store's `moveLegacySession`: the copy never overwrites a newer save under the hashed key
+ * (`SET ... NX`), the plain-id key becomes a tombstone (a request that loaded it cannot write it
+ * back), and a tombstone found there means the session was revoked meanwhile, so the copy goes too.
+ */
+async function moveToHashedKeys(ctx: Context, options: MigrateOptions): Promise<Result> {
+  const path = options.userField === undefined ? undefined : parseUserField(options.userField);
+  const tally = { found: 0, connectRedis: 0, anonymous: 0, moved: 0, revoked: 0, gone: 0, skipped: 0, failed: 0 };
+  const skips = new Reasons();
+  const failures = new Reasons();
+
+  const scan = await scanKeyspace(
+    ctx.connection,
+    {
+      rate: options.rate,
+      signal: ctx.signal,
+      progress: options.progress ? (total) => ctx.out.progress(options.dryRun ? 'migrate (dry run)' : 'migrate', total) : undefined,
+    },
+    async (node, keys) => {
+      const plain = (await classify(node, keys, ctx.prefixes, { keepSession: true })).filter(underPlainId);
+      await Promise.all(
+        plain.map(async (session) => {
+          tally.found++;
+          // A record names its owner in its header (the store reads it); a connect-redis string is
+          // moved under the owner found in its JSON, or as nobody's.
+          let owner: string | null | undefined;
+          try {
+            if (session.format === 'legacy') {
+              tally.connectRedis++;
+              const found = path ? ownerAt(session.session ?? {}, path) : session.userId;
+              owner = found === undefined ? null : checkedOwner(found)!;
+              if (owner === null) tally.anonymous++;
+            }
+            if (options.dryRun) {
+              tally.moved++;
+              return;
+            }
+            const result = await ctx.store.moveLegacySession(session.id, owner);
+            if (result === 'moved') tally.moved++;
+            else if (result === 'revoked') tally.revoked++;
+            else tally.gone++; // expired, destroyed or moved by a request meanwhile
+          } catch (error) {
+            const reason = error instanceof Error ? error.message : String(error);
+            if (unindexable(error)) {
+              tally.skipped++;
+              skips.add(reason);
+            } else {
+              tally.failed++;
+              failures.add(reason);
+            }
+          }
+        }),
+      );
+      if (tally.failed > 0 && tally.moved + tally.revoked + tally.gone === 0) {
+        throw new Error(`migrate stopped: ${failures.first}`);
+      }
+    },
+  );
+
+  const data = {
+    dryRun: options.dryRun,
+    complete: scan.complete,
+    userField: options.userField ?? null,
+    plainIdSessions: tally.found,
+    connectRedisSessions: tally.connectRedis,
+    anonymous: tally.anonymous,
+    [options.dryRun ? 'wouldMove' : 'moved']: tally.moved,
+    // Left under their plain id: their owner cannot be indexed (skipped) or a command failed.
+    kept: tally.skipped + tally.failed,
+    revokedMeanwhile: tally.revoked,
+    goneMeanwhile: tally.gone,
+    skipped: tally.skipped,
+    skippedReasons: skips.list(),
+    failed: tally.failed,
+    failures: failures.list(),
+    scan: { keysWalked: scan.walked, masters: scan.nodes, seconds: Math.round(scan.seconds * 10) / 10 },
+  };
+
+  return {
+    data,
+    exitCode: !scan.complete ? 130 : tally.failed || tally.skipped ? 1 : 0,
+    render(out: Output) {
+      const { c } = out;
+      const n = formatCount;
+      if (!scan.complete) out.line(c.yellow('Interrupted. Run the same command again to finish: what is moved stays moved.'));
+      out.line(
+        `${options.dryRun ? c.bold('Dry run, nothing written. ') : ''}Found ${n(tally.found)} session${tally.found === 1 ? '' : 's'} under their plain id ` +
+          `(${n(tally.connectRedis)} written by connect-redis, ${n(tally.anonymous)} of them anonymous): ` +
+          `${options.dryRun ? 'would move' : 'moved'} ${c.bold(n(tally.moved))} to their hashed key, kept ${n(tally.skipped + tally.failed)}.`,
+      );
+      if (tally.revoked || tally.gone) {
+        out.line(`Changed during the run: ${n(tally.revoked)} revoked (not moved), ${n(tally.gone)} expired, destroyed or moved by a request.`);
+      }
+      if (tally.skipped) {
+        out.line(c.red(`Skipped ${n(tally.skipped)} that cannot be indexed (the stores refuse their owner too), kept under their plain id:`));
+        for (const s of skips.list()) out.line(`  ${n(s.count)} × ${s.reason}`);
+      }
+      if (tally.failed) {
+        out.line(c.red(`Failed: ${n(tally.failed)}. Errors:`));
+        for (const f of failures.list()) out.line(`  ${n(f.count)} × ${f.reason}`);
+      }
+      out.note(`Walked ${n(scan.walked)} keys on ${scan.nodes} master${scan.nodes === 1 ? '' : 's'} in ${formatDuration(scan.seconds * 1000)}.`);
+    },
+  };
+}
+
+/** `--index-only`: connect-redis sessions join their owner's index under their plain id, values untouched. */
+async function indexInPlace(ctx: Context, options: MigrateOptions): Promise<Result> {
   const path = options.userField === undefined ? undefined : parseUserField(options.userField);
   const tally = { found: 0, anonymous: 0, indexed: 0, already: 0, changed: 0, gone: 0, skipped: 0, failed: 0 };
   // By reason and count only: a session id is a credential (the cookie's value), and an owner id
