@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashId, type SessionInfo, type SessionStoreEvents } from '@sessionkit/core';
 import type { AgentClass } from './agent.js';
 import type { TestRedis } from '@sessionkit/testing';
-import { sessionKey } from '@sessionkit/testing';
+import { sessionHandle, sessionKey } from '@sessionkit/testing';
 
 /**
  * Security checks on an example app over real HTTP and a real redis-server: session id entropy,
@@ -294,7 +294,7 @@ export function defineSecuritySuites<Store extends StoreUnderTest, Data>(target:
       const agent = new Agent();
       await agent.signIn(url, 'alice');
       const sessions = await store.listUserSessions('user-alice');
-      const session = sessions.find((s) => s.id === agent.sid)!;
+      const session = sessions.find((s) => s.id === sessionHandle(agent.sid!))!;
       expect(session.absoluteExpiresAt! - session.createdAt).toBe(30 * 24 * 3600 * 1000);
       expect(Math.abs(session.expiresAt - (session.lastSeenAt + 7 * 24 * 3600 * 1000))).toBeLessThan(5000);
     });

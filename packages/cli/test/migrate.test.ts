@@ -7,7 +7,7 @@ import { RedisStore as ConnectRedisStore } from 'connect-redis9';
 import type { Redis } from 'ioredis';
 import { createClient, type RedisClientType } from 'redis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SessionStore } from '@sessionkit/core';
+import { isHandle, SessionStore } from '@sessionkit/core';
 import { useRedis } from '@sessionkit/testing';
 import { Browser, expectNoStack, expressApp, LAPTOP, PHONE, redisUrl, sessionkit, sessionkitJson, spawnSessionkit, type App } from './helpers.js';
 
@@ -274,5 +274,123 @@ describe('migrate --index-only', () => {
     expect(revoked).toBe(total);
     const left = await Promise.all(Array.from({ length: total }, (_, i) => store.get(`s${i}`)));
     expect(left.filter(Boolean)).toEqual([]);
+  });
+});
+
+describe('migrate (the default: sessions move to their hashed keys)', () => {
+  let after: App;
+  beforeAll(async () => {
+    // The app after the switch: @sessionkit/express with hashed ids (the default), same Redis, same prefix.
+    after = await expressApp(redis.client());
+  });
+  afterAll(async () => {
+    await after?.close();
+  });
+
+  /** Keys under `sess:` that still hold a session under its plain id (a tombstone is not one). */
+  async function plainIdSessions(): Promise<string[]> {
+    const keys = (await admin.keys('sess:*')).filter((key) => !isHandle(key.slice('sess:'.length)));
+    const values = await Promise.all(keys.map((key) => admin.get(key)));
+    return keys.filter((_, i) => !values[i]?.startsWith('!'));
+  }
+
+  it("moves connect-redis 9's sessions and SessionKit's pre-hash records: the same data, no plain-id session left, everyone still signed in, logout-everywhere reaches them", async () => {
+    const { ann, bob, carol, anonymous } = await signInMix();
+    // A session SessionKit wrote before hashed ids: a record under its plain id.
+    await new SessionStore({ client: redis.client(), hashIds: false }).set('pre-hash-record-session-id-0000001', { n: 1 }, { userId: 'dora', ttl: 3_600_000 });
+    const ids = [...ann, ...bob, ...carol, ...anonymous].map((browser) => browser.sid!).concat('pre-hash-record-session-id-0000001');
+    // Read through the store (hashed ids, legacyKeys on): what each session holds before the move.
+    const store = new SessionStore({ client: redis.client() });
+    const data = await Promise.all(ids.map(async (id) => (await store.get(id))?.data));
+    expect(data.every(Boolean)).toBe(true);
+    const values = await snapshot('sess:*');
+    const keys = (await admin.keys('*')).sort();
+
+    const dry = await sessionkitJson(['--url', url, 'migrate', '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.json).toMatchObject({ dryRun: true, complete: true, plainIdSessions: 9, connectRedisSessions: 8, anonymous: 2, wouldMove: 9, kept: 0 });
+    expect(await snapshot('sess:*')).toEqual(values);
+    expect((await admin.keys('*')).sort()).toEqual(keys);
+
+    const run = await sessionkitJson(['--url', url, 'migrate']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json).toMatchObject({ dryRun: false, complete: true, plainIdSessions: 9, moved: 9, kept: 0, revokedMeanwhile: 0, goneMeanwhile: 0, failed: 0 });
+    // Under a plain id only tombstones are left (they refuse a write-back, and expire after revokedTtl).
+    expect(await plainIdSessions()).toEqual([]);
+    for (const id of ids) expect(await admin.exists(store.keys.session(id))).toBe(1);
+    // The same data, read from the hashed key alone.
+    const moved = new SessionStore({ client: redis.client(), legacyKeys: false });
+    expect(await Promise.all(ids.map(async (id) => (await moved.get(id))?.data))).toEqual(data);
+    // Signed in before the switch, still signed in through the app after it.
+    for (const browser of ann) {
+      const switched = new Browser(after.url, LAPTOP);
+      for (const [name, value] of browser.cookies) switched.cookies.set(name, value);
+      expect(await switched.me()).toBe('ann');
+    }
+    // Indexed under their handles: logout-everywhere reaches each, with no request through SessionKit needed.
+    expect(await store.invalidateAllUserSessions('ann')).toBe(3);
+    expect(await store.invalidateAllUserSessions('bob')).toBe(1);
+    expect(await store.invalidateAllUserSessions('carol')).toBe(2);
+    expect(await store.invalidateAllUserSessions('dora')).toBe(1);
+    for (const browser of [...ann, ...bob, ...carol]) expect(await store.get(browser.sid!)).toBeNull();
+    for (const browser of anonymous) expect(await store.get(browser.sid!)).not.toBeNull();
+
+    const again = await sessionkitJson(['--url', url, 'migrate']);
+    expect(again.json).toMatchObject({ plainIdSessions: 0, moved: 0 });
+  });
+
+  it('never revives a revoked session, and never overwrites a newer save under the hashed key', async () => {
+    const early = new SessionStore({ client: redis.client(), hashIds: false });
+    const store = new SessionStore({ client: redis.client() });
+    // Revoked before the run: a tombstone under its plain id.
+    await early.set('revoked-session-id-000000000000001', { n: 1 }, { userId: 'eve' });
+    expect(await early.destroy('revoked-session-id-000000000000001')).toBe(true);
+    // Saved under its hashed key since, while an instance still on the old layout left a plain-id copy.
+    await early.set('newer-session-id-00000000000000001', { v: 'old' }, { userId: 'eve', ttl: 60_000 });
+    const plain = (await admin.get('sess:newer-session-id-00000000000000001'))!;
+    const newer = await store.set('newer-session-id-00000000000000001', { v: 'new' }, { userId: 'eve', ttl: 3_600_000 });
+    await admin.set('sess:newer-session-id-00000000000000001', plain, 'PX', 60_000);
+
+    const run = await sessionkitJson(['--url', url, 'migrate']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json).toMatchObject({ plainIdSessions: 1, moved: 1, kept: 0 });
+    expect(await store.get('revoked-session-id-000000000000001')).toBeNull();
+    expect(await admin.exists(store.keys.session('revoked-session-id-000000000000001'))).toBe(0);
+    expect((await store.get('newer-session-id-00000000000000001'))?.data).toEqual({ v: 'new' });
+    expect(await plainIdSessions()).toEqual([]);
+    // Its index entry keeps the newer save's expiry: a listing does not prune it as expired.
+    const [listed] = await store.listUserSessions('eve');
+    expect(listed).toMatchObject({ id: store.sessionHandle('newer-session-id-00000000000000001'), expiresAt: newer.stored && newer.expiresAt });
+  });
+
+  it('an interrupted run, run again, moves the rest; the counts of both runs add up', async () => {
+    const legacy = new ConnectRedisStore({ client: nodeRedis, prefix: 'sess:' });
+    const total = 400;
+    const cookie = { originalMaxAge: 3_600_000, expires: new Date(Date.now() + 3_600_000).toISOString() };
+    await Promise.all(Array.from({ length: total }, (_, i) => legacy.set(`s${i}`, { cookie, userId: `u${i % 40}` } as never)));
+    const hashed = async () => (await admin.keys('sess:*')).filter((key) => isHandle(key.slice('sess:'.length))).length;
+
+    // 100 keys/s: about four seconds for the whole keyspace, time enough to stop it part way.
+    const first = spawnSessionkit(['--url', url, 'migrate', '--rate', '100', '--json']);
+    while ((await hashed()) === 0) await sleep(50);
+    first.kill('SIGINT');
+    const stopped = await first.done;
+    expect(stopped.code, stopped.stderr).toBe(130);
+    const part = JSON.parse(stopped.stdout);
+    expect(part.complete).toBe(false);
+    expect(part.moved).toBeGreaterThan(0);
+    expect(part.moved).toBeLessThan(total);
+    expect(await hashed()).toBe(part.moved);
+
+    const second = await sessionkitJson(['--url', url, 'migrate']);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.json).toMatchObject({ complete: true, plainIdSessions: total - part.moved, moved: total - part.moved });
+    expect(await hashed()).toBe(total);
+    expect(await plainIdSessions()).toEqual([]);
+
+    const store = new SessionStore({ client: redis.client() });
+    let revoked = 0;
+    for (let u = 0; u < 40; u++) revoked += await store.invalidateAllUserSessions(`u${u}`);
+    expect(revoked).toBe(total);
   });
 });

@@ -176,6 +176,23 @@ describe('hashed ids at rest (hashIds: true)', () => {
     expect(await redis.get(store.keys.legacySession(id))).toMatch(/^!/); // retired: a tombstone
   });
 
+  it("a connect-redis string moved up front stays signed in through its next save: the move's tombstone is no revocation", async () => {
+    const store = hashed();
+    const redis = ioredisOf(store);
+    const id = newId();
+    await redis.set(store.keys.legacySession(id), JSON.stringify({ cookie: {}, userId: 'jo' }), 'PX', 60_000);
+    expect(await store.moveLegacySession(id, 'jo')).toBe('moved');
+    // The first save as a record (version 1 under the hashed key) finds the move's tombstone under the plain id.
+    expect(await store.set(id, { cookie: {}, userId: 'jo', n: 1 }, { userId: 'jo' })).toMatchObject({ stored: true });
+    expect((await store.get(id))?.data).toEqual({ cookie: {}, userId: 'jo', n: 1 });
+    expect(await store.countUserSessions('jo')).toBe(1);
+    // A revocation still is one: destroyed under its plain id after its request loaded it, the save is refused.
+    const revoked = newId();
+    await redis.set(store.keys.legacySession(revoked), JSON.stringify({ cookie: {}, userId: 'jo' }), 'PX', 60_000);
+    await store.destroy(revoked);
+    expect(await store.set(revoked, { cookie: {} }, { userId: 'jo' })).toMatchObject({ stored: false, reason: 'revoked' });
+  });
+
   it('destroy reaches a session still under its plain id', async () => {
     const before = fresh({ hashIds: false }); // the pre-switch layout
     const store = fresh({ prefix: before.options.prefix, hashIds: true });
