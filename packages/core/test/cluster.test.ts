@@ -8,6 +8,7 @@ import {
   NodeRedisClients,
   parseInfo,
   runStoreCompliance,
+  sessionHandle,
   startRedisCluster,
   testClients,
   type ClusterAddress,
@@ -145,6 +146,32 @@ describe.each(testClients)('$name on a Redis Cluster (3 masters, 3 replicas)', (
     kind.library === 'ioredis' ? 'core FrameworkStore on a Redis Cluster (3 masters, 3 replicas)' : `core FrameworkStore on a ${kind.name} cluster client`,
     async () => complianceTarget(new FrameworkStore<TestSession>({ client: await clientOf(kind), prefix: `compliance${kind.tag}:`, touchAfter: 0 })),
   );
+
+  it("hashed ids (the default): a session's key is its handle's, on the master of that key's slot; the cluster holds the id nowhere; a plain-id session still reads, moves and is revoked", async () => {
+    const store = makeStore<{ n: number }>();
+    const id = 'hashed-on-a-cluster-session-id-0001';
+    await store.set(id, { n: 1 }, { userId: 'hugo' });
+    const key = store.keys.session(id);
+    expect(key).toBe(`${store.options.prefix}${sessionHandle(id)}`);
+    const home = masters.find((m) => m.port === masterOf(key))!;
+    expect(await keysOnNode(home, `${store.keys.prefix}*`)).toContain(key);
+    for (const m of masters) expect(await keysOnNode(m, `*${id}*`)).toEqual([]);
+    expect(await client.zrange(store.keys.index('hugo'), 0, -1)).toEqual([sessionHandle(id)]);
+
+    // Written before the switch (plain id, in whichever slot that key has): read there, moved to its
+    // hashed key (another slot) by its next save, and reached by logout-everywhere.
+    const plain = makeStore<{ n: number }>({ prefix: store.options.prefix, hashIds: false });
+    const old = 'plain-on-a-cluster-session-id-0001';
+    await plain.set(old, { n: 0 }, { userId: 'hugo' });
+    expect((await store.get(old))?.data).toEqual({ n: 0 });
+    expect((await store.set(old, { n: 2 }, { userId: 'hugo' })).stored).toBe(true);
+    expect(await client.exists(store.keys.session(old))).toBe(1);
+    expect(await client.get(store.keys.legacySession(old))).toMatch(/^!/);
+    expect((await store.listUserSessions('hugo')).map((s) => s.id).sort()).toEqual([sessionHandle(id), sessionHandle(old)].sort());
+    expect(await store.invalidateAllUserSessions('hugo')).toBe(2);
+    expect(await store.get(id)).toBeNull();
+    expect(await store.get(old)).toBeNull();
+  });
 
   it('sets, gets, touches and destroys, with the session and its index on different masters', async () => {
     const store = makeStore<{ n: number }>();
