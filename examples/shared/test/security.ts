@@ -241,7 +241,7 @@ export function defineSecuritySuites<Store extends StoreUnderTest, Data>(target:
         const alice = new Agent();
         await alice.signIn(url, 'alice');
         ids.push(alice.sid!);
-        await redis.client().set(sessionKey(alice.sid), '{"cookie": {"truncated');
+        await redis.client().set(sessionKey(alice.sid!), '{"cookie": {"truncated');
         expect(await alice.whoAmI(url)).toBeNull();
 
         // invalidate: Bob signs out everywhere else, then everywhere.

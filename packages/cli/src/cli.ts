@@ -182,7 +182,10 @@ Examples:
       "move every session still under its plain id (connect-redis's, or SessionKit's before hashed ids) to its hashed key and its owner's index, so that logout-everywhere reaches it",
     )
     .option('--dry-run', 'count what would be moved (or indexed), write nothing')
-    .option('--index-only', "only index connect-redis sessions under their plain id, values untouched (connect-redis can still read them; for an app with hashIds: false)")
+    .option(
+      '--index-only',
+      'only index connect-redis sessions under their plain id, values untouched (connect-redis can still read them; for an app with hashIds: false)',
+    )
     .addOption(rateOption())
     .option(
       '--user-field <path>',

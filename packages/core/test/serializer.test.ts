@@ -37,7 +37,11 @@ describe('a custom serializer', () => {
     expect(await store.touch('a')).not.toBeNull();
     expect((await store.get('a'))!.data).toEqual(data);
     const all = await store.all();
-    expect(Object.fromEntries(all.map((r) => [r.id, r.data]))).toEqual({ [store.sessionHandle('a')]: data, [store.sessionHandle('b')]: { n: 2 }, [store.sessionHandle('c')]: { n: 3 } });
+    expect(Object.fromEntries(all.map((r) => [r.id, r.data]))).toEqual({
+      [store.sessionHandle('a')]: data,
+      [store.sessionHandle('b')]: { n: 2 },
+      [store.sessionHandle('c')]: { n: 3 },
+    });
     const listed = await store.listUserSessions('ann');
     expect(listed.map((s) => s.id).sort()).toEqual(handles(store, 'a', 'b').sort());
     expect(listed.find((s) => s.id === store.sessionHandle('a'))!.meta).toEqual({ device: 'phone' });

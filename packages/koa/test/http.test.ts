@@ -231,7 +231,7 @@ describe('expiry', () => {
       const browser = new Client(server.url);
       expect((await browser.post('/view')).json.views).toBe(1);
       expect(browser.lastSetCookie.find((c) => c.startsWith('koa.sess='))).not.toMatch(/expires=/i);
-      const pttl = await redis.client().pttl(sessionKey(browser.sid, 'browser:'));
+      const pttl = await redis.client().pttl(sessionKey(browser.sid!, 'browser:'));
       expect(pttl).toBeGreaterThan(55_000);
       expect(pttl).toBeLessThanOrEqual(60_000);
       expect((await browser.get('/me')).json.views).toBe(1);
