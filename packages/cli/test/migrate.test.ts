@@ -25,6 +25,8 @@ let admin: Redis;
 let url: string;
 let nodeRedis: RedisClientType;
 let before: { url: string; close(): Promise<void> };
+/** The app after the switch: @sessionkit/express (hashed ids, the default) on an ioredis client, same Redis, same prefix. */
+let after: App;
 
 /** The app before the switch: express-session on connect-redis 9 with a node-redis client. */
 async function connectRedisApp(client: RedisClientType) {
@@ -77,9 +79,11 @@ beforeAll(async () => {
   nodeRedis = createClient({ url });
   await nodeRedis.connect();
   before = await connectRedisApp(nodeRedis);
+  after = await expressApp(redis.client());
 });
 afterAll(async () => {
   await before?.close();
+  await after?.close();
   await nodeRedis?.quit();
 });
 beforeEach(async () => {
@@ -96,6 +100,21 @@ async function signInBefore(path: string, userAgent = LAPTOP): Promise<Browser> 
 async function snapshot(pattern: string): Promise<Map<string, string | null>> {
   const keys = (await admin.keys(pattern)).sort();
   return new Map(await Promise.all(keys.map(async (key) => [key, await admin.get(key)] as [string, string | null])));
+}
+
+/**
+ * `sessionkit migrate` at 100 keys/s (about four seconds for a few hundred keys: time enough to
+ * stop it part way), interrupted (SIGINT) once `started` sees some of its work; its --json summary.
+ */
+async function interruptedMigrate(args: string[], started: () => Promise<boolean>) {
+  const run = spawnSessionkit(['--url', url, 'migrate', ...args, '--rate', '100', '--json']);
+  while (!(await started())) await sleep(50);
+  run.kill('SIGINT');
+  const stopped = await run.done;
+  expect(stopped.code, stopped.stderr).toBe(130);
+  const part = JSON.parse(stopped.stdout);
+  expect(part.complete).toBe(false);
+  return part;
 }
 
 async function signInMix() {
@@ -132,15 +151,6 @@ describe('migrate --index-only --dry-run', () => {
 });
 
 describe('migrate --index-only', () => {
-  let after: App;
-  beforeAll(async () => {
-    // The app after the switch: @sessionkit/express on an ioredis client, same Redis, same prefix.
-    after = await expressApp(redis.client());
-  });
-  afterAll(async () => {
-    await after?.close();
-  });
-
   it('indexes connect-redis sessions without rewriting them; logout-everywhere then reaches them with no request through SessionKit', async () => {
     const { ann, bob, carol, anonymous } = await signInMix();
     const values = await snapshot('sess:*');
@@ -245,14 +255,7 @@ describe('migrate --index-only', () => {
       return sizes.reduce((a, b) => a + b, 0);
     };
 
-    // 100 keys/s: about four seconds for the whole keyspace, time enough to stop it part way.
-    const first = spawnSessionkit(['--url', url, 'migrate', '--index-only', '--rate', '100', '--json']);
-    while ((await indexed()) === 0) await sleep(50);
-    first.kill('SIGINT');
-    const stopped = await first.done;
-    expect(stopped.code, stopped.stderr).toBe(130);
-    const part = JSON.parse(stopped.stdout);
-    expect(part.complete).toBe(false);
+    const part = await interruptedMigrate(['--index-only'], async () => (await indexed()) > 0);
     expect(part.indexed).toBeGreaterThan(0);
     expect(part.indexed).toBeLessThan(total);
     const done = await indexed();
@@ -278,15 +281,6 @@ describe('migrate --index-only', () => {
 });
 
 describe('migrate (the default: sessions move to their hashed keys)', () => {
-  let after: App;
-  beforeAll(async () => {
-    // The app after the switch: @sessionkit/express with hashed ids (the default), same Redis, same prefix.
-    after = await expressApp(redis.client());
-  });
-  afterAll(async () => {
-    await after?.close();
-  });
-
   /** Keys under `sess:` that still hold a session under its plain id (a tombstone is not one). */
   async function plainIdSessions(): Promise<string[]> {
     const keys = (await admin.keys('sess:*')).filter((key) => !isHandle(key.slice('sess:'.length)));
@@ -370,14 +364,7 @@ describe('migrate (the default: sessions move to their hashed keys)', () => {
     await Promise.all(Array.from({ length: total }, (_, i) => legacy.set(`s${i}`, { cookie, userId: `u${i % 40}` } as never)));
     const hashed = async () => (await admin.keys('sess:*')).filter((key) => isHandle(key.slice('sess:'.length))).length;
 
-    // 100 keys/s: about four seconds for the whole keyspace, time enough to stop it part way.
-    const first = spawnSessionkit(['--url', url, 'migrate', '--rate', '100', '--json']);
-    while ((await hashed()) === 0) await sleep(50);
-    first.kill('SIGINT');
-    const stopped = await first.done;
-    expect(stopped.code, stopped.stderr).toBe(130);
-    const part = JSON.parse(stopped.stdout);
-    expect(part.complete).toBe(false);
+    const part = await interruptedMigrate([], async () => (await hashed()) > 0);
     expect(part.moved).toBeGreaterThan(0);
     expect(part.moved).toBeLessThan(total);
     expect(await hashed()).toBe(part.moved);
