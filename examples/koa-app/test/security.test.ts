@@ -103,7 +103,7 @@ describe('example Koa app: security', () => {
   it('timeouts (ASVS 7.3.1, 7.3.2): a 7-day idle timeout and a 30-day absolute lifetime from sign-in', async () => {
     const agent = new Agent();
     await agent.signIn(app.url, 'alice');
-    const session = (await app.store.listUserSessions('user-alice')).find((s) => s.id === agent.sid)!;
+    const session = (await app.store.listUserSessions('user-alice')).find((s) => s.id === app.store.sessionHandle(agent.sid!))!;
     expect(session.absoluteExpiresAt! - session.createdAt).toBe(30 * 24 * 3600 * 1000);
     expect(Math.abs(session.expiresAt - (session.lastSeenAt + 7 * 24 * 3600 * 1000))).toBeLessThan(5000);
   });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type AddressInfo, createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, portAccepts, readRecordData, RedisServer, useRedisTls } from '@sessionkit/testing';
+import { freePort, portAccepts, readRecordData, RedisServer, useRedisTls, sessionKey } from '@sessionkit/testing';
 import type { AgentClass } from './agent.js';
 import { processExists, runToExit, useEntryPoint } from './entry-point.js';
 
@@ -94,10 +94,10 @@ export function defineEntryPointSuites({ main: mainPath, sessionSecret, Agent, r
         await agent.signIn(main.url, 'bob');
         expect(await agent.whoAmI(main.url)).toBe('Bob Marley');
         // The session hash: `d` the session data (docs/data-model.md).
-        expect(JSON.parse(await readRecordData(client, `sess:${agent.sid}`))).toMatchObject({ userId: 'user-bob' });
+        expect(JSON.parse(await readRecordData(client, sessionKey(agent.sid!)))).toMatchObject({ userId: 'user-bob' });
 
         expect(await main.stop('SIGTERM')).toEqual({ code: 0, signal: null });
-        expect(await client.exists(`sess:${agent.sid}`)).toBe(1);
+        expect(await client.exists(sessionKey(agent.sid!))).toBe(1);
       });
 
       it('on a port already in use: exits 1 with one line that names PORT and what to do', async () => {
@@ -124,11 +124,11 @@ export function defineEntryPointSuites({ main: mainPath, sessionSecret, Agent, r
         const agent = new Agent();
         await agent.signIn(main.url, 'alice');
         expect(await agent.whoAmI(main.url)).toBe('Alice Liddell');
-        expect(JSON.parse(await readRecordData(client, `sess:${agent.sid}`))).toMatchObject({ userId: 'user-alice' });
+        expect(JSON.parse(await readRecordData(client, sessionKey(agent.sid!)))).toMatchObject({ userId: 'user-alice' });
         const health = (await (await fetch(`${main.url}/health`)).json()) as { redis: string };
         expect(health.redis).toBe('ready');
         expect(await main.stop('SIGTERM')).toEqual({ code: 0, signal: null });
-        expect(await client.exists(`sess:${agent.sid}`)).toBe(1);
+        expect(await client.exists(sessionKey(agent.sid!))).toBe(1);
       });
     });
 
@@ -144,7 +144,7 @@ export function defineEntryPointSuites({ main: mainPath, sessionSecret, Agent, r
         const agent = new Agent();
         await agent.signIn(main.url, 'alice');
         expect(await agent.whoAmI(main.url)).toBe('Alice Liddell');
-        expect(JSON.parse(await readRecordData(tls.client(), `sess:${agent.sid}`))).toMatchObject({ userId: 'user-alice' });
+        expect(JSON.parse(await readRecordData(tls.client(), sessionKey(agent.sid!)))).toMatchObject({ userId: 'user-alice' });
         expect(await main.stop('SIGTERM')).toEqual({ code: 0, signal: null });
       });
 
@@ -162,7 +162,7 @@ export function defineEntryPointSuites({ main: mainPath, sessionSecret, Agent, r
         const agent = new Agent();
         await agent.signIn(main.url, 'bob');
         expect(await agent.whoAmI(main.url)).toBe('Bob Marley');
-        expect(JSON.parse(await readRecordData(tls.client(), `sess:${agent.sid}`))).toMatchObject({ userId: 'user-bob' });
+        expect(JSON.parse(await readRecordData(tls.client(), sessionKey(agent.sid!)))).toMatchObject({ userId: 'user-bob' });
         expect(await main.stop('SIGTERM')).toEqual({ code: 0, signal: null });
       });
     });

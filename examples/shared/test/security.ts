@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashId, type SessionInfo, type SessionStoreEvents } from '@sessionkit/core';
 import type { AgentClass } from './agent.js';
 import type { TestRedis } from '@sessionkit/testing';
+import { sessionHandle, sessionKey } from '@sessionkit/testing';
 
 /**
  * Security checks on an example app over real HTTP and a real redis-server: session id entropy,
@@ -165,7 +166,7 @@ export function defineSecuritySuites<Store extends StoreUnderTest, Data>(target:
       const victim = new Agent();
       await victim.signIn(url, 'alice');
       const victimId = victim.sid!;
-      const key = `sess:${victimId}`;
+      const key = sessionKey(victimId);
       const before = await redis.client().get(key);
       const valid = decodeURIComponent(victim.cookies.get('sid')!);
       const forgeries = target.forgeries(victimId, valid);
@@ -213,7 +214,7 @@ export function defineSecuritySuites<Store extends StoreUnderTest, Data>(target:
       other.cookies.set('sid', chosen);
       await other.signIn(url, 'alice');
       expect(other.sid).not.toBe(chosen);
-      expect(await redis.client().exists(`sess:${chosen}`)).toBe(0);
+      expect(await redis.client().exists(sessionKey(chosen))).toBe(0);
     });
   });
 
@@ -240,7 +241,7 @@ export function defineSecuritySuites<Store extends StoreUnderTest, Data>(target:
         const alice = new Agent();
         await alice.signIn(url, 'alice');
         ids.push(alice.sid!);
-        await redis.client().set(`sess:${alice.sid}`, '{"cookie": {"truncated');
+        await redis.client().set(sessionKey(alice.sid!), '{"cookie": {"truncated');
         expect(await alice.whoAmI(url)).toBeNull();
 
         // invalidate: Bob signs out everywhere else, then everywhere.
@@ -293,7 +294,7 @@ export function defineSecuritySuites<Store extends StoreUnderTest, Data>(target:
       const agent = new Agent();
       await agent.signIn(url, 'alice');
       const sessions = await store.listUserSessions('user-alice');
-      const session = sessions.find((s) => s.id === agent.sid)!;
+      const session = sessions.find((s) => s.id === sessionHandle(agent.sid!))!;
       expect(session.absoluteExpiresAt! - session.createdAt).toBe(30 * 24 * 3600 * 1000);
       expect(Math.abs(session.expiresAt - (session.lastSeenAt + 7 * 24 * 3600 * 1000))).toBeLessThan(5000);
     });

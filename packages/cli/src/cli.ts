@@ -183,8 +183,14 @@ Examples:
 
   program
     .command('migrate')
-    .description("put every signed-in connect-redis session into its owner's index, so that logout-everywhere reaches it (values untouched)")
-    .option('--dry-run', 'count what would be indexed, write nothing')
+    .description(
+      "move every session still under its plain id (connect-redis's, or SessionKit's before hashed ids) to its hashed key and its owner's index, so that logout-everywhere reaches it",
+    )
+    .option('--dry-run', 'count what would be moved (or indexed), write nothing')
+    .option(
+      '--index-only',
+      'only index connect-redis sessions under their plain id, values untouched (connect-redis can still read them; for an app with hashIds: false)',
+    )
     .addOption(rateOption())
     .option(
       '--user-field <path>',
@@ -192,11 +198,17 @@ Examples:
     )
     .addOption(progressOption())
     .addOption(jsonOption())
-    .action((options: { dryRun?: boolean; rate: number; userField?: string; progress: boolean }, command: Command) => {
+    .action((options: { dryRun?: boolean; indexOnly?: boolean; rate: number; userField?: string; progress: boolean }, command: Command) => {
       if (options.userField !== undefined) parseUserField(options.userField);
       return run(command, (ctx) =>
         traceRun('migrate', () =>
-          migrate(ctx, { dryRun: options.dryRun === true, rate: options.rate, userField: options.userField, progress: options.progress }),
+          migrate(ctx, {
+            dryRun: options.dryRun === true,
+            indexOnly: options.indexOnly === true,
+            rate: options.rate,
+            userField: options.userField,
+            progress: options.progress,
+          }),
         ),
       );
     });

@@ -1,7 +1,7 @@
 import type { Cluster } from 'ioredis';
 import { SessionStore } from '@sessionkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useRedisCluster } from '@sessionkit/testing';
+import { sessionHandle, useRedisCluster } from '@sessionkit/testing';
 import { Browser, clusterNodes, expressApp, LAPTOP, PHONE, sessionkit, sessionkitJson, TABLET, type App } from './helpers.js';
 
 /** One check of `doctor --json`. */
@@ -45,7 +45,7 @@ describe('list and revoke on a cluster', () => {
 
     const listed = await sessionkitJson(['--cluster-nodes', nodes, 'list', 'nina']);
     expect(listed.code, listed.stderr).toBe(0);
-    expect(listed.json.sessions.map((s: { id: string }) => s.id).sort()).toEqual(browsers.map((b) => b.sid).sort());
+    expect(listed.json.sessions.map((s: { id: string }) => s.id).sort()).toEqual(browsers.map((b) => sessionHandle(b.sid!)).sort());
     // REDIS_CLUSTER_NODES gives the same answer.
     expect((await sessionkitJson(['list', 'nina'], { REDIS_CLUSTER_NODES: nodes })).json.count).toBe(6);
 
@@ -116,7 +116,7 @@ describe('doctor on a cluster', () => {
 });
 
 describe('migrate on a cluster', () => {
-  it('indexes connect-redis sessions found on every master; logout-everywhere then reaches them', async () => {
+  it('moves connect-redis sessions found on every master to their hashed keys and indexes; logout-everywhere then reaches them', async () => {
     const prefix = 'cmig:';
     // What connect-redis writes: the session as a JSON string, with the cookie's expiry as its TTL.
     const cookie = { originalMaxAge: 3_600_000, expires: new Date(Date.now() + 3_600_000).toISOString() };
@@ -125,11 +125,13 @@ describe('migrate on a cluster', () => {
     }
     const run = await sessionkitJson(['--cluster-nodes', nodes, '--prefix', prefix, 'migrate']);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.json).toMatchObject({ complete: true, connectRedisSessions: 12, indexed: 12, alreadyIndexed: 0, scan: { masters: 3 } });
+    expect(run.json).toMatchObject({ complete: true, plainIdSessions: 12, connectRedisSessions: 12, moved: 12, kept: 0, scan: { masters: 3 } });
     const again = await sessionkitJson(['--cluster-nodes', nodes, '--prefix', prefix, 'migrate']);
-    expect(again.json).toMatchObject({ indexed: 0, alreadyIndexed: 12 });
+    expect(again.json).toMatchObject({ plainIdSessions: 0, moved: 0 });
 
     const store = new SessionStore({ client, prefix });
+    // Under their hashed keys now, each on the master of its own slot (the cluster client routes by key).
+    for (let i = 0; i < 12; i++) expect(await client.exists(store.keys.session(`legacy-${i}`))).toBe(1);
     expect(await store.invalidateAllUserSessions('pat-0')).toBe(6);
     expect(await store.invalidateAllUserSessions('pat-1')).toBe(6);
     for (let i = 0; i < 12; i++) expect(await store.get(`legacy-${i}`)).toBeNull();

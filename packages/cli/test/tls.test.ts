@@ -11,7 +11,7 @@ describe('rediss://', () => {
     await redis.client().set('sess:tls-probe', JSON.stringify({ cookie: {}, userId: 'tess' }), 'PX', 60_000);
     const run = await sessionkitJson(['--url', redis.url, 'migrate', '--dry-run'], { NODE_EXTRA_CA_CERTS: redis.files.caFile });
     expect(run.code, run.stderr).toBe(0);
-    expect(run.json).toMatchObject({ connectRedisSessions: 1, wouldIndex: 1 });
+    expect(run.json).toMatchObject({ connectRedisSessions: 1, wouldMove: 1 });
   });
 
   it('refuses a certificate it cannot verify, in one line', async () => {

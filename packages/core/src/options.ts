@@ -34,7 +34,8 @@ export interface SessionStoreOptions {
   /**
    * Store a hash of each session id, never the id: keys are `<prefix><handle>` and index members
    * are handles, where a handle is the SHA-256 of the id in base64url (see docs/security.md).
-   * Default false for now: the layout of earlier releases and connect-redis (`<prefix><id>`).
+   * Default true. False keeps the layout of earlier releases and of connect-redis
+   * (`<prefix><id>`), for a rollback or a reader outside SessionKit that looks keys up by id.
    */
   hashIds?: boolean;
   /**
@@ -134,7 +135,7 @@ export const storeSchema: readonly OptionSpec[] = optionSchema('store', {
   revokedTtl: { unit: 'ms', default: 60_000, check: wholeNumber() },
   revokeChunkSize: { unit: 'count', default: 500, check: wholeNumber({ positive: true }) },
   scanCount: { unit: 'count', default: 100, check: wholeNumber({ positive: true }) },
-  hashIds: { default: false, check: flag('hashIds') },
+  hashIds: { default: true, check: flag('hashIds') },
   legacyKeys: { default: true, check: flag('legacyKeys') },
   encryptionKeys: {
     check: (keys, { name }) => (keys === undefined || keys instanceof KeyRing ? keys : new KeyRing(keys as readonly EncryptionKey[], name)),

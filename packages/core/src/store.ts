@@ -105,6 +105,9 @@ const MAX_TTL_MS = 100 * 365 * 86_400_000;
 /** A record's two times (expiresAt, lastSeenAt) before the script puts Redis's in: 13 digits each. */
 const UNSET_TIMES = '0'.repeat(26);
 
+/** What a plain-id key holds once its session has moved to its hashed key: a tombstone, of a move. */
+const MOVED_TOMBSTONE = `${TOMBSTONE_PREFIX}moved:`;
+
 /** How long a clock offset is trusted before a read asks Redis's TIME again (NTP may step a clock). */
 const CLOCK_RESYNC_MS = 60_000;
 
@@ -214,7 +217,9 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
   private async retireLegacy(id: string, owners: readonly string[]): Promise<'none' | 'retired' | 'revoked'> {
     const key = this.keys.legacySession(id);
     const { revokedTtl } = this.options;
-    const command = revokedTtl > 0 ? ['SET', key, `${TOMBSTONE_PREFIX}${this.redisTime()}`, 'PX', revokedTtl, 'XX', 'GET'] : ['GETDEL', key];
+    // A tombstone to the scripts (they refuse to write there), marked as a move's: the save that
+    // next finds it there is the moved session's own, not a write after a revocation.
+    const command = revokedTtl > 0 ? ['SET', key, `${MOVED_TOMBSTONE}${this.redisTime()}`, 'PX', revokedTtl, 'XX', 'GET'] : ['GETDEL', key];
     let previous: unknown;
     try {
       previous = await this.redis.send(command, key);
@@ -223,7 +228,7 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
       if (isWrongType(error)) return 'none';
       throw error;
     }
-    if (previous === null) return 'none';
+    if (previous === null || String(previous).startsWith(MOVED_TOMBSTONE)) return 'none';
     if (String(previous).startsWith(TOMBSTONE_PREFIX)) return 'revoked';
     const indexed = [...new Set(owners.filter((owner) => owner !== ''))];
     await Promise.all(indexed.map((owner) => this.topology.pruneIndex(owner, [id])));
@@ -259,8 +264,10 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
       if (!header && owner === undefined) return 'kept';
       const encodedOwner = header ? header.owner : (optionalOwner(owner) ?? '');
       const expiry = pttl >= 0 ? ['PX', Math.max(pttl, 1)] : [];
-      await this.redis.send(['SET', hashed, value, ...expiry, 'NX'], hashed);
-      if (encodedOwner) {
+      const copied = await this.redis.send(['SET', hashed, value, ...expiry, 'NX'], hashed);
+      // Not copied: the hashed key holds a newer save, which indexed it with its own expiry; an
+      // index entry here would put the old expiry back, and a listing would prune the live session.
+      if (copied !== null && encodedOwner) {
         const score = header ? header.expiresAt : pttl >= 0 ? Date.now() + this.redisClockOffset + pttl : Number.MAX_SAFE_INTEGER;
         await this.topology.indexMember(encodedOwner, member, score);
       }

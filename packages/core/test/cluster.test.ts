@@ -8,6 +8,7 @@ import {
   NodeRedisClients,
   parseInfo,
   runStoreCompliance,
+  sessionHandle,
   startRedisCluster,
   testClients,
   type ClusterAddress,
@@ -146,6 +147,32 @@ describe.each(testClients)('$name on a Redis Cluster (3 masters, 3 replicas)', (
     async () => complianceTarget(new FrameworkStore<TestSession>({ client: await clientOf(kind), prefix: `compliance${kind.tag}:`, touchAfter: 0 })),
   );
 
+  it("hashed ids (the default): a session's key is its handle's, on the master of that key's slot; the cluster holds the id nowhere; a plain-id session still reads, moves and is revoked", async () => {
+    const store = makeStore<{ n: number }>();
+    const id = 'hashed-on-a-cluster-session-id-0001';
+    await store.set(id, { n: 1 }, { userId: 'hugo' });
+    const key = store.keys.session(id);
+    expect(key).toBe(`${store.options.prefix}${sessionHandle(id)}`);
+    const home = masters.find((m) => m.port === masterOf(key))!;
+    expect(await keysOnNode(home, `${store.keys.prefix}*`)).toContain(key);
+    for (const m of masters) expect(await keysOnNode(m, `*${id}*`)).toEqual([]);
+    expect(await client.zrange(store.keys.index('hugo'), 0, -1)).toEqual([sessionHandle(id)]);
+
+    // Written before the switch (plain id, in whichever slot that key has): read there, moved to its
+    // hashed key (another slot) by its next save, and reached by logout-everywhere.
+    const plain = makeStore<{ n: number }>({ prefix: store.options.prefix, hashIds: false });
+    const old = 'plain-on-a-cluster-session-id-0001';
+    await plain.set(old, { n: 0 }, { userId: 'hugo' });
+    expect((await store.get(old))?.data).toEqual({ n: 0 });
+    expect((await store.set(old, { n: 2 }, { userId: 'hugo' })).stored).toBe(true);
+    expect(await client.exists(store.keys.session(old))).toBe(1);
+    expect(await client.get(store.keys.legacySession(old))).toMatch(/^!/);
+    expect((await store.listUserSessions('hugo')).map((s) => s.id).sort()).toEqual([sessionHandle(id), sessionHandle(old)].sort());
+    expect(await store.invalidateAllUserSessions('hugo')).toBe(2);
+    expect(await store.get(id)).toBeNull();
+    expect(await store.get(old)).toBeNull();
+  });
+
   it('sets, gets, touches and destroys, with the session and its index on different masters', async () => {
     const store = makeStore<{ n: number }>();
     expect(store.redis).toMatchObject({ library: kind.library, cluster: true });
@@ -159,7 +186,7 @@ describe.each(testClients)('$name on a Redis Cluster (3 masters, 3 replicas)', (
     const record = await store.get(sid);
     expect(record).toMatchObject({ id: sid, data: { n: 1 }, userId: 'alice', meta: { ua: 'test' } });
     expect(await store.countUserSessions('alice')).toBe(1);
-    expect((await store.listUserSessions('alice')).map((s) => s.id)).toEqual([sid]);
+    expect((await store.listUserSessions('alice')).map((s) => s.id)).toEqual([store.sessionHandle(sid)]);
 
     await sleep(5);
     const expiresAt = await store.touch(sid, { ttl: 120_000 });
@@ -207,7 +234,7 @@ describe.each(testClients)('$name on a Redis Cluster (3 masters, 3 replicas)', (
     await store.set('s', { v: 1 }, { userId: 'before' });
     await store.set('s', { v: 2 }, { userId: 'after' });
     expect(await store.countUserSessions('before')).toBe(0);
-    expect((await store.listUserSessions('after')).map((s) => s.id)).toEqual(['s']);
+    expect((await store.listUserSessions('after')).map((s) => s.id)).toEqual([store.sessionHandle('s')]);
     expect((await store.get('s'))!.userId).toBe('after');
     // The old owner's logout-everywhere can no longer reach it.
     expect(await store.invalidateAllUserSessions('before')).toBe(0);
@@ -229,7 +256,7 @@ describe.each(testClients)('$name on a Redis Cluster (3 masters, 3 replicas)', (
     for (const [i, user] of weird.entries()) {
       expect((await store.get(`w${i}-a`))!.userId).toBe(String(user));
       expect(await store.countUserSessions(user)).toBe(2);
-      expect((await store.listUserSessions(user)).map((s) => s.id).sort()).toEqual([`w${i}-a`, `w${i}-b`]);
+      expect((await store.listUserSessions(user)).map((s) => s.id).sort()).toEqual([`w${i}-a`, `w${i}-b`].map((id) => store.sessionHandle(id)).sort());
     }
     // The braces of the encoded id never reach the key: the index key's hash tag is the whole encoded id.
     const encoded = encodeUserId('a{b}:c*?[x] é');
@@ -256,7 +283,7 @@ describe.each(testClients)('$name on a Redis Cluster (3 masters, 3 replicas)', (
     store.on('invalidate', (e) => events.push(e));
     expect(await store.invalidateAllUserSessions('carol', { except: ['all-0', 'all-1'] })).toBe(58);
     expect(events).toEqual([{ userId: 'carol', count: 58 }]);
-    expect((await store.listUserSessions('carol')).map((s) => s.id).sort()).toEqual(['all-0', 'all-1']);
+    expect((await store.listUserSessions('carol')).map((s) => s.id).sort()).toEqual(['all-0', 'all-1'].map((id) => store.sessionHandle(id)).sort());
     const left = await Promise.all(ids.map((id) => store.get(id)));
     expect(
       left
@@ -281,7 +308,7 @@ describe.each(testClients)('$name on a Redis Cluster (3 masters, 3 replicas)', (
       await sleep(2);
     }
     expect(await store.countUserSessions('erin')).toBe(3);
-    expect((await store.listUserSessions('erin')).map((s) => s.id).sort()).toEqual(['e3', 'e4', 'e5']);
+    expect((await store.listUserSessions('erin')).map((s) => s.id).sort()).toEqual(['e3', 'e4', 'e5'].map((id) => store.sessionHandle(id)).sort());
     for (let i = 0; i < 3; i++) expect(await store.get(`e${i}`)).toBeNull();
     for (let i = 3; i < 6; i++) expect(await store.get(`e${i}`)).not.toBeNull();
     expect(evicted.flat()).toHaveLength(3);
@@ -315,7 +342,7 @@ describe.each(testClients)('$name on a Redis Cluster (3 masters, 3 replicas)', (
     // A tombstone is not a session.
     await store.destroy('scan-0');
     const live = ids.slice(1);
-    expect((await store.ids()).sort()).toEqual([...live].sort());
+    expect((await store.ids()).sort()).toEqual(live.map((id) => store.sessionHandle(id)).sort());
     expect(await store.length()).toBe(89);
     const all = await store.all();
     expect(all.map((r) => r.data.i).sort((a, b) => a - b)).toEqual(live.map((id) => Number(id.slice(5))).sort((a, b) => a - b));
@@ -351,18 +378,18 @@ describe.each(testClients)('$name on a Redis Cluster (3 masters, 3 replicas)', (
     await Promise.all(ids.map((id) => store.set(id, { id }, { userId: 'many', meta: { id } })));
     expect(new Set(ids.map((id) => masterOf(store.keys.session(id)))).size).toBe(3);
     const listed = await store.listUserSessions('many');
-    expect(listed.map((s) => s.id).sort()).toEqual([...ids].sort());
+    expect(listed.map((s) => s.id).sort()).toEqual(ids.map((id) => store.sessionHandle(id)).sort());
     expect(await store.revokeUserSession('someone-else', 'u-1')).toBe(false);
     expect(await store.revokeUserSession('many', 'u-1')).toBe(true);
     expect(await store.invalidateAllUserSessions('many', { except: 'u-0' })).toBe(58);
-    expect((await store.listUserSessions('many')).map((s) => s.id)).toEqual(['u-0']);
+    expect((await store.listUserSessions('many')).map((s) => s.id)).toEqual([store.sessionHandle('u-0')]);
     const left = await Promise.all(ids.map((id) => store.get(id)));
     expect(left.filter(Boolean).map((r) => r!.id)).toEqual(['u-0']);
     expect((await store.set('u-2', {}, { userId: 'many' })).reason).toBe('revoked');
 
     const evicting = makeStore({ maxSessionsPerUser: 2 });
     for (const [i, id] of ['e1', 'e2', 'e3'].entries()) await evicting.set(id, {}, { userId: 'capped', ttl: 10_000 * (i + 1) });
-    expect((await evicting.listUserSessions('capped')).map((s) => s.id).sort()).toEqual(['e2', 'e3']);
+    expect((await evicting.listUserSessions('capped')).map((s) => s.id).sort()).toEqual(['e2', 'e3'].map((id) => evicting.sessionHandle(id)).sort());
     expect(await evicting.get('e1')).toBeNull();
 
     const strict = makeStore({ maxSessionsPerUser: 1, sessionLimitPolicy: 'reject' });
@@ -375,7 +402,7 @@ describe.each(testClients)('$name on a Redis Cluster (3 masters, 3 replicas)', (
     const store = makeStore();
     const ids = Array.from({ length: 40 }, (_, i) => `scan-${i}`);
     await Promise.all(ids.map((id) => store.set(id, { id }, { userId: `owner-${Number(id.slice(5)) % 4}` })));
-    expect((await store.ids()).sort()).toEqual([...ids].sort());
+    expect((await store.ids()).sort()).toEqual(ids.map((id) => store.sessionHandle(id)).sort());
     expect(await store.length()).toBe(40);
     expect((await store.all()).length).toBe(40);
     expect(await store.clear()).toBeGreaterThanOrEqual(40 + 4);
@@ -407,19 +434,23 @@ describe.each(testClients)('$name on a Redis Cluster (3 masters, 3 replicas)', (
 
           const acked = new Map<string, { at: number; stored: boolean }>();
           const written = new Set(before);
+          // Listings name sessions by handle: back to the ids.
+          const idOf = new Map(before.map((id) => [admin.sessionHandle(id), id]));
+          const listedIds = async () => (await admin.listUserSessions(user)).map((s) => idOf.get(s.id) ?? s.id);
           let stop = false;
           let n = 0;
           const worker = async () => {
             while (!stop) {
               const id = `race-${round}-${n++}`;
               written.add(id);
+              idOf.set(admin.sessionHandle(id), id);
               const r = await app.set(id, { round }, { userId: user });
               acked.set(id, { at: performance.now(), stored: r.stored });
             }
           };
           const listedDuringRace: string[][] = [];
           const lister = async () => {
-            while (!stop) listedDuringRace.push((await admin.listUserSessions(user)).map((s) => s.id));
+            while (!stop) listedDuringRace.push(await listedIds());
           };
           const workers = [...Array.from({ length: 16 }, worker), lister()];
           await sleep(15 + round * 3);
@@ -436,7 +467,7 @@ describe.each(testClients)('$name on a Redis Cluster (3 masters, 3 replicas)', (
           const completedBefore = [...before, ...[...acked].filter(([, a]) => a.stored && a.at < began).map(([id]) => id)];
           expect(completedBefore.filter((id) => alive.has(id))).toEqual([]);
           // 2. listUserSessions returns only sessions that exist and belong to the user...
-          const listed = (await admin.listUserSessions(user)).map((s) => s.id);
+          const listed = await listedIds();
           expect(listed.filter((id) => !alive.has(id))).toEqual([]);
           for (const l of listedDuringRace) expect(l.filter((id) => !written.has(id))).toEqual([]);
           // 3. ...and every survivor is in the index, so the next logout-everywhere reaches it.
@@ -575,8 +606,8 @@ describe('an ioredis 6 Cluster client', () => {
     await Promise.all(ids.map((id) => store.set(id, { id }, { userId: 'six-user', meta: { id } })));
     expect(countBy(ids, (id) => masterOf(store.keys.session(id))).size).toBe(3);
     const listed = await store.listUserSessions('six-user');
-    expect(listed.map((s) => s.id).sort()).toEqual([...ids].sort());
-    expect(listed.find((s) => s.id === 'six-7')?.meta).toEqual({ id: 'six-7' });
+    expect(listed.map((s) => s.id).sort()).toEqual(ids.map((id) => store.sessionHandle(id)).sort());
+    expect(listed.find((s) => s.id === store.sessionHandle('six-7'))?.meta).toEqual({ id: 'six-7' });
 
     // One chunk: the index's master gets the start script, ZRANGE, its pipeline, ZREM and ZCARD;
     // the others one pipeline each. More would mean ioredis 6 nodes were not matched to slots.
@@ -588,7 +619,7 @@ describe('an ioredis 6 Cluster client', () => {
       expect(writes[i]).toBeGreaterThanOrEqual(1);
       expect(writes[i]).toBeLessThanOrEqual(node.options.port === indexMaster ? 5 : 1);
     });
-    expect((await store.listUserSessions('six-user')).map((s) => s.id)).toEqual(['six-0']);
+    expect((await store.listUserSessions('six-user')).map((s) => s.id)).toEqual([store.sessionHandle('six-0')]);
     const left = await Promise.all(ids.map((id) => store.get(id)));
     expect(left.filter(Boolean).map((r) => r!.id)).toEqual(['six-0']);
     expect((await store.set('six-1', {}, { userId: 'six-user' })).reason).toBe('revoked');

@@ -149,7 +149,7 @@ describe('FrameworkStore (the layer both adapters share)', () => {
     expect((await store.core.get('c'))!.userId).toBeUndefined();
     const custom = fresh({ userId: (s) => s.account as string, meta: (s) => s.device as Record<string, unknown> });
     await custom.set('d', sessionExpiringIn(10_000, { account: 'acc', device: { ua: 'curl' } }));
-    expect(await custom.listUserSessions('acc')).toMatchObject([{ id: 'd', meta: { ua: 'curl' } }]);
+    expect(await custom.listUserSessions('acc')).toMatchObject([{ id: custom.sessionHandle('d'), meta: { ua: 'curl' } }]);
   });
 
   it('treats stored data that is not an object as absent and reports it', async () => {
@@ -195,7 +195,7 @@ describe('FrameworkStore (the layer both adapters share)', () => {
     const loaded = (await store.get('s'))!;
     expect(loaded).toMatchObject({ userId: 'u', cart: [1, 2] });
     expect(Date.parse(String(loaded.cookie!.expires)) - Date.now()).toBeGreaterThan(100_000);
-    expect((await store.all()).map((s) => s.id)).toEqual(['s']);
+    expect((await store.all()).map((s) => s.id)).toEqual([store.sessionHandle('s')]);
 
     await clientOf(store).set(key, withRecordData((await clientOf(store).get(key))!, '{"cart":[1,2]}'), 'KEEPTTL'); // plain JSON: reversed, it is not
     expect(await store.get('s')).toBeNull();
@@ -270,11 +270,14 @@ describe('FrameworkStore (the layer both adapters share)', () => {
     await store.set('x', sessionExpiringIn(10_000, { userId: 'u', n: 1 }));
     await store.set('y', sessionExpiringIn(10_000, { userId: 'u', n: 2 }));
     await store.set('z', sessionExpiringIn(10_000, { userId: 'w', n: 3 }));
-    expect((await store.all()).map((s) => [s.id, s.n]).sort()).toEqual([
-      ['x', 1],
-      ['y', 2],
-      ['z', 3],
-    ]);
+    // Each with what names its key: the id's handle (hashed ids).
+    expect((await store.all()).map((s) => [s.id, s.n]).sort()).toEqual(
+      [
+        [store.sessionHandle('x'), 1],
+        [store.sessionHandle('y'), 2],
+        [store.sessionHandle('z'), 3],
+      ].sort(),
+    );
     expect(await store.revokeUserSession('w', 'x')).toBe(false);
     expect(await store.revokeUserSession('u', 'x')).toBe(true);
     expect(await store.invalidateAllUserSessions('u')).toBe(1);

@@ -5,6 +5,7 @@ import { ioredisOf, storeWrites, useFreshStores } from './helpers.js';
 
 const { freshOn } = useFreshStores('hashed');
 const fresh = freshOn('ioredis');
+// The default now; said here so that these tests keep testing hashed ids whatever the default.
 const hashed = (options = {}) => fresh({ hashIds: true, ...options });
 
 /** A session id as express-session makes them: 24 random bytes, base64url. */
@@ -83,7 +84,7 @@ describe('hashed ids at rest (hashIds: true)', () => {
   });
 
   it('a record written before the switch (plain-id key and member) stays valid, moves on its next save, and logout-everywhere reaches it', async () => {
-    const before = fresh(); // the pre-switch layout
+    const before = fresh({ hashIds: false }); // the pre-switch layout
     const store = fresh({ prefix: before.options.prefix, hashIds: true });
     const redis = ioredisOf(store);
     const id = newId();
@@ -127,7 +128,7 @@ describe('hashed ids at rest (hashIds: true)', () => {
   });
 
   it('a save of a session revoked under its plain id after its request loaded it is refused, and leaves nothing behind', async () => {
-    const before = fresh();
+    const before = fresh({ hashIds: false }); // the pre-switch layout
     const store = fresh({ prefix: before.options.prefix, hashIds: true });
     const id = newId();
     await before.set(id, { a: 1 }, { userId: 'frank' });
@@ -140,7 +141,7 @@ describe('hashed ids at rest (hashIds: true)', () => {
   });
 
   it('moveLegacySession moves a plain-id session with its expiry, and a second run finds nothing', async () => {
-    const before = fresh();
+    const before = fresh({ hashIds: false }); // the pre-switch layout
     const store = fresh({ prefix: before.options.prefix, hashIds: true });
     const redis = ioredisOf(store);
     const id = newId();
@@ -158,8 +159,42 @@ describe('hashed ids at rest (hashIds: true)', () => {
     expect(await redis.get(store.keys.session(anon))).toBe('{"cookie":{}}');
   });
 
+  it('moveLegacySession never overwrites a newer hashed record, nor lowers its index entry to the old expiry', async () => {
+    const before = fresh({ hashIds: false }); // the pre-switch layout
+    const store = fresh({ prefix: before.options.prefix, hashIds: true });
+    const redis = ioredisOf(store);
+    const id = newId();
+    await before.set(id, { old: true }, { userId: 'ivo', ttl: 5_000 });
+    const plain = (await redis.get(store.keys.legacySession(id)))!;
+    // Saved since under its hashed key (a request of another process), with a later expiry; the
+    // plain-id copy is there again (put back here: the race a migrate meets between its read and its move).
+    const newer = await store.set(id, { old: false }, { userId: 'ivo', ttl: 600_000 });
+    await redis.set(store.keys.legacySession(id), plain, 'PX', 5_000);
+    expect(await store.moveLegacySession(id)).toBe('moved');
+    expect((await store.get(id))?.data).toEqual({ old: false });
+    expect(Number(await redis.zscore(store.keys.index('ivo'), sessionHandle(id)))).toBe(newer.stored && newer.expiresAt);
+    expect(await redis.get(store.keys.legacySession(id))).toMatch(/^!/); // retired: a tombstone
+  });
+
+  it("a connect-redis string moved up front stays signed in through its next save: the move's tombstone is no revocation", async () => {
+    const store = hashed();
+    const redis = ioredisOf(store);
+    const id = newId();
+    await redis.set(store.keys.legacySession(id), JSON.stringify({ cookie: {}, userId: 'jo' }), 'PX', 60_000);
+    expect(await store.moveLegacySession(id, 'jo')).toBe('moved');
+    // The first save as a record (version 1 under the hashed key) finds the move's tombstone under the plain id.
+    expect(await store.set(id, { cookie: {}, userId: 'jo', n: 1 }, { userId: 'jo' })).toMatchObject({ stored: true });
+    expect((await store.get(id))?.data).toEqual({ cookie: {}, userId: 'jo', n: 1 });
+    expect(await store.countUserSessions('jo')).toBe(1);
+    // A revocation still is one: destroyed under its plain id after its request loaded it, the save is refused.
+    const revoked = newId();
+    await redis.set(store.keys.legacySession(revoked), JSON.stringify({ cookie: {}, userId: 'jo' }), 'PX', 60_000);
+    await store.destroy(revoked);
+    expect(await store.set(revoked, { cookie: {} }, { userId: 'jo' })).toMatchObject({ stored: false, reason: 'revoked' });
+  });
+
   it('destroy reaches a session still under its plain id', async () => {
-    const before = fresh();
+    const before = fresh({ hashIds: false }); // the pre-switch layout
     const store = fresh({ prefix: before.options.prefix, hashIds: true });
     const id = newId();
     await before.set(id, { a: 1 }, { userId: 'hank' });
@@ -169,7 +204,7 @@ describe('hashed ids at rest (hashIds: true)', () => {
   });
 
   it('with legacyKeys: false a miss costs one command and plain-id sessions are not read', async () => {
-    const before = fresh();
+    const before = fresh({ hashIds: false }); // the pre-switch layout
     const store = fresh({ prefix: before.options.prefix, hashIds: true, legacyKeys: false });
     const id = newId();
     await before.set(id, { a: 1 });

@@ -160,15 +160,22 @@ export interface RaceAck {
 
 /**
  * Four login workers per writer (each an app process), logging `user` in over and over with new
- * ids until `stop`: each acknowledged login in `acks`, timed with performance.now().
+ * ids until `stop`: each acknowledged login in `acks`, timed with performance.now(); `onSend`
+ * hears each id before its login is sent.
  */
-export function raceLogins(writers: SessionStore[], user: string, round: number): { acks: Map<string, RaceAck>; stop(): Promise<void> } {
+export function raceLogins(
+  writers: SessionStore[],
+  user: string,
+  round: number,
+  onSend: (id: string) => void = () => {},
+): { acks: Map<string, RaceAck>; stop(): Promise<void> } {
   const acks = new Map<string, RaceAck>();
   let stopped = false;
   let next = 0;
   const worker = async (store: SessionStore) => {
     while (!stopped) {
       const id = `race-${round}-${next++}`;
+      onSend(id);
       const sent = performance.now();
       const r = await store.set(id, { round }, { userId: user });
       acks.set(id, { sent, at: performance.now(), stored: r.stored });
@@ -243,7 +250,16 @@ export async function signInAnnsDevices(
   for (const [i, id] of ids.entries()) await store.set(id, { n: i }, { userId: 'ann', meta: { device: id } });
   await store.set('bob-1', { n: 9 }, { userId: 'bob' });
   const listed = await store.listUserSessions('ann');
-  expect(listed.map((s) => s.id).sort()).toEqual(ids);
-  expect(listed.find((s) => s.id === 'p3')).toMatchObject({ meta: { device: 'p3' } });
+  // Listed by handle (hashed ids, the default; the id itself with hashIds off).
+  expect(listed.map((s) => s.id).sort()).toEqual(ids.map((id) => store.sessionHandle(id)).sort());
+  expect(listed.find((s) => s.id === store.sessionHandle('p3'))).toMatchObject({ meta: { device: 'p3' } });
   return { ids, listed };
+}
+
+/**
+ * What a store lists (listUserSessions, ids, index members) for these session ids: their handles
+ * (hashed ids, the default), or the ids themselves on a store with `hashIds: false`.
+ */
+export function handles(store: { sessionHandle(id: string): string }, ...ids: string[]): string[] {
+  return ids.map((id) => store.sessionHandle(id));
 }

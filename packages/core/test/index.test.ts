@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { SessionLimitError, SessionStore, encodeUserId } from '@sessionkit/core';
-import { sleep, ioredisOf, storeClients, useFreshStores } from './helpers.js';
+import { handles, sleep, ioredisOf, storeClients, useFreshStores } from './helpers.js';
 import { rawRecord } from './helpers.js';
 
 const { redis, freshOn } = useFreshStores('idx');
@@ -20,7 +20,7 @@ describe.each(storeClients)('per-user index on %s', (kind) => {
     const realNow = Date.now.bind(Date);
     const clock = vi.spyOn(Date, 'now').mockImplementation(() => realNow() + 120_000);
     try {
-      expect((await store.listUserSessions('skew')).map((s) => s.id).sort()).toEqual(['a', 'b']);
+      expect((await store.listUserSessions('skew')).map((s) => s.id).sort()).toEqual(handles(store, 'a', 'b').sort());
     } finally {
       clock.mockRestore();
     }
@@ -32,12 +32,12 @@ describe.each(storeClients)('per-user index on %s', (kind) => {
     await store.set('s', { step: 0 });
     expect(await store.countUserSessions('A')).toBe(0);
     await store.set('s', { step: 1 }, { userId: 'A', meta: { ua: 'Safari' } });
-    expect((await store.listUserSessions('A')).map((x) => x.id)).toEqual(['s']);
+    expect((await store.listUserSessions('A')).map((x) => x.id)).toEqual(handles(store, 's'));
     await store.set('s', { step: 2 }, { userId: 'B' });
     expect(await store.countUserSessions('A')).toBe(0);
     expect(await keysOfUser(store, 'A')).toEqual([]);
     const [listed] = await store.listUserSessions('B');
-    expect(listed).toMatchObject({ id: 's', meta: { ua: 'Safari' } });
+    expect(listed).toMatchObject({ id: store.sessionHandle('s'), meta: { ua: 'Safari' } });
     expect(Object.keys(listed!).sort()).toEqual(['createdAt', 'expiresAt', 'id', 'lastSeenAt', 'meta']);
     await store.set('s', { step: 3 });
     expect(await store.countUserSessions('B')).toBe(0);
@@ -50,7 +50,7 @@ describe.each(storeClients)('per-user index on %s', (kind) => {
     await store.set('a', {}, { userId: 'u' });
     await store.set('b', {}, { userId: 'u' });
     await store.destroy('a');
-    expect((await store.listUserSessions('u')).map((s) => s.id)).toEqual(['b']);
+    expect((await store.listUserSessions('u')).map((s) => s.id)).toEqual(handles(store, 'b'));
     await store.destroy('b');
     expect(await keysOfUser(store, 'u')).toEqual([]);
   });
@@ -88,8 +88,8 @@ describe.each(storeClients)('per-user index on %s', (kind) => {
     // Damage the index behind the store's back: a dangling member and a foreign one.
     await ioredisOf(store).del(store.keys.session('a'));
     await ioredisOf(store).set(store.keys.session('b'), rawRecord({ owner: 'intruder' }), 'PX', 60_000);
-    expect((await store.listUserSessions('u')).map((s) => s.id)).toEqual(['c']);
-    expect(await ioredisOf(store).zrange(store.keys.index('u'), 0, -1)).toEqual(['c']);
+    expect((await store.listUserSessions('u')).map((s) => s.id)).toEqual(handles(store, 'c'));
+    expect(await ioredisOf(store).zrange(store.keys.index('u'), 0, -1)).toEqual(handles(store, 'c'));
   });
 
   it('a Redis error while reading the sessions fails the listing and leaves the index intact', async () => {
@@ -100,8 +100,8 @@ describe.each(storeClients)('per-user index on %s', (kind) => {
     await redis.client().call('ACL', 'SETUSER', 'idx-no-getrange', 'on', '>pw', '~*', '&*', '+@all', '-getrange');
     const refused = new SessionStore({ client: redis.client({ username: 'idx-no-getrange', password: 'pw' }), prefix: store.options.prefix });
     await expect(refused.listUserSessions('v')).rejects.toMatchObject({ code: 'ERR_REDIS' });
-    expect((await ioredisOf(store).zrange(store.keys.index('v'), 0, -1)).sort()).toEqual(['x', 'y']);
-    expect((await store.listUserSessions('v')).map((s) => s.id).sort()).toEqual(['x', 'y']);
+    expect((await ioredisOf(store).zrange(store.keys.index('v'), 0, -1)).sort()).toEqual(handles(store, 'x', 'y').sort());
+    expect((await store.listUserSessions('v')).map((s) => s.id).sort()).toEqual(handles(store, 'x', 'y').sort());
   });
 
   it('lists most recently seen first', async () => {
@@ -111,7 +111,7 @@ describe.each(storeClients)('per-user index on %s', (kind) => {
     await store.set('new', {}, { userId: 'u' });
     await sleep(5);
     await store.touch('old');
-    expect((await store.listUserSessions('u')).map((s) => s.id)).toEqual(['old', 'new']);
+    expect((await store.listUserSessions('u')).map((s) => s.id)).toEqual(handles(store, 'old', 'new'));
   });
 
   describe('maxSessionsPerUser', () => {
@@ -122,13 +122,13 @@ describe.each(storeClients)('per-user index on %s', (kind) => {
       await store.set('s1', {}, { userId: 'u', ttl: 10_000 });
       await store.set('s2', {}, { userId: 'u', ttl: 20_000 });
       await store.set('s3', {}, { userId: 'u', ttl: 5_000 });
-      expect((await store.listUserSessions('u')).map((s) => s.id).sort()).toEqual(['s2', 's3']);
+      expect((await store.listUserSessions('u')).map((s) => s.id).sort()).toEqual(handles(store, 's2', 's3').sort());
       expect(await store.get('s1')).toBeNull();
       expect(await store.set('s1', {}, { userId: 'u' })).toEqual({ stored: false, reason: 'revoked' });
       expect(evictions).toEqual([{ userId: 'u', idHashes: [expect.stringMatching(/^[0-9a-f]{16}$/)] }]);
       // Rewriting an existing session never counts as a new one.
       await store.set('s3', { again: true }, { userId: 'u', ttl: 1000 });
-      expect((await store.listUserSessions('u')).map((s) => s.id).sort()).toEqual(['s2', 's3']);
+      expect((await store.listUserSessions('u')).map((s) => s.id).sort()).toEqual(handles(store, 's2', 's3').sort());
     });
 
     it("'reject' refuses a new session beyond the cap and writes nothing", async () => {

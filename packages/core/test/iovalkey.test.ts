@@ -24,7 +24,7 @@ describe('iovalkey', () => {
     const store = new SessionStore<{ n: number }>({ client: valkey(), prefix: 'valkey:', revokeChunkSize: 2 });
     expect(store.redis.library).toBe('ioredis');
     for (const [i, id] of ['v1', 'v2', 'v3', 'v4'].entries()) await store.set(id, { n: i }, { userId: 'val', meta: { id } });
-    expect((await store.listUserSessions('val')).map((s) => s.id).sort()).toEqual(['v1', 'v2', 'v3', 'v4']);
+    expect((await store.listUserSessions('val')).map((s) => s.id).sort()).toEqual(['v1', 'v2', 'v3', 'v4'].map((id) => store.sessionHandle(id)).sort());
     expect(await store.invalidateAllUserSessions('val', { except: 'v1' })).toBe(3);
     expect(await store.get('v2')).toBeNull();
     expect(await store.get('v1')).toMatchObject({ data: { n: 0 }, userId: 'val' });

@@ -85,12 +85,12 @@ describe.each(nodeRedisVariants)('$name, single node', (variant) => {
 
     // An owner change moves the session between indexes, whatever owner the caller believed.
     await store.set('p5', { n: 5 }, { userId: 'bob', previousUserId: 'carl' });
-    expect((await admin.zrange(store.keys.index('bob'), 0, -1)).sort()).toEqual(['bob-1', 'p5']);
+    expect((await admin.zrange(store.keys.index('bob'), 0, -1)).sort()).toEqual([store.sessionHandle('bob-1'), store.sessionHandle('p5')].sort());
     expect(await store.countUserSessions('ann')).toBe(4);
 
     // 3 to revoke in chunks of 2: the first chunk in the start script, the rest in a batch.
     expect(await store.invalidateAllUserSessions('ann', { except: 'p1' })).toBe(3);
-    expect((await store.listUserSessions('ann')).map((s) => s.id)).toEqual(['p1']);
+    expect((await store.listUserSessions('ann')).map((s) => s.id)).toEqual([store.sessionHandle('p1')]);
     for (const id of ['p2', 'p3', 'p4']) expect(await store.get(id)).toBeNull();
     expect(await store.set('p2', { n: 1 }, { userId: 'ann' })).toEqual({ stored: false, reason: 'revoked' });
 
@@ -109,7 +109,7 @@ describe.each(nodeRedisVariants)('$name, single node', (variant) => {
     await store.set('m2', {}, { userId: 'max', ttl: 20_000 });
     await store.set('m3', {}, { userId: 'max', ttl: 30_000 });
     expect(evicted).toEqual([hashId('m1')]);
-    expect((await store.listUserSessions('max')).map((s) => s.id).sort()).toEqual(['m2', 'm3']);
+    expect((await store.listUserSessions('max')).map((s) => s.id).sort()).toEqual([store.sessionHandle('m2'), store.sessionHandle('m3')].sort());
   });
 
   it('ids, all, length and clear SCAN with TIME and SCAN replies as node-redis gives them', async () => {
@@ -117,7 +117,7 @@ describe.each(nodeRedisVariants)('$name, single node', (variant) => {
     for (let i = 0; i < 30; i++) await store.set(`s${i}`, { i }, { userId: i % 2 ? 'odd' : 'even' });
     await store.destroy('s0');
     expect(await store.length()).toBe(29);
-    expect((await store.ids()).sort()).toEqual(Array.from({ length: 29 }, (_, i) => `s${i + 1}`).sort());
+    expect((await store.ids()).sort()).toEqual(Array.from({ length: 29 }, (_, i) => store.sessionHandle(`s${i + 1}`)).sort());
     expect((await store.all()).map((r) => (r.data as { i: number }).i).sort((a, b) => a - b)).toEqual(Array.from({ length: 29 }, (_, i) => i + 1));
     expect(await store.clear()).toBeGreaterThanOrEqual(29 + 2);
     expect(await store.length()).toBe(0);
@@ -155,7 +155,7 @@ describe.each(nodeRedisVariants)('$name, single node', (variant) => {
     const store = await fresh({}, mapped as unknown as NodeRedisSingle);
     await store.set('tm', { n: 1 }, { userId: 'typed' });
     expect(await store.get('tm')).toMatchObject({ data: { n: 1 }, userId: 'typed' });
-    expect((await store.listUserSessions('typed')).map((s) => s.id)).toEqual(['tm']);
+    expect((await store.listUserSessions('typed')).map((s) => s.id)).toEqual([store.sessionHandle('tm')]);
     expect(await store.revokeUserSession('typed', 'tm')).toBe(true);
   });
 
@@ -238,7 +238,7 @@ describe.each(nodeRedisVariants)('$name, single node', (variant) => {
       await logins.stop();
       const { alive, stored } = await checkRaceRound(admin, { pre, acks: logins.acks, began, ended });
       const indexed = await redis.client().zrange(admin.keys.index(user), 0, -1);
-      expect(indexed.sort()).toEqual([...alive].sort());
+      expect(indexed.sort()).toEqual([...alive].map((id) => admin.sessionHandle(id)).sort());
       expect(await admin.invalidateAllUserSessions(user)).toBe(alive.size);
       totals.survivors += alive.size;
       totals.inFlightAcks += stored.filter(([, a]) => a.sent < ended && a.at > began).length;

@@ -47,12 +47,12 @@ describe('property: hostile ids, user ids and payloads against a real Redis', ()
             expect(record!.data).toEqual(expectedBack({ payload }));
             expect(record!.userId).toBe(userId);
           }
-          expect((await store.ids()).sort()).toEqual(sessions.map((s) => s.id).sort());
+          expect((await store.ids()).sort()).toEqual(sessions.map((s) => store.sessionHandle(s.id)).sort());
           // Each user's index holds exactly that user's sessions.
           const byUser = new Map<string, string[]>();
           for (const s of sessions) byUser.set(s.userId, [...(byUser.get(s.userId) ?? []), s.id]);
           for (const [userId, ids] of byUser) {
-            expect((await store.listUserSessions(userId)).map((x) => x.id).sort()).toEqual(ids.sort());
+            expect((await store.listUserSessions(userId)).map((x) => x.id).sort()).toEqual(ids.map((id) => store.sessionHandle(id)).sort());
           }
           // Logging one user out touches nobody else.
           const [victim, ids] = [...byUser][0]!;
@@ -81,7 +81,7 @@ describe('property: hostile ids, user ids and payloads against a real Redis', ()
           expect(outcome.ok).toBe(true);
           expect((await store.get('p'))!.data).toEqual(expectedBack(value));
         }
-        await ioredisOf(store).del('payload:p');
+        await ioredisOf(store).del(store.keys.session('p'));
       }),
       { numRuns: 200 },
     );

@@ -14,10 +14,10 @@ describe('ids, all, length, clear', () => {
     for (let i = 0; i < 30; i++) await store.set(`s${i}`, { i }, { userId: i % 2 ? 'odd' : 'even' });
     await store.destroy('s0');
     expect(await store.length()).toBe(29);
-    expect((await store.ids()).sort()).toEqual(Array.from({ length: 29 }, (_, i) => `s${i + 1}`).sort());
+    expect((await store.ids()).sort()).toEqual(Array.from({ length: 29 }, (_, i) => store.sessionHandle(`s${i + 1}`)).sort());
     const all = await store.all();
     expect(all).toHaveLength(29);
-    expect(all.find((r) => r.id === 's7')).toMatchObject({ data: { i: 7 }, userId: 'odd' });
+    expect(all.find((r) => r.id === store.sessionHandle('s7'))).toMatchObject({ data: { i: 7 }, userId: 'odd' });
     const removed = await store.clear();
     expect(removed).toBe(30 + 2); // 29 sessions, 1 tombstone, 2 indexes
     expect(await store.length()).toBe(0);
@@ -32,7 +32,7 @@ describe('ids, all, length, clear', () => {
     await client.set('allskip:bad', 'not json');
     let corrupt = 0;
     store.on('corrupt', () => corrupt++);
-    expect((await store.all()).map((r) => r.id)).toEqual(['good']);
+    expect((await store.all()).map((r) => r.id)).toEqual([store.sessionHandle('good')]);
     expect(corrupt).toBe(1);
   });
 });

@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { CorruptSessionError, hashId, SessionKitError, SessionStore, type Serializer } from '@sessionkit/core';
-import { recordData, useRedis, withRecordData, ioredisOf } from './helpers.js';
+import { handles, recordData, useRedis, withRecordData, ioredisOf } from './helpers.js';
 
 const redis = useRedis();
 let n = 0;
@@ -37,10 +37,14 @@ describe('a custom serializer', () => {
     expect(await store.touch('a')).not.toBeNull();
     expect((await store.get('a'))!.data).toEqual(data);
     const all = await store.all();
-    expect(Object.fromEntries(all.map((r) => [r.id, r.data]))).toEqual({ a: data, b: { n: 2 }, c: { n: 3 } });
+    expect(Object.fromEntries(all.map((r) => [r.id, r.data]))).toEqual({
+      [store.sessionHandle('a')]: data,
+      [store.sessionHandle('b')]: { n: 2 },
+      [store.sessionHandle('c')]: { n: 3 },
+    });
     const listed = await store.listUserSessions('ann');
-    expect(listed.map((s) => s.id).sort()).toEqual(['a', 'b']);
-    expect(listed.find((s) => s.id === 'a')!.meta).toEqual({ device: 'phone' });
+    expect(listed.map((s) => s.id).sort()).toEqual(handles(store, 'a', 'b').sort());
+    expect(listed.find((s) => s.id === store.sessionHandle('a'))!.meta).toEqual({ device: 'phone' });
   });
 
   it('a value its parse throws on is absent and reported as corrupt, without its error or the text', async () => {

@@ -1,17 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import { SessionKitError } from '@sessionkit/core';
-import { sleep, ioredisOf, storeClients, storeWrites, useFreshStores } from './helpers.js';
+import { handles, sleep, ioredisOf, storeClients, storeWrites, useFreshStores } from './helpers.js';
 
 const { freshOn } = useFreshStores('set');
 
 describe.each(storeClients)('set on %s', (kind) => {
   const fresh = freshOn(kind);
-  it('stores data, owner, meta and times, in one round trip', async () => {
-    const store = fresh();
+  it('stores data, owner, meta and times, in one round trip (legacyKeys: false; with it, a new session costs one more)', async () => {
+    const store = fresh({ legacyKeys: false });
     await store.set('warm-up', {}, { userId: 'ann' }); // loads the script (EVALSHA, NOSCRIPT, EVAL) once
     const { writes, result } = await storeWrites(store, () => store.set('s1', { cart: [1, 2] }, { userId: 'ann', meta: { ua: 'Firefox' }, ttl: 60_000 }));
     if (writes !== undefined) expect(writes).toBe(1); // ioredis: counted on its socket
     expect(result.stored).toBe(true);
+    // With legacyKeys (the default), the save that creates a session retires a plain-id copy that
+    // connect-redis or an earlier release may have left (SET ... XX GET: nothing, when there is
+    // none); the saves after it are one round trip again.
+    const migrating = fresh();
+    await migrating.set('warm-up', {}, { userId: 'ann' });
+    const created = await storeWrites(migrating, () => migrating.set('s2', { n: 1 }, { userId: 'ann' }));
+    const saved = await storeWrites(migrating, () => migrating.set('s2', { n: 2 }, { userId: 'ann' }));
+    if (created.writes !== undefined) expect([created.writes, saved.writes]).toEqual([2, 1]);
     const record = await store.get('s1');
     expect(record).toMatchObject({ id: 's1', data: { cart: [1, 2] }, userId: 'ann', meta: { ua: 'Firefox' } });
     expect(record!.expiresAt - record!.createdAt).toBe(60_000);
@@ -86,15 +94,16 @@ describe.each(storeClients)('set on %s', (kind) => {
     expect((await store.get('m'))!.meta).toBeUndefined();
   });
 
-  it('accepts ids and user ids with glob, hash-tag, separator, space and non-ASCII characters', async () => {
-    const store = fresh();
+  // hashIds: false too: there the id itself is the key's suffix and the index member.
+  it.each([true, false])('accepts ids and user ids with glob, hash-tag, separator, space and non-ASCII characters (hashIds: %s)', async (hashIds) => {
+    const store = fresh({ hashIds });
     const odd = ['*', '?', '[a]', '{x}', 'a:b', 'with space', 'ünï©ødé 🙂', 'user:{1}'];
     for (const id of odd) await store.set(id, { id }, { userId: id });
     for (const id of odd) {
       expect(await store.get(id)).toMatchObject({ data: { id }, userId: id });
-      expect((await store.listUserSessions(id)).map((s) => s.id)).toEqual([id]);
+      expect((await store.listUserSessions(id)).map((s) => s.id)).toEqual(handles(store, id));
     }
-    expect((await store.ids()).sort()).toEqual([...odd].sort());
+    expect((await store.ids()).sort()).toEqual(handles(store, ...odd).sort());
   });
 
   it('long non-ASCII user ids either round-trip or are refused at set with ERR_INVALID_USER_ID (4096 bytes percent-encoded); nothing is written that get cannot read', async () => {
@@ -118,7 +127,7 @@ describe.each(storeClients)('set on %s', (kind) => {
       }
       stored.push(userId);
       expect(await store.get(sid)).toMatchObject({ data: { i }, userId });
-      expect((await store.listUserSessions(userId)).map((s) => s.id)).toEqual([sid]);
+      expect((await store.listUserSessions(userId)).map((s) => s.id)).toEqual(handles(store, sid));
       // A second read: the index still holds it (a read that fails to parse the header drops it).
       expect(await store.countUserSessions(userId)).toBe(1);
     }

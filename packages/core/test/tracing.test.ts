@@ -8,8 +8,10 @@ import { ioredisOf, useRedis } from './helpers.js';
 
 const redis = useRedis();
 let n = 0;
+// legacyKeys: false, the figures of a deployment with no plain-id session left: with it on, a miss
+// and a new session's save cost a command more each (get.test.ts and set.test.ts count them).
 const fresh = (options: Partial<ConstructorParameters<typeof SessionStore>[0]> = {}) =>
-  new SessionStore({ client: redis.client(), prefix: `trace${++n}:`, ...options });
+  new SessionStore({ client: redis.client(), prefix: `trace${++n}:`, legacyKeys: false, ...options });
 
 const operations = ['get', 'set', 'touch', 'destroy', 'listUserSessions', 'revokeUserSession', 'invalidateAllUserSessions'] as const;
 
@@ -123,8 +125,9 @@ describe('sessionkit:<operation> tracing channels', () => {
       { operation: 'set', outcome: 'stored', roundTrips: 1, ...zero, evicted: 1, idHash: tag.c, userId: 'ann' },
       // The index, then the two sessions' heads (one batch on the wire, counted as sent).
       { operation: 'listUserSessions', outcome: 'done', roundTrips: 3, ...zero, count: 2, userId: 'ann' },
-      { operation: 'revokeUserSession', outcome: 'revoked', roundTrips: 1, ...zero, count: 1, idHash: tag.b, userId: 'ann' },
-      { operation: 'revokeUserSession', outcome: 'absent', roundTrips: 1, ...zero, count: 0, idHash: tag.b, userId: 'ann' },
+      // Two scripts at once: what it is given may be a listed handle or a session id, and each is tried.
+      { operation: 'revokeUserSession', outcome: 'revoked', roundTrips: 2, ...zero, count: 1, idHash: tag.b, userId: 'ann' },
+      { operation: 'revokeUserSession', outcome: 'absent', roundTrips: 2, ...zero, count: 0, idHash: tag.b, userId: 'ann' },
       { operation: 'set', outcome: 'revoked', roundTrips: 1, ...zero, idHash: tag.b, userId: 'ann' },
       { operation: 'destroy', outcome: 'revoked', roundTrips: 1, ...zero, count: 1, idHash: tag.c, userId: 'ann' },
       { operation: 'destroy', outcome: 'absent', roundTrips: 1, ...zero, count: 0, idHash: tag.c },
@@ -180,7 +183,7 @@ describe('sessionkit:<operation> tracing channels', () => {
     // write. With a fixed cookie expiry the ttl shrinks as time passes, the target lands behind the
     // stored expiry by the merged save's whole duration, and a save slower than the 1 s shorten
     // tolerance (a loaded CI machine) sent a touch; with touchAfter 0, any 1 ms move did.
-    const store = new FrameworkStore({ client: redis.client(), prefix: `trace-fw${++n}:`, touchAfter: 60_000 });
+    const store = new FrameworkStore({ client: redis.client(), prefix: `trace-fw${++n}:`, touchAfter: 60_000, legacyKeys: false });
     const sid = 'framework-session-EEEEEEEEEEEEEEEEEEEEE';
     const cookie = () => ({ originalMaxAge: null });
     await store.set(sid, { cookie: cookie(), userId: 'ann', cart: [] });

@@ -3,7 +3,7 @@ import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runStoreCompliance, useRedisCluster } from '@sessionkit/testing';
 import { RedisStore } from '@sessionkit/express';
-import { Agent, complianceTarget, listen, sessionApp, type ExpressFactory, type Running } from './helpers.js';
+import { Agent, complianceTarget, sessionHandle, listen, sessionApp, type ExpressFactory, type Running } from './helpers.js';
 
 /**
  * The express-session RedisStore on a real Redis Cluster, as the README shows it:
@@ -40,13 +40,13 @@ describe('express-session over real HTTP on a Redis Cluster', () => {
     expect(store.client).toBeInstanceOf(Cluster);
 
     const listed = (await laptop.json<{ id: string }[]>('GET', '/sessions')).body;
-    expect(listed.map((s) => s.id).sort()).toEqual([laptop.sid, phone.sid].sort());
+    expect(listed.map((s) => s.id).sort()).toEqual([laptop.sid!, phone.sid!].map(sessionHandle).sort());
 
     expect((await laptop.json('POST', '/logout-others')).body.revoked).toBe(1);
     expect((await phone.json('GET', '/me')).body.userId).toBeNull();
     expect((await laptop.json('GET', '/me')).body.userId).toBe('ivy');
     expect((await bystander.json('GET', '/me')).body.userId).toBe('jack');
-    expect((await laptop.json<{ id: string }[]>('GET', '/sessions')).body.map((s) => s.id)).toEqual([laptop.sid]);
+    expect((await laptop.json<{ id: string }[]>('GET', '/sessions')).body.map((s) => s.id)).toEqual([sessionHandle(laptop.sid!)]);
     expect(await store.countUserSessions('ivy')).toBe(1);
   });
 });

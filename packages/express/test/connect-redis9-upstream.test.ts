@@ -7,7 +7,7 @@ import { useRedis } from './helpers.js';
  * connect-redis 9's own test file, node_modules/connect-redis9/index_test.ts as its npm package
  * ships it, runs here unchanged against @sessionkit/express: a resolver in vitest.workspace.ts
  * swaps only its two local imports, `./` (connect-redis's RedisStore) for
- * connect-redis9-upstream/store.ts (@sessionkit/express with connect-redis's serializer, see
+ * connect-redis9-upstream/store.ts (@sessionkit/express with connect-redis's serializer and key layout, see
  * there why) and `./testdata/server` (not shipped) for
  * connect-redis9-upstream/server.ts. Its four tests are setup, defaults, redis and teardown: the
  * fields an app reads (`store.ttl`, ...) and the whole lifecycle through awaited calls.
@@ -18,7 +18,7 @@ await import(/* @vite-ignore */ upstream);
 
 const redis = useRedis();
 
-it('with the default options, the one difference from connect-redis is the serializer store.ts sets aside', async () => {
+it('with the default options, which differ from connect-redis in the serializer and key layout store.ts sets aside', async () => {
   const store = new RedisStore({ client: redis.client() });
   expect(store.serializer).toBe(safeJsonSerializer); // by design: SessionKit's default parser is the safe one
   await store.set('123', { foo: 'bar', cookie: { originalMaxAge: null } } as never);

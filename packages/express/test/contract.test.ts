@@ -3,7 +3,7 @@ import express4 from 'express4';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '@sessionkit/express';
-import { Agent, listen, sessionApp, sleep, useRedis, type ExpressFactory, type Running } from './helpers.js';
+import { Agent, listen, sessionHandle, sessionApp, sleep, useRedis, type ExpressFactory, type Running } from './helpers.js';
 
 const redis = useRedis();
 
@@ -107,7 +107,7 @@ describe.each([
     expect((await phone.json('GET', '/me')).body.userId).toBeNull();
     expect((await tablet.json('GET', '/me')).body.userId).toBeNull();
     const left = (await laptop.json<{ id: string }[]>('GET', '/sessions')).body;
-    expect(left.map((s) => s.id)).toEqual([laptop.sid]);
+    expect(left.map((s) => s.id)).toEqual([sessionHandle(laptop.sid!)]);
     // ... and logout everywhere ends the last one too.
     expect((await laptop.json('POST', '/logout-everywhere')).body.revoked).toBe(1);
     expect((await laptop.json('GET', '/me')).body.userId).toBeNull();

@@ -7,7 +7,7 @@ import { expect } from 'vitest';
 import { FetchAgent, HttpClient, listenOn, type CookieJar, type ComplianceTarget, type TestRedis, type TestSession } from '@sessionkit/testing';
 import type { RedisStore } from '@sessionkit/express';
 
-export { useRedis } from '@sessionkit/testing';
+export { useRedis, sessionHandle, sessionKey } from '@sessionkit/testing';
 
 declare module 'express-session' {
   interface SessionData {

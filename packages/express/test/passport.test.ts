@@ -3,7 +3,7 @@ import session from 'express-session';
 import passport from 'passport';
 import { describe, expect, it } from 'vitest';
 import { RedisStore } from '@sessionkit/express';
-import { Agent, listen, SECRET, useRedis } from './helpers.js';
+import { Agent, listen, SECRET, sessionHandle, useRedis } from './helpers.js';
 
 const redis = useRedis();
 let n = 0;
@@ -40,7 +40,7 @@ describe('Passport', () => {
       expect((await phone.request('POST', '/login/u-1')).status).toBe(204);
       expect((await laptop.json('GET', '/me')).body).toEqual({ user: { stored: 'u-1' } });
       expect(await store.countUserSessions('u-1')).toBe(2);
-      expect((await store.listUserSessions('u-1')).map((s) => s.id).sort()).toEqual([laptop.sid, phone.sid].sort());
+      expect((await store.listUserSessions('u-1')).map((s) => s.id).sort()).toEqual([laptop.sid!, phone.sid!].map(sessionHandle).sort());
 
       expect(await store.invalidateAllUserSessions('u-1', { except: laptop.sid! })).toBe(1);
       expect((await phone.json('GET', '/me')).body).toEqual({ user: null });
@@ -155,7 +155,7 @@ describe('owners that are not ids', () => {
       // Both sessions are kept: no cap was applied between them.
       expect(await store.sessions.length()).toBe(2);
       expect((await a.request('POST', '/as/42')).status).toBe(204);
-      expect((await store.listUserSessions(42)).map((s) => s.id)).toEqual([a.sid]);
+      expect((await store.listUserSessions(42)).map((s) => s.id)).toEqual([sessionHandle(a.sid!)]);
     } finally {
       await server.close();
       store.close();

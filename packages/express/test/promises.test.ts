@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore, safeJsonSerializer, type Serializer } from '@sessionkit/express';
-import { useRedis } from './helpers.js';
+import { sessionHandle, sessionKey, useRedis } from './helpers.js';
 import { collectUnhandledRejections } from '@sessionkit/testing';
 
 /**
@@ -53,20 +53,22 @@ describe('without a callback, each express-session method returns a promise, as 
   it('settles once Redis has answered, with the result', async () => {
     const admin = redis.client();
     expect(await store.set('a', { cookie: inAnHour(), userId: 'alice', n: 1 } as never)).toBeUndefined();
-    expect(await admin.exists('promises:a')).toBe(1);
+    expect(await admin.exists(sessionKey('a', 'promises:'))).toBe(1);
     const session = await store.get('a');
     expect(session).toMatchObject({ userId: 'alice', n: 1 });
     expect(await store.touch('a', session!)).toBeUndefined();
     expect(await store.set('b', { cookie: inAnHour(), n: 2 } as never)).toBeUndefined();
     expect(await store.length()).toBe(2);
-    expect((await store.ids()).sort()).toEqual(['a', 'b']);
-    expect((await store.all()).map((s) => [s.id, s.n]).sort()).toEqual([
-      ['a', 1],
-      ['b', 2],
-    ]);
+    expect((await store.ids()).sort()).toEqual(['a', 'b'].map(sessionHandle).sort());
+    expect((await store.all()).map((s) => [s.id, s.n]).sort()).toEqual(
+      [
+        [sessionHandle('a'), 1],
+        [sessionHandle('b'), 2],
+      ].sort(),
+    );
     expect(await store.destroy('a')).toBeUndefined();
     expect(await store.get('a')).toBeNull();
-    expect(await store.ids()).toEqual(['b']);
+    expect(await store.ids()).toEqual([sessionHandle('b')]);
     expect(await store.clear()).toBeUndefined();
     expect(await store.length()).toBe(0);
     expect(await admin.keys('*promises:*')).toEqual([]);
@@ -161,7 +163,7 @@ describe("connect-redis's public fields, read-only", () => {
     const seconds = make({ ttl: 600, prefix: 'fields2:' });
     expect(seconds.ttl).toBe(600);
     await seconds.set('s', { cookie: { originalMaxAge: null } } as never);
-    const pttl = await redis.client().pttl('fields2:s');
+    const pttl = await redis.client().pttl(sessionKey('s', 'fields2:'));
     expect(pttl).toBeGreaterThan(300_000);
     expect(pttl).toBeLessThanOrEqual(600_000);
     seconds.close();

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { hashId } from '@sessionkit/core';
 import { RedisStore, type RedisStoreOptions } from '@sessionkit/express';
 import { defineHostileCookieSuite, defineTamperSuite, forgedCookieHeader, type SecurityApp } from '@sessionkit/testing';
-import { Agent, Client, listen, SECRET, sleep, useRedis, type Running } from './helpers.js';
+import { Agent, Client, listen, SECRET, sessionHandle, sleep, useRedis, type Running } from './helpers.js';
 
 /**
  * Security behaviour of @sessionkit/express over real HTTP (Express 5 + express-session) and a
@@ -199,7 +199,7 @@ describe('logout-everywhere after a password change (the documented recipe)', ()
     expect((await devices[2]!.json('GET', '/me')).body.userId).toBeNull();
     expect((await oldCookie.json('GET', '/me')).body.userId).toBeNull(); // the pre-change id is dead too
     expect((await bob.json('GET', '/me')).body.userId).toBe('pw-bob');
-    expect((await store.listUserSessions('pw-user')).map((s) => s.id)).toEqual([devices[0]!.sid]);
+    expect((await store.listUserSessions('pw-user')).map((s) => s.id)).toEqual([sessionHandle(devices[0]!.sid!)]);
   });
 });
 

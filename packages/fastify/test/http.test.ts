@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { RedisStore } from '@sessionkit/fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { readRecordData } from '@sessionkit/testing';
+import { readRecordData, sessionKey, sessionHandle } from '@sessionkit/testing';
 import { Client, sleep, startApp, useRedis } from './helpers.js';
 
 const redis = useRedis();
@@ -82,8 +82,8 @@ describe('@fastify/session over real HTTP', () => {
     stale.cookies.set('sessionId', oldCookie!);
     expect((await stale.get('/me')).json.userId).toBeNull();
     const ids = (await store.listUserSessions('dave')).map((s) => s.id);
-    expect(ids).toContain(second.json.sid);
-    expect(ids).not.toContain(first.json.sid);
+    expect(ids).toContain(sessionHandle(second.json.sid));
+    expect(ids).not.toContain(sessionHandle(first.json.sid));
   });
 
   it('destroy() signs out and removes the session from the user index', async () => {
@@ -100,10 +100,10 @@ describe('@fastify/session over real HTTP', () => {
     const browser = new Client(server.url);
     const { json } = await browser.post('/login', { user: 'fred' });
     await browser.post('/remember', { maxAge: 7_200_000 });
-    const pttl = await (store.core.client as Redis).pttl(`http:${json.sid}`);
+    const pttl = await (store.core.client as Redis).pttl(sessionKey(json.sid, 'http:'));
     expect(pttl).toBeGreaterThan(7_100_000);
     expect((await browser.get('/cookie')).json.originalMaxAge).toBe(7_200_000);
-    expect(Number(await (store.core.client as Redis).pttl(`http:${json.sid}`))).toBeGreaterThan(7_100_000);
+    expect(Number(await (store.core.client as Redis).pttl(sessionKey(json.sid, 'http:')))).toBeGreaterThan(7_100_000);
   });
 });
 
@@ -189,7 +189,7 @@ describe('sliding expiry', () => {
       const { json } = await browser.post('/login', { user: 'jack' });
       expect((await browser.get('/me')).json.userId).toBe('jack');
       await sleep(700);
-      expect(await (store.core.client as Redis).exists(`nottl:${json.sid}`)).toBe(1);
+      expect(await (store.core.client as Redis).exists(sessionKey(json.sid, 'nottl:'))).toBe(1);
       expect((await browser.get('/me')).json.userId).toBeNull();
     } finally {
       await server.close();

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { RedisStore } from '@sessionkit/fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Client, sleep, startApp, useRedis } from './helpers.js';
-import { collectUnhandledRejections, nextCallbackWarning } from '@sessionkit/testing';
+import { collectUnhandledRejections, nextCallbackWarning, sessionKey } from '@sessionkit/testing';
 
 const redis = useRedis();
 
@@ -115,7 +115,7 @@ describe('bad stored values', () => {
     it(`treats ${name} as no session, and logs a warning`, async () => {
       const browser = new Client(server.url);
       const { json } = await browser.post('/login', { user: 'carl' });
-      const key = `bad:${json.sid}`;
+      const key = sessionKey(json.sid, 'bad:');
       await (store.core.client as Redis).del(key);
       await corrupt(key);
       const before = logs.length;

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hashId } from '@sessionkit/core';
 import { RedisStore, type RedisStoreOptions } from '@sessionkit/fastify';
-import { defineHostileCookieSuite, defineTamperSuite, forgedCookieHeader, type SecurityApp } from '@sessionkit/testing';
+import { defineHostileCookieSuite, defineTamperSuite, forgedCookieHeader, sessionHandle, type SecurityApp } from '@sessionkit/testing';
 import { Client, SECRET, sleep, useRedis } from './helpers.js';
 
 /**
@@ -178,7 +178,7 @@ describe('logout-everywhere after a password change (the documented recipe)', ()
     expect((await me(devices[2]!)).userId).toBeNull();
     expect((await me(oldCookie)).userId).toBeNull(); // the pre-change id is dead too
     expect((await me(bob)).userId).toBe('pw-bob');
-    expect((await store.listUserSessions('pw-user')).map((s) => s.id)).toEqual([res.json.sid]);
+    expect((await store.listUserSessions('pw-user')).map((s) => s.id)).toEqual([sessionHandle(res.json.sid)]);
   });
 });
 

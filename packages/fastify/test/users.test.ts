@@ -4,6 +4,7 @@ import Fastify from 'fastify';
 import { RedisStore, sessionKitPlugin, type RedisStoreOptions } from '@sessionkit/fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, SECRET, startApp, useRedis } from './helpers.js';
+import { sessionHandle } from '@sessionkit/testing';
 
 const redis = useRedis();
 
@@ -43,7 +44,7 @@ describe('per-user sessions over real HTTP', () => {
     expect((await tablet.get('/me')).json.userId).toBeNull();
     expect((await laptop.get('/me')).json.userId).toBe('ann');
     expect((await bob.get('/me')).json.userId).toBe('bob');
-    expect((await store.listUserSessions('ann')).map((s) => s.id)).toEqual([laptop.sid]);
+    expect((await store.listUserSessions('ann')).map((s) => s.id)).toEqual([sessionHandle(laptop.sid)]);
   });
 
   it('logout everywhere including the current session', async () => {
@@ -68,8 +69,8 @@ describe('per-user sessions over real HTTP', () => {
     const first = await signIn('eve');
     const second = await signIn('eve', other.url);
     const list = (await second.get('/sessions')).json as { id: string; current: boolean; createdAt: number; expiresAt: number }[];
-    expect(list.map((s) => s.id).sort()).toEqual([first.sid, second.sid].sort());
-    expect(list.find((s) => s.current)?.id).toBe(second.sid);
+    expect(list.map((s) => s.id).sort()).toEqual([first.sid, second.sid].map(sessionHandle).sort());
+    expect(list.find((s) => s.current)?.id).toBe(sessionHandle(second.sid));
     for (const s of list) expect(s.expiresAt).toBeGreaterThan(Date.now() + 3_500_000);
     expect((await new Client(server.url).get('/sessions')).json).toEqual([]);
   });

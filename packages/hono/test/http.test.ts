@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectOtherDevicesSignedOut, underBun } from '@sessionkit/testing';
+import { expectOtherDevicesSignedOut, underBun, sessionKey } from '@sessionkit/testing';
 import { sessionKit } from '@sessionkit/hono';
 import { Client, SECRET, countCommands, serve, signIn, startApp, storeClient, testApp, useRedis } from './helpers.js';
 
@@ -55,7 +55,7 @@ describe(`@sessionkit/hono on ${runtime}`, () => {
     expect(line).not.toMatch(/Secure/);
     expect(browser.cookies.get('sid')).toBe(signed(browser.sid));
     expect(browser.sid).toMatch(/^[A-Za-z0-9_-]{32}$/);
-    expect(await redis.client().exists(`http:${browser.sid}`)).toBe(1);
+    expect(await redis.client().exists(sessionKey(browser.sid, 'http:'))).toBe(1);
     expect((await browser.get('/me')).json).toEqual({ userId: 'ann', views: 0, sid: browser.sid });
     expect(await app.session.countUserSessions('ann')).toBeGreaterThanOrEqual(1);
   });

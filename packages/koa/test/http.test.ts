@@ -3,6 +3,7 @@ import Koa2 from 'koa2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '@sessionkit/koa';
 import { Client, KEYS, sleep, startApp, useRedis } from './helpers.js';
+import { sessionKey, sessionHandle } from '@sessionkit/testing';
 
 /** koa-session 7 on a real Koa server, over real HTTP, on a real redis-server. */
 const redis = useRedis();
@@ -36,11 +37,11 @@ describe('koa-session 7 on Koa 3 with @sessionkit/koa', () => {
     const browser = await signIn(server.url, 'ann');
     expect(browser.sid).toMatch(/^[0-9a-f-]{36}$/);
     expect(browser.cookies.get('koa.sess.sig')).toBeDefined();
-    expect(await redis.client().exists(`http:${browser.sid}`)).toBe(1);
+    expect(await redis.client().exists(sessionKey(browser.sid, 'http:'))).toBe(1);
     expect((await browser.get('/me')).json).toEqual({ userId: 'ann', views: 0, sid: browser.sid });
     expect(await store.countUserSessions('ann')).toBe(1);
     // The TTL follows koa-session's maxAge (ms, on Redis's clock).
-    const pttl = await redis.client().pttl(`http:${browser.sid}`);
+    const pttl = await redis.client().pttl(sessionKey(browser.sid, 'http:'));
     expect(pttl).toBeGreaterThan(3_590_000);
     expect(pttl).toBeLessThanOrEqual(3_600_000);
   });
@@ -82,8 +83,8 @@ describe('koa-session 7 on Koa 3 with @sessionkit/koa', () => {
     const phone = await signIn(server.url, 'bea');
     await signIn(server.url, 'cid');
     const listed = (await laptop.get('/sessions')).json as { id: string; current: boolean }[];
-    expect(listed.map((s) => s.id).sort()).toEqual([laptop.sid, phone.sid].sort());
-    expect(listed.filter((s) => s.current).map((s) => s.id)).toEqual([laptop.sid]);
+    expect(listed.map((s) => s.id).sort()).toEqual([laptop.sid!, phone.sid!].map(sessionHandle).sort());
+    expect(listed.filter((s) => s.current).map((s) => s.id)).toEqual([sessionHandle(laptop.sid!)]);
     expect((await new Client(server.url).get('/sessions')).json).toEqual([]);
   });
 
@@ -118,7 +119,7 @@ describe('koa-session 7 on Koa 3 with @sessionkit/koa', () => {
     expect((await third.get('/me')).json.userId).toBeNull();
     expect((await here.get('/me')).json.userId).toBe('gus');
     expect((await bystander.get('/me')).json.userId).toBe('hal');
-    expect(((await here.get('/sessions')).json as { id: string }[]).map((s) => s.id)).toEqual([here.sid]);
+    expect(((await here.get('/sessions')).json as { id: string }[]).map((s) => s.id)).toEqual([sessionHandle(here.sid!)]);
   });
 
   it('keepCurrent right after ctx.session.regenerate() keeps the new id (a password change)', async () => {
@@ -130,7 +131,7 @@ describe('koa-session 7 on Koa 3 with @sessionkit/koa', () => {
     expect(response.json).toEqual({ sid: here.sid, count: 1 });
     expect((await there.get('/me')).json.userId).toBeNull();
     expect((await here.get('/me')).json.userId).toBe('gil');
-    expect(((await here.get('/sessions')).json as { id: string }[]).map((s) => s.id)).toEqual([here.sid]);
+    expect(((await here.get('/sessions')).json as { id: string }[]).map((s) => s.id)).toEqual([sessionHandle(here.sid!)]);
   });
 
   it('ctx.logoutEverywhere(): every session of the user ends, this one included (cookie cleared, nothing saved after)', async () => {
@@ -159,7 +160,7 @@ describe('koa-session 7 on Koa 3 with @sessionkit/koa', () => {
   it('a per-session maxAge (ctx.session.maxAge = ...) is kept and sets the TTL', async () => {
     const browser = await signIn(server.url, 'kim');
     await browser.post('/remember', { maxAge: 30 * 86_400_000 });
-    const pttl = await redis.client().pttl(`http:${browser.sid}`);
+    const pttl = await redis.client().pttl(sessionKey(browser.sid, 'http:'));
     expect(pttl).toBeGreaterThan(29 * 86_400_000);
     // Restored on load: a later unchanged request keeps the long expiry.
     await browser.get('/me');
@@ -230,7 +231,7 @@ describe('expiry', () => {
       const browser = new Client(server.url);
       expect((await browser.post('/view')).json.views).toBe(1);
       expect(browser.lastSetCookie.find((c) => c.startsWith('koa.sess='))).not.toMatch(/expires=/i);
-      const pttl = await redis.client().pttl(`browser:${browser.sid}`);
+      const pttl = await redis.client().pttl(sessionKey(browser.sid!, 'browser:'));
       expect(pttl).toBeGreaterThan(55_000);
       expect(pttl).toBeLessThanOrEqual(60_000);
       expect((await browser.get('/me')).json.views).toBe(1);
@@ -316,7 +317,7 @@ describe('sessions another koa-session store wrote', () => {
       // The first save (rolling: that same request) joined it to its owner's index.
       expect(await store.countUserSessions('rae')).toBe(1);
       expect((await browser.post('/view')).json.views).toBe(5);
-      expect((await store.listUserSessions('rae')).map((s) => s.id)).toEqual([sid]);
+      expect((await store.listUserSessions('rae')).map((s) => s.id)).toEqual([sessionHandle(sid)]);
       expect((await browser.get('/me')).json.views).toBe(5);
     } finally {
       await server.close();
@@ -333,7 +334,7 @@ describe('Koa 2 with koa-session 7', () => {
       const phone = await signIn(server.url, 'pia');
       const tablet = await signIn(server.url, 'pia');
       const listed = (await laptop.get('/sessions')).json as { id: string; current: boolean }[];
-      expect(listed.map((s) => s.id).sort()).toEqual([laptop.sid, phone.sid, tablet.sid].sort());
+      expect(listed.map((s) => s.id).sort()).toEqual([laptop.sid!, phone.sid!, tablet.sid!].map(sessionHandle).sort());
       expect((await laptop.post('/revoke', { sid: tablet.sid })).json.revoked).toBe(true);
       expect((await tablet.get('/me')).json.userId).toBeNull();
       expect((await laptop.post('/logout-everywhere', { keepCurrent: true })).json.count).toBe(1);

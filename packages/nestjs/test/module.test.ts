@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { SessionKitModule, type SessionKitModuleOptions, SessionKitService, type SessionRequest } from '@sessionkit/nestjs';
-import { HttpClient, useRedis } from '@sessionkit/testing';
+import { HttpClient, sessionHandle, sessionKey, useRedis } from '@sessionkit/testing';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -112,7 +112,7 @@ describe.each(Object.keys(platforms) as Platform[])('SessionKitModule on %s', (p
     expect((await http.get('/me')).json).toEqual({ userId: user('alice'), views: 1 });
     expect((await http.get('/me')).json).toEqual({ userId: user('alice'), views: 2 });
     // In Redis, under the store's prefix, and with the cookie options given (here the defaults).
-    expect(await client.exists(`${platform}:${sid}`)).toBe(1);
+    expect(await client.exists(sessionKey(sid, `${platform}:`))).toBe(1);
     expect(http.lastSetCookie.join(';')).toMatch(/HttpOnly/i);
     expect(http.lastSetCookie.join(';')).toMatch(/SameSite=Lax/i);
     // A visitor whose session nobody writes to costs no Redis write and gets no cookie (saveUninitialized: false).
@@ -125,8 +125,8 @@ describe.each(Object.keys(platforms) as Platform[])('SessionKitModule on %s', (p
     const phone = await login('bea');
     const laptop = await login('bea');
     const listed = (await phone.http.get('/sessions')).json as { id: string; current: boolean }[];
-    expect(listed.map((s) => s.id).sort()).toEqual([phone.sid, laptop.sid].sort());
-    expect(listed.filter((s) => s.current).map((s) => s.id)).toEqual([phone.sid]);
+    expect(listed.map((s) => s.id).sort()).toEqual([phone.sid, laptop.sid].map(sessionHandle).sort());
+    expect(listed.filter((s) => s.current).map((s) => s.id)).toEqual([sessionHandle(phone.sid)]);
     expect((await device().get('/sessions')).json).toEqual([]); // anonymous
   });
 
@@ -151,7 +151,7 @@ describe.each(Object.keys(platforms) as Platform[])('SessionKitModule on %s', (p
     expect((await phone.http.get('/me')).json.userId).toBe(user('erin'));
     expect((await laptop.http.get('/me')).json.userId).toBeNull();
     expect((await tablet.http.get('/me')).json.userId).toBeNull();
-    expect(((await phone.http.get('/sessions')).json as { id: string }[]).map((s) => s.id)).toEqual([phone.sid]);
+    expect(((await phone.http.get('/sessions')).json as { id: string }[]).map((s) => s.id)).toEqual([sessionHandle(phone.sid)]);
   });
 
   it('signs out everywhere: every session ends, this one included', async () => {
@@ -179,7 +179,7 @@ describe.each(Object.keys(platforms) as Platform[])('SessionKitModule on %s', (p
       const http = new HttpClient(other.url);
       const { sid } = (await http.post('/login', { user: user('gus') })).json as { sid: string };
       expect((await http.get('/me')).json.userId).toBe(user('gus'));
-      expect(await client.exists(`${prefix}${sid}`)).toBe(1);
+      expect(await client.exists(sessionKey(sid, prefix))).toBe(1);
     } finally {
       await other.app.close();
     }

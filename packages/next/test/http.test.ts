@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { concurrentSaves, expectEveryChangeKept, expectOtherDevicesSignedOut, useRedis } from '@sessionkit/testing';
+import { concurrentSaves, expectEveryChangeKept, expectOtherDevicesSignedOut, useRedis, sessionKey } from '@sessionkit/testing';
 import { SessionStore } from '@sessionkit/core';
 import { Browser, commandsDuring, PREVIOUS_SECRET, SECRET, signed, signIn, startApp } from './helpers.js';
 
@@ -41,7 +41,7 @@ describe('@sessionkit/next in a Next 16 production server', () => {
   it('a Server Component read of an unchanged session costs exactly one Redis command (GET), and sets no cookie', async () => {
     const browser = await signIn(app.url, 'ann');
     await browser.page('/'); // the first read of a process may also ask Redis for its clock (TIME)
-    const before = await client.pttl(`sess:${browser.sid}`);
+    const before = await client.pttl(sessionKey(browser.sid!));
     let page: Awaited<ReturnType<Browser['page']>> | undefined;
     const ran = await commandsDuring(client, async () => {
       page = await browser.page('/');
@@ -49,7 +49,7 @@ describe('@sessionkit/next in a Next 16 production server', () => {
     expect(ran).toEqual({ get: 1 });
     expect(page!.text).toContain('<p id="who">ann</p>');
     expect(page!.setCookie).toEqual([]);
-    expect(await client.pttl(`sess:${browser.sid}`)).toBeLessThanOrEqual(before);
+    expect(await client.pttl(sessionKey(browser.sid!))).toBeLessThanOrEqual(before);
   });
 
   it('a Route Handler that saves an unchanged session: one GET within touchAfter, and the cookie re-sent', async () => {
@@ -156,12 +156,12 @@ describe('@sessionkit/next with touchAfter 0', () => {
     const client = redis.client();
     const browser = await signIn(app.url, 'ann');
     await browser.get('/me');
-    const before = await client.pexpiretime(`sess:${browser.sid}`);
+    const before = await client.pexpiretime(sessionKey(browser.sid!));
     await new Promise((resolve) => setTimeout(resolve, 5));
     const ran = await commandsDuring(client, () => browser.get('/me'));
     expect(ran.get).toBe(1);
     expect(ran.evalsha).toBe(1);
     expect(ran.set ?? 0).toBe(0); // no data written
-    expect(await client.pexpiretime(`sess:${browser.sid}`)).toBeGreaterThan(before);
+    expect(await client.pexpiretime(sessionKey(browser.sid!))).toBeGreaterThan(before);
   });
 });

@@ -1,6 +1,6 @@
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runStoreCompliance, useRedisCluster } from '@sessionkit/testing';
+import { runStoreCompliance, sessionHandle, useRedisCluster } from '@sessionkit/testing';
 import { Agent, complianceTarget, expectOthersSignedOut, cookiePair, flavours, makeStorage, serve, sessionApp, type Storage } from './helpers.js';
 
 /**
@@ -51,6 +51,6 @@ describe('React Router over real HTTP on a Redis Cluster', () => {
     loaded.set('userId', 'max');
     await storage.commitSession(loaded);
     expect(await storage.countUserSessions('lou')).toBe(0);
-    expect((await storage.listUserSessions('max')).map((s) => s.id)).toEqual([loaded.id]);
+    expect((await storage.listUserSessions('max')).map((s) => s.id)).toEqual([sessionHandle(loaded.id)]);
   });
 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import * as reactRouter from 'react-router';
 import { createStaticHandler, redirect, type RouteObject } from 'react-router';
-import { FetchAgent, listenOn, type ComplianceTarget, type TestSession } from '@sessionkit/testing';
+import { FetchAgent, listenOn, sessionHandle, type ComplianceTarget, type TestSession } from '@sessionkit/testing';
 import { createRedisSessionStorage, type RedisSessionStorage, type RedisSessionStorageOptions } from '@sessionkit/react-router';
 
 export const SECRET = 'test-secret-for-cookies';
@@ -284,12 +284,13 @@ export async function expectOthersSignedOut([laptop, phone, bystander]: [Agent, 
   const phoneId = (await phone.json('GET', '/me')).body.id as string;
 
   const listed = (await laptop.json<{ id: string }[]>('GET', '/sessions')).body;
-  expect(listed.map((s) => s.id).sort()).toEqual([laptopId, phoneId].sort());
+  // Listed by handle (hashed ids), never by the cookie's id.
+  expect(listed.map((s) => s.id).sort()).toEqual([laptopId, phoneId].map(sessionHandle).sort());
 
   expect((await laptop.json('POST', '/logout-others')).body.revoked).toBe(1);
   expect((await phone.json('GET', '/me')).body.userId).toBeNull();
   expect((await laptop.json('GET', '/me')).body.userId).toBe('ivy');
   expect((await bystander.json('GET', '/me')).body.userId).toBe('jack');
-  expect((await laptop.json<{ id: string }[]>('GET', '/sessions')).body.map((s) => s.id)).toEqual([laptopId]);
+  expect((await laptop.json<{ id: string }[]>('GET', '/sessions')).body.map((s) => s.id)).toEqual([sessionHandle(laptopId)]);
   expect(await count()).toBe(1);
 }

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { runStoreCompliance, useRedis } from '@sessionkit/testing';
+import { runStoreCompliance, sessionHandle, sessionKey, useRedis } from '@sessionkit/testing';
 import { createRedisSessionStorage, SessionKitError } from '@sessionkit/react-router';
 import { complianceTarget, cookiePair, countCommands, flavours, makeStorage, reactRouterMajor, SECRET, type Storage } from './helpers.js';
 
@@ -102,7 +102,7 @@ for (const flavour of flavours) {
       expect(fresh.id).not.toBe(id);
       expect(fresh.get('userId')).toBe('bob');
       expect(await exists(id)).toBe(false);
-      expect((await storage.listUserSessions('bob')).map((s) => s.id)).toEqual([fresh.id]);
+      expect((await storage.listUserSessions('bob')).map((s) => s.id)).toEqual([sessionHandle(fresh.id)]);
     });
 
     it('an id planted in a forged signed cookie is never adopted', async () => {
@@ -125,7 +125,7 @@ for (const flavour of flavours) {
       await storage.commitSession(changed); // a changed save: refused by the tombstone
       await storage.commitSession(unchanged); // an unchanged save: only slides what is still there
       expect(await exists(id)).toBe(false);
-      expect(await client.exists(prefix + id)).toBe(1); // the tombstone that refused both
+      expect(await client.exists(sessionKey(id, prefix))).toBe(1); // the tombstone that refused both
       expect((await load(setCookie)).id).toBe('');
       expect(await storage.listUserSessions('ann')).toEqual([]);
     });
@@ -140,12 +140,12 @@ for (const flavour of flavours) {
       const id = changed.id;
       expect(await brief.revokeUserSession('ann', id)).toBe(true);
       await new Promise((resolve) => setTimeout(resolve, 400)); // the request is slow; the tombstone goes
-      expect(await client.exists(prefix + id)).toBe(0);
+      expect(await client.exists(sessionKey(id, prefix))).toBe(0);
       changed.set('theme', 'dark');
       await brief.commitSession(changed);
       await brief.commitSession(unchanged);
       await brief.commitSession(flavour.createSession({ userId: 'ann' }, id) as never); // a session the app built itself
-      expect(await client.exists(prefix + id)).toBe(0);
+      expect(await client.exists(sessionKey(id, prefix))).toBe(0);
       expect(await brief.countUserSessions('ann')).toBe(0);
     });
 
@@ -186,14 +186,14 @@ for (const flavour of flavours) {
       const tablet = await signIn('ann');
       const bystander = await signIn('bob');
       expect(await storage.countUserSessions('ann')).toBe(3);
-      expect((await storage.listUserSessions('ann')).map((s) => s.id).sort()).toEqual([laptop.id, phone.id, tablet.id].sort());
+      expect((await storage.listUserSessions('ann')).map((s) => s.id).sort()).toEqual([laptop.id, phone.id, tablet.id].map(sessionHandle).sort());
 
       expect(await storage.invalidateAllUserSessions('ann', { except: laptop.id })).toBe(2);
       expect((await load(laptop.setCookie)).get('userId')).toBe('ann');
       expect((await load(phone.setCookie)).id).toBe('');
       expect((await load(tablet.setCookie)).id).toBe('');
       expect((await load(bystander.setCookie)).get('userId')).toBe('bob');
-      expect((await storage.listUserSessions('ann')).map((s) => s.id)).toEqual([laptop.id]);
+      expect((await storage.listUserSessions('ann')).map((s) => s.id)).toEqual([sessionHandle(laptop.id)]);
 
       expect(await storage.invalidateAllUserSessions('ann')).toBe(1);
       expect((await load(laptop.setCookie)).id).toBe('');
@@ -206,7 +206,7 @@ for (const flavour of flavours) {
       session.set('userId', 'bob');
       await storage.commitSession(session);
       expect(await storage.listUserSessions('ann')).toEqual([]);
-      expect((await storage.listUserSessions('bob')).map((s) => s.id)).toEqual([id]);
+      expect((await storage.listUserSessions('bob')).map((s) => s.id)).toEqual([sessionHandle(id)]);
       expect(await storage.revokeUserSession('ann', id)).toBe(false); // no longer ann's to revoke
 
       const again = await load(setCookie);
@@ -232,7 +232,7 @@ for (const flavour of flavours) {
       const setCookie = await custom.commitSession(session);
       const listed = await custom.listUserSessions(42);
       expect(listed).toHaveLength(1);
-      expect(listed[0]!.id).toBe((await custom.getSession(cookiePair(setCookie))).id);
+      expect(listed[0]!.id).toBe(sessionHandle((await custom.getSession(cookiePair(setCookie))).id));
       expect(listed[0]!.meta).toEqual({ ua: 'Firefox' });
       await custom.core.clear();
     });
@@ -246,7 +246,7 @@ for (const flavour of flavours) {
         const session = await load();
         for (const [key, value] of Object.entries(data)) session.set(key, value);
         const { id } = await load(await storage.commitSession(session));
-        expect((await storage.listUserSessions(owner)).map((s) => s.id)).toContain(id);
+        expect((await storage.listUserSessions(owner)).map((s) => s.id)).toContain(sessionHandle(id));
       }
       for (const value of [Number.NaN, Number.POSITIVE_INFINITY]) {
         const session = await load();
@@ -273,12 +273,12 @@ for (const flavour of flavours) {
 
     it("takes the TTL from the commit's expiry, and the ttl option when there is none", async () => {
       const { setCookie, id } = await signIn('ann');
-      const ttlDefault = await client.pttl(prefix + id);
+      const ttlDefault = await client.pttl(sessionKey(id, prefix));
       expect(ttlDefault).toBeGreaterThan(86_400_000 - 60_000);
       expect(ttlDefault).toBeLessThanOrEqual(86_400_000);
 
       await storage.commitSession(await load(setCookie), { maxAge: 120 });
-      const ttlMaxAge = await client.pttl(prefix + id);
+      const ttlMaxAge = await client.pttl(sessionKey(id, prefix));
       expect(ttlMaxAge).toBeGreaterThan(60_000);
       expect(ttlMaxAge).toBeLessThanOrEqual(120_000);
 
@@ -291,7 +291,7 @@ for (const flavour of flavours) {
       const fresh = await short.getSession(null);
       fresh.set('n', 1);
       const shortId = (await short.getSession(cookiePair(await short.commitSession(fresh)))).id;
-      const ttlOption = await client.pttl(prefix + shortId);
+      const ttlOption = await client.pttl(sessionKey(shortId, prefix));
       expect(ttlOption).toBeGreaterThan(30_000);
       expect(ttlOption).toBeLessThanOrEqual(90_000);
 
@@ -299,8 +299,8 @@ for (const flavour of flavours) {
       const withMaxAge = await rolling.getSession(null);
       withMaxAge.set('n', 1);
       const rollingId = (await rolling.getSession(cookiePair(await rolling.commitSession(withMaxAge)))).id;
-      expect(await client.pttl(prefix + rollingId)).toBeGreaterThan(240_000);
-      expect(await client.pttl(prefix + rollingId)).toBeLessThanOrEqual(300_000);
+      expect(await client.pttl(sessionKey(rollingId, prefix))).toBeGreaterThan(240_000);
+      expect(await client.pttl(sessionKey(rollingId, prefix))).toBeLessThanOrEqual(300_000);
     });
 
     it('read path: one Redis command per request, with a commit of unchanged data on every request', async () => {

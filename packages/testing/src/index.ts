@@ -47,7 +47,7 @@ export { useRedis, type TestRedis } from './use-redis.js';
 export { BunClients, newBunClient, underBun, type BunClient, type BunClientOptions } from './bun.js';
 export { makeTlsFiles, tlsServerArgs, type TlsFiles } from './tls.js';
 export { useRedisTls } from './use-redis-tls.js';
-export { rawRecord, recordData, withRecordData, readRecordData, writeRecordData, type RawRecord } from './records.js';
+export { rawRecord, recordData, withRecordData, readRecordData, writeRecordData, sessionHandle, sessionKey, type RawRecord } from './records.js';
 export { concurrentSaves, expectEveryChangeKept } from './concurrent-saves.js';
 export {
   NodeRedisClients,

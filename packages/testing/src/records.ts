@@ -1,4 +1,19 @@
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+
+/**
+ * What Redis holds in place of a session id (hashed ids, the default): its SHA-256 in base64url,
+ * the key's suffix and the index member. Computed here, not by core, so that tests check the
+ * layout from outside the code that writes it.
+ */
+export function sessionHandle(id: string): string {
+  return createHash('sha256').update(id).digest('base64url');
+}
+
+/** The key a session id's session sits under: `<prefix><handle>` (`hashIds: false`: `<prefix><id>`). */
+export function sessionKey(id: string, prefix = 'sess:', hashIds = true): string {
+  return prefix + (hashIds ? sessionHandle(id) : id);
+}
 
 export interface RawRecord {
   data?: string;

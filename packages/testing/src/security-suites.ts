@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import fc, { type Arbitrary } from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readRecordData, writeRecordData } from './records.js';
+import { readRecordData, sessionKey, writeRecordData } from './records.js';
 import { hostileSessionId } from './hostile-cookies.js';
 import { tamperedValueCases, tamperedValueTitle, type StoredCookie, type TamperCase } from './tampering.js';
 
@@ -158,7 +158,7 @@ export function defineTamperSuite<B extends SecurityBrowser>(options: TamperSuit
       it(tamperedValueTitle(what, expected), async () => {
         const { browser: alice, sid } = await signIn('alice');
         const reported = (await corruptReported()).length;
-        await tamper(`sess:${sid}`);
+        await tamper(sessionKey(sid));
         const me = await whoAmI(alice);
         expect(me.status).toBe(200);
         expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(prototypeBefore);
@@ -183,7 +183,7 @@ export function defineTamperSuite<B extends SecurityBrowser>(options: TamperSuit
     if (!saveNote) return;
     it('a 4 MiB stored value (beyond maxPayloadBytes, which bounds writes): it loads; saving it fails that request with a 500 (ERR_PAYLOAD_TOO_LARGE), no crash; signing in again replaces it', async () => {
       const { browser: alice, sid } = await signIn('alice');
-      const key = `sess:${sid}`;
+      const key = sessionKey(sid);
       const data = JSON.parse(await readRecordData(client(), key));
       await writeRecordData(client(), key, JSON.stringify({ ...data, pad: 'x'.repeat(4 * 1024 * 1024) }));
       expect((await whoAmI(alice)).body).toMatchObject({ userId: 'alice', sid });
@@ -242,7 +242,7 @@ export function defineHostileCookieSuite<B extends SecurityBrowser>(options: Hos
 
     it(options.titles.forged, async () => {
       const client = options.redis.client();
-      const before = await client.get(`sess:${victimId}`);
+      const before = await client.get(sessionKey(victimId));
       const reached = await watch(() =>
         fc.assert(
           fc.asyncProperty(options.forgedCookies(victimId), async (cookie) => {
@@ -256,7 +256,7 @@ export function defineHostileCookieSuite<B extends SecurityBrowser>(options: Hos
       );
       if (options.forgedReach === 'nothing') expect(reached).toEqual([]);
       else expect(reached).not.toContain(victimId);
-      expect(await client.get(`sess:${victimId}`)).toEqual(before);
+      expect(await client.get(sessionKey(victimId))).toEqual(before);
       expect((await whoAmI(victim)).body.userId).toBe('alice');
     });
 
