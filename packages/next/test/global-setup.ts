@@ -5,11 +5,13 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * Builds the test app (test/fixture) with `next build` before the `next` project runs, unless
- * its build is newer than everything it is built from (the fixture's files and the adapter's
- * src). A build takes 20 to 40 s on a shared 2-core machine; an up-to-date one is skipped.
+ * its build is newer than everything it is built from (the fixture's files, the adapter's src and
+ * core's built dist, which the build bundles: a core change, such as a new default, must reach the
+ * app). A build takes 20 to 40 s on a shared 2-core machine; an up-to-date one is skipped.
  */
 const fixture = fileURLToPath(new URL('./fixture', import.meta.url));
 const src = fileURLToPath(new URL('../src', import.meta.url));
+const coreDist = fileURLToPath(new URL('../../core/dist', import.meta.url));
 
 function newest(dir: string): number {
   let latest = 0;
@@ -24,7 +26,7 @@ function newest(dir: string): number {
 
 export default function setup(): void {
   const marker = join(fixture, 'dist', 'BUILD_ID');
-  if (existsSync(marker) && statSync(marker).mtimeMs > Math.max(newest(fixture), newest(src))) return;
+  if (existsSync(marker) && statSync(marker).mtimeMs > Math.max(newest(fixture), newest(src), newest(coreDist))) return;
   const started = Date.now();
   const next = fileURLToPath(new URL('../../../node_modules/next/dist/bin/next', import.meta.url));
   const result = spawnSync(process.execPath, [next, 'build'], {

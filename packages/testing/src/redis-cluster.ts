@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { freePort, RedisServer } from './redis-server.js';
+import { freePort, isPortTaken, RedisServer } from './redis-server.js';
 
 export interface RedisClusterOptions {
   /** Masters that share the 16384 slots. Default 3 (the minimum Redis Cluster accepts for failover votes). */
@@ -154,6 +154,20 @@ export class RedisCluster {
   }
 
   async start(): Promise<this> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.startOnce();
+      } catch (error) {
+        if (attempt >= 3 || !isPortTaken(error)) throw error;
+        // startOnce disposed what it started: begin again with new ports.
+        this.nodes.length = 0;
+        this.busPorts.clear();
+        this.disposed = false;
+      }
+    }
+  }
+
+  private async startOnce(): Promise<this> {
     const total = this.masterCount * (1 + this.replicasPerMaster);
     const args = [
       '--cluster-enabled',

@@ -95,6 +95,15 @@ export function portAccepts(port: number): Promise<boolean> {
   });
 }
 
+/**
+ * A port picked free by `freePort` is bound by redis-server a moment later, and a test file running
+ * in parallel can take it in between: redis-server then exits with "Address already in use" (a
+ * cluster, which picks twelve ports, lost that race in a full run). The caller picks new ports.
+ */
+export function isPortTaken(error: unknown): boolean {
+  return error instanceof Error && error.message.includes('Address already in use');
+}
+
 /** Waits until `port` accepts connections; fails early, with the process's output, if it exits. */
 export async function waitForPort(port: number, child: ChildProcess, log: () => string, timeoutMs = 10_000, name = 'redis-server'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -176,6 +185,21 @@ export class RedisServer {
 
   async start(): Promise<this> {
     if (this.managed) return this;
+    // A port this server picked itself may be taken before redis-server binds it: pick another.
+    const picked = !this.port && this.options.port === undefined;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.startOnce();
+      } catch (error) {
+        if (!picked || attempt >= 3 || !isPortTaken(error)) throw error;
+        await this.managed?.stop();
+        this.managed = undefined;
+        this.port = 0;
+      }
+    }
+  }
+
+  private async startOnce(): Promise<this> {
     const binary = await resolveRedisServer();
     this.port ||= this.options.port ?? (await freePort());
     const args = [
