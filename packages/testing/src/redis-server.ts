@@ -192,7 +192,8 @@ export class RedisServer {
         return await this.startOnce();
       } catch (error) {
         if (!picked || attempt >= 3 || !isPortTaken(error)) throw error;
-        await this.managed?.stop();
+        // startOnce set it (the narrowing above does not know): stop the child that failed to bind.
+        await (this.managed as ManagedChild | undefined)?.stop();
         this.managed = undefined;
         this.port = 0;
       }
