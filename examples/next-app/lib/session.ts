@@ -21,6 +21,8 @@ function sessionKit(server: AppSettings): SessionKit<AppSession> {
     client: server.client,
     // The first signs, all verify (SESSION_SECRET, comma-separated, for rotation).
     secrets: server.secrets,
+    // Data and device details encrypted at rest when SESSION_ENCRYPTION_KEYS is set (src/main.ts).
+    ...(server.encryptionKeys ? { encryptionKeys: server.encryptionKeys } : {}),
     // Owner of each session (the default reads data.userId too; explicit here for clarity).
     userId: (data) => data.userId,
     meta: (data) => (data.device ? { ...data.device } : undefined),

@@ -5,7 +5,7 @@ import type { AppSession } from './app-session';
 
 /**
  * What src/server.ts hands the app for each request: the Redis client it connected, the secrets,
- * the proxy setting. One object per `serve()` call.
+ * the proxy setting, the encryption keys. One object per `serve()` call.
  */
 export interface AppSettings {
   client: RedisClient;
@@ -14,6 +14,8 @@ export interface AppSettings {
   trustProxy: boolean;
   /** However active, a session ends this long after sign-in, in milliseconds. */
   absoluteTimeout: number;
+  /** Encrypt sessions at rest with these keys, the first current (SESSION_ENCRYPTION_KEYS); undefined: in clear. */
+  encryptionKeys: readonly string[] | undefined;
   /** The client's state as last seen, for /health. */
   redisStatus(): string;
   /** The sessions of this server: built by lib/session.ts on first use, then kept here. */

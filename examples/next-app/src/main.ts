@@ -1,6 +1,14 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { closeHttpServer, connectRedisOrExit, listenErrorMessage, metricsFromEnv, sessionSecretFromEnv, stopOnSignals } from '@sessionkit/example-shared';
+import {
+  closeHttpServer,
+  connectRedisOrExit,
+  encryptionKeysFromEnv,
+  listenErrorMessage,
+  metricsFromEnv,
+  sessionSecretFromEnv,
+  stopOnSignals,
+} from '@sessionkit/example-shared';
 import { serve } from './server.js';
 
 /**
@@ -16,6 +24,8 @@ import { serve } from './server.js';
  *   REDIS_URL | REDIS_CLUSTER_NODES | REDIS_SENTINELS (+ REDIS_SENTINEL_NAME), REDIS_CLIENT:
  *                   where sessions live; none: an embedded redis-server (development only)
  *   METRICS         1: serve SessionKit's metrics on GET /metrics, Prometheus text (docs/observability.md)
+ *   SESSION_ENCRYPTION_KEYS  comma-separated base64 32-byte keys (openssl rand -base64 32), current first:
+ *                   sessions encrypted at rest (docs/operations.md); unset: stored in clear
  */
 const port = Number(process.env.PORT ?? 3005);
 const host = process.env.HOST || undefined;
@@ -23,11 +33,22 @@ process.env.NEXT_TELEMETRY_DISABLED ??= '1';
 
 // Several secrets, comma-separated: the first signs, all verify (rotation).
 const secrets = sessionSecretFromEnv().split(',').filter(Boolean);
+// Checked before Redis is connected: a malformed key exits 1 (naming its place, never its value)
+// with nothing yet to close.
+const encryptionKeys = encryptionKeysFromEnv();
 
 const redis = await connectRedisOrExit();
 let server: Server;
 try {
-  ({ server } = await serve({ client: redis.client, secrets, trustProxy: process.env.TRUST_PROXY === 'true', port, host, metrics: metricsFromEnv() }));
+  ({ server } = await serve({
+    client: redis.client,
+    secrets,
+    trustProxy: process.env.TRUST_PROXY === 'true',
+    port,
+    host,
+    metrics: metricsFromEnv(),
+    encryptionKeys,
+  }));
 } catch (error) {
   // A listen error (a port in use, say) ends the start: one line, then exit once Redis is closed.
   console.error(`Cannot start: ${listenErrorMessage(error as Error, port, host)}`);

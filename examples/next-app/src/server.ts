@@ -23,6 +23,8 @@ export interface ServeOptions {
   metrics?: Metrics | undefined;
   /** However active, a session ends this long after sign-in, in milliseconds. Default 30 days (OWASP ASVS 7.3.2). */
   absoluteTimeout?: number;
+  /** Encrypt sessions at rest with these keys (SESSION_ENCRYPTION_KEYS, see encryptionKeysFromEnv); none: in clear. */
+  encryptionKeys?: readonly string[] | undefined;
 }
 
 export interface Served {
@@ -58,6 +60,7 @@ export async function serve(options: ServeOptions): Promise<Served> {
     secrets: options.secrets,
     trustProxy: options.trustProxy ?? false,
     absoluteTimeout: options.absoluteTimeout ?? 30 * 24 * 3600 * 1000,
+    encryptionKeys: options.encryptionKeys,
     redisStatus: () => clientStatus(options.client),
   };
   const app = next({ dev: false, dir });

@@ -1,4 +1,5 @@
 import { beforeAll } from 'vitest';
+import { defineEncryptionSuite } from '../../shared/test/encryption.js';
 import { defineEntryPointSuites } from '../../shared/test/main.js';
 import { defineMetricsSuite } from '../../shared/test/metrics.js';
 import { Agent, buildApp } from './helpers.js';
@@ -10,3 +11,6 @@ defineEntryPointSuites({ main: 'examples/next-app/src/main.ts', sessionSecret: '
 
 /** METRICS=1: GET /metrics over HTTP after a sign-in and a few pages (examples/shared/test/metrics.ts). */
 defineMetricsSuite({ main: 'examples/next-app/src/main.ts', sessionSecret: 'entry point test secret, 32+ characters long', Agent });
+
+/** SESSION_ENCRYPTION_KEYS: sessions encrypted at rest, a dump holds none of their data (examples/shared/test/encryption.ts). */
+defineEncryptionSuite({ main: 'examples/next-app/src/main.ts', sessionSecret: 'entry point test secret, 32+ characters long', Agent });
