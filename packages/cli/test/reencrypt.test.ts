@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KeyRing, sealedKeyId, SessionStore } from '@sessionkit/core';
-import { recordData, useRedis } from '@sessionkit/testing';
+import { commandCalls, recordData, useRedis } from '@sessionkit/testing';
 import { replaceIfUnchanged } from '../src/commands/reencrypt.js';
 import { expectNoStack, redisUrl, sessionkit, sessionkitJson, spawnSessionkit } from './helpers.js';
 
@@ -129,21 +129,36 @@ describe('sessionkit reencrypt', () => {
 
   it('a run racing saves (from an instance still on the old key) and sign-outs loses none of them and revives nothing', async () => {
     // A few hot sessions, each saved back to back by its own loop for the whole run, among
-    // keys of other apps that keep the (paced) walk going for a while: most rewrites then find
-    // their session saved between their read and their write.
+    // keys of other apps that keep the (paced) walk going for a while: many rewrites then find
+    // their session saved between their read and their write (counted below, and required).
     const ids = await writeSessions(20, [keyA]);
     await Promise.all(Array.from({ length: 20 }, (_, b) => admin.mset(Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`other:${b}:${i}`, 'x'])))));
     const app = store([keyA]);
+    // The store runs a Lua script by EVAL the first time through a client only (EVALSHA after):
+    // once `app` has saved and destroyed, every EVAL is one of the run's guarded rewrites, so the
+    // EVALs beyond the rewrites it made are rewrites that lost to a save or a sign-out.
+    const spare = newId();
+    await app.set(spare, {}, { userId: 'spare' });
+    await app.destroy(spare, { userId: 'spare' });
+    await admin.config('RESETSTAT');
     const last = new Map<string, number>();
     const revoked = new Set<string>();
     const run = spawnSessionkit(['--url', url, 'reencrypt', '--rate', '1000', '--json'], { SESSION_ENCRYPTION_KEYS: `${keyB},${keyA}` });
     let finished = false;
     void run.done.then(() => (finished = true));
+    // The walk has reached the sessions once the run's first guarded rewrite is in (its first EVAL).
+    let reached = false;
+    const watch = (async () => {
+      while (!finished && !reached) {
+        reached = (await commandCalls(admin, 'eval')) > 0;
+        await sleep(5);
+      }
+    })();
     await Promise.all(
       ids.map(async (id, i) => {
         for (let round = 0; !finished; round++) {
-          // Every fifth session is signed out part way: no rewrite may bring it back.
-          if (i % 5 === 0 && round === 20) {
+          // Every fifth session is signed out while the run walks: no rewrite may bring it back.
+          if (i % 5 === 0 && reached) {
             revoked.add(id);
             await app.destroy(id, { userId: `u${i % 5}` });
             return;
@@ -153,8 +168,17 @@ describe('sessionkit reencrypt', () => {
         }
       }),
     );
+    await watch;
     const done = await run.done;
     expect(done.code, done.stderr).toBe(0);
+    const report = JSON.parse(done.stdout);
+    const lost = (await commandCalls(admin, 'eval')) - report.rewritten;
+    console.log(
+      `racing reencrypt: rewritten ${report.rewritten}, guarded rewrites that lost to a concurrent write ${lost}, changed meanwhile ${report.changedMeanwhile}`,
+    );
+    // Not vacuous: saves did land between a rewrite's read and its write, and sign-outs during the walk.
+    expect(lost, 'no rewrite raced a save').toBeGreaterThan(0);
+    expect(revoked.size).toBeGreaterThan(0);
     const reader = store([keyB, keyA]);
     for (const [i, id] of ids.entries()) {
       const got = await reader.get(id);

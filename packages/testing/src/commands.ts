@@ -38,3 +38,13 @@ export function formatCounts(counted: { total: number; byName: Record<string, nu
     .join(', ');
   return per === 1 ? `${counted.total} (${names})` : `${(counted.total / per).toFixed(2)} per request (${names})`;
 }
+
+/**
+ * How many times Redis ran `command` (lower case, e.g. 'eval') since it started or since its last
+ * `CONFIG RESETSTAT`, from INFO commandstats: every client's calls, child processes' included,
+ * without MONITOR's cost.
+ */
+export async function commandCalls(client: Redis, command: string): Promise<number> {
+  const info = await client.info('commandstats');
+  return Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(info)?.[1] ?? 0);
+}

@@ -22,7 +22,7 @@ export {
   type FailoverResult,
 } from './redis-cluster.js';
 export { RedisSentinel, SentinelProcess, startRedisSentinel, type RedisSentinelOptions, type SentinelFailoverResult } from './redis-sentinel.js';
-export { countCommands, formatCounts } from './commands.js';
+export { commandCalls, countCommands, formatCounts } from './commands.js';
 export { useCommandFigures } from './command-figures.js';
 export { cookieExpiry, CookieJar } from './cookies.js';
 export { FetchAgent, HttpClient, listenOn } from './http-client.js';
