@@ -4,30 +4,15 @@
  * on every row, and an encrypted record larger than the same session in clear. Counts, sizes and
  * shape only, never timings.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { AT_REST, AT_REST_NOTES } from '../apps/shared.js';
-import { loadConfig } from '../config.js';
 import { PATHS } from '../http.js';
 import { runBench, type RunOutput } from '../run.js';
-import { expectFixedRate, sent } from './helpers.js';
-
-const near = (...ns: number[]) => ns.map((n) => expect.closeTo(n, 2));
-const dir = mkdtempSync(join(tmpdir(), 'sessionkit-bench-at-rest-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+import { expectFixedRate, near, quickFixedRate, sent } from './helpers.js';
 
 process.env.BENCH_AT_REST = '1';
 
-const quick = loadConfig([], { quick: true });
-const config = loadConfig([], {
-  quick: true,
-  sections: ['fixed-rate'],
-  out: join(dir, 'benchmarks.md'),
-  json: join(dir, 'results.json'),
-  fixedRate: { ...quick.fixedRate, frameworks: ['express'] },
-});
+const config = quickFixedRate('at-rest', ['express']);
 
 describe('section 1 with BENCH_AT_REST=1, Express, quick mode', () => {
   let run: RunOutput;
