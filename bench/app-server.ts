@@ -23,6 +23,9 @@ import { startNext } from './apps/next.js';
 import { startReactRouter } from './apps/react-router.js';
 import {
   adapter,
+  AT_REST,
+  AT_REST_NOTES,
+  atRestOptions,
   cleanups,
   DAY_MS,
   fillLogin,
@@ -37,16 +40,28 @@ const [framework, storeName, redisUrl] = process.argv.slice(2) as [string, strin
 const ioredis = () => ioredisClient(redisUrl);
 const nodeRedis = () => nodeRedisClient(redisUrl);
 
-async function expressKit(client: typeof ioredis | typeof nodeRedis, prefix: string, touchAfter?: number) {
+type KitOptions = { prefix: string; touchAfter?: number } & Omit<NonNullable<ReturnType<typeof atRestOptions>>, 'prefix'>;
+
+async function expressKit(client: typeof ioredis | typeof nodeRedis, options: KitOptions) {
   const { RedisStore } = await adapter<typeof import('@sessionkit/express')>('express', storeName);
-  const store = new RedisStore({ client: await client(), prefix, ...(touchAfter === undefined ? {} : { touchAfter }) });
+  const store = new RedisStore({ client: await client(), ...options });
   cleanups.push(() => store.close());
   return store;
 }
 
-async function fastifyKit(client: typeof ioredis | typeof nodeRedis, prefix: string) {
+async function fastifyKit(client: typeof ioredis | typeof nodeRedis, options: KitOptions) {
   const { RedisStore } = await adapter<typeof import('@sessionkit/fastify')>('fastify', storeName);
-  return new RedisStore({ client: await client(), prefix });
+  return new RedisStore({ client: await client(), ...options });
+}
+
+/** The BENCH_AT_REST rows (see AT_REST): the same adapter on ioredis, each with its options. */
+const atRest = (kit: typeof expressKit | typeof fastifyKit, framework: string) =>
+  Object.fromEntries(AT_REST.map((row) => [row.id, () => kit(ioredis, atRestOptions(framework, row.id)!)]));
+
+/** The login of every app: the at-rest rows' session padded to about 1 KB. */
+function login(session: SessionBag, u: string): void {
+  fillLogin(session, u);
+  if (atRestOptions(framework, storeName)) session.notes = AT_REST_NOTES;
 }
 
 /** The stores of the Express and Fastify apps by id, each with its own key prefix; `undefined` is @fastify/session's own MemoryStore. */
@@ -55,18 +70,20 @@ const STORES: Record<'express' | 'fastify', Record<string, () => Promise<unknown
     memory: async () => new (await import('express-session')).default.MemoryStore(),
     'connect-redis9': async () => new (await import('connect-redis9')).RedisStore({ client: await nodeRedis(), prefix: 'cr9:' }),
     'connect-redis8': async () => new (await import('connect-redis')).RedisStore({ client: await ioredis(), prefix: 'cr8:' }),
-    sessionkit: () => expressKit(ioredis, 'sk:'),
-    'sessionkit-touch0': () => expressKit(ioredis, 'sk:', 0),
-    'sessionkit-node-redis': () => expressKit(nodeRedis, 'sknr:'),
-    'sessionkit@baseline': () => expressKit(ioredis, 'skb:'),
+    sessionkit: () => expressKit(ioredis, { prefix: 'sk:' }),
+    'sessionkit-touch0': () => expressKit(ioredis, { prefix: 'sk:', touchAfter: 0 }),
+    'sessionkit-node-redis': () => expressKit(nodeRedis, { prefix: 'sknr:' }),
+    'sessionkit@baseline': () => expressKit(ioredis, { prefix: 'skb:' }),
+    ...atRest(expressKit, 'express'),
   },
   fastify: {
     memory: async () => undefined,
     'connect-redis8': async () => new (await import('connect-redis')).RedisStore({ client: await ioredis(), prefix: 'fcr8:' }),
     'connect-redis9': async () => new (await import('connect-redis9')).RedisStore({ client: await nodeRedis(), prefix: 'fcr9:' }),
-    sessionkit: () => fastifyKit(ioredis, 'fsk:'),
-    'sessionkit-node-redis': () => fastifyKit(nodeRedis, 'fsknr:'),
-    'sessionkit@baseline': () => fastifyKit(ioredis, 'fskb:'),
+    sessionkit: () => fastifyKit(ioredis, { prefix: 'fsk:' }),
+    'sessionkit-node-redis': () => fastifyKit(nodeRedis, { prefix: 'fsknr:' }),
+    'sessionkit@baseline': () => fastifyKit(ioredis, { prefix: 'fskb:' }),
+    ...atRest(fastifyKit, 'fastify'),
   },
 };
 
@@ -88,7 +105,7 @@ async function startExpress(): Promise<number> {
   app.use(session({ store, secret: SECRET, resave: false, saveUninitialized: false, cookie: { maxAge: DAY_MS } }));
   console.warn = warn;
   app.get('/login', (req, res) => {
-    fillLogin(req.session as unknown as SessionBag, String(req.query.u ?? '0'));
+    login(req.session as unknown as SessionBag, String(req.query.u ?? '0'));
     res.json({ ok: true });
   });
   app.get('/read', (req, res) => {
@@ -117,7 +134,7 @@ async function startFastify(): Promise<number> {
   await app.register(fastifySession, { secret: SECRET, cookie: { secure: false }, ...(store ? { store: store as never } : {}) });
   const bag = (request: { session: unknown }) => request.session as SessionBag;
   app.get('/login', async (request) => {
-    fillLogin(bag(request), String((request.query as { u?: string }).u ?? '0'));
+    login(bag(request), String((request.query as { u?: string }).u ?? '0'));
     return { ok: true };
   });
   app.get('/read', async (request, reply) => {

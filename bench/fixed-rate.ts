@@ -20,7 +20,7 @@ import type { Redis } from 'ioredis';
 import type { BenchConfig, Framework } from './config.js';
 import { type AppPool, PATHS, startApps, type App, type AppSpec, type Path } from './http.js';
 import { buildNextApp } from './apps/next-build.js';
-import { BASELINE } from './apps/shared.js';
+import { AT_REST, atRestPrefix, BASELINE } from './apps/shared.js';
 import { PacedClient } from './paced-load.js';
 import { measureWindow, median, medianOf, redisCpu, sentPerRequest, sleep } from './util.js';
 
@@ -78,18 +78,51 @@ export const FIXED_RATE_STORES: Record<Framework, FixedRateSpec[]> = {
 };
 
 /**
- * The rows a run drives: the framework's stores, and with BENCH_BASELINE (a built checkout) its
- * SessionKit row again from that checkout, for an A/B of a change in the same rounds.
+ * The rows a run drives: the framework's stores; with BENCH_BASELINE (a built checkout) its
+ * SessionKit row again from that checkout, for an A/B of a change in the same rounds; with
+ * BENCH_AT_REST=1 (Express and Fastify) the rows of AT_REST, the cost of protection at rest.
  */
 function storesOf(framework: Framework): FixedRateSpec[] {
-  const specs = FIXED_RATE_STORES[framework];
+  const specs = [...FIXED_RATE_STORES[framework]];
   const ours = specs.find((spec) => spec.id === 'sessionkit');
+  if (process.env.BENCH_AT_REST === '1' && ours && (framework === 'express' || framework === 'fastify'))
+    specs.push(...AT_REST.map((row) => ({ id: row.id, label: `${ours.label}, 1 KB session, ${row.name}`, client: 'ioredis' as const })));
   const baseline = process.env.BENCH_BASELINE;
   // The Next app is one `next build` that bundles this checkout's @sessionkit/next: no baseline row.
   if (!baseline || !ours || framework === 'next') return specs;
   if (!existsSync(resolve(baseline, 'packages', framework, 'dist', 'index.js')))
     throw new Error(`BENCH_BASELINE=${baseline} has no built @sessionkit/${framework}: run npm ci && npm run build in that checkout`);
   return [...specs, { id: `sessionkit${BASELINE}`, label: `${ours.label}, baseline checkout`, client: 'ioredis' }];
+}
+
+/**
+ * Bytes of one session record (STRLEN) of each at-rest row, read after the logins: keys under
+ * the row's prefix are its session records only (its index keys are under `idx:<prefix>`).
+ */
+async function recordBytes(admin: Redis, framework: Framework, specs: FixedRateSpec[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const spec of specs) {
+    if (!AT_REST.some((row) => row.id === spec.id)) continue;
+    const [, keys] = await admin.scan('0', 'MATCH', `${atRestPrefix(framework, spec.id)}*`, 'COUNT', 10_000);
+    if (keys[0]) out.set(spec.id, await admin.strlen(keys[0]));
+  }
+  return out;
+}
+
+/** The at-rest rows against the first one (hashIds: false), for the log: medians and ratios. */
+function logAtRest(rows: FixedRateRow[], log: (line: string) => void): void {
+  for (const path of PATHS) {
+    const ours = AT_REST.map((row) => rows.find((r) => r.store === row.id && r.path === path)).filter((r) => r !== undefined);
+    const base = ours[0];
+    if (!base) continue;
+    log(`  at rest, ${ours[0]!.framework} ${path} (medians; ratios vs ${AT_REST[0]!.name}):`);
+    for (const r of ours)
+      log(
+        `    ${r.label.padEnd(70)} app ${r.appCpuUs.toFixed(0).padStart(4)} µs (${(r.appCpuUs / base.appCpuUs).toFixed(3)}x)  ` +
+          `app + Redis ${r.totalCpuUs.toFixed(0).padStart(4)} µs (${(r.totalCpuUs / base.totalCpuUs).toFixed(3)}x)  ` +
+          `${r.commandsPerRequest.toFixed(3)} cmd/req  record ${r.recordBytes ?? '?'} B`,
+      );
+  }
 }
 
 export interface FixedRateRun {
@@ -112,7 +145,16 @@ export interface FixedRateRun {
 }
 
 /** Medians over the rounds (app + Redis: the median of each round's sum), and every round. */
-export type FixedRateRow = FixedRateRun & { framework: Framework; store: string; label: string; client: RedisClientName; path: Path; runs: FixedRateRun[] };
+export type FixedRateRow = FixedRateRun & {
+  framework: Framework;
+  store: string;
+  label: string;
+  client: RedisClientName;
+  path: Path;
+  runs: FixedRateRun[];
+  /** BENCH_AT_REST rows: bytes of one session record in Redis (STRLEN), after its login. */
+  recordBytes?: number;
+};
 
 export interface FixedRateComparison {
   framework: Framework;
@@ -161,6 +203,7 @@ async function compareFixedRate(
   const apps = await startApps(framework, specs, redisUrl, config.sessions, pool);
   const paced = (app: App) => new PacedClient(app.port, app.cookies.slice(0, sessions), f.connections);
   const targets: Driven[] = specs.map((spec) => ({ spec, app: apps.get(spec.id)!, client: paced(apps.get(spec.id)!) }));
+  const bytes = await recordBytes(admin, framework, specs);
   // Warm every app's read and write paths (JIT, connections, the scripts on each Redis
   // connection) unpaced, so that no round measures a cold one.
   const warmUp = async () => {
@@ -251,9 +294,11 @@ async function compareFixedRate(
       targets.flatMap(({ spec }) => {
         const r = runs.get(`${spec.id} ${path}`);
         const failures = r?.reduce((sum, x) => sum + x.failures, 0) ?? 0;
-        return r ? [{ ...medianOf(r), failures, framework, store: spec.id, label: spec.label, client: spec.client, path, runs: r }] : [];
+        const size = bytes.has(spec.id) ? { recordBytes: bytes.get(spec.id) } : {};
+        return r ? [{ ...medianOf(r), failures, framework, store: spec.id, label: spec.label, client: spec.client, path, runs: r, ...size }] : [];
       }),
     );
+    logAtRest(rows, log);
     const appUsPerSecond: Record<string, number> = {};
     for (const [id, xs] of idleApp) appUsPerSecond[id] = median(xs);
     return {

@@ -4,34 +4,17 @@
  * temporary directory. The other sections and Express/Fastify are smoke.test.ts's. Counts and
  * shape only, never timings.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../config.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { PATHS } from '../http.js';
 import { runBench, type RunOutput } from '../run.js';
 import { rootDir } from '../util.js';
-import { expectFixedRate, sent, tableRows } from './helpers.js';
-
-/** Matchers for figures equal to `ns` to two decimals. */
-const near = (...ns: number[]) => ns.map((n) => expect.closeTo(n, 2));
-const dir = mkdtempSync(join(tmpdir(), 'sessionkit-bench-frameworks-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+import { expectFixedRate, near, quickFixedRate, sent, tableRows } from './helpers.js';
 
 // The A/B row (see docs/benchmarks.md, "An A/B of a change"), with this checkout as its own
 // baseline: the row runs the built packages found through BENCH_BASELINE.
 process.env.BENCH_BASELINE = rootDir;
 
-const quick = loadConfig([], { quick: true });
-const config = loadConfig([], {
-  quick: true,
-  sections: ['fixed-rate'],
-  // Missing: the run starts from a copy of docs/benchmarks.md.
-  out: join(dir, 'benchmarks.md'),
-  json: join(dir, 'results.json'),
-  fixedRate: { ...quick.fixedRate, frameworks: ['koa', 'react-router', 'hono'] },
-});
+const config = quickFixedRate('frameworks', ['koa', 'react-router', 'hono']);
 
 describe('section 1 for Koa, React Router and Hono, quick mode', () => {
   let run: RunOutput;

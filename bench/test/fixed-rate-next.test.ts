@@ -4,26 +4,11 @@
  * and node-redis, iron-session), a real redis-server, the MONITOR counts, and its tables in a copy
  * of docs/benchmarks.md in a temporary directory. Counts and shape only, never timings.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../config.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runBench, type RunOutput } from '../run.js';
-import { expectFixedRate, sent, tableRows } from './helpers.js';
+import { expectFixedRate, near, quickFixedRate, sent, tableRows } from './helpers.js';
 
-const near = (...ns: number[]) => ns.map((n) => expect.closeTo(n, 2));
-const dir = mkdtempSync(join(tmpdir(), 'sessionkit-bench-next-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const quick = loadConfig([], { quick: true });
-const config = loadConfig([], {
-  quick: true,
-  sections: ['fixed-rate'],
-  out: join(dir, 'benchmarks.md'),
-  json: join(dir, 'results.json'),
-  fixedRate: { ...quick.fixedRate, frameworks: ['next'] },
-});
+const config = quickFixedRate('next', ['next']);
 
 describe('section 1 for Next.js, quick mode', () => {
   let run: RunOutput;

@@ -1,8 +1,32 @@
-/** What both quick-mode test files check: section 1's rows, and the cells of a marked table. */
-import { expect } from 'vitest';
-import type { BenchConfig } from '../config.js';
+/** What the quick-mode test files share: section 1's settings and rows, and the cells of a marked table. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect } from 'vitest';
+import { type BenchConfig, type Framework, loadConfig } from '../config.js';
 import { FIXED_RATE_STORES, type FixedRateComparison } from '../fixed-rate.js';
 import { PATHS, type Path } from '../http.js';
+
+/** Matchers for figures equal to `ns` to two decimals. */
+export const near = (...ns: number[]) => ns.map((n) => expect.closeTo(n, 2));
+
+/**
+ * Quick-mode section 1 of `frameworks` alone, its results and page in a temporary directory
+ * (`sessionkit-bench-<name>-…`) removed after the file. The page is missing there: the run starts
+ * from a copy of docs/benchmarks.md.
+ */
+export function quickFixedRate(name: string, frameworks: Framework[]): BenchConfig {
+  const dir = mkdtempSync(join(tmpdir(), `sessionkit-bench-${name}-`));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const quick = loadConfig([], { quick: true });
+  return loadConfig([], {
+    quick: true,
+    sections: ['fixed-rate'],
+    out: join(dir, 'benchmarks.md'),
+    json: join(dir, 'results.json'),
+    fixedRate: { ...quick.fixedRate, frameworks },
+  });
+}
 
 /** The body rows of the marked table `name` of `md`, as trimmed cells. */
 export function tableRows(md: string, name: string): string[][] {
