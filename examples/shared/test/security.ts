@@ -69,6 +69,21 @@ export interface SecurityTarget<Store extends StoreUnderTest, Data> {
 }
 
 /**
+ * The observability check of an app whose log is the console (Express, Hono, Next.js): it prints one
+ * line per Redis failure, so the NOPERM the test provokes must show there.
+ */
+export const consoleLogObservability: SecurityTarget<StoreUnderTest, unknown>['observability'] = {
+  title: 'an app can log and meter corrupt, invalidate and revoked-write events with hashed ids; nothing it prints contains a session id',
+  appLog: [],
+  checkLog: (_ids, printed) => {
+    expect(
+      printed.some((line) => /SessionKit \w+ failed: NOPERM/.test(line)),
+      printed.join('\n'),
+    ).toBe(true);
+  },
+};
+
+/**
  * Defines the security suites for one app. Call it once, at the top level of the app's
  * security.test.ts, after `useRedis()`.
  */
