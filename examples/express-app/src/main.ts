@@ -33,13 +33,15 @@ function trustProxy(value: string | undefined): boolean | number | string | unde
   return /^\d+$/.test(value) ? Number(value) : value;
 }
 
+// Checked before Redis is connected (or an embedded one started): a bad key stops the app at once.
+const encryptionKeys = encryptionKeysFromEnv();
 const redis = await connectRedisOrExit();
 const app = createApp({
   client: redis.client,
   secret,
   trustProxy: trustProxy(process.env.TRUST_PROXY),
   metrics: metricsFromEnv(),
-  encryptionKeys: encryptionKeysFromEnv(),
+  encryptionKeys,
 });
 
 // Express 5 hands a listen error (a port in use, say) to this callback as well as emitting it:

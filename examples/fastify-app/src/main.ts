@@ -40,6 +40,8 @@ function cookieSecure(value: string | undefined): boolean | 'auto' {
   return 'auto';
 }
 
+// Checked before Redis is connected (or an embedded one started): a bad key stops the app at once.
+const encryptionKeys = encryptionKeysFromEnv();
 const redis = await connectRedisOrExit();
 const app = await buildApp({
   client: redis.client,
@@ -48,7 +50,7 @@ const app = await buildApp({
   cookieSecure: cookieSecure(process.env.COOKIE_SECURE),
   logger: { level: process.env.LOG_LEVEL ?? 'warn' },
   metrics: metricsFromEnv(),
-  encryptionKeys: encryptionKeysFromEnv(),
+  encryptionKeys,
 });
 
 try {

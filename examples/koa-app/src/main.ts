@@ -29,13 +29,15 @@ const host = process.env.HOST || undefined;
 // Several secrets, comma-separated: the first signs, all verify (rotation).
 const secret = sessionSecretFromEnv().split(',').filter(Boolean);
 
+// Checked before Redis is connected (or an embedded one started): a bad key stops the app at once.
+const encryptionKeys = encryptionKeysFromEnv();
 const redis = await connectRedisOrExit();
 const app = createApp({
   client: redis.client,
   secret,
   trustProxy: process.env.TRUST_PROXY === 'true',
   metrics: metricsFromEnv(),
-  encryptionKeys: encryptionKeysFromEnv(),
+  encryptionKeys,
 });
 
 const server = app.listen(port, host, () => {

@@ -28,9 +28,11 @@ const host = process.env.HOST || undefined;
 
 const secret = sessionSecretFromEnv();
 
+// Checked before Redis is connected (or an embedded one started): a bad key stops the app at once.
+const encryptionKeys = encryptionKeysFromEnv();
 const redis = await connectRedisOrExit();
 const trustProxy = ['1', 'true'].includes(process.env.TRUST_PROXY ?? '');
-const app = createApp({ client: redis.client, secret, trustProxy, metrics: metricsFromEnv(), encryptionKeys: encryptionKeysFromEnv() });
+const app = createApp({ client: redis.client, secret, trustProxy, metrics: metricsFromEnv(), encryptionKeys });
 
 const server = createServer(app.listener);
 server.listen(port, host, () => {
