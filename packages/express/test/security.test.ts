@@ -117,14 +117,18 @@ defineHostileCookieSuite({
   forgedCookies: (victimId) =>
     forgedCookieHeader(
       'connect.sid',
-      fc.oneof(
-        fc.constant(victimId),
-        fc.constant(`s:${victimId}`),
-        fc.string({ maxLength: 44 }).map((sig) => `s:${victimId}.${sig}`),
-        fc.string({ minLength: 1, maxLength: 8 }).map((extra) => sign(victimId).slice(0, -1) + extra),
-        fc.constant(sign(victimId, 'another secret')),
-        fc.constant(sign(`{user-alice}*`, 'another secret')),
-      ),
+      fc
+        .oneof(
+          fc.constant(victimId),
+          fc.constant(`s:${victimId}`),
+          fc.string({ maxLength: 44 }).map((sig) => `s:${victimId}.${sig}`),
+          fc.string({ minLength: 1, maxLength: 8 }).map((extra) => sign(victimId).slice(0, -1) + extra),
+          fc.constant(sign(victimId, 'another secret')),
+          fc.constant(sign(`{user-alice}*`, 'another secret')),
+        )
+        // A near miss, never the real cookie by chance: one extra character equal to the one cut
+        // off rebuilds it (about 1 in 800 of that branch's values; it failed a CI run).
+        .filter((value) => value !== sign(victimId)),
     ),
   signedCookie: (id) => `connect.sid=${encodeURIComponent(sign(id))}`,
   // None is validly signed, so express-session never asks the store for any of them.

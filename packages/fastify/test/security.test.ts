@@ -110,14 +110,18 @@ defineHostileCookieSuite({
   forgedCookies: (victimId) =>
     forgedCookieHeader(
       'sessionId',
-      fc.oneof(
-        fc.constant(victimId),
-        fc.string({ maxLength: 44 }).map((sig) => `${victimId}.${sig}`),
-        fc.string({ minLength: 1, maxLength: 8 }).map((extra) => sign(victimId).slice(0, -1) + extra),
-        fc.constant(sign(victimId, 'another secret that is at least 32 chars')),
-        fc.constant(`s:${sign(victimId)}`),
-        fc.constant(sign(`{user-alice}*`, 'another secret that is at least 32 chars')),
-      ),
+      fc
+        .oneof(
+          fc.constant(victimId),
+          fc.string({ maxLength: 44 }).map((sig) => `${victimId}.${sig}`),
+          fc.string({ minLength: 1, maxLength: 8 }).map((extra) => sign(victimId).slice(0, -1) + extra),
+          fc.constant(sign(victimId, 'another secret that is at least 32 chars')),
+          fc.constant(`s:${sign(victimId)}`),
+          fc.constant(sign(`{user-alice}*`, 'another secret that is at least 32 chars')),
+        )
+        // A near miss, never the real cookie by chance: one extra character equal to the one cut
+        // off rebuilds it (about 1 in 800 of that branch's values; it failed a CI run).
+        .filter((value) => value !== sign(victimId)),
     ),
   signedCookie: (id) => `sessionId=${encodeURIComponent(sign(id))}`,
   // None is validly signed, so @fastify/session never asks the store for any of them.
