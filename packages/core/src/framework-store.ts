@@ -465,10 +465,12 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
     let version = this.mergeSaves && loaded ? loaded.version : undefined;
     let previousUserId: string | null | undefined = base ? (base.userId ?? null) : undefined;
     let changes: Changes | undefined;
+    // The stored meta, when it must move to the current encryption key and the app gives none of
+    // its own; after a conflict, the meta of the record that won (never the load's older one).
+    let staleMeta = loaded?.staleMeta;
     for (let attempt = 1; ; attempt++) {
-      // No meta of the app's own: the loaded one, when it must move to the current encryption key.
-      const own = this.findMeta?.(data);
-      const meta = own === undefined ? loaded?.staleMeta : own;
+      const appMeta = this.findMeta?.(data);
+      const meta = appMeta === undefined ? staleMeta : appMeta;
       const result = await this.core.set(sid, data, {
         ttl,
         userId: this.userIdOf(data) ?? null,
@@ -498,6 +500,7 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
       // Unreadable now (reported as 'corrupt'): nothing to merge with, so write over it.
       version = current ? current.record.version : undefined;
       previousUserId = current ? (current.record.userId ?? null) : undefined;
+      staleMeta = current?.staleMeta ? current.record.meta : undefined;
     }
   }
 
@@ -531,6 +534,8 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
     if (result.expiresAt !== undefined) loaded.expiresAt = result.expiresAt;
     if (result.createdAt !== undefined) loaded.createdAt = result.createdAt;
     if (result.text !== undefined) loaded.text = result.text;
+    // Written under the current key: nothing left to move.
+    delete loaded.staleMeta;
     const userId = this.userIdOf(data);
     if (userId === undefined) delete loaded.userId;
     else loaded.userId = userId;

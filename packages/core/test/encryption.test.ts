@@ -189,6 +189,28 @@ describe('rotation of the meta through an adapter (FrameworkStore)', () => {
   });
 });
 
+describe('a merged retry through an adapter (FrameworkStore)', () => {
+  it("keeps the meta of the save that won, never the load's older one it would have moved", async () => {
+    const id = newId();
+    const writer = fresh({ encryptionKeys: [keyA] });
+    await writer.set(id, { cookie: { originalMaxAge: 60_000 }, userId: 'u7', n: 0 }, { userId: 'u7', meta: { ua: 'old-agent' } });
+    // Loaded with its meta under the older key: the adapter's save would move it to keyB.
+    const adapter = new FrameworkStore<Record<string, unknown>>({ client: ioredisOf(writer), prefix: writer.options.prefix, encryptionKeys: [keyB, keyA] });
+    const session = (await adapter.get(id))!;
+    // Another request saves meanwhile, with a new device meta, under the current key.
+    const other = fresh({ prefix: writer.options.prefix, encryptionKeys: [keyB, keyA] });
+    const current = (await other.get(id))!;
+    await other.set(
+      id,
+      { ...(current.data as object), m: 'other' },
+      { userId: 'u7', meta: { ua: 'new-agent' }, ifVersion: current.version, createdAt: current.createdAt },
+    );
+    session.n = 1;
+    await adapter.set(id, session); // conflicts, merges, writes again
+    expect(await other.get(id)).toMatchObject({ data: { n: 1, m: 'other' }, meta: { ua: 'new-agent' } });
+  });
+});
+
 describe('encryptionKeys option checks', () => {
   const build = (encryptionKeys: unknown) => () => fresh({ encryptionKeys: encryptionKeys as string[] });
   const configError = (fn: () => unknown, pattern: RegExp) => {

@@ -46,6 +46,16 @@ describe('FrameworkStore (the layer both adapters share)', () => {
     expect(await store.get('renamed')).toMatchObject({ userId: 'u' });
   });
 
+  it("a request's second save carries the version its first save wrote: one round trip, no conflict to merge", async () => {
+    const store = fresh();
+    await store.set('twice', sessionExpiringIn(3_600_000, { userId: 'u', step: 0 }));
+    const { ticket } = (await store.load('twice'))!;
+    await store.set('twice', sessionExpiringIn(3_600_000, { userId: 'u', step: 1 }), { ticket });
+    const { writes } = await countWrites(clientOf(store), () => store.set('twice', sessionExpiringIn(3_600_000, { userId: 'u', step: 2 }), { ticket }));
+    expect(writes).toBe(1);
+    expect(await store.get('twice')).toMatchObject({ step: 2 });
+  });
+
   it("'compare' on a session with a cookie: unchanged when the data (cookie left out) serializes as loaded", async () => {
     const store = fresh({ touchAfter: 60_000 });
     await store.set('s', sessionExpiringIn(3_600_000, { userId: 'u', cart: 1 }));
