@@ -120,8 +120,9 @@ export class KeyRing {
         `stored session ${part} is encrypted under key id ${JSON.stringify(id)}, which is not in encryptionKeys (${this.ids.join(', ')})`,
       );
     }
-    const iv = Buffer.from(sealed.slice(IV_AT, BODY_AT), 'base64url');
-    const body = Buffer.from(sealed.slice(BODY_AT), 'base64url');
+    const iv = strictBase64url(sealed.slice(IV_AT, BODY_AT));
+    const body = strictBase64url(sealed.slice(BODY_AT));
+    if (!iv || !body) throw new CorruptSessionError(`stored session ${part} is encrypted but not in base64url`);
     if (iv.length !== 12 || body.length < TAG_BYTES) throw new CorruptSessionError(`stored session ${part} is encrypted but cut short`);
     const decipher = createDecipheriv('aes-256-gcm', key, iv);
     decipher.setAAD(associatedData(handle, part));
@@ -140,6 +141,20 @@ export class KeyRing {
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return `KeyRing { ids: [${this.ids.join(', ')}] }`;
   }
+}
+
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+/**
+ * The bytes of `text` only if it is exactly what base64url of them gives. Buffer.from alone skips
+ * characters outside the alphabet, takes '+' and '/' for '-' and '_', and ignores '=' and the bits
+ * past the last byte: altered stored values (a character added, swapped or changed) would open
+ * as if untouched.
+ */
+function strictBase64url(text: string): Buffer | undefined {
+  if (!BASE64URL.test(text)) return undefined;
+  const bytes = Buffer.from(text, 'base64url');
+  return bytes.toString('base64url') === text ? bytes : undefined;
 }
 
 function associatedData(handle: string, part: SealedPart): Buffer {

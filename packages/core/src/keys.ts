@@ -55,7 +55,11 @@ export function sessionHandle(id: string): string {
 
 const HANDLE = /^[A-Za-z0-9_-]{43}$/;
 
-/** True for what `sessionHandle` returns (by its shape: a plain id of 43 base64url characters looks the same). */
+/**
+ * True for what `sessionHandle` returns (by its shape: a plain id of 43 base64url characters looks
+ * the same). With hashed ids, such an id is never looked up under its plain id (`legacyKeys`): that
+ * key would be the hashed key of the session it is the handle of.
+ */
 export function isHandle(member: string): boolean {
   return HANDLE.test(member);
 }

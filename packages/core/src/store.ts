@@ -133,6 +133,16 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
   /** Ids are hashed and sessions may still sit under their plain id (`legacyKeys`): look there too. */
   private readonly legacyKeys: boolean;
 
+  /**
+   * Whether `id` may have a session under its plain id. Never for an id of a handle's shape: its
+   * plain-id key `<prefix><id>` is the hashed key of the session whose handle it is, so a handle
+   * copied out of Redis would read, copy, tombstone or delete that session (issue 26: a copy of
+   * Redis must give no usable session id). Generated ids are 32 characters, a handle 43.
+   */
+  private hasLegacyKey(id: string): boolean {
+    return this.legacyKeys && !isHandle(id);
+  }
+
   constructor(options: SessionStoreOptions | ResolvedStoreOptions) {
     super();
     this.options = Object.freeze(resolveOptions(options));
@@ -192,7 +202,7 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
       const written = await this.topology.write(request);
       // Version 1: the hashed key held no session before this save. One may still sit under the
       // plain id (connect-redis's, or an earlier release's): this write replaces it, so retire it.
-      if (this.legacyKeys && written.status === 'ok' && written.version === 1) {
+      if (this.hasLegacyKey(id) && written.status === 'ok' && written.version === 1) {
         const retired = await this.retireLegacy(id, [owner, believedOwner ?? '']);
         if (retired === 'revoked') {
           // Revoked (logout-everywhere, destroy) after its request loaded it: the copy just written must not outlive it.
@@ -244,7 +254,8 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
    */
   async moveLegacySession(id: string, owner?: string | number | null): Promise<'moved' | 'kept' | 'missing' | 'revoked'> {
     checkSessionId(id);
-    if (!this.options.hashIds) return 'missing';
+    // A handle-shaped id's "plain-id key" is another session's hashed key (see hasLegacyKey).
+    if (!this.options.hashIds || isHandle(id)) return 'missing';
     const key = this.keys.legacySession(id);
     const hashed = this.keys.session(id);
     const member = this.keys.member(id);
@@ -343,7 +354,7 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
     // Not under the hashed key: with legacyKeys, it may still sit under its plain id (a session of
     // connect-redis or of a release before hashed ids), read as it is; the next write moves it.
     // One GET more, on a miss only: a request with no session at all pays it too.
-    if (loaded === null && this.legacyKeys) return this.loadAt(id, this.keys.legacySession(id));
+    if (loaded === null && this.hasLegacyKey(id)) return this.loadAt(id, this.keys.legacySession(id));
     return loaded;
   }
 
@@ -514,7 +525,7 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
     const believed = optionalOwner(options.userId);
     return this.attempt('touch', async () => {
       let outcome = await this.topology.touch(this.keys.member(id), ttl, believed);
-      if (outcome.status === 'missing' && this.legacyKeys) {
+      if (outcome.status === 'missing' && this.hasLegacyKey(id)) {
         // Under its plain id still: a record moves to its hashed key, then the touch goes there; a
         // connect-redis string (its owner unknown here) only gets its TTL moved, as before, and
         // moves with the save that rewrites it as a record.
@@ -541,7 +552,7 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
     return this.attempt('destroy', async () => {
       const member = this.keys.member(id);
       // A session still under its plain id is destroyed there too: the read would find it otherwise.
-      if (!this.legacyKeys) return this.topology.destroy(member, believed);
+      if (!this.hasLegacyKey(id)) return this.topology.destroy(member, believed);
       const [hashed, legacy] = await Promise.all([this.topology.destroy(member, believed), this.topology.destroy(id, believed)]);
       return hashed || legacy;
     });
@@ -680,7 +691,7 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
     const except = options.except === undefined ? [] : Array.isArray(options.except) ? options.except : [options.except];
     for (const id of except) checkSessionId(id);
     // Keep each id's handle, and its plain id too while sessions may still be listed under it.
-    const kept = except.flatMap((id) => (this.legacyKeys ? [this.keys.member(id), id] : [this.keys.member(id)]));
+    const kept = except.flatMap((id) => (this.hasLegacyKey(id) ? [this.keys.member(id), id] : [this.keys.member(id)]));
     const setAside = (key: string) => {
       const role = key.endsWith(':revoking') ? "logout-everywhere's draining key" : 'index';
       const error = new CorruptSessionError(

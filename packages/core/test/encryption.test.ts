@@ -248,3 +248,58 @@ describe('encryptionKeys option checks', () => {
     expect(shown).not.toContain(bytes.toString('base64'));
   });
 });
+
+describe('a sealed part is strict base64url', () => {
+  const ring = new KeyRing([keyA]);
+  const handle = 'h'.repeat(43);
+  const BODY_AT = 4 + 8 + 16; // '~e1.', the key id, the IV
+  /** A sealed part whose body matches `test`, of a plaintext of `length` characters (the IV is random: seal again until it does). */
+  const sealedWhere = (test: (body: string) => boolean, length = 3) => {
+    for (;;) {
+      const sealed = ring.seal(randomBytes(length).toString('hex').slice(0, length), handle, 'data');
+      if (test(sealed.slice(BODY_AT))) return sealed;
+    }
+  };
+  const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+  // Each variant decodes, leniently, to the very bytes of the original (Buffer.from skips what is
+  // not base64url, reads '+' and '/' as '-' and '_', and ignores the bits past the last byte).
+  const variants: [string, () => string][] = [
+    [
+      "'+' for '-' and '/' for '_' (base64, not base64url)",
+      () =>
+        sealedWhere((body) => /[-_]/.test(body))
+          .replace(/-/g, '+')
+          .replace(/_/g, '/'),
+    ],
+    ["'=' padding appended", () => `${sealedWhere(() => true)}=`],
+    ['a newline appended', () => `${sealedWhere(() => true)}\n`],
+    [
+      "a '!' inserted in the body",
+      () => {
+        const sealed = sealedWhere(() => true);
+        return `${sealed.slice(0, BODY_AT + 5)}!${sealed.slice(BODY_AT + 5)}`;
+      },
+    ],
+    [
+      'the unused low bits of the last character set',
+      () => {
+        // 3 + 16 bytes: 26 characters, the last carrying 2 bits and 4 unused ones (0 as encoded, so `| 1` changes it).
+        const sealed = sealedWhere(() => true, 3);
+        const last = ALPHABET.indexOf(sealed.at(-1)!);
+        return sealed.slice(0, -1) + ALPHABET[last | 1]!;
+      },
+    ],
+  ];
+  for (const [what, variant] of variants) {
+    it(`${what}: corrupt, not the same plaintext`, () => {
+      const altered = variant();
+      expect(altered.startsWith('~e1.')).toBe(true);
+      expect(() => ring.open(altered, handle, 'data')).toThrow(CorruptSessionError);
+    });
+  }
+
+  it('the unaltered part opens', () => {
+    expect(ring.open(ring.seal('abc', handle, 'data'), handle, 'data')).toBe('abc');
+  });
+});

@@ -22,6 +22,15 @@ describe('FrameworkStore (the layer both adapters share)', () => {
     expect(loaded.cookie!.expires).toBeTruthy();
   });
 
+  it("a session's handle (what Redis keeps in its key) is no sid: it reads nothing and its destroy leaves the session", async () => {
+    const store = fresh();
+    await store.set('s', sessionExpiringIn(3_600_000, { userId: 'u' }));
+    const handle = store.sessionHandle('s');
+    expect(await store.get(handle)).toBeNull();
+    await store.destroy(handle);
+    expect((await store.get('s'))?.userId).toBe('u');
+  });
+
   it('touches when the expiry would move by touchAfter or more, or when nothing was loaded', async () => {
     const store = fresh({ touchAfter: 1000 });
     await store.set('s', sessionExpiringIn(10_000));

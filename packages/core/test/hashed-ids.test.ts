@@ -203,6 +203,29 @@ describe('hashed ids at rest (hashIds: true)', () => {
     expect(await store.countUserSessions('hank')).toBe(0);
   });
 
+  it('a handle copied out of Redis is no session id: get, save, touch, destroy and logout-everywhere with it never reach the session it names', async () => {
+    const store = fresh(); // the defaults: hashIds and legacyKeys
+    const redis = ioredisOf(store);
+    const id = newId();
+    await store.set(id, { who: 'alice' }, { userId: 'alice' });
+    const handle = sessionHandle(id);
+    const stored = await redis.get(store.keys.session(id)); // what sits under sess:<handle>
+    expect(await store.get(handle)).toBeNull();
+    expect(await store.load(handle)).toBeNull();
+    expect(await store.destroy(handle)).toBe(false);
+    expect(await store.touch(handle)).toBeNull();
+    expect(await store.set(handle, { who: 'mallory' }, { userId: 'mallory' })).toMatchObject({ stored: true }); // a new session of its own
+    expect(await store.touch(handle, { userId: 'mallory' })).not.toBeNull();
+    expect(await store.destroy(handle)).toBe(true); // that new session
+    // Alice's record is as she left it: not read, not copied, not tombstoned, not deleted.
+    expect(await redis.get(store.keys.session(id))).toBe(stored);
+    expect((await store.get(id))?.data).toEqual({ who: 'alice' });
+    expect(await store.countUserSessions('mallory')).toBe(0);
+    // Nor does a handle in `except` keep her session through logout-everywhere.
+    expect(await store.invalidateAllUserSessions('alice', { except: handle })).toBe(1);
+    expect(await store.get(id)).toBeNull();
+  });
+
   it('with legacyKeys: false a miss costs one command and plain-id sessions are not read', async () => {
     const before = fresh({ hashIds: false }); // the pre-switch layout
     const store = fresh({ prefix: before.options.prefix, hashIds: true, legacyKeys: false });
