@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { SessionInfo } from '@sessionkit/core';
-import { consoleLogObservability, defineSecuritySuites, flipLast } from '../../shared/test/security.js';
+import { consoleLogObservability, defineSecuritySuites, dotSignedUnsign, flipLast } from '../../shared/test/security.js';
 import { Agent, SECRET, serve, useRedis, type Served } from './helpers.js';
 
 /**
@@ -13,13 +13,7 @@ const redis = useRedis();
 /** Hono's signed cookie (setSignedCookie): id + "." + base64(HMAC-SHA256(secret, id)) with its padding, URI-encoded. */
 const honoSignature = (value: string, secret: string) => createHmac('sha256', secret).update(value).digest('base64');
 
-function unsign(cookie: string, secret: string): string | false {
-  const value = decodeURIComponent(cookie);
-  const dot = value.lastIndexOf('.');
-  if (dot < 0) return false;
-  const id = value.slice(0, dot);
-  return value.slice(dot + 1) === honoSignature(id, secret) ? id : false;
-}
+const unsign = dotSignedUnsign(honoSignature);
 
 const WEEK_MS = 7 * 24 * 3600 * 1000;
 type Data = Record<string, unknown>;

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { beforeAll, expect } from 'vitest';
 import type { SessionInfo } from '@sessionkit/core';
 import type { SessionKit } from '@sessionkit/next';
-import { consoleLogObservability, defineSecuritySuites, flipLast } from '../../shared/test/security.js';
+import { consoleLogObservability, defineSecuritySuites, dotSignedUnsign, flipLast } from '../../shared/test/security.js';
 import type { AppSession } from '../lib/app-session.js';
 import { Agent, buildApp, SECRET, serveHere, useRedis } from './helpers.js';
 
@@ -18,13 +18,7 @@ beforeAll(buildApp, 240_000);
 /** The kit's cookie: id + "." + base64url(HMAC-SHA256(secret, id)), no padding. */
 const nextSignature = (value: string, secret: string) => createHmac('sha256', secret).update(value).digest('base64url');
 
-function unsign(cookie: string, secret: string): string | false {
-  const value = decodeURIComponent(cookie);
-  const dot = value.lastIndexOf('.');
-  if (dot < 0) return false;
-  const id = value.slice(0, dot);
-  return value.slice(dot + 1) === nextSignature(id, secret) ? id : false;
-}
+const unsign = dotSignedUnsign(nextSignature);
 
 const WEEK_MS = 7 * 24 * 3600 * 1000;
 type Data = Record<string, unknown>;

@@ -69,6 +69,20 @@ export interface SecurityTarget<Store extends StoreUnderTest, Data> {
 }
 
 /**
+ * `unsign` for a cookie laid out as id + "." + signature (Hono's signed cookie, the Next kit's),
+ * URI-encoded; `signatureOf` is the app's signature of a value with a secret.
+ */
+export function dotSignedUnsign(signatureOf: (value: string, secret: string) => string): SecurityTarget<StoreUnderTest, unknown>['unsign'] {
+  return (cookie, secret) => {
+    const value = decodeURIComponent(cookie);
+    const dot = value.lastIndexOf('.');
+    if (dot < 0) return false;
+    const id = value.slice(0, dot);
+    return value.slice(dot + 1) === signatureOf(id, secret) ? id : false;
+  };
+}
+
+/**
  * The observability check of an app whose log is the console (Express, Hono, Next.js): it prints one
  * line per Redis failure, so the NOPERM the test provokes must show there.
  */
