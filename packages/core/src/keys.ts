@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { SessionKitError } from './errors.js';
 
 /**
@@ -37,6 +37,14 @@ export function decodeUserId(encoded: string): string {
 /** Escapes a literal for use in a SCAN MATCH pattern. */
 export function escapeGlob(literal: string): string {
   return literal.replace(/[*?[\]\\]/g, '\\$&');
+}
+
+/**
+ * A new session id for an adapter that makes its own (Hono, Next.js, React Router): 192 random
+ * bits, base64url, 32 characters (OWASP ASVS 7.2.3 asks for 128; see docs/security.md).
+ */
+export function newSessionId(): string {
+  return randomBytes(24).toString('base64url');
 }
 
 /** A short, stable, non-reversible tag for a session id, for logs and events. */

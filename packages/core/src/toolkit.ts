@@ -42,6 +42,7 @@ export {
 export { optionSchema, type OptionSpec, type OptionLayer } from './option-schema.js';
 export { rethrowWithStatus } from './errors.js';
 export { keySlot } from './slot.js';
+export { newSessionId } from './keys.js';
 export { toStoreClient, type StoreClient, type RedisNode, type CommandArgs } from './client/index.js';
 // For a tool's own long runs (the CLI's migrate and stats) on the `sessionkit:<operation>` channels.
 export { isTraced, traced, operationContext, settleOutcome, type OperationContext, type TracedOperation } from './tracing.js';

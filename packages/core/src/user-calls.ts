@@ -47,10 +47,14 @@ function delegate(engine: FrameworkStore, name: (typeof CALLS)[number], args: un
   return rethrow ? work.catch(rethrow) : work;
 }
 
-/** The per-user calls of `engine`, each failure through `rethrow` when given. */
-export function userSessionCalls(engine: FrameworkStore, rethrow?: Rethrow): UserSessionCalls {
-  const calls = Object.fromEntries(CALLS.map((name) => [name, (...args: unknown[]) => delegate(engine, name, args, rethrow)]));
-  return { ...calls, sessionHandle: (sid: string) => engine.sessionHandle(sid) } as unknown as UserSessionCalls;
+/**
+ * The per-user calls of `engine`, each failure through `rethrow` when given. `engine` may be a
+ * function that builds it on first use (the Next.js kit's client may come from a function).
+ */
+export function userSessionCalls(engine: FrameworkStore | (() => FrameworkStore), rethrow?: Rethrow): UserSessionCalls {
+  const engineOf = typeof engine === 'function' ? engine : () => engine;
+  const calls = Object.fromEntries(CALLS.map((name) => [name, (...args: unknown[]) => delegate(engineOf(), name, args, rethrow)]));
+  return { ...calls, sessionHandle: (sid: string) => engineOf().sessionHandle(sid) } as unknown as UserSessionCalls;
 }
 
 /**

@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie';
 import type { CookieOptions } from 'hono/utils/cookie';
 import { SessionKitError, type SessionStore } from '@sessionkit/core';
 import {
+  newSessionId,
   FrameworkStore,
   optionSchema,
   requestHelpers,
@@ -91,9 +91,6 @@ interface State {
   hadCookie: boolean;
 }
 
-/** 192 random bits, base64url (OWASP ASVS 7.2.3 asks for 128). */
-const newId = () => randomBytes(24).toString('base64url');
-
 /**
  * Hono middleware: a server-side session in Redis, its id in a signed cookie. Lazily loaded,
  * saved after the handler only when changed (else the expiry slides, once per `touchAfter`),
@@ -142,7 +139,7 @@ export function sessionKit<Data extends object = Record<string, unknown>>(option
       if (state.hadCookie) deleteCookie(c, name, { path: '/', ...cookie });
       return;
     }
-    state.id ??= newId();
+    state.id ??= newSessionId();
     // Loaded: saved only if it changed since (else the expiry slides, throttled). New: written as is.
     const hints = state.ticket ? { ticket: state.ticket, unchanged: 'compare' as const } : {};
     await engine.set(state.id, data, { ...hints, ttl: ttl * 1000 });
@@ -167,7 +164,7 @@ export function sessionKit<Data extends object = Record<string, unknown>>(option
       get: withLoad(async () => state.data as Partial<Data>),
       regenerate: withLoad(async () => {
         if (state.ticket) await engine.destroy(state.id!, { ticket: state.ticket });
-        state.id = newId();
+        state.id = newSessionId();
         state.ticket = undefined;
       }),
       destroy: withLoad(async () => {

@@ -1,11 +1,13 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { cookies as nextCookies } from 'next/headers.js';
 import { SessionKitError, type SessionStore } from '@sessionkit/core';
 import {
   carriedTicket,
   FrameworkStore,
+  newSessionId,
   optionSchema,
   requestHelpers,
+  userSessionCalls,
   type CookieSession,
   type FrameworkStoreOptions,
   type ListedSession,
@@ -145,8 +147,7 @@ function positiveSeconds(ttl: unknown): number {
   return ttl;
 }
 
-/** 192 random bits, base64url: 32 characters. */
-const newId = () => randomBytes(24).toString('base64url');
+/** The shape of the ids the kit makes (newSessionId). */
 const ID_PATTERN = /^[A-Za-z0-9_-]{32}$/;
 
 /**
@@ -180,13 +181,7 @@ export function createSessionKit<Data extends object = SessionData>(options: Ses
     built = new FrameworkStore({ ...storeOptions, client: typeof client === 'function' ? client() : client } as FrameworkStoreOptions, nextOptions);
     return built;
   };
-  const calls: UserSessionCalls = {
-    invalidateAllUserSessions: (userId, opts) => engineOf().invalidateAllUserSessions(userId, opts),
-    listUserSessions: (userId) => engineOf().listUserSessions(userId),
-    countUserSessions: (userId) => engineOf().countUserSessions(userId),
-    revokeUserSession: (userId, sid) => engineOf().revokeUserSession(userId, sid),
-    sessionHandle: (sid) => engineOf().sessionHandle(sid),
-  };
+  const calls = userSessionCalls(engineOf);
 
   const sign = (id: string, secret: string) => createHmac('sha256', secret).update(id).digest('base64url');
   /** The id a cookie value carries when one of the secrets signed it; else undefined, without asking Redis. */
@@ -254,7 +249,7 @@ export function createSessionKit<Data extends object = SessionData>(options: Ses
     const ttl = ttlSeconds * 1000;
     /** Writes the data under a fresh id (a new session: nothing to merge with). */
     const create = async (session: Session<Data>) => {
-      id = newId();
+      id = newSessionId();
       await engineOf().set(id, session.data as CookieSession, { ttl });
     };
 

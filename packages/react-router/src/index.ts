@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   createSessionStorage as createRouterSessionStorage,
   type FlashSessionData,
@@ -8,6 +7,7 @@ import {
 } from 'react-router';
 import { SessionKitError, type SessionStore } from '@sessionkit/core';
 import {
+  newSessionId,
   FrameworkStore,
   optionSchema,
   carriedTicket,
@@ -140,7 +140,7 @@ export function createRedisSessionStorage<Data = SessionData, FlashData = Data>(
       const owner = engine.userIdOf(record as CookieSession);
       const details = storeOptions.meta?.(data);
       for (let attempt = 0; attempt < ID_ATTEMPTS; attempt++) {
-        const id = randomBytes(24).toString('base64url');
+        const id = newSessionId();
         // 192 random bits do not collide; this read (one round trip, once per new session) makes
         // sure that even a broken random source never hands one user another's session.
         if ((await core.get(id)) !== null) continue;
