@@ -17,6 +17,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { floorStore } from './apps/floor-store.js';
 import { startHono } from './apps/hono.js';
 import { startKoa } from './apps/koa.js';
 import { startNext } from './apps/next.js';
@@ -58,6 +59,18 @@ async function fastifyKit(client: typeof ioredis | typeof nodeRedis, options: Ki
 const atRest = (kit: typeof expressKit | typeof fastifyKit, framework: string) =>
   Object.fromEntries(AT_REST.map((row) => [row.id, () => kit(ioredis, atRestOptions(framework, row.id)!)]));
 
+/** The BENCH_FLOOR rows (see bench/apps/floor-store.ts): connect-redis 8 and 9 saving through the floor script. */
+const floorRows = (prefix: string) => ({
+  'connect-redis8-floor': async () => {
+    const client = await ioredis();
+    return floorStore((await import('connect-redis')).RedisStore, client, (args) => client.call(args[0]!, ...args.slice(1)), `${prefix}fl8:`);
+  },
+  'connect-redis9-floor': async () => {
+    const client = await nodeRedis();
+    return floorStore((await import('connect-redis9')).RedisStore, client, (args) => client.sendCommand(args), `${prefix}fl9:`);
+  },
+});
+
 /** The login of every app: the at-rest rows' session padded to about 1 KB. */
 function login(session: SessionBag, u: string): void {
   fillLogin(session, u);
@@ -75,6 +88,7 @@ const STORES: Record<'express' | 'fastify', Record<string, () => Promise<unknown
     'sessionkit-node-redis': () => expressKit(nodeRedis, { prefix: 'sknr:' }),
     'sessionkit@baseline': () => expressKit(ioredis, { prefix: 'skb:' }),
     ...atRest(expressKit, 'express'),
+    ...floorRows(''),
   },
   fastify: {
     memory: async () => undefined,
@@ -84,6 +98,7 @@ const STORES: Record<'express' | 'fastify', Record<string, () => Promise<unknown
     'sessionkit-node-redis': () => fastifyKit(nodeRedis, { prefix: 'fsknr:' }),
     'sessionkit@baseline': () => fastifyKit(ioredis, { prefix: 'fskb:' }),
     ...atRest(fastifyKit, 'fastify'),
+    ...floorRows('f'),
   },
 };
 

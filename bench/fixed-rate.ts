@@ -80,13 +80,20 @@ export const FIXED_RATE_STORES: Record<Framework, FixedRateSpec[]> = {
 /**
  * The rows a run drives: the framework's stores; with BENCH_BASELINE (a built checkout) its
  * SessionKit row again from that checkout, for an A/B of a change in the same rounds; with
- * BENCH_AT_REST=1 (Express and Fastify) the rows of AT_REST, the cost of protection at rest.
+ * BENCH_AT_REST=1 (Express and Fastify) the rows of AT_REST, the cost of protection at rest; with
+ * BENCH_FLOOR=1 (Express and Fastify) connect-redis 8 and 9 saving through the floor script
+ * (bench/apps/floor-store.ts), the least a guarded, indexed save costs on each client.
  */
 function storesOf(framework: Framework): FixedRateSpec[] {
   const specs = [...FIXED_RATE_STORES[framework]];
   const ours = specs.find((spec) => spec.id === 'sessionkit');
   if (process.env.BENCH_AT_REST === '1' && ours && (framework === 'express' || framework === 'fastify'))
     specs.push(...AT_REST.map((row) => ({ id: row.id, label: `${ours.label}, 1 KB session, ${row.name}`, client: 'ioredis' as const })));
+  if (process.env.BENCH_FLOOR === '1' && (framework === 'express' || framework === 'fastify'))
+    specs.push(
+      { id: 'connect-redis8-floor', label: 'connect-redis 8 + the floor save script (ioredis)', client: 'ioredis' },
+      { id: 'connect-redis9-floor', label: 'connect-redis 9 + the floor save script (node-redis)', client: 'node-redis' },
+    );
   const baseline = process.env.BENCH_BASELINE;
   // The Next app is one `next build` that bundles this checkout's @sessionkit/next: no baseline row.
   if (!baseline || !ours || framework === 'next') return specs;

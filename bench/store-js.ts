@@ -48,7 +48,8 @@ try {
     const store = new FrameworkStore({ store: core as never });
     for (const [i, id] of ids.entries()) await core.set(id, session(i), { userId: `user-${i}` });
     const values = new Map<string, unknown>();
-    for (const id of ids) values.set(`${prefix}${id}`, await client.get(`${prefix}${id}`));
+    // By the key the store reads (hashed ids: the handle's key, not the plain id's).
+    for (const id of ids) values.set(core.keys.session(id), await client.get(core.keys.session(id)));
     // The seam is private: reached here, and only here, to take the I/O out of the measurement.
     const seam = (core as unknown as { redis: Seam }).redis;
     const real = seam.send.bind(seam);

@@ -1,0 +1,44 @@
+/**
+ * BENCH_FLOOR=1 in quick mode, Express (Fastify's rows are the same store class): connect-redis 8 and 9 saving through the floor
+ * script (bench/apps/floor-store.ts) run beside the peers in the same rounds, every request
+ * answered, a read one GET as connect-redis's, a save GET + one script that runs the floor's five
+ * commands. Counts and shape only, never timings.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PATHS } from '../http.js';
+import { runBench, type RunOutput } from '../run.js';
+import { expectFixedRate, near, quickFixedRate, sent } from './helpers.js';
+
+process.env.BENCH_FLOOR = '1';
+
+const config = quickFixedRate('floor', ['express']);
+const FLOOR_ROWS = ['connect-redis8-floor', 'connect-redis9-floor'];
+
+describe('section 1 with BENCH_FLOOR=1, Express, quick mode', () => {
+  let run: RunOutput;
+  beforeAll(async () => {
+    run = await runBench(config, () => {});
+  }, 240_000);
+
+  it('runs both floor rows on both paths beside the peers', () => {
+    const c = run.results.fixedRate!.express!;
+    expectFixedRate(c, config);
+    for (const id of FLOOR_ROWS) {
+      const rows = c.rows.filter((r) => r.store === id);
+      expect(rows.map((r) => r.path).sort(), id).toEqual([...PATHS].sort());
+      for (const r of rows) expect([r.failures, r.runs.length], `${id} ${r.path}`).toEqual([0, config.fixedRate.rounds]);
+    }
+  });
+
+  // A write's script runs GETRANGE, TIME, SET, ZADD and PEXPIREAT: 7 commands executed with the
+  // GET and the EVALSHA, where connect-redis's save is 2. A read is connect-redis's own.
+  it('a save is GET + the floor script, which keeps the index', () => {
+    const c = run.results.fixedRate!.express!;
+    for (const id of FLOOR_ROWS) {
+      const write = sent(c, id, '/write');
+      expect([write.total, write.by.get, write.by.evalsha], `${id} /write`).toEqual(near(2, 1, 1));
+      const row = c.rows.find((r) => r.store === id && r.path === '/write')!;
+      expect(row.executedPerRequest, `${id} /write executed`).toBeCloseTo(7, 0);
+    }
+  });
+});
