@@ -46,7 +46,9 @@ function sessionKit(client: SessionStoreOptions['client'] & Quit, prefix: string
     get: (sid) => store.get(sid),
     // What the adapters do on a save: the owner comes from the session, the index follows.
     set: async (sid, s) => void (await store.set(sid, s, { ttl: DAY_MS, userId: s.userId ?? null })),
-    touch: async (sid) => void (await store.touch(sid, { ttl: DAY_MS })),
+    // The owner the adapters pass too (the one they loaded): without it a signed-in session's
+    // touch is refused once by the script, which names the owner, and sent again (two round trips).
+    touch: async (sid, s) => void (await store.touch(sid, { ttl: DAY_MS, userId: s.userId ?? null })),
     close: async () => void (await client.quit()),
   };
 }

@@ -141,7 +141,9 @@ describe('npm run bench, quick mode', () => {
     const s = run.results.storeOps!;
     const stores = new Set(s.rows.map((r) => r.store));
     expect(s.rows).toHaveLength(stores.size * 3 * 2);
-    for (const r of s.rows) expect(r.commandsPerOp, `${r.label} ${r.op}`).toBeGreaterThan(0.9);
+    // One command per operation on every store: SessionKit's touch names the owner it loaded, as
+    // the adapters do (without it the script refuses once and the touch is sent again).
+    for (const r of s.rows) expect(r.commandsPerOp, `${r.label} ${r.op}`).toBeCloseTo(1, 1);
     expect(s.redisBenchmark).toHaveLength(6);
   });
 });
