@@ -471,14 +471,16 @@ export class FrameworkStore<S extends CookieSession = CookieSession> {
     for (let attempt = 1; ; attempt++) {
       const appMeta = this.findMeta?.(data);
       const meta = appMeta === undefined ? staleMeta : appMeta;
+      // One object with every field (undefined where absent: the core store reads undefined as
+      // omitted), where conditional spreads would build a throwaway object for each on every save.
       const result = await this.core.set(sid, data, {
         ttl,
         userId: this.userIdOf(data) ?? null,
-        ...(meta === undefined ? {} : { meta }),
+        meta,
         // If the record expires before this write lands, the absolute timeout still holds.
-        ...(base ? { createdAt: base.createdAt } : {}),
-        ...(version === undefined ? {} : { ifVersion: version }),
-        ...(previousUserId === undefined ? {} : { previousUserId }),
+        createdAt: base?.createdAt,
+        ifVersion: version,
+        previousUserId,
       });
       if (result.reason !== 'conflict') {
         // A second save of the same request merges against this one, not against its load. (Not

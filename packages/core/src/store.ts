@@ -119,6 +119,11 @@ function optionalOwner(userId: string | number | null | undefined): string | und
   return userId === undefined ? undefined : userId === null ? '' : encodeUserId(normalizeUserId(userId));
 }
 
+/** A client failure as RedisOperationError with the cause attached; SessionKit's own errors as they are. */
+function operationError(operation: string, error: unknown): unknown {
+  return error instanceof SessionKitError ? error : new RedisOperationError(operation, error);
+}
+
 export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> {
   readonly options: Readonly<ResolvedOptions>;
   readonly keys: KeyLayout;
@@ -186,32 +191,25 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
     const handle = ring && (this.options.hashIds ? member : sessionHandle(id));
     const storedText = handle ? ring.seal(text, handle, 'data') : text;
     const storedMeta = handle && metaMode === 'set' ? ring.seal(metaText, handle, 'meta') : metaText;
-    const request = {
-      id: member,
-      text: storedText,
-      ttl,
-      owner,
-      metaMode,
-      metaText: storedMeta,
-      believedOwner,
-      expect,
-      createdAt,
-      ...this.expectedRecord(storedText, owner, metaMode, storedMeta, expect, createdAt, believedOwner),
-    };
-    const outcome = await this.attempt('set', async () => {
-      const written = await this.topology.write(request);
+    const { record, dataAt, expected } = this.expectedRecord(storedText, owner, metaMode, storedMeta, expect, createdAt, believedOwner);
+    const request = { id: member, text: storedText, ttl, owner, metaMode, metaText: storedMeta, believedOwner, expect, createdAt, record, dataAt, expected };
+    // (A try here rather than `attempt`, whose closure is one more async step on every save.)
+    let outcome: WriteOutcome;
+    try {
+      outcome = await this.topology.write(request);
       // Version 1: the hashed key held no session before this save. One may still sit under the
       // plain id (connect-redis's, or an earlier release's): this write replaces it, so retire it.
-      if (this.hasLegacyKey(id) && written.status === 'ok' && written.version === 1) {
+      if (this.hasLegacyKey(id) && outcome.status === 'ok' && outcome.version === 1) {
         const retired = await this.retireLegacy(id, [owner, believedOwner ?? '']);
         if (retired === 'revoked') {
           // Revoked (logout-everywhere, destroy) after its request loaded it: the copy just written must not outlive it.
           await this.topology.destroy(request.id, owner);
-          return { status: 'revoked' as const };
+          outcome = { status: 'revoked' };
         }
       }
-      return written;
-    });
+    } catch (error) {
+      throw operationError('set', error);
+    }
     const result = this.settleWrite(id, userId, outcome);
     if (result.stored) result.text = text;
     return result;
@@ -360,19 +358,19 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
 
   /** `scanned`: `id` is what names the key (a scan's member), not a session id. */
   private async loadAt(id: string, key: string, scanned = false): Promise<LoadedSession<T> | null> {
-    const value = await this.attempt('get', async () => {
+    // (A try here rather than `attempt`, whose closure is one more async step on every read.)
+    let value: string | null | CorruptSessionError;
+    try {
       // A process that only reads would never learn Redis's clock from a write's reply: ask for
       // it beside the read (same round trip) when it is unknown or older than CLOCK_RESYNC_MS.
       const sync = Date.now() - this.clockSyncedAt > CLOCK_RESYNC_MS ? this.syncRedisClock() : undefined;
-      try {
-        // Promise.all only when the clock is due: on every other read it would allocate for nothing.
-        const reply = sync === undefined ? await this.redis.send(['GET', key], key) : (await Promise.all([this.redis.send(['GET', key], key), sync]))[0];
-        return reply as string | null;
-      } catch (error) {
-        if (isWrongType(error)) return new CorruptSessionError('session key holds a Redis value that is not a string, not a session');
-        throw error;
-      }
-    });
+      // Promise.all only when the clock is due: on every other read it would allocate for nothing.
+      const reply = sync === undefined ? await this.redis.send(['GET', key], key) : (await Promise.all([this.redis.send(['GET', key], key), sync]))[0];
+      value = reply as string | null;
+    } catch (error) {
+      if (!isWrongType(error)) throw operationError('get', error);
+      value = new CorruptSessionError('session key holds a Redis value that is not a string, not a session');
+    }
     if (value instanceof CorruptSessionError) return this.reportCorrupt(id, value);
     let loaded: LoadedSession<T> | null;
     try {
@@ -797,8 +795,7 @@ export class SessionStore<T = unknown> extends EventEmitter<SessionStoreEvents> 
     try {
       return await work();
     } catch (error) {
-      if (error instanceof SessionKitError) throw error;
-      throw new RedisOperationError(operation, error);
+      throw operationError(operation, error);
     }
   }
 }
