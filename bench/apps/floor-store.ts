@@ -1,11 +1,14 @@
 /**
  * BENCH_FLOOR=1: connect-redis with its save replaced by the floor script
- * (bench/lua/floor-save-time.lua): what any store that keeps a per-user index and refuses to
- * revive a revoked session, in one round trip and on Redis's clock, must at least cost on the
- * same client. connect-redis's own JavaScript, its GET on a read, and one EVALSHA of the floor on
- * a save (GETRANGE, TIME, SET ... PXAT, ZADD, PEXPIREAT ... GT). Nothing else of SessionKit's:
- * no merge, no absolute timeout, no cap. Its rows in section 1 show how much of SessionKit's
- * write-path gap to connect-redis is the guarded save itself, and how much is SessionKit.
+ * (bench/lua/floor-save-time.lua): the Redis work every save that keeps a per-user index and
+ * refuses to revive a revoked session, in one round trip and on Redis's clock, must do, on the
+ * same client. connect-redis's own JavaScript and reads (GET; on Express also the EXPIRE of
+ * express-session's touch), and one EVALSHA of the floor on a save (GETRANGE, TIME,
+ * SET ... PXAT, ZADD, PEXPIREAT ... GT). Nothing else of SessionKit's: no merge, no absolute
+ * timeout, no cap. A measure of the save, not a store to run: its destroy (DEL, no tombstone)
+ * and touch (EXPIRE, the index score left behind) are connect-redis's. Its rows in section 1 show
+ * how much of SessionKit's write-path gap to connect-redis is the guarded save itself, and how
+ * much is SessionKit.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,8 +1,8 @@
 /**
  * BENCH_FLOOR=1 in quick mode, Express (Fastify's rows are the same store class): connect-redis 8 and 9 saving through the floor
  * script (bench/apps/floor-store.ts) run beside the peers in the same rounds, every request
- * answered, a read one GET as connect-redis's, a save GET + one script that runs the floor's five
- * commands. Counts and shape only, never timings.
+ * answered, a save GET + one script that runs the floor's five commands (a read is
+ * connect-redis's own). Counts and shape only, never timings.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PATHS } from '../http.js';
