@@ -5,9 +5,8 @@
  * connect-redis's own). Counts and shape only, never timings.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PATHS } from '../http.js';
 import { runBench, type RunOutput } from '../run.js';
-import { expectFixedRate, near, quickFixedRate, sent } from './helpers.js';
+import { expectFixedRate, expectRowsRan, near, quickFixedRate, sent } from './helpers.js';
 
 process.env.BENCH_FLOOR = '1';
 
@@ -23,11 +22,7 @@ describe('section 1 with BENCH_FLOOR=1, Express, quick mode', () => {
   it('runs both floor rows on both paths beside the peers', () => {
     const c = run.results.fixedRate!.express!;
     expectFixedRate(c, config);
-    for (const id of FLOOR_ROWS) {
-      const rows = c.rows.filter((r) => r.store === id);
-      expect(rows.map((r) => r.path).sort(), id).toEqual([...PATHS].sort());
-      for (const r of rows) expect([r.failures, r.runs.length], `${id} ${r.path}`).toEqual([0, config.fixedRate.rounds]);
-    }
+    expectRowsRan(c, config, FLOOR_ROWS);
   });
 
   // A write's script runs GETRANGE, TIME, SET, ZADD and PEXPIREAT: 7 commands executed with the

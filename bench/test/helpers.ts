@@ -55,6 +55,20 @@ export function expectFixedRate(c: FixedRateComparison, config: BenchConfig): vo
   }
 }
 
+/**
+ * The opt-in rows `ids` (BENCH_AT_REST, BENCH_FLOOR) ran beside the framework's stores: on both
+ * paths, in every round, with no failed request. Returns their rows.
+ */
+export function expectRowsRan(c: FixedRateComparison, config: BenchConfig, ids: readonly string[]): FixedRateComparison['rows'] {
+  const ran = c.rows.filter((r) => ids.includes(r.store));
+  for (const id of ids) {
+    const rows = ran.filter((r) => r.store === id);
+    expect(rows.map((r) => r.path).sort(), id).toEqual([...PATHS].sort());
+    for (const r of rows) expect([r.failures, r.runs.length], `${id} ${r.path}`).toEqual([0, config.fixedRate.rounds]);
+  }
+  return ran;
+}
+
 /** Commands a store sent per request on `path`, in all and by name (MONITOR, the first round). */
 export function sent(c: FixedRateComparison, store: string, path: Path): { total: number; by: Record<string, number> } {
   const row = c.rows.find((r) => r.store === store && r.path === path);
